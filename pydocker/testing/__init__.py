@@ -1,0 +1,1 @@
+"""Test helpers shipped with pydocker so plugin authors can reuse them."""

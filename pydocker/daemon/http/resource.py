@@ -1,0 +1,178 @@
+"""The twisted.web side of the API: one leaf resource that routes every request.
+
+It knows HTTP and nothing of containers: it matches the route, binds the
+typed request, runs the named job on the engine, and writes the result as
+JSON, as a stream, or as an error ``{"message": ...}`` with the status from
+``errmap``.
+"""
+
+import json
+
+from twisted.logger import Logger
+from twisted.web import resource, server
+
+from pydocker import API_VERSION, __version__
+from pydocker.daemon.http import errmap
+from pydocker.daemon.http.binding import Query, parse_json_body
+from pydocker.daemon.http.router import Router
+from pydocker.engine.errors import PydockerError
+from pydocker.engine.job import JobOutput
+
+SERVER_HEADER = f"pydocker/{__version__} (linux)"
+
+
+class ApiCall:
+    """What a binder sees of one HTTP request."""
+
+    def __init__(self, request, args, version):
+        self._request = request
+        self.args = args
+        self.version = version
+        self.query = Query(request.args)
+
+    def header(self, name, default=None):
+        value = self._request.getHeader(name)
+        return default if value is None else value
+
+    @property
+    def body(self):
+        """The body as a binary file object (uploads: load, import, archive)."""
+        self._request.content.seek(0)
+        return self._request.content
+
+    def json(self, required=True):
+        self._request.content.seek(0)
+        return parse_json_body(self._request.content.read(), required)
+
+
+class HttpJobOutput(JobOutput):
+    """A streaming job's output written into a chunked HTTP response."""
+
+    def __init__(self, request, content_type):
+        self._request = request
+        self._content_type = content_type
+        self.headers_sent = False
+        self._close_callbacks = []
+        request.notifyFinish().addBoth(self._finished)
+
+    def flush_headers(self):
+        if not self.headers_sent and not self.closed:
+            self.headers_sent = True
+            self._request.setHeader(b"Content-Type", self._content_type)
+            # An empty write makes twisted.web send the status line and headers now.
+            self._request.write(b"")
+
+    def write(self, data):
+        if self.closed:
+            return
+        self.flush_headers()
+        if data:
+            self._request.write(data)
+
+    def on_close(self, callback):
+        if self.closed:
+            callback()
+        else:
+            self._close_callbacks.append(callback)
+
+    def _finished(self, _):
+        self.closed = True
+        callbacks, self._close_callbacks = self._close_callbacks, []
+        for callback in callbacks:
+            callback()
+
+
+class ApiResource(resource.Resource):
+    isLeaf = True
+    log = Logger()
+
+    def __init__(self, engine, routes, cors_origin=""):
+        super().__init__()
+        self._engine = engine
+        self._router = Router(routes)
+        self._cors_origin = cors_origin
+
+    def render(self, request):
+        request.setHeader(b"Server", SERVER_HEADER)
+        request.setHeader(b"Api-Version", API_VERSION)
+        request.setHeader(b"Docker-Experimental", b"false")
+        request.setHeader(b"Ostype", b"linux")
+        if self._cors_origin:
+            request.setHeader(b"Access-Control-Allow-Origin", self._cors_origin)
+            request.setHeader(b"Access-Control-Allow-Headers",
+                              b"Origin, X-Requested-With, Content-Type, Accept, X-Registry-Auth")
+            request.setHeader(b"Access-Control-Allow-Methods", b"HEAD, GET, POST, DELETE, PUT, OPTIONS")
+            if request.method == b"OPTIONS":
+                return b""
+        method = request.method.decode()
+        try:
+            route, args, version = self._router.match(method, request.path.decode("utf-8", "replace"))
+            call = ApiCall(request, args, version)
+            job_request = route.bind(call) if route.bind else None
+        except Exception as e:
+            return self._error(request, e)
+        if route.kind == "stream":
+            output = HttpJobOutput(request, route.content_type.encode())
+            d = self._engine.job(route.job, job_request, output)
+            d.addCallbacks(lambda _: self._end_stream(request, output),
+                           lambda f: self._stream_failed(request, output, route, f))
+        else:
+            d = self._engine.job(route.job, job_request)
+            d.addCallbacks(lambda result: self._respond(request, route, result),
+                           lambda f: self._error(request, f.value, finish=True))
+        d.addErrback(lambda f: self.log.failure("writing a response failed", f))
+        return server.NOT_DONE_YET
+
+    def _respond(self, request, route, result):
+        if request._disconnected:
+            return
+        for name, value in route.headers:
+            request.setHeader(name, value)
+        if route.kind == "text":
+            request.setResponseCode(route.status)
+            request.setHeader(b"Content-Type", route.content_type)
+            if request.method != b"HEAD":
+                request.write(result.encode())
+        elif route.status == 204 or (result is None and route.status != 201):
+            request.setResponseCode(204 if route.status in (200, 204) else route.status)
+        else:
+            request.setResponseCode(route.status)
+            request.setHeader(b"Content-Type", b"application/json")
+            request.write(json.dumps(result).encode() + b"\n")
+        request.finish()
+
+    def _error(self, request, exc, finish=False):
+        status = errmap.status_for(exc)
+        if status >= 500 and not isinstance(exc, PydockerError):
+            self.log.error("internal error: {exc!r}", exc=exc)
+        message = str(exc) if isinstance(exc, PydockerError) else f"internal error: {exc}"
+        body = json.dumps({"message": message}).encode() + b"\n"
+        if request._disconnected:
+            return None
+        request.setResponseCode(status)
+        if status == 304:
+            body = b""
+        else:
+            request.setHeader(b"Content-Type", b"application/json")
+        if not finish:
+            return body
+        request.write(body)
+        request.finish()
+        return None
+
+    def _end_stream(self, request, output):
+        if not request._disconnected and not request.finished:
+            output.flush_headers()
+            request.finish()
+
+    def _stream_failed(self, request, output, route, failure):
+        if request._disconnected or request.finished:
+            return
+        if not output.headers_sent:
+            self._error(request, failure.value, finish=True)
+            return
+        if route.content_type == "application/json":
+            message = str(failure.value)
+            output.emit({"errorDetail": {"message": message}, "error": message})
+        request.finish()
+

@@ -1,0 +1,126 @@
+"""The sockets the API is served on: unix://, tcp:// and fd:// (systemd socket activation).
+
+Each ``-H`` becomes a server endpoint. A unix socket left behind by a crashed
+daemon is replaced; one that a live daemon answers on makes start-up fail.
+"""
+
+import errno
+import grp
+import os
+import socket
+
+from twisted.internet import defer, endpoints
+from twisted.logger import Logger
+
+from pydocker.daemon.options import ConfigError
+
+log = Logger()
+
+SD_LISTEN_FDS_START = 3
+
+
+def socket_is_live(path):
+    """True when something accepts connections on the unix socket ``path``."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(1)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def check_unix_path(path):
+    """Refuse a live socket; remove a stale one. Called before anything else is touched."""
+    if os.path.exists(path) or os.path.islink(path):
+        if socket_is_live(path):
+            raise ConfigError(f"another daemon is already listening on unix://{path}: stop it first")
+        log.info("removing stale socket {path}", path=path)
+        os.unlink(path)
+
+
+def systemd_fds(environ=os.environ):
+    """The file descriptors systemd passed us (LISTEN_FDS for our pid), as a list."""
+    if environ.get("LISTEN_PID") != str(os.getpid()):
+        return []
+    try:
+        count = int(environ.get("LISTEN_FDS", "0"))
+    except ValueError:
+        return []
+    return list(range(SD_LISTEN_FDS_START, SD_LISTEN_FDS_START + count))
+
+
+def endpoint_for(reactor, host, group, tls_context=None, environ=os.environ):
+    """A list of (description, server endpoint) for one parsed ``-H`` value."""
+    scheme, address = host
+    if scheme == "unix":
+        os.makedirs(os.path.dirname(address) or ".", exist_ok=True)
+        return [(f"unix://{address}", UnixSocketEndpoint(reactor, address, group))]
+    if scheme == "tcp":
+        host_ip, port = address
+        if tls_context is not None:
+            ep = endpoints.SSL4ServerEndpoint(reactor, port, tls_context, interface=host_ip)
+        else:
+            ep = endpoints.TCP4ServerEndpoint(reactor, port, interface=host_ip)
+            if not _is_loopback(host_ip):
+                log.warn("BINDING TO tcp://{host}:{port} WITHOUT TLS: anyone who can reach this address "
+                         "has root on this host. Use --tlsverify, or bind to 127.0.0.1.",
+                         host=host_ip, port=port)
+        return [(f"tcp://{host_ip}:{port}", ep)]
+    if scheme == "fd":
+        fds = systemd_fds(environ)
+        if not fds:
+            raise ConfigError("no sockets found via socket activation: make sure the service was started by systemd")
+        if address:
+            wanted = int(address)
+            if wanted not in fds:
+                raise ConfigError(f"fd://{wanted}: systemd passed fds {fds}, not {wanted}")
+            fds = [wanted]
+        return [(f"fd://{fd}", AdoptedEndpoint(reactor, fd)) for fd in fds]
+    raise ConfigError(f"unsupported host scheme {scheme!r}")
+
+
+def _is_loopback(host):
+    return host in ("localhost",) or host.startswith("127.") or host == "::1"
+
+
+class UnixSocketEndpoint:
+    """A unix server endpoint with mode 0660 and the -G group (when it exists)."""
+
+    def __init__(self, reactor, path, group):
+        self._inner = endpoints.UNIXServerEndpoint(reactor, path, mode=0o660, wantPID=False)
+        self.path = path
+        self.group = group
+
+    def listen(self, factory):
+        d = self._inner.listen(factory)
+        d.addCallback(self._own)
+        return d
+
+    def _own(self, port):
+        if self.group:
+            try:
+                os.chown(self.path, 0, grp.getgrnam(self.group).gr_gid)
+            except KeyError:
+                log.debug("group {group} does not exist: socket stays root:root", group=self.group)
+        return port
+
+
+class AdoptedEndpoint:
+    """A listening socket inherited from systemd."""
+
+    def __init__(self, reactor, fd):
+        self._reactor = reactor
+        self.fd = fd
+
+    def listen(self, factory):
+        try:
+            with socket.socket(fileno=os.dup(self.fd)) as probe:
+                family = probe.family
+        except OSError as e:
+            raise ConfigError(f"fd://{self.fd}: not a socket ({errno.errorcode.get(e.errno, e.errno)})") from None
+        port = self._reactor.adoptStreamPort(self.fd, family, factory)
+        os.close(self.fd)
+        return defer.succeed(port)

@@ -1,0 +1,148 @@
+"""The daemon's service tree: store, drivers, engine and one listener per ``-H``.
+
+``Daemon.prepare()`` does everything that can fail on bad configuration
+synchronously, before the reactor runs, so a bad start exits with a clear
+message and touches nothing. ``startService`` opens the listeners;
+``stopService`` stops accepting, lets running jobs finish within a bound,
+stops containers, cleans up and removes the socket and pid file.
+"""
+
+import os
+import uuid
+
+from sqlalchemy import select
+from twisted.application import service
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.threadpool import ThreadPool
+from twisted.web import server
+
+from pydocker.daemon import listeners, pidfile
+from pydocker.daemon.http.resource import ApiResource
+from pydocker.daemon.http.routes import all_routes
+from pydocker.engine.events import EventBus
+from pydocker.engine.job import Engine
+from pydocker.jobs import JOB_MODULES
+from pydocker.store import schema
+from pydocker.store.db import Database
+
+WORKER_THREADS = 8
+DRAIN_SECONDS = 10
+
+
+def _daemon_id(conn):
+    """A stable identity for this data root, made on first start."""
+    row = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "daemon_id")).first()
+    if row:
+        return row[0]
+    ident = str(uuid.uuid4())
+    conn.execute(schema.meta.insert().values(key="daemon_id", value=ident))
+    return ident
+
+
+class Daemon(service.MultiService):
+    log = Logger()
+
+    def __init__(self, config, reactor):
+        super().__init__()
+        self.config = config
+        self._reactor = reactor
+        self._ports = []
+        self._endpoints = []
+        self._unix_paths = []
+        self.engine = None
+
+    # -- start-up ---------------------------------------------------------
+    def prepare(self):
+        """Validate against the host and build everything; raises ConfigError/PrerequisiteMissing."""
+        c = self.config
+        for scheme, address in c.hosts:
+            if scheme == "unix":
+                listeners.check_unix_path(address)
+                self._unix_paths.append(address)
+        pidfile.acquire(c.pidfile)
+        self._pidfile = c.pidfile
+        os.makedirs(c.data_root, mode=0o711, exist_ok=True)
+        os.makedirs(c.exec_root, mode=0o700, exist_ok=True)
+        self.db = Database(os.path.join(c.data_root, "pydocker.db"), self._reactor)
+        self.workers = ThreadPool(minthreads=0, maxthreads=WORKER_THREADS, name="pydocker-workers")
+        services = {
+            "config": c,
+            "db": self.db,
+            "events": EventBus(),
+            "daemon_id": self.db.run_sync(_daemon_id),
+            "warnings": [],
+        }
+        self.engine = Engine(self._reactor, self.workers, services)
+        for module in JOB_MODULES:
+            self.engine.install(module)
+        tls = None
+        if c.tls:
+            from pydocker.daemon import tls as tlsmod
+            tls = tlsmod.server_context(c.tlscert, c.tlskey, c.tlscacert if c.tlsverify else None)
+        site = server.Site(ApiResource(self.engine, all_routes(), c.api_cors_header))
+        site.displayTracebacks = False
+        site.noisy = False
+        self._site = site
+        for host in c.hosts:
+            self._endpoints.extend(listeners.endpoint_for(self._reactor, host, c.group, tls))
+
+    def abandon(self):
+        """Undo a failed prepare(): release the pid file, close the database."""
+        if getattr(self, "db", None) is not None:
+            self.db.engine.dispose()
+        if getattr(self, "_pidfile", None):
+            pidfile.release(self._pidfile)
+
+    def startService(self):
+        super().startService()
+        self.db.start()
+        self.workers.start()
+        return self._listen()
+
+    @defer.inlineCallbacks
+    def _listen(self):
+        for description, endpoint in self._endpoints:
+            port = yield endpoint.listen(self._site)
+            self._ports.append(port)
+            self.log.info("API listening on {where}", where=description)
+        self.engine.events.publish("daemon", "start", self.engine.daemon_id, {"name": os.uname().nodename})
+
+    # -- shut-down --------------------------------------------------------
+    @defer.inlineCallbacks
+    def stopService(self):
+        self.log.info("shutting down: no new connections")
+        for port in self._ports:
+            yield defer.maybeDeferred(port.stopListening)
+        self._ports = []
+        yield self.engine.drain(DRAIN_SECONDS)
+        if "daemon.shutdown" in self.engine.handlers():
+            try:
+                yield self.engine.job("daemon.shutdown")
+            except Exception as e:  # a failed clean-up must not keep the daemon alive
+                self.log.error("shutdown job failed: {e}", e=e)
+        yield super().stopService()
+        self.workers.stop()
+        self.db.stop()
+        for path in self._unix_paths:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+        pidfile.release(self._pidfile)
+        self.log.info("daemon stopped")
+
+    def reload(self, new_config):
+        """SIGHUP: apply what can change at run time, say what cannot."""
+        from pydocker.daemon.config import RELOADABLE
+        changed = [k for k in RELOADABLE if getattr(new_config, k.replace("-", "_")) != getattr(self.config, k.replace("-", "_"))]
+        for key in RELOADABLE:
+            attr = key.replace("-", "_")
+            self.config.values[attr] = new_config.values[attr]
+        ignored = [k for k, v in new_config.values.items()
+                   if k not in [r.replace("-", "_") for r in RELOADABLE] and v != self.config.values.get(k)]
+        self.log.info("configuration reloaded: {changed}", changed=", ".join(changed) or "nothing changed")
+        if ignored:
+            self.log.warn("these settings need a restart to take effect: {keys}", keys=", ".join(sorted(ignored)))
+        self.engine.events.publish("daemon", "reload", self.engine.daemon_id, {"name": os.uname().nodename})
+        return changed

@@ -1,0 +1,58 @@
+"""Schema versions and the migrations between them.
+
+Version 1 is the first schema. Each later version appends one function to
+``MIGRATIONS`` that upgrades the previous version in place; the runner applies
+the missing ones in one transaction each, so a crash leaves the database at a
+whole version. A daemon refuses a database newer than it knows.
+"""
+
+from sqlalchemy import select
+
+from pydocker.engine.errors import PydockerError
+from pydocker.store import schema
+
+
+class SchemaTooNew(PydockerError):
+    """The database was written by a newer pydocker."""
+
+
+def create_v1(conn):
+    schema.metadata.create_all(conn)
+
+
+# (version, upgrade function from version-1). Append; never edit a released entry.
+MIGRATIONS = [
+    (1, create_v1),
+]
+
+
+def current_version(conn):
+    if not conn.dialect.has_table(conn, "meta"):
+        return 0
+    row = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")).first()
+    return int(row[0]) if row else 0
+
+
+def upgrade(engine, migrations=MIGRATIONS):
+    """Bring the database to the newest version in ``migrations``; return it."""
+    newest = migrations[-1][0]
+    with engine.connect() as conn:
+        found = current_version(conn)
+    if found > newest:
+        raise SchemaTooNew(
+            f"the metadata database is at schema version {found}, but this pydocker knows "
+            f"versions up to {newest}: it was written by a newer pydocker; run that version "
+            f"or move the data root away")
+    for version, step in migrations:
+        if version <= found:
+            continue
+        with engine.begin() as conn:
+            step(conn)
+            _set_version(conn, version)
+    return newest
+
+
+def _set_version(conn, version):
+    table = schema.meta
+    conn.execute(table.delete().where(table.c.key == "schema_version"))
+    conn.execute(table.insert().values(key="schema_version", value=str(version)))

@@ -1,0 +1,70 @@
+"""Facts about the host that /info and /version report. Blocking reads of /proc and /sys."""
+
+import os
+import platform
+
+
+def kernel_version():
+    return platform.release()
+
+
+def operating_system():
+    """PRETTY_NAME from os-release, as dockerd reports it."""
+    for path in ("/etc/os-release", "/usr/lib/os-release"):
+        try:
+            with open(path) as f:
+                fields = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+        except OSError:
+            continue
+        return fields.get("PRETTY_NAME", "Linux").strip('"'), fields.get("VERSION_ID", "").strip('"')
+    return "Linux", ""
+
+
+def mem_total():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def cgroup_version():
+    """"2" when /sys/fs/cgroup is the unified hierarchy, else "1"."""
+    return "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1"
+
+
+def cgroup_v1_has(controller, filename):
+    return os.path.exists(os.path.join("/sys/fs/cgroup", controller, filename))
+
+
+def ip_forwarding():
+    try:
+        with open("/proc/sys/net/ipv4/ip_forward") as f:
+            return f.read().strip() == "1"
+    except OSError:
+        return False
+
+
+def bridge_nf(name):
+    try:
+        with open(f"/proc/sys/net/bridge/bridge-nf-call-{name}") as f:
+            return f.read().strip() == "1"
+    except OSError:
+        return False
+
+
+def architecture():
+    return platform.machine()
+
+
+def go_arch():
+    """The architecture in Go's names (amd64, arm64), which Docker's clients expect."""
+    return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}.get(
+        platform.machine(), platform.machine())
+
+
+def open_fds():
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return 0

@@ -1,0 +1,47 @@
+"""IP address allocation for a bridge network, persisted through the store so
+an address is never handed out twice, even across a daemon restart."""
+
+import ipaddress
+
+from pydocker.engine.errors import Conflict, InvalidParameter, Unavailable
+
+
+def reserved_addresses(record):
+    """Addresses of the subnet no container may get."""
+    subnet = ipaddress.IPv4Network(record.subnet)
+    reserved = {subnet.network_address, subnet.broadcast_address,
+                ipaddress.IPv4Address(record.gateway)}
+    if record.container_gateway:
+        reserved.add(ipaddress.IPv4Address(record.container_gateway))
+    return {str(a) for a in reserved}
+
+
+def allocate(store, record, owner, requested=None):
+    """Take ``requested`` or the lowest free address of the pool; returns it."""
+    subnet = ipaddress.IPv4Network(record.subnet)
+    reserved = reserved_addresses(record)
+    if requested:
+        try:
+            address = ipaddress.IPv4Address(requested)
+        except ValueError as e:
+            raise InvalidParameter(f"invalid IPv4 address {requested!r}: {e}") from None
+        if address not in subnet:
+            raise InvalidParameter(f"address {requested} is not in the network's subnet {subnet}")
+        if str(address) in reserved:
+            raise Conflict(f"address {requested} is reserved on network {record.name}")
+        store.allocate(record.id, str(address), owner)
+        return str(address)
+    pool = ipaddress.IPv4Network(record.ip_range or record.subnet)
+    taken = set(store.allocations(record.id)) | reserved
+    for address in pool.hosts() if pool.prefixlen < 31 else pool:
+        text = str(address)
+        if text not in taken:
+            store.allocate(record.id, text, owner)
+            return text
+    raise Unavailable(f"no available IPv4 address in network {record.name} ({pool})")
+
+
+def mac_for(ip):
+    """Docker's MAC: 02:42 followed by the four bytes of the IPv4 address."""
+    packed = ipaddress.IPv4Address(ip).packed
+    return "02:42:" + ":".join(f"{b:02x}" for b in packed)

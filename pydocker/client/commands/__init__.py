@@ -1,0 +1,1 @@
+"""One module per command group; ``pydocker.client.cli.COMMANDS`` maps names to them."""

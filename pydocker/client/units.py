@@ -1,0 +1,89 @@
+"""Human-readable sizes and durations, and size parsing, as docker's go-units does."""
+
+import re
+
+_DECIMAL = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
+_BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+
+
+def _scaled(size, base, units):
+    size = float(size)
+    i = 0
+    while size >= base and i < len(units) - 1:
+        size /= base
+        i += 1
+    return size, units[i]
+
+
+def _g(value, precision):
+    """Go's ``%.<p>g``: Python's is the same except for the exponent's digits."""
+    return f"{value:.{precision}g}".replace("e+0", "e+").replace("e-0", "e-")
+
+
+def human_size(size, precision=3):
+    """Decimal units: 4264960 -> "4.26MB" (what `docker images` shows)."""
+    value, unit = _scaled(size, 1000.0, _DECIMAL)
+    return _g(value, precision) + unit
+
+
+def bytes_size(size):
+    """Binary units: 1048576 -> "1MiB" (what `docker stats` shows)."""
+    value, unit = _scaled(size, 1024.0, _BINARY)
+    return _g(value, 4) + unit
+
+
+def human_duration(seconds):
+    """"About a minute", "3 hours", "2 weeks" - the docker CLI's wording."""
+    if seconds < 1:
+        return "Less than a second"
+    if seconds < 2:
+        return "1 second"
+    if seconds < 60:
+        return f"{int(seconds)} seconds"
+    minutes = int(seconds / 60)
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = int(seconds / 3600 + 0.5)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // (24 * 7)} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // (24 * 30)} months"
+    return f"{int(seconds / 3600 / 24 / 365)} years"
+
+
+_RAM = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
+_MULT = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def ram_in_bytes(text):
+    """Parse "512m", "1g", "1024" into bytes (binary multiples), or raise ValueError."""
+    match = _RAM.match(text.strip())
+    if not match:
+        raise ValueError(f"invalid size: '{text}'")
+    return int(float(match.group(1)) * _MULT[(match.group(2) or "").lower()])
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_DUR_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+def parse_go_duration(text):
+    """Parse Go durations like "1h30m", "10s", "500ms" into seconds."""
+    text = text.strip()
+    pos, total = 0, 0.0
+    for match in _DURATION.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _DUR_UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(text) or not text:
+        raise ValueError(f'time: invalid duration "{text}"')
+    return total

@@ -15,10 +15,9 @@ from twisted.application import service
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
-from twisted.web import server
 
 from pydocker.daemon import listeners, pidfile
-from pydocker.daemon.http.resource import ApiResource
+from pydocker.daemon.http.resource import ApiResource, ApiSite
 from pydocker.daemon.http.routes import all_routes
 from pydocker.engine.events import EventBus
 from pydocker.engine.job import Engine
@@ -80,10 +79,7 @@ class Daemon(service.MultiService):
         if c.tls:
             from pydocker.daemon import tls as tlsmod
             tls = tlsmod.server_context(c.tlscert, c.tlskey, c.tlscacert if c.tlsverify else None)
-        site = server.Site(ApiResource(self.engine, all_routes(), c.api_cors_header))
-        site.displayTracebacks = False
-        site.noisy = False
-        self._site = site
+        self._site = ApiSite(ApiResource(self.engine, all_routes(), c.api_cors_header))
         for host in c.hosts:
             self._endpoints.extend(listeners.endpoint_for(self._reactor, host, c.group, tls))
 

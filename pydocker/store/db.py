@@ -24,11 +24,18 @@ def open_engine(path):
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):
+        # pysqlite opens transactions only before DML, so DDL in a migration would
+        # autocommit; take transaction control ourselves (SQLAlchemy's documented recipe).
+        dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

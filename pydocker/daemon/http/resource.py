@@ -110,7 +110,8 @@ class ApiResource(resource.Resource):
             call = ApiCall(request, args, version)
             job_request = route.bind(call) if route.bind else None
         except Exception as e:
-            return self._error(request, e)
+            self._error(request, e)
+            return server.NOT_DONE_YET
         if route.kind == "stream":
             output = HttpJobOutput(request, route.content_type.encode())
             d = self._engine.job(route.job, job_request, output)
@@ -118,14 +119,13 @@ class ApiResource(resource.Resource):
                            lambda f: self._stream_failed(request, output, route, f))
         else:
             d = self._engine.job(route.job, job_request)
-            d.addCallbacks(lambda result: self._respond(request, route, result),
-                           lambda f: self._error(request, f.value, finish=True))
+            gone = _watch_disconnect(request)
+            d.addCallbacks(lambda result: gone() or self._respond(request, route, result),
+                           lambda f: gone() or self._error(request, f.value))
         d.addErrback(lambda f: self.log.failure("writing a response failed", f))
         return server.NOT_DONE_YET
 
     def _respond(self, request, route, result):
-        if request._disconnected:
-            return
         for name, value in route.headers:
             request.setHeader(name, value)
         if route.kind == "text":
@@ -141,38 +141,49 @@ class ApiResource(resource.Resource):
             request.write(json.dumps(result).encode() + b"\n")
         request.finish()
 
-    def _error(self, request, exc, finish=False):
+    def _error(self, request, exc):
         status = errmap.status_for(exc)
         if status >= 500 and not isinstance(exc, PydockerError):
             self.log.error("internal error: {exc!r}", exc=exc)
         message = str(exc) if isinstance(exc, PydockerError) else f"internal error: {exc}"
-        body = json.dumps({"message": message}).encode() + b"\n"
-        if request._disconnected:
-            return None
         request.setResponseCode(status)
-        if status == 304:
-            body = b""
-        else:
+        if status != 304:
             request.setHeader(b"Content-Type", b"application/json")
-        if not finish:
-            return body
-        request.write(body)
+            request.write(json.dumps({"message": message}).encode() + b"\n")
         request.finish()
-        return None
 
     def _end_stream(self, request, output):
-        if not request._disconnected and not request.finished:
+        if not output.closed:
             output.flush_headers()
             request.finish()
 
     def _stream_failed(self, request, output, route, failure):
-        if request._disconnected or request.finished:
+        if output.closed:
             return
         if not output.headers_sent:
-            self._error(request, failure.value, finish=True)
+            self._error(request, failure.value)
             return
         if route.content_type == "application/json":
             message = str(failure.value)
             output.emit({"errorDetail": {"message": message}, "error": message})
         request.finish()
 
+
+
+def _watch_disconnect(request):
+    """A function telling whether the client went away before the response was written."""
+    state = {"gone": False}
+    request.notifyFinish().addErrback(lambda _: state.update(gone=True))
+    return lambda: state["gone"]
+
+
+class ApiSite(server.Site):
+    """The HTTP site; requests are logged at debug level, as dockerd does."""
+
+    noisy = False
+    displayTracebacks = False
+    log_ = Logger()
+
+    def log(self, request):
+        self.log_.debug("{method} {uri} {code}", method=request.method.decode(),
+                        uri=request.uri.decode("utf-8", "replace"), code=request.code)

@@ -1,0 +1,141 @@
+"""Black box: a real daemon on a temporary root, queried by the docker CLI and docker-py."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from pydocker.testing.daemon import DaemonProcess
+
+
+def docker(cli, d, *args, check=True, **kw):
+    proc = subprocess.run([cli, "-H", d.host, *args], capture_output=True, text=True, timeout=60, **kw)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed: {proc.stderr}\n{d.log()}")
+    return proc
+
+
+def raw_request(d, request_bytes):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(d.socket)
+    s.sendall(request_bytes)
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data
+
+
+def test_docker_cli_version(daemon, docker_cli):
+    out = docker(docker_cli, daemon, "version", "--format", "{{json .Server}}").stdout
+    server = json.loads(out)
+    assert server["ApiVersion"] == "1.44" and server["MinAPIVersion"] == "1.24"
+    assert server["Os"] == "linux" and server["GoVersion"].startswith("python3")
+    assert server["Components"][0]["Name"] == "Engine"
+
+
+def test_docker_cli_info_reports_real_figures(daemon, docker_cli):
+    info = json.loads(docker(docker_cli, daemon, "info", "--format", "{{json .}}").stdout)
+    assert info["NCPU"] == os.cpu_count()
+    assert info["DockerRootDir"] == daemon.root
+    assert info["CgroupVersion"] in ("1", "2") and info["OSType"] == "linux"
+    assert info["MemTotal"] > 0 and info["Containers"] == 0
+
+
+def test_docker_cli_ps_on_empty_daemon(daemon, docker_cli):
+    out = docker(docker_cli, daemon, "ps", "-a").stdout
+    assert out.split()[:3] == ["CONTAINER", "ID", "IMAGE"]
+    assert len(out.strip().splitlines()) == 1
+
+
+def test_docker_cli_events_since_until(daemon, docker_cli):
+    out = docker(docker_cli, daemon, "events", "--since", "5m", "--until", "0s",
+                 "--format", "{{json .}}").stdout
+    events = [json.loads(line) for line in out.splitlines()]
+    assert any(e["Type"] == "daemon" and e["Action"] == "start" for e in events)
+
+
+def test_docker_py(daemon):
+    docker_py = pytest.importorskip("docker")
+    client = docker_py.DockerClient(base_url=daemon.host, version="auto")
+    assert client.ping() is True
+    assert client.version()["ApiVersion"] == "1.44"
+    assert client.info()["Driver"] is not None
+    client.close()
+
+
+def test_unknown_route_and_bad_version_keep_serving(daemon):
+    reply = raw_request(daemon, b"GET /v1.44/no/such/route HTTP/1.0\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 404") and b'"message"' in reply
+    reply = raw_request(daemon, b"GET /v9.0/info HTTP/1.0\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 400") and b"too new" in reply
+    reply = raw_request(daemon, b"GET /_ping HTTP/1.0\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b"OK")
+
+
+def test_second_daemon_on_same_socket_refuses(daemon, tmp_path):
+    other = DaemonProcess(tmp_path / "other")
+    other.socket = daemon.socket
+    with pytest.raises(RuntimeError, match="another daemon is already listening"):
+        other.start()
+    assert daemon.ping()
+
+
+def test_second_daemon_on_same_pidfile_refuses(daemon, tmp_path):
+    other = DaemonProcess(tmp_path / "other")
+    other.pidfile = daemon.pidfile
+    with pytest.raises(RuntimeError, match="already running"):
+        other.start()
+    assert not os.path.exists(other.socket)
+    assert daemon.ping()
+
+
+def test_stale_socket_and_pidfile_after_crash_are_replaced(tmp_path):
+    d = DaemonProcess(tmp_path / "d").start()
+    d.kill()
+    assert os.path.exists(d.socket) and os.path.exists(d.pidfile)
+    d.start()
+    assert d.ping()
+    assert d.stop() == 0
+    assert not os.path.exists(d.socket) and not os.path.exists(d.pidfile)
+
+
+def test_sigterm_leaves_no_children(tmp_path):
+    d = DaemonProcess(tmp_path / "d").start()
+    pid = d.proc.pid
+    assert d.stop() == 0
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    assert children.strip() == ""
+
+
+def test_bad_flag_exits_before_touching_anything(tmp_path):
+    d = DaemonProcess(tmp_path / "d", extra_args=["--bip", "not-a-cidr"])
+    with pytest.raises(RuntimeError, match="invalid CIDR address"):
+        d.start()
+    assert d.proc.returncode == 1
+    assert not os.path.exists(d.root) and not os.path.exists(d.socket)
+
+
+def test_sighup_reloads_log_level(tmp_path):
+    cfg = tmp_path / "daemon.json"
+    cfg.write_text(json.dumps({"labels": ["a=1"]}))
+    d = DaemonProcess(tmp_path / "d", extra_args=["--config-file", str(cfg)]).start()
+    try:
+        cfg.write_text(json.dumps({"labels": ["a=2"], "mtu": 1400}))
+        d.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "configuration reloaded" not in d.log() and time.time() < deadline:
+            time.sleep(0.05)
+        log = d.log()
+        assert "configuration reloaded: labels" in log
+        assert "need a restart to take effect: mtu" in log
+    finally:
+        assert d.stop() == 0

@@ -1,0 +1,26 @@
+"""Container cgroups: pick v1 or v2 for this host and place a container's cgroup."""
+
+import os
+
+from pydocker.drivers.exec.cgroups import v1, v2
+
+UNIFIED_ROOT = "/sys/fs/cgroup"
+
+
+def version():
+    """2 when /sys/fs/cgroup is the unified hierarchy, else 1 (hybrid hosts use v1)."""
+    return 2 if os.path.exists(os.path.join(UNIFIED_ROOT, "cgroup.controllers")) else 1
+
+
+def for_container(parent, name):
+    """The ``ICgroup`` for container ``name`` under ``parent`` (not created yet)."""
+    if version() == 2:
+        return v2.for_container(parent, name, UNIFIED_ROOT)
+    return v1.for_container(parent, name)
+
+
+def from_paths(paths):
+    """Rebuild an ``ICgroup`` from its saved ``paths`` (for cleaning up after a crash)."""
+    if "unified" in paths:
+        return v2.CgroupV2(paths, UNIFIED_ROOT)
+    return v1.CgroupV1(paths)

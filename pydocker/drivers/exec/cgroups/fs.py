@@ -1,0 +1,125 @@
+"""Small helpers for cgroup filesystems: read/write control files, find
+hierarchies, remove directories while their processes drain."""
+
+import os
+import time
+
+USER_HZ = os.sysconf("SC_CLK_TCK")
+
+
+def write(directory, name, value):
+    with open(os.path.join(directory, name), "w") as f:
+        f.write(str(value))
+
+
+def read(directory, name):
+    with open(os.path.join(directory, name)) as f:
+        return f.read().strip()
+
+
+def read_int(directory, name, default=0):
+    try:
+        value = read(directory, name)
+    except OSError:
+        return default
+    return default if value == "max" else int(value)
+
+
+def read_keyed(directory, name):
+    """A "key value" per line file (memory.stat, cpu.stat...) as a dict of ints."""
+    result = {}
+    try:
+        text = read(directory, name)
+    except OSError:
+        return result
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].lstrip("-").isdigit():
+            result[parts[0]] = int(parts[1])
+    return result
+
+
+def read_pids(directory):
+    try:
+        return [int(p) for p in read(directory, "cgroup.procs").split()]
+    except OSError:
+        return []
+
+
+def mountinfo():
+    """(mount point, fstype, super options) of every cgroup mount."""
+    mounts = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fstype, _source, options = right.split()[:3]
+            if fstype in ("cgroup", "cgroup2"):
+                mounts.append((left.split()[4], fstype, options.split(",")))
+    return mounts
+
+
+def own_cgroups():
+    """This process's cgroup per v1 controller name, and "" for v2."""
+    result = {}
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, names, path = line.rstrip("\n").split(":", 2)
+            for name in names.split(",") if names else [""]:
+                result[name.replace("name=", "")] = path
+    return result
+
+
+def container_path(own, parent, name):
+    """Where a container's cgroup goes: an absolute ``parent`` is taken from
+    the hierarchy root, a relative one from the daemon's own cgroup (as runc
+    does), so a confined daemon keeps its containers inside its limits."""
+    if parent.startswith("/"):
+        return os.path.join(parent, name)
+    return os.path.join(own or "/", parent, name)
+
+
+def makedirs(root, relative):
+    """Create ``root``/``relative`` level by level; returns the new directories."""
+    created = []
+    path = root
+    for part in [p for p in relative.split("/") if p]:
+        path = os.path.join(path, part)
+        if not os.path.isdir(path):
+            os.mkdir(path)
+            created.append(path)
+    return created
+
+
+def remove(directory, timeout=5.0):
+    """rmdir a cgroup, retrying while killed processes are still leaving it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.rmdir(directory)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
+def system_cpu_usage():
+    """Host CPU time in nanoseconds, as Docker reports ``system_cpu_usage``."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu "):
+                ticks = sum(int(v) for v in line.split()[1:8])
+                return ticks * 1_000_000_000 // USER_HZ
+    return 0
+
+
+def online_cpus():
+    return len(os.sched_getaffinity(0))
+
+
+def device_numbers(path):
+    """"major:minor" of a block device path (for blkio/io throttles)."""
+    st = os.stat(path)
+    return "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))

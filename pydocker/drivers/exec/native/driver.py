@@ -1,0 +1,192 @@
+"""The native exec driver: containers from namespaces and cgroups, set up by
+our own init helper (``init``) rather than an external runtime."""
+
+import fcntl
+import json
+import os
+import shutil
+import struct
+import termios
+from dataclasses import dataclass
+
+from zope.interface import implementer
+
+from pydocker.drivers.exec import cgroups, spec as specs
+from pydocker.drivers.exec.interfaces import IExecDriver
+from pydocker.drivers.exec.native import validate
+from pydocker.drivers.exec.native.launch import HelperProtocol
+from pydocker.engine.errors import Conflict, InvalidParameter, PrerequisiteMissing
+
+DEFAULT_CGROUP_PARENT = "pydocker"
+KNOWN_OPTIONS = {"native.cgroupdriver": ("cgroupfs",)}
+
+
+@dataclass
+class _Running:
+    spec: specs.ContainerSpec
+    cgroup: object
+    helper: HelperProtocol
+
+
+@implementer(IExecDriver)
+class NativeDriver:
+    name = "native"
+
+    def __init__(self, home, options=None, reactor=None):
+        if reactor is None:
+            from twisted.internet import reactor
+        self._reactor = reactor
+        self._home = home
+        self._options = _check_options(options or {})
+        for path in ("/proc/self/ns/pid", "/proc/self/ns/net", "/proc/self/ns/mnt"):
+            if not os.path.exists(path):
+                raise PrerequisiteMissing("the kernel lacks namespace support (%s)" % path)
+        if not os.path.isdir("/sys/fs/cgroup"):
+            raise PrerequisiteMissing("no cgroup filesystem at /sys/fs/cgroup")
+        os.makedirs(home, mode=0o700, exist_ok=True)
+        self._running = {}
+
+    def info(self):
+        return [("Execution Driver", "native"),
+                ("Cgroup Driver", self._options["native.cgroupdriver"]),
+                ("Cgroup Version", str(cgroups.version()))]
+
+    # --- starting processes ----------------------------------------------------------
+
+    def run(self, spec, io):
+        if spec.id in self._running:
+            raise Conflict("container %s is already running" % spec.id)
+        config = spec.helper_config()
+        config["caps"] = validate.container(spec)
+        if spec.privileged:
+            config["seccomp"] = "unconfined"
+        cgroup = cgroups.for_container(spec.cgroup_parent or DEFAULT_CGROUP_PARENT, spec.id)
+        self._save_state(spec.id, cgroup)
+        try:
+            cgroup.create()
+            cgroup.configure_devices(spec.devices, spec.privileged)
+            cgroup.set(spec.resources)
+        except Exception:
+            self.clean(spec.id)
+            raise
+
+        def on_pid(pid):
+            cgroup.apply(pid)
+            if spec.network_hook is not None:
+                return spec.network_hook(pid)
+            return None
+
+        helper = HelperProtocol(config, io, on_pid, self._reactor)
+        self._running[spec.id] = _Running(spec, cgroup, helper)
+        try:
+            helper.spawn()
+        except Exception:
+            del self._running[spec.id]
+            self.clean(spec.id)
+            raise
+        return helper.result.addBoth(self._container_exited, spec.id, cgroup)
+
+    def _container_exited(self, outcome, container_id, cgroup):
+        self._running.pop(container_id, None)
+        oom = False
+        try:
+            oom = cgroup.oom_killed()
+        finally:
+            self.clean(container_id)
+        if isinstance(outcome, dict):
+            return specs.ExitStatus(outcome["exit_code"], oom, outcome["signal"])
+        return outcome
+
+    def exec(self, container_id, exec_spec, io):
+        running = self._get(container_id)
+        if running.helper.pid is None:
+            raise Conflict("container %s is not running" % container_id)
+        config = exec_spec.helper_config(running.spec, running.helper.pid)
+        config["caps"] = validate.container_caps(running.spec.cap_add, running.spec.cap_drop,
+                                                 config["privileged"])
+        if config["privileged"]:
+            config["seccomp"] = "unconfined"
+        config["init"] = False
+        if not exec_spec.args:
+            raise InvalidParameter("no exec command specified")
+        helper = HelperProtocol(config, io, running.cgroup.apply, self._reactor)
+        helper.spawn()
+        return helper.result.addCallback(
+            lambda outcome: specs.ExitStatus(outcome["exit_code"], False, outcome["signal"]))
+
+    # --- controlling running containers ----------------------------------------------
+
+    def _get(self, container_id):
+        try:
+            return self._running[container_id]
+        except KeyError:
+            raise Conflict("container %s is not running" % container_id) from None
+
+    def kill(self, container_id, signal):
+        pid = self._get(container_id).helper.pid
+        if pid is None:
+            raise Conflict("container %s is not running" % container_id)
+        try:
+            os.kill(pid, signal)
+        except ProcessLookupError:
+            raise Conflict("container %s is not running" % container_id) from None
+
+    def terminate(self, container_id):
+        self._get(container_id).cgroup.kill_all()
+
+    def pause(self, container_id):
+        self._get(container_id).cgroup.freeze()
+
+    def unpause(self, container_id):
+        self._get(container_id).cgroup.thaw()
+
+    def pids(self, container_id):
+        return self._get(container_id).cgroup.pids()
+
+    def stats(self, container_id):
+        return self._get(container_id).cgroup.stats()
+
+    def update(self, container_id, resources):
+        validate.resources(resources)
+        self._get(container_id).cgroup.set(resources)
+
+    def resize(self, container_id, height, width):
+        stdin = self._get(container_id).helper.stdin
+        if stdin.master_fd is None:
+            raise Conflict("container %s has no TTY" % container_id)
+        fcntl.ioctl(stdin.master_fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+
+    # --- leftovers ---------------------------------------------------------------------
+
+    def _state_dir(self, container_id):
+        return os.path.join(self._home, container_id)
+
+    def _save_state(self, container_id, cgroup):
+        directory = self._state_dir(container_id)
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, "state.json"), "w") as f:
+            json.dump({"cgroup": cgroup.paths}, f)
+
+    def clean(self, container_id):
+        if container_id in self._running:
+            raise Conflict("container %s is running" % container_id)
+        directory = self._state_dir(container_id)
+        try:
+            with open(os.path.join(directory, "state.json")) as f:
+                state = json.load(f)
+        except FileNotFoundError:
+            return
+        cgroups.from_paths(state["cgroup"]).destroy()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _check_options(options):
+    checked = {"native.cgroupdriver": "cgroupfs"}
+    for key, value in options.items():
+        if key not in KNOWN_OPTIONS:
+            raise InvalidParameter("unknown exec-opt for the native driver: %s" % key)
+        if value not in KNOWN_OPTIONS[key]:
+            raise InvalidParameter("%s=%s is not supported (choose from %s)"
+                                   % (key, value, ", ".join(KNOWN_OPTIONS[key])))
+        checked[key] = value
+    return checked

@@ -1,0 +1,326 @@
+"""The native driver's init helper, run as ``python -m pydocker.drivers.exec.native.init``.
+
+It runs on every container start, so it imports only small stdlib modules.
+Protocol with the driver (fd numbers fixed by the driver's ``childFDs``):
+
+* fd 3, driver -> helper: one JSON line with the config, later ``go`` (or
+  anything else to abort) once the driver has placed the process in its
+  cgroups and run the network hook;
+* fd 4, helper -> driver: JSON lines ``{"pid": N}`` (host pid of the
+  container process, waiting for ``go``), ``{"started": true}`` (the command
+  was exec'd), ``{"error": {"kind", "message", "exit_code"}}`` (setup or exec
+  failed) and finally ``{"exit": {"exit_code", "signal"}}``.
+
+The helper stays in the host's pid namespace as the parent of the container's
+PID 1 and relays its exit status; start-up errors come from the child over a
+close-on-exec pipe, so EOF on it means the exec succeeded.
+"""
+
+import json
+import os
+import signal
+import sys
+
+# Everything the container process needs is imported here, before pivot_root
+# hides the host's filesystem (and with it the rest of the stdlib).
+import fcntl
+import resource
+
+from pydocker.drivers.exec.native import capabilities, linux as L, rootfs, seccomp, users
+
+CONFIG_FD = 3
+REPORT_FD = 4
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_TIOCSCTTY = 0x540E
+_NAMESPACE_FILES = (("ipc", L.CLONE_NEWIPC), ("uts", L.CLONE_NEWUTS), ("net", L.CLONE_NEWNET),
+                    ("pid", L.CLONE_NEWPID), ("mnt", L.CLONE_NEWNS))
+
+
+class StartError(Exception):
+    """A failure caused by the container's configuration (reported as such)."""
+
+    def __init__(self, message, exit_code=128):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _report(message):
+    os.write(REPORT_FD, json.dumps(message).encode() + b"\n")
+
+
+def _fail(err_w, exc):
+    """Send the failure to the helper over the error pipe and die."""
+    if isinstance(exc, StartError):
+        report = {"kind": "config", "message": str(exc), "exit_code": exc.exit_code}
+    else:
+        report = {"kind": "system", "message": "%s: %s" % (type(exc).__name__, exc)}
+    try:
+        os.write(err_w, json.dumps(report).encode())
+    finally:
+        os._exit(report.get("exit_code", 1))
+
+
+# --- the container process, after fork -------------------------------------------
+
+def _set_rlimits(rlimits):
+    for item in rlimits:
+        name = item["name"]
+        number = getattr(resource, "RLIMIT_" + name.upper(), None)
+        if number is None:
+            raise StartError("invalid ulimit type: %s" % name)
+        soft, hard = (resource.RLIM_INFINITY if v < 0 else v for v in (item["soft"], item["hard"]))
+        current_hard = resource.getrlimit(number)[1]
+        try:
+            resource.setrlimit(number, (soft, hard))
+        except (ValueError, OSError) as e:
+            if current_hard != resource.RLIM_INFINITY and hard > current_hard:
+                raise StartError("cannot raise %s hard limit above %d: operation not permitted"
+                                 % (name, current_hard)) from None
+            raise StartError("cannot set %s limit to %s:%s: %s" % (name, soft, hard, e)) from None
+
+
+def _drop_bounding_set(caps):
+    keep = capabilities.mask(caps)
+    for number in range(capabilities.last_cap() + 1):
+        if not keep & (1 << number):
+            L.prctl(L.PR_CAPBSET_DROP, number)
+    return keep
+
+
+def _switch_user(config, env):
+    try:
+        uid, gid, groups, home = users.resolve(config["user"], config["group_add"])
+    except (users.UserError, ValueError) as e:
+        raise StartError(str(e)) from None
+    if not any(item.startswith("HOME=") for item in env):
+        env.append("HOME=" + home)
+    return uid, gid, groups
+
+
+def _prepare_cwd(cwd, uid, gid):
+    """Docker creates a missing working directory, owned by the user."""
+    if not os.path.isabs(cwd):
+        raise StartError("the working directory '%s' is invalid, it needs to be an absolute path"
+                         % cwd)
+    missing = []
+    path = cwd
+    while path != "/" and not os.path.lexists(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for path in reversed(missing):
+        os.mkdir(path, 0o755)
+        os.chown(path, uid, gid)
+
+
+def _look_path(name, env):
+    """Find ``name`` like Go's exec.LookPath with the container's PATH."""
+    if "/" in name:
+        try:
+            st = os.stat(name)
+        except OSError as e:
+            raise StartError('exec: "%s": stat %s: %s' % (name, name, e.strerror.lower()),
+                             127) from None
+        if not (st.st_mode & 0o111) or os.path.isdir(name):
+            raise StartError('exec: "%s": permission denied' % name, 126)
+        return name
+    path = DEFAULT_PATH
+    for item in env:
+        if item.startswith("PATH="):
+            path = item[5:]
+    for directory in path.split(":"):
+        candidate = os.path.join(directory or ".", name)
+        try:
+            st = os.stat(candidate)
+        except OSError:
+            continue
+        if st.st_mode & 0o111 and not os.path.isdir(candidate):
+            return candidate
+    raise StartError('exec: "%s": executable file not found in $PATH' % name, 127)
+
+
+def _restore_signals():
+    """Undo what Python did to signal dispositions, so the command starts clean."""
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
+def _execute(path, args, env):
+    environment = dict(item.split("=", 1) for item in env if "=" in item)
+    try:
+        os.execve(path, args, environment)
+    except OSError as e:
+        code = 127 if e.errno == 2 else 126
+        raise StartError('exec: "%s": %s' % (args[0], e.strerror.lower()), code) from None
+
+
+def _reap_as_init(path, args, env, err_w):
+    """Our tiny init: run the command as a child, forward signals, reap
+    orphans and exit with the command's status."""
+    child = os.fork()
+    if child == 0:
+        try:
+            _execute(path, args, env)
+        except BaseException as e:
+            _fail(err_w, e)
+    os.close(err_w)
+    for sig in signal.valid_signals():
+        if sig not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD) and sig < signal.SIGRTMIN:
+            signal.signal(sig, lambda number, frame: os.kill(child, number))
+    while True:
+        pid, status = os.wait()
+        if pid == child:
+            os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status)
+                     else 128 + os.WTERMSIG(status))
+
+
+def _finalize(config, err_w):
+    """The steps shared by run and exec: limits, privileges, then exec."""
+    env = list(config["env"])
+    _set_rlimits(config["rlimits"])
+    caps = config["caps"]
+    keep = _drop_bounding_set(caps)
+    if config["no_new_privileges"]:
+        L.prctl(L.PR_SET_NO_NEW_PRIVS, 1)
+    uid, gid, groups = _switch_user(config, env)
+    if not any(item.startswith("PATH=") for item in env):
+        env.append("PATH=" + DEFAULT_PATH)
+    cwd = config["cwd"] or "/"
+    if config["mode"] == "run":
+        _prepare_cwd(cwd, uid, gid)
+    try:
+        seccomp.load(config["seccomp"], caps, config["no_new_privileges"])
+    except seccomp.ProfileError as e:
+        raise StartError("invalid seccomp profile: %s" % e) from None
+    L.prctl(L.PR_SET_KEEPCAPS, 1)
+    os.setgroups(groups)
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    L.prctl(L.PR_SET_KEEPCAPS, 0)
+    effective = keep if uid == 0 else 0
+    L.capset(effective, effective, 0)
+    L.prctl(L.PR_CAP_AMBIENT, L.PR_CAP_AMBIENT_CLEAR_ALL)
+    try:
+        os.chdir(cwd)
+    except OSError as e:
+        raise StartError("chdir to cwd (%r) set in config failed: %s"
+                         % (cwd, e.strerror.lower())) from None
+    path = _look_path(config["args"][0], env)
+    _restore_signals()
+    if config.get("init"):
+        _reap_as_init(path, config["args"], env, err_w)
+    _execute(path, config["args"], env)
+
+
+def _take_terminal(config):
+    if config["tty"]:
+        os.setsid()
+        fcntl.ioctl(0, _TIOCSCTTY, 0)
+
+
+def _container_main(config, go_r, err_w, console):
+    if os.read(go_r, 1) != b"g":
+        os._exit(1)
+    os.close(go_r)
+    try:
+        _take_terminal(config)
+        if config["mode"] == "run":
+            try:
+                rootfs.setup(config, console)
+            except OSError as e:
+                raise StartError("error mounting the container's filesystem: %s" % e) from None
+            if config["namespaces"]["uts"] != "host":
+                if config["hostname"]:
+                    L.sethostname(config["hostname"])
+                if config["domainname"]:
+                    L.setdomainname(config["domainname"])
+        _finalize(config, err_w)
+    except BaseException as e:
+        _fail(err_w, e)
+
+
+# --- the helper, in the host's pid namespace ----------------------------------------
+
+def _enter_namespaces(config):
+    """Create (run) or join (exec) the container's namespaces for our next child."""
+    if config["mode"] == "exec":
+        target = config["target_pid"]
+        fds = [(os.open("/proc/%d/ns/%s" % (target, name), os.O_RDONLY), flag)
+               for name, flag in _NAMESPACE_FILES]
+        for fd, flag in fds:
+            L.setns(fd, flag)
+            os.close(fd)
+        return
+    flags = L.CLONE_NEWNS
+    namespaces = config["namespaces"]
+    for key, flag in (("network", L.CLONE_NEWNET), ("ipc", L.CLONE_NEWIPC),
+                      ("pid", L.CLONE_NEWPID), ("uts", L.CLONE_NEWUTS)):
+        value = namespaces[key]
+        if value in ("none", "private", "bridge"):
+            flags |= flag
+        elif value != "host":
+            fd = os.open(value, os.O_RDONLY)
+            L.setns(fd, flag)
+            os.close(fd)
+    L.unshare(flags)
+
+
+def _supervise(child, go_w, err_r, commands):
+    """Relay the driver's go, the start result and the exit status."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    _report({"pid": child})
+    if commands.readline().strip() != b"go":
+        # The driver gave up (cgroup or network setup failed): no start, no report.
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        return
+    os.write(go_w, b"g")
+    os.close(go_w)
+    chunks = []
+    while True:
+        data = os.read(err_r, 65536)
+        if not data:
+            break
+        chunks.append(data)
+    if chunks:
+        _report({"error": json.loads(b"".join(chunks))})
+    else:
+        _report({"started": True})
+    _, status = os.waitpid(child, 0)
+    if os.WIFSIGNALED(status):
+        result = {"exit_code": 128 + os.WTERMSIG(status), "signal": os.WTERMSIG(status)}
+    else:
+        result = {"exit_code": os.WEXITSTATUS(status), "signal": None}
+    _report({"exit": result})
+
+
+def main():
+    commands = os.fdopen(CONFIG_FD, "rb")
+    try:
+        config = json.loads(commands.readline())
+        console = os.ttyname(0) if config["tty"] and config["mode"] == "run" else None
+        if config["seccomp"] != "unconfined":
+            seccomp.preload()
+        _enter_namespaces(config)
+        go_r, go_w = os.pipe()
+        err_r, err_w = os.pipe()
+    except Exception as e:
+        _report({"error": {"kind": "system", "message": "%s: %s" % (type(e).__name__, e)}})
+        return 1
+    child = os.fork()
+    if child == 0:
+        os.close(go_w)
+        os.close(err_r)
+        commands.close()
+        os.close(REPORT_FD)
+        _container_main(config, go_r, err_w, console)
+    os.close(go_r)
+    os.close(err_w)
+    _supervise(child, go_w, err_r, commands)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

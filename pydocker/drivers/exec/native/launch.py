@@ -1,0 +1,112 @@
+"""One run of the init helper: the ProcessProtocol speaking its fd 3/4
+protocol (see ``init``), relaying stdio to an ``IContainerIO``."""
+
+import json
+import os
+import sys
+
+from twisted.internet import defer, protocol
+from twisted.python import failure
+
+import pydocker
+from pydocker.drivers.exec import errors
+from pydocker.drivers.exec.native.stdio import PipeStdin, PtyConnection
+from pydocker.engine.errors import SystemError_
+
+HELPER_MODULE = "pydocker.drivers.exec.native.init"
+# -S -E: no site-packages or environment processing; the helper needs only the
+# stdlib and this package, found from its working directory.
+HELPER_ARGV = [sys.executable, "-S", "-E", "-m", HELPER_MODULE]
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(pydocker.__file__)))
+
+
+class HelperProtocol(protocol.ProcessProtocol):
+    """Drives one helper. ``on_pid(pid)`` may return a Deferred; the process
+    continues once it fires. ``result`` fires with the helper's exit report
+    (a dict) or errbacks with the start failure."""
+
+    def __init__(self, config, io, on_pid, reactor):
+        self._config = config
+        self._io = io
+        self._on_pid = on_pid
+        self._reactor = reactor
+        self._lines = b""
+        self._error = None
+        self._exit = None
+        self._pty = None
+        self._waiting = {"process"}
+        self.pid = None
+        self.result = defer.Deferred()
+
+    def spawn(self):
+        """Start the helper; with a TTY its stdio is a new pty's slave."""
+        if self._config["tty"]:
+            master, slave = os.openpty()
+            self._pty = PtyConnection(master, self._io.stdout, self._reactor)
+            self._waiting.add("pty")
+            self._pty.closed.addCallback(lambda _: self._finished("pty"))
+            fds = {0: slave, 1: slave, 2: slave, 3: "w", 4: "r"}
+        else:
+            fds = {0: "w", 1: "r", 2: "r", 3: "w", 4: "r"}
+        try:
+            self._reactor.spawnProcess(self, HELPER_ARGV[0], HELPER_ARGV, env={},
+                                       path=PACKAGE_PARENT, childFDs=fds)
+        finally:
+            if self._pty is not None:
+                os.close(slave)
+        if self._pty is not None:
+            self._pty.start()
+
+    @property
+    def stdin(self):
+        return self._pty if self._pty is not None else PipeStdin(self.transport)
+
+    def connectionMade(self):
+        self.transport.writeToChild(3, json.dumps(self._config).encode() + b"\n")
+        if not self._config["tty"] and not self._config["open_stdin"]:
+            self.transport.closeChildFD(0)
+
+    def childDataReceived(self, fd, data):
+        if fd == 1:
+            self._io.stdout(data)
+        elif fd == 2:
+            self._io.stderr(data)
+        elif fd == 4:
+            self._lines += data
+            while b"\n" in self._lines:
+                line, self._lines = self._lines.split(b"\n", 1)
+                self._message(json.loads(line))
+
+    def _message(self, message):
+        if "pid" in message:
+            self.pid = message["pid"]
+            d = defer.maybeDeferred(self._on_pid, self.pid)
+            d.addCallbacks(self._go, self._abort)
+        elif "started" in message:
+            self._io.started(self.pid, self.stdin)
+        elif "error" in message:
+            self._error = errors.from_helper(message["error"])
+        elif "exit" in message:
+            self._exit = message["exit"]
+
+    def _go(self, _):
+        self.transport.writeToChild(3, b"go\n")
+
+    def _abort(self, reason):
+        self._error = reason
+        self.transport.writeToChild(3, b"abort\n")
+
+    def processEnded(self, reason):
+        self._finished("process")
+
+    def _finished(self, what):
+        self._waiting.discard(what)
+        if self._waiting:
+            return
+        if self._error is not None:
+            self.result.errback(self._error if isinstance(self._error, failure.Failure)
+                                else failure.Failure(self._error))
+        elif self._exit is None:
+            self.result.errback(SystemError_("the container's init helper died unexpectedly"))
+        else:
+            self.result.callback(self._exit)

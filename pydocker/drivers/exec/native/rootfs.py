@@ -1,0 +1,165 @@
+"""Prepare the container's filesystem view inside its new mount namespace:
+the rootfs bind, /proc, /sys, a private /dev, volumes, masks, then pivot_root."""
+
+import os
+
+from pydocker.drivers.exec.native import linux as L
+
+_DEV_NODES = (  # name, major, minor
+    ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9),
+    ("tty", 5, 0),
+)
+_DEV_LINKS = (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+              ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
+              ("ptmx", "pts/ptmx"), ("core", "/proc/kcore"))
+_NOSUID_NODEV_NOEXEC = L.MS_NOSUID | L.MS_NODEV | L.MS_NOEXEC
+
+
+def secure_join(root, path):
+    """``root`` + ``path`` with symlinks resolved as if ``root`` were /, so a
+    link in the image cannot point a mount outside the container."""
+    parts = [p for p in path.split("/") if p and p != "."]
+    resolved = []
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if resolved:
+                resolved.pop()
+            continue
+        candidate = os.path.join(root, *resolved, part)
+        if os.path.islink(candidate):
+            hops += 1
+            if hops > 40:
+                raise OSError("too many levels of symbolic links in %s" % path)
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                resolved = []
+            parts = [p for p in target.split("/") if p and p != "."] + parts
+            continue
+        resolved.append(part)
+    return os.path.join(root, *resolved)
+
+
+def _ensure_target(target, like_dir):
+    if os.path.exists(target):
+        return
+    if like_dir:
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "a"):
+            pass
+
+
+def _bind(source, target, readonly=False, recursive=True, extra=0):
+    L.mount(source, target, None, L.MS_BIND | (L.MS_REC if recursive else 0))
+    if readonly or extra:
+        L.mount(None, target, None,
+                L.MS_BIND | L.MS_REMOUNT | extra | (L.MS_RDONLY if readonly else 0))
+
+
+def _mount_dev(rootfs, console):
+    dev = os.path.join(rootfs, "dev")
+    os.makedirs(dev, exist_ok=True)
+    L.mount("tmpfs", dev, "tmpfs", L.MS_NOSUID | L.MS_STRICTATIME, "mode=755,size=65536k")
+    for name, major, minor in _DEV_NODES:
+        path = os.path.join(dev, name)
+        os.mknod(path, 0o666 | 0o020000, os.makedev(major, minor))
+        os.chmod(path, 0o666)
+    for name, target in _DEV_LINKS:
+        os.symlink(target, os.path.join(dev, name))
+    os.mkdir(os.path.join(dev, "pts"))
+    L.mount("devpts", os.path.join(dev, "pts"), "devpts", L.MS_NOSUID | L.MS_NOEXEC,
+            "newinstance,ptmxmode=0666,mode=0620,gid=5")
+    os.mkdir(os.path.join(dev, "shm"), 0o1777)
+    L.mount("shm", os.path.join(dev, "shm"), "tmpfs", _NOSUID_NODEV_NOEXEC,
+            "mode=1777,size=65536k")
+    os.mkdir(os.path.join(dev, "mqueue"))
+    L.mount("mqueue", os.path.join(dev, "mqueue"), "mqueue", _NOSUID_NODEV_NOEXEC)
+    if console:
+        path = os.path.join(dev, "console")
+        _ensure_target(path, like_dir=False)
+        L.mount(console, path, None, L.MS_BIND)
+
+
+def _add_devices(rootfs, devices):
+    for device in devices:
+        st = os.stat(device["path_on_host"])
+        target = secure_join(rootfs, device["path_in_container"])
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if os.path.lexists(target):
+            os.unlink(target)
+        os.mknod(target, st.st_mode, st.st_rdev)
+        os.chmod(target, st.st_mode & 0o7777)
+
+
+def _add_mount(rootfs, m):
+    target = secure_join(rootfs, m["destination"])
+    if m["type"] == "tmpfs":
+        _ensure_target(target, like_dir=True)
+        flags = L.MS_NOSUID | L.MS_NODEV | (L.MS_RDONLY if m["readonly"] else 0)
+        L.mount("tmpfs", target, "tmpfs", flags, ",".join(m["options"]) or None)
+        return
+    if not os.path.exists(m["source"]):
+        raise OSError("bind source path does not exist: %s" % m["source"])
+    _ensure_target(target, like_dir=os.path.isdir(m["source"]))
+    _bind(m["source"], target, readonly=m["readonly"], recursive="bind" not in m["options"])
+
+
+def _mask(path):
+    if not os.path.exists(path):
+        return
+    if os.path.isdir(path):
+        L.mount("tmpfs", path, "tmpfs", L.MS_RDONLY)
+    else:
+        L.mount("/dev/null", path, None, L.MS_BIND)
+
+
+def _readonly(path):
+    if os.path.exists(path):
+        _bind(path, path, readonly=True, extra=L.MS_NOSUID | L.MS_NODEV | L.MS_NOEXEC)
+
+
+def _pivot(rootfs):
+    """pivot_root into ``rootfs`` without a put_old directory: stack the old
+    root on the new one, then lazily detach it."""
+    old_root = os.open("/", os.O_DIRECTORY | os.O_RDONLY)
+    try:
+        os.chdir(rootfs)
+        L.pivot_root(".", ".")
+        os.fchdir(old_root)
+        L.mount(None, ".", None, L.MS_SLAVE | L.MS_REC)
+        L.umount2(".", L.MNT_DETACH)
+    finally:
+        os.close(old_root)
+    os.chdir("/")
+
+
+def setup(config, console=None):
+    """Build the container's mounts and pivot into it. ``console`` is the host
+    path of the pty slave to bind on /dev/console, if any."""
+    rootfs = os.path.realpath(config["rootfs"])
+    L.mount(None, "/", None, L.MS_REC | L.MS_PRIVATE)
+    L.mount(rootfs, rootfs, None, L.MS_BIND | L.MS_REC)
+    proc = os.path.join(rootfs, "proc")
+    os.makedirs(proc, exist_ok=True)
+    L.mount("proc", proc, "proc", _NOSUID_NODEV_NOEXEC)
+    sys_dir = os.path.join(rootfs, "sys")
+    os.makedirs(sys_dir, exist_ok=True)
+    sys_flags = _NOSUID_NODEV_NOEXEC | (0 if config["privileged"] else L.MS_RDONLY)
+    if config["namespaces"]["network"] == "host":
+        _bind("/sys", sys_dir, readonly=not config["privileged"])
+    else:
+        L.mount("sysfs", sys_dir, "sysfs", sys_flags)
+    _mount_dev(rootfs, console)
+    _add_devices(rootfs, config["devices"])
+    for m in config["mounts"]:
+        _add_mount(rootfs, m)
+    _pivot(rootfs)
+    for path in config["masked_paths"]:
+        _mask(path)
+    for path in config["readonly_paths"]:
+        _readonly(path)
+    if config["readonly_rootfs"]:
+        L.mount(None, "/", None, L.MS_BIND | L.MS_REMOUNT | L.MS_RDONLY)

@@ -1,0 +1,156 @@
+"""Load a seccomp filter through libseccomp (ctypes).
+
+Profiles are either our default (``seccomp_default``) or a Docker-format
+JSON profile; both become rules ``(names, action, errno, conditions)`` here
+and are compiled by libseccomp in the init helper just before exec.
+"""
+
+import ctypes
+import os
+
+from pydocker.drivers.exec.native import seccomp_default
+
+_ALLOW = 0x7FFF0000
+_ACTIONS = {
+    "kill": 0x00000000, "kill_thread": 0x00000000, "kill_process": 0x80000000,
+    "trap": 0x00030000, "log": 0x7FFC0000, "allow": _ALLOW,
+}
+_OPS = {"ne": 1, "lt": 2, "le": 3, "eq": 4, "ge": 5, "gt": 6, "masked_eq": 7}
+_ARCHES = {  # Docker's arch names -> audit arch tokens
+    "SCMP_ARCH_X86_64": 0xC000003E, "SCMP_ARCH_X86": 0x40000003, "SCMP_ARCH_X32": 0x4000003E,
+}
+_NATIVE_ARCH_NAMES = ("amd64", "x86_64", "x32", "x86")
+_FLTATR_CTL_NNP = 3
+_NR_SCMP_ERROR = -1
+EPERM = 1
+
+
+class ProfileError(ValueError):
+    """A seccomp profile that cannot be understood."""
+
+
+class _ArgCmp(ctypes.Structure):
+    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int),
+                ("datum_a", ctypes.c_uint64), ("datum_b", ctypes.c_uint64)]
+
+
+def _action(name, errno):
+    if name == "errno":
+        return 0x00050000 | (errno & 0xFFFF)
+    if name == "trace":
+        return 0x7FF00000 | (errno & 0xFFFF)
+    try:
+        return _ACTIONS[name]
+    except KeyError:
+        raise ProfileError("unknown seccomp action %r" % name) from None
+
+
+def from_docker_json(profile, caps):
+    """(default action, default errno, rules) from a Docker-format profile dict."""
+    def short(value, prefix):
+        return str(value).upper().replace(prefix, "", 1).lower()
+
+    if not isinstance(profile, dict) or "defaultAction" not in profile:
+        raise ProfileError("seccomp profile has no defaultAction")
+    default_errno = profile.get("defaultErrnoRet") or EPERM
+    rules = []
+    for entry in profile.get("syscalls") or []:
+        names = entry.get("names") or ([entry["name"]] if entry.get("name") else [])
+        if not _applies(entry.get("includes") or {}, entry.get("excludes") or {}, caps):
+            continue
+        conditions = [(a["index"], short(a["op"], "SCMP_CMP_"), a.get("value", 0),
+                       a.get("valueTwo", 0)) for a in entry.get("args") or []]
+        rules.append((names, short(entry["action"], "SCMP_ACT_"),
+                      entry.get("errnoRet") or EPERM, conditions))
+    return short(profile["defaultAction"], "SCMP_ACT_"), default_errno, rules
+
+
+def _applies(includes, excludes, caps):
+    def caps_of(section):
+        return {c.upper().replace("CAP_", "", 1) for c in section.get("caps") or []}
+
+    if not caps_of(includes) <= set(caps):
+        return False
+    if caps_of(excludes) & set(caps):
+        return False
+    if includes.get("arches") and not set(includes["arches"]) & set(_NATIVE_ARCH_NAMES):
+        return False
+    if excludes.get("arches") and set(excludes["arches"]) & set(_NATIVE_ARCH_NAMES):
+        return False
+    min_kernel = includes.get("minKernel")
+    if min_kernel:
+        running = tuple(int(p) for p in os.uname().release.split("-")[0].split(".")[:2])
+        if running < tuple(int(p) for p in min_kernel.split(".")[:2]):
+            return False
+    return True
+
+
+_lib = None
+LIBRARY = "libseccomp.so.2"
+
+
+def preload():
+    """Load libseccomp while the host filesystem is still visible (before pivot_root)."""
+    _library()
+
+
+def _library():
+    global _lib
+    if _lib is None:
+        try:
+            lib = ctypes.CDLL(LIBRARY, use_errno=True)
+        except OSError as e:
+            raise OSError("seccomp is not available: %s" % e) from None
+        lib.seccomp_init.restype = ctypes.c_void_p
+        lib.seccomp_init.argtypes = [ctypes.c_uint32]
+        lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+        lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int,
+                                               ctypes.c_uint, ctypes.POINTER(_ArgCmp)]
+        lib.seccomp_arch_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+        lib.seccomp_attr_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
+        lib.seccomp_load.argtypes = [ctypes.c_void_p]
+        lib.seccomp_release.argtypes = [ctypes.c_void_p]
+        _lib = lib
+    return _lib
+
+
+def load(profile, caps, no_new_privs):
+    """Install the filter for ``profile`` (None = Docker's default, or a
+    Docker-format dict) on this process; "unconfined" installs nothing."""
+    if profile == "unconfined":
+        return
+    if profile is None:
+        default, default_errno, rules = "errno", EPERM, seccomp_default.rules(caps)
+    else:
+        default, default_errno, rules = from_docker_json(profile, caps)
+    lib = _library()
+    default_action = _action(default, default_errno)
+    ctx = lib.seccomp_init(default_action)
+    if not ctx:
+        raise OSError("seccomp_init failed")
+    try:
+        for token in (_ARCHES["SCMP_ARCH_X86"], _ARCHES["SCMP_ARCH_X32"]):
+            lib.seccomp_arch_add(ctx, token)   # -EEXIST is fine
+        # Whether no_new_privs is set is the container's choice, not libseccomp's.
+        lib.seccomp_attr_set(ctx, _FLTATR_CTL_NNP, 1 if no_new_privs else 0)
+        for names, action_name, errno, conditions in rules:
+            action = _action(action_name, errno)
+            if action == default_action:
+                continue
+            cmps = (_ArgCmp * max(len(conditions), 1))()
+            for i, (index, op, value, value2) in enumerate(conditions):
+                if op not in _OPS:
+                    raise ProfileError("unknown seccomp operator %r" % op)
+                cmps[i] = _ArgCmp(index, _OPS[op], value, value2)
+            for name in names:
+                number = lib.seccomp_syscall_resolve_name(name.encode())
+                if number == _NR_SCMP_ERROR:
+                    continue        # a name libseccomp does not know
+                rc = lib.seccomp_rule_add_array(ctx, action, number, len(conditions), cmps)
+                if rc < 0:
+                    raise OSError(-rc, "seccomp rule for %s: %s" % (name, os.strerror(-rc)))
+        rc = lib.seccomp_load(ctx)
+        if rc < 0:
+            raise OSError(-rc, "seccomp_load: %s" % os.strerror(-rc))
+    finally:
+        lib.seccomp_release(ctx)

@@ -77,6 +77,8 @@ class BridgeDriver:
             for record in networks:
                 self._bring_up_bridge(record)
             if self._iptables:
+                if not sysctl.enable_bridge_netfilter():
+                    log.warning("br_netfilter is not loaded: --icc=false cannot isolate containers")
                 self._install_chains()
                 self._iptables.append([r for n in networks for r in self._network_rules(n)])
             for endpoint in self._store.list_endpoints():

@@ -22,3 +22,14 @@ def enable_route_localnet(ifname):
     userland proxy is off)."""
     with open(f"/proc/sys/net/ipv4/conf/{ifname}/route_localnet", "w") as f:
         f.write("1\n")
+
+
+def enable_bridge_netfilter():
+    """Make bridged (container-to-container) traffic traverse iptables, which
+    ``--icc=false`` and isolation need. False when br_netfilter is not loaded."""
+    try:
+        if read("net.bridge.bridge-nf-call-iptables") != "1":
+            write("net.bridge.bridge-nf-call-iptables", 1)
+    except FileNotFoundError:
+        return False
+    return True

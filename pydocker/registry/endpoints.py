@@ -42,10 +42,13 @@ class RegistryConfig:
     """The daemon's registry settings (``insecure-registries``, ``registry-mirrors``,
     the certs.d directory) and the endpoints they imply for a domain."""
 
-    def __init__(self, insecure_registries=(), mirrors=(), certs_dir=DEFAULT_CERTS_DIR):
+    def __init__(self, insecure_registries=(), mirrors=(), certs_dir=DEFAULT_CERTS_DIR,
+                 default_insecure_cidrs=DEFAULT_INSECURE_CIDRS):
+        """``default_insecure_cidrs``: Docker always treats loopback as insecure; pass ``()``
+        to demand verified TLS there too (tests of certs.d do)."""
         self.certs_dir = certs_dir
         self.insecure_names = set()
-        self.insecure_networks = [ipaddress.ip_network(c) for c in DEFAULT_INSECURE_CIDRS]
+        self.insecure_networks = [ipaddress.ip_network(c) for c in default_insecure_cidrs]
         for entry in insecure_registries:
             self._add_insecure(entry)
         self.mirrors = [self._validate_mirror(m) for m in mirrors]

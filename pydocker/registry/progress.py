@@ -64,7 +64,8 @@ class Reporter:
     def bytes(self, message, id, current, total):
         now = time.monotonic()
         key = (message, id)
-        if current != total and now - self._last.get(key, 0) < self._interval:
+        last_time, last_current = self._last.get(key, (0, None))
+        if current == last_current or (current != total and now - last_time < self._interval):
             return
-        self._last[key] = now
+        self._last[key] = (now, current)
         self.emit(progress(message, id, current, total))

@@ -2,7 +2,8 @@
 registry settings, with pull, push and login. All methods block."""
 
 from pydocker.registry.credentials import AuthConfig
-from pydocker.registry.endpoints import DEFAULT_CERTS_DIR, RegistryConfig
+from pydocker.registry.endpoints import (DEFAULT_CERTS_DIR, DEFAULT_INSECURE_CIDRS,
+                                         RegistryConfig)
 from pydocker.registry.login import login
 from pydocker.registry.pull import DEFAULT_CONCURRENCY, Puller
 from pydocker.registry.push import DEFAULT_CHUNK_SIZE, Pusher
@@ -15,8 +16,9 @@ def _as_reference(reference):
 
 class RegistryService:
     def __init__(self, insecure_registries=(), mirrors=(), certs_dir=DEFAULT_CERTS_DIR,
-                 tmpdir=None):
-        self.config = RegistryConfig(insecure_registries, mirrors, certs_dir)
+                 tmpdir=None, default_insecure_cidrs=DEFAULT_INSECURE_CIDRS):
+        self.config = RegistryConfig(insecure_registries, mirrors, certs_dir,
+                                     default_insecure_cidrs)
         self.tmpdir = tmpdir
 
     def pull(self, reference, target, auth=None, platform=None, progress=None,

@@ -1,0 +1,116 @@
+"""Resolve layer paths strictly inside an extraction root.
+
+A layer tar is hostile input: its names and symlinks may try to reach outside
+the root (CVE-2014-6407, CVE-2014-9356, CVE-2018-15664).  Every path is
+resolved with ``openat2(RESOLVE_IN_ROOT)``, so the kernel treats the root as
+``/`` for absolute symlinks and ``..``; there is no window between checking a
+path and using it, and no process-wide ``chroot``/``chdir``.
+"""
+
+import ctypes
+import errno
+import os
+import posixpath
+import struct
+
+from pydocker.engine.errors import InvalidParameter
+
+_SYS_OPENAT2 = 437  # the same number on every architecture (asm-generic)
+_RESOLVE_NO_MAGICLINKS = 0x02
+_RESOLVE_IN_ROOT = 0x10
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+
+def clean_name(name):
+    """Normalise a tar member name to a path relative to the root.
+
+    Absolute names are re-rooted (Docker does the same); a name that climbs
+    above the root with ``..`` is refused.  Returns "" for the root itself.
+    """
+    path = posixpath.normpath("/" + name.lstrip("/")) if name.startswith("/") else posixpath.normpath(name)
+    if path == ".." or path.startswith("../"):
+        raise InvalidParameter(f"layer entry {name!r} escapes the extraction root")
+    path = path.lstrip("/")
+    return "" if path == "." else path
+
+
+def _openat2(dir_fd, path, flags):
+    how = struct.pack("QQQ", flags, 0, _RESOLVE_IN_ROOT | _RESOLVE_NO_MAGICLINKS)
+    while True:
+        fd = _libc.syscall(_SYS_OPENAT2, dir_fd, os.fsencode(path), how, len(how))
+        if fd >= 0:
+            return fd
+        err = ctypes.get_errno()
+        if err not in (errno.EAGAIN, errno.EINTR):  # EAGAIN: a rename raced the lookup
+            raise OSError(err, os.strerror(err), path)
+
+
+class Root:
+    """An open extraction root: hands out directory fds resolved inside it.
+
+    Directory fds are cached (most tar entries share a parent); anything that
+    replaces or removes a path must call :meth:`forget` so a cached fd never
+    outlives the directory the name used to denote.
+    """
+
+    _CACHE_LIMIT = 64
+
+    def __init__(self, path):
+        self.path = path
+        self.fd = os.open(path, _DIR_FLAGS)
+        self._dirs = {}
+
+    def close(self):
+        self.forget("")
+        os.close(self.fd)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def forget(self, relpath):
+        """Drop cached fds for ``relpath`` and everything below it."""
+        prefix = relpath + "/"
+        for key in [k for k in self._dirs if not relpath or k == relpath or k.startswith(prefix)]:
+            os.close(self._dirs.pop(key))
+
+    def dir_fd(self, relpath, create=True):
+        """An fd of directory ``relpath`` (resolved in the root), made if missing."""
+        if not relpath:
+            return self.fd
+        fd = self._dirs.get(relpath)
+        if fd is not None:
+            return fd
+        try:
+            fd = _openat2(self.fd, relpath, _DIR_FLAGS)
+        except FileNotFoundError:
+            if not create:
+                raise
+            parent, base = split(relpath)
+            try:
+                os.mkdir(base, 0o755, dir_fd=self.dir_fd(parent))
+            except FileExistsError:
+                pass  # a dangling symlink: openat2 below reports it
+            fd = _openat2(self.fd, relpath, _DIR_FLAGS)
+        except NotADirectoryError:
+            raise InvalidParameter(f"layer path {relpath!r} has a parent that is not a directory") from None
+        if len(self._dirs) >= self._CACHE_LIMIT:
+            self.forget("")
+        self._dirs[relpath] = fd
+        return fd
+
+    def parent(self, relpath, create=True):
+        """(fd of the parent directory, base name) of ``relpath``."""
+        parent, base = split(relpath)
+        return self.dir_fd(parent, create), base
+
+
+def split(relpath):
+    """Split a clean relative path into (parent, base)."""
+    parent, _, base = relpath.rpartition("/")
+    return parent, base

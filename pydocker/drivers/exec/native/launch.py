@@ -1,7 +1,7 @@
 """One run of the init helper: the ProcessProtocol speaking its fd 3/4
-protocol (see ``init``), relaying stdio to an ``IContainerIO``."""
+frame protocol (see ``init``), relaying stdio to an ``IContainerIO``."""
 
-import json
+import marshal
 import os
 import sys
 
@@ -30,7 +30,7 @@ class HelperProtocol(protocol.ProcessProtocol):
         self._io = io
         self._on_pid = on_pid
         self._reactor = reactor
-        self._lines = b""
+        self._frames = b""
         self._error = None
         self._exit = None
         self._pty = None
@@ -62,7 +62,7 @@ class HelperProtocol(protocol.ProcessProtocol):
         return self._pty if self._pty is not None else PipeStdin(self.transport)
 
     def connectionMade(self):
-        self.transport.writeToChild(3, json.dumps(self._config).encode() + b"\n")
+        self._send(self._config)
         if not self._config["tty"] and not self._config["open_stdin"]:
             self.transport.closeChildFD(0)
 
@@ -72,10 +72,18 @@ class HelperProtocol(protocol.ProcessProtocol):
         elif fd == 2:
             self._io.stderr(data)
         elif fd == 4:
-            self._lines += data
-            while b"\n" in self._lines:
-                line, self._lines = self._lines.split(b"\n", 1)
-                self._message(json.loads(line))
+            self._frames += data
+            while len(self._frames) >= 4:
+                size = int.from_bytes(self._frames[:4], "big")
+                if len(self._frames) < 4 + size:
+                    break
+                frame, self._frames = self._frames[4:4 + size], self._frames[4 + size:]
+                self._message(marshal.loads(frame))
+
+    def _send(self, value):
+        """A frame for the helper (see ``init``: length, then marshal data)."""
+        data = marshal.dumps(value)
+        self.transport.writeToChild(3, len(data).to_bytes(4, "big") + data)
 
     def _message(self, message):
         if "pid" in message:
@@ -90,11 +98,11 @@ class HelperProtocol(protocol.ProcessProtocol):
             self._exit = message["exit"]
 
     def _go(self, _):
-        self.transport.writeToChild(3, b"go\n")
+        self._send("go")
 
     def _abort(self, reason):
         self._error = reason
-        self.transport.writeToChild(3, b"abort\n")
+        self._send("abort")
 
     def processEnded(self, reason):
         self._finished("process")

@@ -1,0 +1,234 @@
+"""Running containers with the native driver: isolation, exit codes, stdio, mounts."""
+
+import os
+import signal
+
+import pytest
+
+from exec_reactor import spin, wait
+from pydocker.drivers.exec.errors import ContainerStartError
+from pydocker.drivers.exec.spec import Mount, Namespaces, Rlimit
+from pydocker.engine.errors import InvalidParameter
+
+pytestmark = pytest.mark.kernel
+
+
+def test_command_is_pid_1_and_host_processes_are_invisible(run):
+    status, io = run(["sh", "-c", "cat /proc/1/cmdline; echo; ls -d /proc/[0-9]* | wc -l"])
+    cmdline, count = io.text.splitlines()
+    assert status.exit_code == 0
+    assert cmdline.split("\0")[0] == "sh"
+    assert int(count) <= 3        # sh, ls and wc: nothing from the host
+
+
+def test_hostname_and_domainname(run):
+    status, io = run(["sh", "-c", "hostname; cat /proc/sys/kernel/domainname"],
+                     hostname="web1", domainname="example.org")
+    assert io.text.split() == ["web1", "example.org"]
+
+
+def test_root_is_the_rootfs(run, rootfs, tmp_path):
+    (tmp_path / "host-only").write_text("secret")
+    status, io = run(["sh", "-c", "ls /; test -e %s && echo LEAK" % (tmp_path / "host-only")])
+    assert "LEAK" not in io.text
+    assert set(io.text.split()) == set(os.listdir(rootfs))
+
+
+def test_proc_masks_and_readonly_paths(run):
+    masked = [p for p in ("/proc/kcore", "/proc/keys", "/proc/timer_list")
+              if os.path.exists(p)]
+    script = "".join("wc -c < %s; " % p for p in masked)
+    status, io = run(["sh", "-c", script + "ls /proc/acpi 2>/dev/null | wc -l; "
+                      "echo 1 > /proc/sys/vm/drop_caches && echo WROTE; "
+                      "echo x > /sys/kernel/uevent_helper && echo SYSWROTE; true"])
+    sizes = io.text.split()
+    assert masked and sizes[:len(masked) + 1] == ["0"] * (len(masked) + 1)
+    assert "WROTE" not in io.text and "SYSWROTE" not in io.text
+    assert "Read-only file system" in io.err.decode()
+
+
+def test_dev_is_private_with_the_usual_nodes(run):
+    status, io = run(["sh", "-c", "ls /dev; echo x > /dev/null && echo null-ok; "
+                      "head -c 4 /dev/zero | wc -c; readlink /dev/ptmx"])
+    names = io.text.split()
+    for node in ("null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "mqueue",
+                 "fd", "stdin", "stdout", "stderr"):
+        assert node in names
+    assert "null-ok" in names and "4" in names and "pts/ptmx" in names
+    assert "sda" not in names and "loop0" not in names
+
+
+@pytest.mark.parametrize("args, code", [
+    (["true"], 0),
+    (["false"], 1),
+    (["sh", "-c", "exit 42"], 42),
+])
+def test_exit_codes(run, args, code):
+    status, _ = run(args)
+    assert (status.exit_code, status.signal, status.oom_killed) == (code, None, False)
+
+
+def test_missing_command_fails_the_start_with_127(run):
+    with pytest.raises(ContainerStartError) as info:
+        run(["no-such-binary"])
+    assert info.value.exit_code == 127
+    assert str(info.value) == 'exec: "no-such-binary": executable file not found in $PATH'
+
+
+def test_missing_absolute_command_is_127(run):
+    with pytest.raises(ContainerStartError) as info:
+        run(["/nope/bin"])
+    assert info.value.exit_code == 127
+    assert "no such file or directory" in str(info.value)
+
+
+def test_non_executable_command_fails_with_126(run):
+    with pytest.raises(ContainerStartError) as info:
+        run(["/etc/passwd"])
+    assert info.value.exit_code == 126
+    assert "permission denied" in str(info.value)
+
+
+def test_sigkill_gives_137(driver, start):
+    spec, io, outcome = start(["sleep", "60"])
+    driver.kill(spec.id, signal.SIGKILL)
+    spin(lambda: outcome)
+    assert (outcome[0].exit_code, outcome[0].signal) == (137, signal.SIGKILL)
+
+
+def test_sigterm_through_init_gives_143(driver, start):
+    spec, io, outcome = start(["sleep", "60"], init=True)
+    driver.kill(spec.id, signal.SIGTERM)
+    spin(lambda: outcome)
+    assert outcome[0].exit_code == 143
+
+
+def test_init_is_pid_1_and_reaps(run):
+    status, io = run(["sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $$"], init=True)
+    init_cmdline, shell_pid = io.text.splitlines()
+    assert "pydocker" in init_cmdline and shell_pid != "1"
+    assert status.exit_code == 0
+
+
+def test_stdout_stderr_and_env(run):
+    status, io = run(["sh", "-c", "echo out; echo err >&2; echo $FOO; echo $HOME"],
+                     env=["PATH=/bin", "FOO=bar"])
+    assert io.text.split() == ["out", "bar", "/root"]
+    assert io.err == b"err\n"
+
+
+def test_stdin_is_forwarded_and_closed(driver, start):
+    spec, io, outcome = start(["sh", "-c", "cat; echo done"], open_stdin=True)
+    io.stdin.write(b"hello\n")
+    io.stdin.close()
+    spin(lambda: outcome)
+    assert io.text == "hello\ndone\n"
+
+
+def test_tty_and_resize(driver, start):
+    spec, io, outcome = start(["sh", "-c", "read line; stty size; test -t 0 && echo TTY"],
+                              tty=True, open_stdin=True)
+    assert io.stdin.master_fd is not None
+    driver.resize(spec.id, 33, 101)
+    io.stdin.write(b"go\n")
+    spin(lambda: outcome)
+    assert "33 101" in io.text and "TTY" in io.text
+    assert outcome[0].exit_code == 0
+
+
+def test_working_directory_is_created(run):
+    status, io = run(["pwd"], cwd="/srv/app")
+    assert io.text == "/srv/app\n"
+
+
+def test_working_directory_that_is_a_file_fails_the_start(run):
+    with pytest.raises(ContainerStartError) as info:
+        run(["pwd"], cwd="/etc/passwd")
+    assert "not a directory" in str(info.value)
+
+
+def test_bind_mounts_tmpfs_and_readonly(run, tmp_path):
+    (tmp_path / "data.txt").write_text("from host")
+    mounts = [Mount(str(tmp_path), "/data", readonly=True),
+              Mount("", "/scratch", type="tmpfs", options=["size=1m"])]
+    status, io = run(["sh", "-c", "cat /data/data.txt; echo; touch /data/x || echo RO; "
+                      "touch /scratch/x && echo TMPFS; grep /scratch /proc/mounts"],
+                     mounts=mounts)
+    assert io.text.splitlines()[:3] == ["from host", "RO", "TMPFS"]
+    assert "tmpfs" in io.text
+    assert not (tmp_path / "x").exists()
+
+
+def test_mount_through_symlink_stays_inside_rootfs(run, rootfs, tmp_path):
+    os.symlink("/../../../..%s" % tmp_path, os.path.join(rootfs, "escape"))
+    try:
+        source = tmp_path / "src"
+        source.mkdir()
+        (source / "f").write_text("x")
+        status, io = run(["ls", "/escape/"], mounts=[Mount(str(source), "/escape/into")])
+        assert not (tmp_path / "into").exists()
+    finally:
+        os.unlink(os.path.join(rootfs, "escape"))
+
+
+def test_readonly_rootfs(run):
+    status, io = run(["sh", "-c", "touch /x || echo RO; touch /dev/shm/x && echo SHM"],
+                     readonly_rootfs=True)
+    assert io.text.split() == ["RO", "SHM"]
+
+
+def test_network_none_has_only_loopback_and_the_hook_sees_the_pid(run):
+    seen = []
+
+    def hook(pid):
+        seen.append(os.readlink("/proc/%d/ns/net" % pid))
+    status, io = run(["sh", "-c", "cat /proc/net/dev | tail -n +3 | cut -d: -f1; "
+                      "readlink /proc/self/ns/net"], network_hook=hook)
+    lines = [line.strip() for line in io.text.splitlines()]
+    assert lines[:-1] == ["lo"]
+    assert seen == [lines[-1]] and seen[0] != os.readlink("/proc/self/ns/net")
+
+
+def test_network_host_shares_the_namespace(run):
+    status, io = run(["readlink", "/proc/self/ns/net"], namespaces=Namespaces(network="host"))
+    assert io.text.strip() == os.readlink("/proc/self/ns/net")
+
+
+def test_failing_network_hook_aborts_the_start(driver, make_spec):
+    from conftest import Recorder
+
+    def hook(pid):
+        raise RuntimeError("no bridge")
+    io = Recorder()
+    with pytest.raises(RuntimeError, match="no bridge"):
+        wait(driver.run(make_spec(["true"], network_hook=hook), io))
+    assert io.pid is None
+
+
+def test_ulimits(run):
+    status, io = run(["sh", "-c", "ulimit -n; ulimit -Hn"],
+                     rlimits=[Rlimit("nofile", 1024, 2048)])
+    assert io.text.split() == ["1024", "2048"]
+
+
+def test_raising_a_hard_limit_without_cap_sys_resource_is_a_clear_error(run):
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard == resource.RLIM_INFINITY:
+        pytest.skip("the nofile hard limit is unlimited here")
+    with pytest.raises(ContainerStartError) as info:
+        run(["true"], rlimits=[Rlimit("nofile", hard + 1, hard + 1)])
+    if "operation not permitted" not in str(info.value):
+        pytest.fail(str(info.value))
+    assert str(info.value) == ("cannot raise nofile hard limit above %d: operation not permitted"
+                               % hard)
+
+
+def test_bad_input_is_rejected_before_anything_starts(driver, make_spec):
+    from conftest import Recorder
+    for bad in (make_spec([]), make_spec(["true"], cap_add=["NOT_A_CAP"]),
+                make_spec(["true"], rlimits=[Rlimit("bogus", 1, 1)]),
+                make_spec(["true"], mounts=[Mount("/nonexistent-src", "/x")])):
+        with pytest.raises(InvalidParameter):
+            driver.run(bad, Recorder())
+    assert os.listdir(driver._home) == []

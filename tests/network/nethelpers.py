@@ -35,13 +35,7 @@ class EchoServer:
     (made there with setns, served from a thread of the test process)."""
 
     def __init__(self, pid, port, proto):
-        fd = netns.open_netns(pid)
-        try:
-            with netns.entered(fd):
-                kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-                self.sock = socket.socket(socket.AF_INET, kind)
-        finally:
-            os.close(fd)
+        self.sock = socket_in(pid, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
         self.sock.bind(("0.0.0.0", port))
         self.sock.settimeout(0.2)
         self._stopped = threading.Event()
@@ -91,3 +85,26 @@ def udp_echo(address, port, payload=b"hello pydocker", timeout=5):
         s.settimeout(timeout)
         s.sendto(payload, (address, port))
         return s.recvfrom(65536)[0]
+
+
+def socket_in(pid, kind=socket.SOCK_STREAM):
+    """A socket created inside a container's network namespace."""
+    fd = netns.open_netns(pid)
+    try:
+        with netns.entered(fd):
+            return socket.socket(socket.AF_INET, kind)
+    finally:
+        os.close(fd)
+
+
+def tcp_echo_from(pid, address, port, payload=b"hello from inside", timeout=5):
+    """Like tcp_echo, but the client is inside the container."""
+    with socket_in(pid) as s:
+        s.settimeout(timeout)
+        s.connect((address, port))
+        s.sendall(payload)
+        s.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := s.recv(65536):
+            received += chunk
+    return received

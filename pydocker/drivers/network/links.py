@@ -87,11 +87,11 @@ class Links:
         with netns.entered(netns_fd):
             inner = IPRoute()
         try:
-            names = {link.get_attr("IFLA_IFNAME") for link in inner.get_links()}
-            ifname = next(f"eth{i}" for i in itertools.count() if f"eth{i}" not in names)
+            existing = {link.get_attr("IFLA_IFNAME"): link["index"] for link in inner.get_links()}
+            ifname = next(f"eth{i}" for i in itertools.count() if f"eth{i}" not in existing)
             try:
                 self._ipr.link("add", ifname=host_ifname, kind="veth", mtu=mtu,
-                               master=self.index(bridge),
+                               master=self.index(bridge), state="up",
                                peer={"ifname": ifname, "net_ns_fd": netns_fd,
                                      "address": mac, "mtu": mtu})
             except NetlinkError as e:
@@ -99,11 +99,12 @@ class Links:
                     raise Conflict(f"interface {host_ifname} already exists") from None
                 raise SystemError_(f"creating veth {host_ifname}: {e}") from None
             try:
-                host_index = self.index(host_ifname)
                 if hairpin:
-                    self._ipr.brport("set", index=host_index, mode=1)
-                self._ipr.link("set", index=host_index, state="up")
-                self._configure_inside(inner, ifname, address, prefix_len, gateway)
+                    self._ipr.brport("set", index=self.index(host_ifname), mode=1)
+                # With nothing but lo before us there can be no default route yet.
+                first = set(existing) <= {"lo"}
+                self._configure_inside(inner, ifname, existing.get("lo"), address, prefix_len,
+                                       gateway, check_default=not first)
             except Exception:
                 self.delete(host_ifname)
                 raise
@@ -112,12 +113,11 @@ class Links:
             inner.close()
 
     @staticmethod
-    def _configure_inside(inner, ifname, address, prefix_len, gateway):
+    def _configure_inside(inner, ifname, loopback, address, prefix_len, gateway, check_default):
         index = inner.link_lookup(ifname=ifname)[0]
         inner.addr("add", index=index, address=address, prefixlen=prefix_len)
         inner.link("set", index=index, state="up")
-        loopback = inner.link_lookup(ifname="lo")
-        if loopback:
-            inner.link("set", index=loopback[0], state="up")
-        if gateway and not inner.get_default_routes(family=2):
+        if loopback is not None:
+            inner.link("set", index=loopback, state="up")
+        if gateway and not (check_default and inner.get_default_routes(family=2)):
             inner.route("add", dst="default", gateway=gateway)

@@ -1,0 +1,81 @@
+"""Pure parsing pieces: auth challenges, platforms, digests, decompression."""
+
+import bz2
+import gzip
+import hashlib
+import io
+import lzma
+
+import pytest
+
+from pydocker.engine.errors import InvalidParameter, NotFound
+from pydocker.registry import DigestMismatch, Platform, chain_ids
+from pydocker.registry.auth import parse_challenges
+from pydocker.registry.decompress import DecompressingReader
+from pydocker.registry.digest import VerifyingReader
+from pydocker.registry.platform import select_manifest
+from pydocker.registry.progress import progress
+
+
+def test_challenges():
+    [bearer] = parse_challenges('Bearer realm="https://auth.example/token",'
+                                'service="registry.example",scope="repository:a/b:pull,push"')
+    assert bearer.scheme == "bearer"
+    assert bearer.params == {"realm": "https://auth.example/token", "service": "registry.example",
+                             "scope": "repository:a/b:pull,push"}
+    [basic] = parse_challenges('Basic realm="basic-realm"')
+    assert (basic.scheme, basic.params) == ("basic", {"realm": "basic-realm"})
+
+
+def test_platforms():
+    assert Platform.parse(None) == Platform("linux", "amd64", None)
+    assert Platform.parse("linux/arm64") == Platform("linux", "arm64", "v8")
+    assert Platform.parse("linux/aarch64/v8") == Platform("linux", "arm64", "v8")
+    assert str(Platform.parse("linux/arm/v6")) == "linux/arm/v6"
+    with pytest.raises(InvalidParameter, match="invalid platform"):
+        Platform.parse("linux//v7")
+    index = {"manifests": [
+        {"digest": "sha256:1", "platform": {"os": "linux", "architecture": "arm", "variant": "v6"}},
+        {"digest": "sha256:2", "platform": {"os": "linux", "architecture": "arm64"}},
+        {"digest": "sha256:3", "platform": {"os": "linux", "architecture": "amd64"}}]}
+    assert select_manifest(index, Platform.parse("linux/arm64/v8"))["digest"] == "sha256:2"
+    assert select_manifest(index, Platform())["digest"] == "sha256:3"
+    with pytest.raises(NotFound):
+        select_manifest(index, Platform.parse("linux/arm"))
+
+
+def test_verifying_reader_raises_instead_of_eof():
+    data = b"x" * 1000
+    good = VerifyingReader(io.BytesIO(data), "sha256:" + hashlib.sha256(data).hexdigest())
+    assert good.read() == data and good.read() == b"" and good.verified
+    bad = VerifyingReader(io.BytesIO(data + b"!"), "sha256:" + hashlib.sha256(data).hexdigest())
+    assert bad.read(1001) == data + b"!"
+    with pytest.raises(DigestMismatch, match="digest mismatch"):
+        bad.read(10)
+    with pytest.raises(InvalidParameter, match="invalid digest"):
+        VerifyingReader(io.BytesIO(b""), "md5:abc")
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress, lambda d: d,
+                                      lambda d: gzip.compress(d[:5000]) + gzip.compress(d[5000:])])
+def test_decompression_by_magic(compress):
+    data = bytes(range(256)) * 400
+    assert DecompressingReader(io.BytesIO(compress(data))).read() == data
+
+
+def test_truncated_gzip_is_an_error():
+    blob = gzip.compress(bytes(range(256)) * 400)[:-20]
+    with pytest.raises(Exception, match="decompression failed"):
+        DecompressingReader(io.BytesIO(blob)).read()
+
+
+def test_chain_ids():
+    a, b = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    assert chain_ids([a, b]) == [a, "sha256:" + hashlib.sha256(f"{a} {b}".encode()).hexdigest()]
+
+
+def test_progress_shape():
+    message = progress("Downloading", "abc", 512, 2048)
+    assert message["progressDetail"] == {"current": 512, "total": 2048}
+    assert message["progress"].startswith("[============>") and message["progress"].endswith(
+        "512B/2.048kB")

@@ -46,7 +46,9 @@ def rootfs(tmp_path_factory):
         pytest.skip("the native exec driver needs root")
     if find_busybox() is None:
         pytest.skip("no static busybox (install busybox-static)")
-    return make_rootfs(str(tmp_path_factory.mktemp("rootfs")))
+    path = make_rootfs(str(tmp_path_factory.mktemp("rootfs")))
+    os.chmod(path, 0o755)     # as in any image; mktemp makes it 0700
+    return path
 
 
 @pytest.fixture

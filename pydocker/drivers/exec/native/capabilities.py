@@ -30,7 +30,17 @@ def last_cap():
         return len(NAMES) - 1
 
 
-def all_names():
+def held():
+    """The capabilities this process can still grant: its bounding set. (Root
+    in a confined host may lack some, e.g. SYS_RESOURCE.)"""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapBnd:"):
+                    bounding = int(line.split()[1], 16)
+                    return [name for number, name in enumerate(NAMES) if bounding & (1 << number)]
+    except OSError:
+        pass
     return [name for number, name in enumerate(NAMES) if number <= last_cap()]
 
 
@@ -47,12 +57,18 @@ def normalize(name):
 def resolve(cap_add=(), cap_drop=(), privileged=False):
     """The container's capability names, following Docker: ``ALL`` in cap_add
     starts from every capability, ``ALL`` in cap_drop from none, and explicit
-    additions win over drops."""
+    additions win over drops. "Every capability" means every one we hold;
+    asking explicitly for one we lack raises ValueError."""
     if privileged:
-        return all_names()
+        return held()
     adds = {normalize(c) for c in cap_add}
     drops = {normalize(c) for c in cap_drop}
-    caps = set(all_names()) if "ALL" in adds else set(DOCKER_DEFAULT)
+    available = set(held())
+    missing = adds - available - {"ALL"}
+    if missing:
+        raise ValueError("cannot add capabilities the daemon does not hold: %s"
+                         % ", ".join(sorted(missing)))
+    caps = available if "ALL" in adds else set(DOCKER_DEFAULT) & available
     caps = set() if "ALL" in drops else caps - drops
     caps |= adds - {"ALL"}
     return [name for name in NAMES if name in caps]

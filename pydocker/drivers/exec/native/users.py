@@ -48,10 +48,12 @@ def resolve(user, group_add=(), passwd="/etc/passwd", group="/etc/group"):
     if group_name:
         grow = _lookup(group_rows, group_name, "group", "group")
         gid = int(group_name) if grow is None else int(grow[2])
-    groups = []
+    # The primary group is always a supplementary group too (as Docker does
+    # since the fix for CVE-2023-25173), then /etc/group memberships, then --group-add.
+    groups = [gid]
     if login is not None and not group_name:
-        groups = [int(g[2]) for g in group_rows if login in g[3].split(",")]
+        groups += [int(g[2]) for g in group_rows if login in g[3].split(",")]
     for extra in group_add:
         grow = _lookup(group_rows, str(extra), "group", "group")
         groups.append(int(extra) if grow is None else int(grow[2]))
-    return uid, gid, sorted(set(groups) - {gid}) if groups else [], home
+    return uid, gid, list(dict.fromkeys(groups)), home

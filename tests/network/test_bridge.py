@@ -13,6 +13,7 @@ from pyroute2 import IPRoute
 from pydocker.drivers.network.bridge import BridgeDriver
 from pydocker.drivers.network.config import NetworkConfig
 from pydocker.drivers.network.memstore import MemoryAllocationStore
+from pydocker.drivers.network.ports import parse_publish
 from pydocker.engine.errors import Conflict, Forbidden, InvalidParameter, NotFound
 
 from nethelpers import in_netns
@@ -222,8 +223,7 @@ def test_internal_network_cannot_leave(make_driver, make_container):
 def test_iptables_rules_exactly_and_none_after_teardown(make_driver, make_container):
     driver = make_driver(bip="10.89.0.1/24")
     endpoint = driver.connect(driver.default_network_id, "web", make_container(),
-                              ports=[__import__("pydocker.drivers.network.ports", fromlist=["x"])
-                                     .parse_publish("127.0.0.1:18080:80")[0]])
+                              ports=parse_publish("127.0.0.1:18080:80"))
     ip = endpoint.ip_address
     assert our_rules() == {
         ":PYDOCKER - [0:0]", ":PYDOCKER-FORWARD - [0:0]", ":PYDOCKER-POSTROUTING - [0:0]",

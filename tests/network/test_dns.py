@@ -11,7 +11,7 @@ from twisted.names import dns, server
 
 from pydocker.drivers.network.dns import ContainerNames, EmbeddedDNS, open_listeners
 
-from nethelpers import in_netns, socket_in
+from nethelpers import in_netns, require_private_netns, socket_in
 
 pytestmark = pytest.mark.kernel
 
@@ -19,6 +19,7 @@ pytestmark = pytest.mark.kernel
 @pytest.fixture
 def upstream(reactor):
     """A loopback DNS server that knows one outside name."""
+    require_private_netns()
     names = {"outside.example": ["192.0.2.99"]}
     factory = server.DNSServerFactory(clients=[ContainerNames(names.get)])
 

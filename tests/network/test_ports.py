@@ -11,7 +11,7 @@ from pydocker.drivers.network.ports import ephemeral_range, parse_publish
 from pydocker.drivers.network.proxy import UserlandProxy
 from pydocker.engine.errors import Conflict
 
-from nethelpers import tcp_echo, tcp_echo_from, udp_echo
+from nethelpers import require_private_netns, tcp_echo, tcp_echo_from, udp_echo
 
 pytestmark = pytest.mark.kernel
 
@@ -20,6 +20,7 @@ HOST_ADDRESS = "198.51.100.1"  # an address of the test's namespace, like a host
 
 @pytest.fixture
 def host_address():
+    require_private_netns()
     subprocess.run(["ip", "link", "add", "hostnet0", "type", "bridge"], check=True)
     subprocess.run(["ip", "addr", "add", f"{HOST_ADDRESS}/24", "dev", "hostnet0"], check=True)
     subprocess.run(["ip", "link", "set", "hostnet0", "up"], check=True)

@@ -13,6 +13,7 @@ class INetworkDriver(Interface):
     """A network driver, constructed as ``Driver(config, store, proxy=None)``."""
 
     name = Attribute("The driver's name, as registered in pydocker.networkdrivers")
+    default_network_id = Attribute("Id of the daemon's default network (after setup)")
 
     def setup():
         """Create or adopt the default bridge, install our iptables chains and
@@ -35,14 +36,17 @@ class INetworkDriver(Interface):
     def networks():
         """All NetworkRecords, the default one included."""
 
-    def connect(network_id, endpoint_id, netns, requested_ip=None, mac=None,
+    def connect(network_id, endpoint_id, netns_ref, requested_ip=None, mac=None,
                 aliases=(), ports=()):
-        """Attach the network namespace ``netns`` (a pid or a path) and publish
+        """Attach the network namespace ``netns_ref`` (a pid or a path) and publish
         ``ports`` (PortSpecs). Returns an Endpoint. Fails whole: on error
         nothing of the endpoint is left."""
 
     def disconnect(endpoint):
         """Undo connect: ports, veth, rules, IP. Tolerates a vanished netns."""
+
+    def endpoints():
+        """All connected Endpoints."""
 
     def cleanup_stale(live_endpoint_ids):
         """After a crash: remove endpoints, veths, rules and allocations not

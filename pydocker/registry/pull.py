@@ -119,7 +119,7 @@ class Puller:
 
     def pull(self, ref, target):
         """Pull ``ref`` into ``target`` (an IPullTarget); return a PullResult."""
-        self.reporter.status(f"Pulling from {ref.familiar_name}", ref.digest or ref.tag)
+        self.reporter.status(f"Pulling from {ref.path}", ref.digest or ref.tag)
         repo, top_digest, data, media_type, manifest_digest = self.resolve(ref)
         manifest = parse_json_object(data, "manifest")
         config_entry = config_descriptor(manifest)

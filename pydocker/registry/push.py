@@ -12,12 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
+from zope.interface import implementer
+
 from pydocker.engine.errors import InvalidParameter, PydockerError
 from pydocker.registry import mediatypes
 from pydocker.registry.client import RegistryClient
 from pydocker.registry.digest import digest_of, short_id
 from pydocker.registry.errors import RegistryUnavailable
 from pydocker.registry.image import parse_json_object
+from pydocker.registry.interfaces import IPushLayer
 from pydocker.registry.progress import Reporter
 from pydocker.registry.reference import parse_repository
 
@@ -27,6 +30,7 @@ COMPRESS_LEVEL = 6
 _COPY = 1 << 16
 
 
+@implementer(IPushLayer)
 @dataclass
 class PushLayer:
     """A layer to push (implements IPushLayer)."""

@@ -3,6 +3,7 @@ docker-registry; login checks; identity tokens."""
 
 import pytest
 from registry_images import bytes_layer, image_of, layer_tar
+from registry_proxy import FaultyProxy
 from registry_server import htpasswd_line
 from registry_tokens import ISSUER, SERVICE, TokenServer
 
@@ -103,3 +104,20 @@ def test_bearer_login_returns_identity_token_that_pulls(service, store, token_re
 
     with pytest.raises(Unauthorized, match="unknown refresh token"):
         service.pull(name, store, auth=AuthConfig(identitytoken="forged"))
+
+
+def test_blob_redirect_to_another_host_drops_authorization(service, store, basic_registry):
+    name = "private/redirected"
+    service.push(f"{basic_registry.host}/{name}", tiny_image(), auth=ALICE)
+    proxy = FaultyProxy(basic_registry.host).start()
+    try:
+        proxy.redirect_blobs = True
+        result = service.pull(f"{proxy.host}/{name}", store, auth=ALICE)
+    finally:
+        proxy.stop()
+    assert len(store.applied) == 1
+    # The config and the layer both came from storage, without the registry's credentials.
+    assert len(proxy.storage.received_headers) == 2
+    assert all("Authorization" not in headers for headers in proxy.storage.received_headers)
+    # ...while the registry itself did get them for the same blobs.
+    assert any(result.layers[0].digest in path for path in proxy.authorized_paths)

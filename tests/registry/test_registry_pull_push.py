@@ -209,7 +209,7 @@ def test_mirror_serves_docker_hub_names_with_fallback(tmp_path, store, make_regi
     messages = []
     result = service.pull("busybox", store, progress=messages.append)
     assert result.reference == parse_reference("docker.io/library/busybox:latest")
-    assert messages[0] == {"status": "Pulling from busybox", "id": "latest"}
+    assert messages[0] == {"status": "Pulling from library/busybox", "id": "latest"}
     assert messages[-1]["status"] == "Status: Downloaded newer image for busybox:latest"
 
 

@@ -1,0 +1,67 @@
+"""``docker exec`` through the native driver: joining a running container."""
+
+import os
+
+import pytest
+
+from conftest import Recorder
+from exec_reactor import wait
+from pydocker.drivers.exec.errors import ContainerStartError
+from pydocker.drivers.exec.spec import ExecSpec
+from pydocker.engine.errors import Conflict
+
+pytestmark = pytest.mark.kernel
+NAMESPACES = ("pid", "net", "mnt", "uts", "ipc")
+
+
+def exec_in(driver, container_id, args, **kwargs):
+    io = Recorder()
+    status = wait(driver.exec(container_id, ExecSpec(args=args, **kwargs), io))
+    return status, io
+
+
+def test_exec_joins_every_namespace_and_the_cgroup(driver, start):
+    spec, io, outcome = start(["sleep", "60"], hostname="joined")
+    script = "hostname; cat /proc/1/cmdline; echo; grep memory /proc/self/cgroup; " + \
+        "".join("readlink /proc/self/ns/%s; " % ns for ns in NAMESPACES)
+    status, out = exec_in(driver, spec.id, ["sh", "-c", script])
+    lines = out.text.splitlines()
+    assert status.exit_code == 0
+    assert lines[0] == "joined"
+    assert lines[1].split("\0")[0] == "sleep"
+    assert lines[2].endswith("/" + spec.id)
+    assert lines[3:] == [os.readlink("/proc/%d/ns/%s" % (io.pid, ns)) for ns in NAMESPACES]
+
+
+def test_exec_exit_code_env_user_and_cwd(driver, start):
+    spec, io, outcome = start(["sleep", "60"], env=["PATH=/bin", "A=1", "B=2"])
+    status, out = exec_in(driver, spec.id, ["sh", "-c", "echo $A$B; id -u; pwd; exit 3"],
+                          env=["B=x"], user="daemon", cwd="/tmp")
+    assert status.exit_code == 3
+    assert out.text.split() == ["1x", "1", "/tmp"]
+
+
+def test_exec_has_the_containers_privileges(driver, start):
+    spec, io, outcome = start(["sleep", "60"], cap_drop=["NET_RAW"])
+    status, out = exec_in(driver, spec.id, ["grep", "-E", "CapEff|Seccomp:", "/proc/self/status"])
+    fields = dict(line.split(":\t") for line in out.text.splitlines())
+    assert int(fields["CapEff"], 16) == 0xA80425FB & ~(1 << 13)
+    assert fields["Seccomp"] == "2"
+
+
+def test_exec_missing_binary_is_127(driver, start):
+    spec, io, outcome = start(["sleep", "60"])
+    with pytest.raises(ContainerStartError) as info:
+        exec_in(driver, spec.id, ["nope"])
+    assert info.value.exit_code == 127
+
+
+def test_exec_with_a_tty(driver, start):
+    spec, io, outcome = start(["sleep", "60"])
+    status, out = exec_in(driver, spec.id, ["sh", "-c", "test -t 0 && echo TTY"], tty=True)
+    assert "TTY" in out.text and status.exit_code == 0
+
+
+def test_exec_into_a_stopped_container_is_a_conflict(driver):
+    with pytest.raises(Conflict):
+        driver.exec("not-running", ExecSpec(args=["true"]), Recorder())

@@ -80,6 +80,8 @@ class RegistryConfig:
         host, _ = _split_host_port(netloc)
         if netloc in self.insecure_names or host in self.insecure_names:
             return True
+        if host == DOCKER_HUB_API:
+            return False  # Docker Hub is always secure; no need to resolve it
         try:
             addresses = [ipaddress.ip_address(host)]
         except ValueError:

@@ -154,10 +154,11 @@ class Puller:
         try:
             futures = []
             for n, layer in enumerate(layers):
-                path = os.path.join(spool_dir, layer.digest.replace(":", "-"))
-                futures.append(executor.submit(self._download, repo, layer, path))
                 if n >= self.concurrency:
                     self.reporter.status("Waiting", short_id(layer.digest))
+                # The index keeps a blob listed twice in one image from sharing a file.
+                path = os.path.join(spool_dir, f"{layer.index}-{layer.digest.split(':')[1]}")
+                futures.append(executor.submit(self._download, repo, layer, path))
             for layer, future in zip(layers, futures):
                 path = future.result()
                 self._apply(layer, path, target)

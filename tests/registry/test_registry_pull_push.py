@@ -227,3 +227,14 @@ def test_plain_http_fallback_is_only_for_insecure_registries(tmp_path, registry)
     with pytest.raises(RegistryUnavailable):
         RegistryClient(strict.endpoints(registry.host)[0]).ping()
     assert RegistryClient(Endpoint(f"http://{registry.host}")).ping() == "registry/2.0"
+
+
+def test_same_blob_twice_in_one_image(service, store, registry):
+    """Two identical layers (same blob) download side by side and apply in order."""
+    data = layer_tar({"same": b"twice"})
+    image = image_of([bytes_layer(data), bytes_layer(layer_tar({"x": b"y"})), bytes_layer(data)])
+    service.push(f"{registry.host}/test/twice", image)
+    result = service.pull(f"{registry.host}/test/twice", store, max_concurrent_downloads=3)
+    assert [layer.diff_id for layer in store.applied] == [sha256(data), image.layers[1].diff_id,
+                                                          sha256(data)]
+    assert result.layers[0].chain_id != result.layers[2].chain_id

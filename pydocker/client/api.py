@@ -57,7 +57,7 @@ def filters_param(pairs):
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise ClientError(f"bad format of filter (expected name=value)")
+            raise ClientError("bad format of filter (expected name=value)")
         result.setdefault(key.strip().lower(), {})[value] = True
     return result
 
@@ -150,8 +150,9 @@ class APIClient:
         A daemon that does not upgrade but answers 200 is accepted too (old
         daemons stream on the plain response)."""
         headers = {"Connection": "Upgrade", "Upgrade": "tcp"}
-        resp = self.request("POST", path, params, body if body is not None else {},
-                            headers)
+        # No body unless given: attach does not read one, so stray bytes would
+        # reach the container's stdin.
+        resp = self.request("POST", path, params, body, headers)
         if resp.status not in (101, 200):
             resp.close()
             raise ClientError(f"unexpected status {resp.status} from hijack")

@@ -20,7 +20,8 @@ class Context:
     HEADERS = {}
 
     def to_json(self):
-        return {name: getattr(self, name) for name in self.HEADERS}
+        # The docker CLI marshals a map here, so keys come out sorted.
+        return {name: getattr(self, name) for name in sorted(self.HEADERS)}
 
 
 class _Header(str):

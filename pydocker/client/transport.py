@@ -5,10 +5,12 @@ costs more than the whole start-up budget of ``pydocker version``, and its
 response object fights the attach hijack, where the connection turns into a
 raw byte stream after ``101``. The subset needed here is small: one request
 per connection, Content-Length or chunked bodies, and streaming reads.
-``ssl`` is imported only for TLS hosts.
+For the same reason plain connections use ``_socket`` (the ``socket``
+module's import builds enums and costs several milliseconds) with our own
+read buffer; ``ssl`` (and with it ``socket``) is imported only for TLS hosts.
 """
 
-import socket
+import _socket
 
 from .errors import ConnectionFailed
 
@@ -52,15 +54,17 @@ class Transport:
     def connect(self):
         try:
             if self.host.scheme == "unix":
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
                 sock.settimeout(self.timeout)
                 sock.connect(self.host.path)
-            else:
+            elif self.tls is not None:
+                import socket
+
                 sock = socket.create_connection((self.host.hostname, self.host.port),
                                                 timeout=self.timeout)
-                if self.tls is not None:
-                    sock = self.tls.context().wrap_socket(
-                        sock, server_hostname=self.host.hostname)
+                sock = self.tls.context().wrap_socket(sock, server_hostname=self.host.hostname)
+            else:
+                sock = self._tcp_connect()
         except OSError as exc:
             if _is_tls_error(exc):
                 from .errors import ClientError
@@ -69,6 +73,21 @@ class Transport:
             raise ConnectionFailed(self.host.url, str(exc)) from None
         sock.settimeout(None)
         return sock
+
+    def _tcp_connect(self):
+        """Try each address of the host in turn, like ``socket.create_connection``."""
+        error = OSError(f"no address for {self.host.hostname}")
+        for family, kind, proto, _, address in _socket.getaddrinfo(
+                self.host.hostname, self.host.port, 0, _socket.SOCK_STREAM):
+            sock = _socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(self.timeout)
+                sock.connect(address)
+                return sock
+            except OSError as exc:
+                sock.close()
+                error = exc
+        raise error
 
     def request(self, method, target, headers, body=None):
         """Send one request and return its Response once the headers arrived.
@@ -108,12 +127,44 @@ def _is_tls_error(exc):
     return type(exc).__module__ == "ssl" or type(exc).__name__.startswith("SSL")
 
 
+class Reader:
+    """A read buffer over a socket: lines, up-to-n reads, and what is pending."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buffer = b""
+
+    def _fill(self, size=65536):
+        data = self.sock.recv(size)
+        self.buffer += data
+        return bool(data)
+
+    def readline(self, limit):
+        while b"\n" not in self.buffer and len(self.buffer) < limit:
+            if not self._fill():
+                break
+        end = self.buffer.find(b"\n")
+        end = len(self.buffer) if end < 0 else end + 1
+        line, self.buffer = self.buffer[:end], self.buffer[end:]
+        return line
+
+    def read1(self, size):
+        """Up to ``size`` bytes: what is buffered, else one ``recv``; b"" at EOF."""
+        if not self.buffer:
+            return self.sock.recv(size)
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+    def close(self):
+        self.buffer = b""
+
+
 class Response:
     """Status, headers and a body readable whole, in chunks or as lines."""
 
     def __init__(self, sock, method="GET"):
         self.sock = sock
-        self.rfile = sock.makefile("rb")
+        self.rfile = Reader(sock)
         status_line = self._line()
         if not status_line:
             raise ConnectionResetError("the daemon closed the connection")

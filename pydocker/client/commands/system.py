@@ -285,7 +285,7 @@ def df(cli, argv):
 
 def prune(cli, argv):
     from ..units import human_size
-    from .prompt import confirm
+    from ..prompt import confirm
 
     flags = FlagSet("system prune [OPTIONS]", "Remove unused data", max_args=0)
     flags.bool("-a", "--all", help="Remove all unused images not just dangling ones")

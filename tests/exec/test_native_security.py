@@ -77,9 +77,13 @@ def test_custom_seccomp_profile(run):
     assert "Permission denied" in io.err.decode()
 
 
-def test_bad_seccomp_profile_fails_the_start(run):
-    with pytest.raises(ContainerStartError, match="seccomp"):
-        run(["true"], seccomp={"syscalls": []})
+def test_bad_seccomp_profile_is_rejected_before_the_start(run):
+    for profile in ({"syscalls": []}, {"defaultAction": "SCMP_ACT_DANCE"},
+                    {"defaultAction": "SCMP_ACT_ERRNO",
+                     "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW",
+                                   "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_ABOUT"}]}]}):
+        with pytest.raises(InvalidParameter, match="seccomp"):
+            run(["true"], seccomp=profile)
 
 
 def test_mount_needs_cap_sys_admin(run):

@@ -13,7 +13,7 @@ from zope.interface import implementer
 
 from pydocker.drivers.exec import cgroups, spec as specs
 from pydocker.drivers.exec.interfaces import IExecDriver
-from pydocker.drivers.exec.native import validate
+from pydocker.drivers.exec.native import seccomp, validate
 from pydocker.drivers.exec.native.launch import HelperProtocol
 from pydocker.engine.errors import Conflict, InvalidParameter, PrerequisiteMissing
 
@@ -44,12 +44,28 @@ class NativeDriver:
         if not os.path.isdir("/sys/fs/cgroup"):
             raise PrerequisiteMissing("no cgroup filesystem at /sys/fs/cgroup")
         os.makedirs(home, mode=0o700, exist_ok=True)
+        self._seccomp = seccomp.available()
         self._running = {}
 
     def info(self):
         return [("Execution Driver", "native"),
                 ("Cgroup Driver", self._options["native.cgroupdriver"]),
-                ("Cgroup Version", str(cgroups.version()))]
+                ("Cgroup Version", str(cgroups.version())),
+                ("Seccomp", "builtin" if self._seccomp else "unavailable (no libseccomp)")]
+
+    def _seccomp_program(self, profile, caps, privileged):
+        """Compile the container's filter here, once per profile, so the helper
+        only installs it; a bad profile is an InvalidParameter before any start."""
+        if privileged or profile == "unconfined":
+            return None
+        if not self._seccomp:
+            if profile is None:
+                return None         # like Docker on a host without seccomp
+            raise InvalidParameter("seccomp profiles need libseccomp, which is not installed")
+        try:
+            return seccomp.program_for(profile, caps)
+        except (seccomp.ProfileError, KeyError, TypeError) as e:
+            raise InvalidParameter("invalid seccomp profile: %s" % e) from None
 
     # --- starting processes ----------------------------------------------------------
 
@@ -58,8 +74,8 @@ class NativeDriver:
             raise Conflict("container %s is already running" % spec.id)
         config = spec.helper_config()
         config["caps"] = validate.container(spec)
-        if spec.privileged:
-            config["seccomp"] = "unconfined"
+        config["seccomp_bpf"] = self._seccomp_program(config.pop("seccomp"), config["caps"],
+                                                      spec.privileged)
         cgroup = cgroups.for_container(spec.cgroup_parent or DEFAULT_CGROUP_PARENT, spec.id)
         self._save_state(spec.id, cgroup)
         try:
@@ -104,8 +120,8 @@ class NativeDriver:
         config = exec_spec.helper_config(running.spec, running.helper.pid)
         config["caps"] = validate.container_caps(running.spec.cap_add, running.spec.cap_drop,
                                                  config["privileged"])
-        if config["privileged"]:
-            config["seccomp"] = "unconfined"
+        config["seccomp_bpf"] = self._seccomp_program(config.pop("seccomp"), config["caps"],
+                                                      config["privileged"])
         config["init"] = False
         if not exec_spec.args:
             raise InvalidParameter("no exec command specified")

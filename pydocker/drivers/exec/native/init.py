@@ -31,7 +31,7 @@ import _signal as signal
 import fcntl
 import resource
 
-from pydocker.drivers.exec.native import capabilities, linux as L, rootfs, seccomp, users
+from pydocker.drivers.exec.native import capabilities, linux as L, rootfs, users
 
 CONFIG_FD = 3
 REPORT_FD = 4
@@ -215,10 +215,8 @@ def _finalize(config, err_w):
     cwd = config["cwd"] or "/"
     if config["mode"] == "run":
         _prepare_cwd(cwd, uid, gid)
-    try:
-        seccomp.load(config["seccomp"], caps, config["no_new_privileges"])
-    except seccomp.ProfileError as e:
-        raise StartError("invalid seccomp profile: %s" % e) from None
+    if config["seccomp_bpf"]:
+        L.install_seccomp_filter(config["seccomp_bpf"])
     L.prctl(L.PR_SET_KEEPCAPS, 1)
     os.setgroups(groups)
     os.setresgid(gid, gid, gid)
@@ -322,8 +320,6 @@ def main():
     try:
         config = read_frame(CONFIG_FD)
         console = os.ttyname(0) if config["tty"] and config["mode"] == "run" else None
-        if config["seccomp"] != "unconfined":
-            seccomp.preload()
         _enter_namespaces(config)
         go_r, go_w = os.pipe()
         err_r, err_w = os.pipe()

@@ -1,12 +1,16 @@
-"""Load a seccomp filter through libseccomp (ctypes).
+"""Compile seccomp profiles to BPF through libseccomp (ctypes).
 
 Profiles are either our default (``seccomp_default``) or a Docker-format
-JSON profile; both become rules ``(names, action, errno, conditions)`` here
-and are compiled by libseccomp in the init helper just before exec.
+JSON profile; both become rules ``(names, action, errno, conditions)`` here.
+The driver compiles each (profile, capabilities) pair once, in the daemon,
+and hands the BPF program to the init helper, which only installs it
+(``linux.install_seccomp_filter``): no libseccomp work on each start.
 """
 
 import ctypes
+import json
 import os
+import tempfile
 
 from pydocker.drivers.exec.native import seccomp_default
 
@@ -20,7 +24,6 @@ _ARCHES = {  # Docker's arch names -> audit arch tokens
     "SCMP_ARCH_X86_64": 0xC000003E, "SCMP_ARCH_X86": 0x40000003, "SCMP_ARCH_X32": 0x4000003E,
 }
 _NATIVE_ARCH_NAMES = ("amd64", "x86_64", "x32", "x86")
-_FLTATR_CTL_NNP = 3
 _NR_SCMP_ERROR = -1
 EPERM = 1
 
@@ -86,12 +89,24 @@ def _applies(includes, excludes, caps):
 
 
 _lib = None
+_compiled = {}
 LIBRARY = "libseccomp.so.2"
 
 
-def preload():
-    """Load libseccomp while the host filesystem is still visible (before pivot_root)."""
-    _library()
+def available():
+    try:
+        _library()
+    except OSError:
+        return False
+    return True
+
+
+def program_for(profile, caps):
+    """``compile_bpf`` with a cache: containers mostly share a few profiles."""
+    key = (json.dumps(profile, sort_keys=True), tuple(sorted(caps)))
+    if key not in _compiled:
+        _compiled[key] = compile_bpf(profile, caps)
+    return _compiled[key]
 
 
 def _library():
@@ -108,17 +123,18 @@ def _library():
                                                ctypes.c_uint, ctypes.POINTER(_ArgCmp)]
         lib.seccomp_arch_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
         lib.seccomp_attr_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
-        lib.seccomp_load.argtypes = [ctypes.c_void_p]
+        lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
         lib.seccomp_release.argtypes = [ctypes.c_void_p]
         _lib = lib
     return _lib
 
 
-def load(profile, caps, no_new_privs):
-    """Install the filter for ``profile`` (None = Docker's default, or a
-    Docker-format dict) on this process; "unconfined" installs nothing."""
+def compile_bpf(profile, caps):
+    """The BPF program (bytes of struct sock_filter) for ``profile`` (None =
+    Docker's default, or a Docker-format dict) and the capabilities ``caps``;
+    None for "unconfined"."""
     if profile == "unconfined":
-        return
+        return None
     if profile is None:
         default, default_errno, rules = "errno", EPERM, seccomp_default.rules(caps)
     else:
@@ -131,8 +147,6 @@ def load(profile, caps, no_new_privs):
     try:
         for token in (_ARCHES["SCMP_ARCH_X86"], _ARCHES["SCMP_ARCH_X32"]):
             lib.seccomp_arch_add(ctx, token)   # -EEXIST is fine
-        # Whether no_new_privs is set is the container's choice, not libseccomp's.
-        lib.seccomp_attr_set(ctx, _FLTATR_CTL_NNP, 1 if no_new_privs else 0)
         for names, action_name, errno, conditions in rules:
             action = _action(action_name, errno)
             if action == default_action:
@@ -149,8 +163,11 @@ def load(profile, caps, no_new_privs):
                 rc = lib.seccomp_rule_add_array(ctx, action, number, len(conditions), cmps)
                 if rc < 0:
                     raise OSError(-rc, "seccomp rule for %s: %s" % (name, os.strerror(-rc)))
-        rc = lib.seccomp_load(ctx)
-        if rc < 0:
-            raise OSError(-rc, "seccomp_load: %s" % os.strerror(-rc))
+        with tempfile.TemporaryFile() as out:
+            rc = lib.seccomp_export_bpf(ctx, out.fileno())
+            if rc < 0:
+                raise OSError(-rc, "seccomp_export_bpf: %s" % os.strerror(-rc))
+            out.seek(0)
+            return out.read()
     finally:
         lib.seccomp_release(ctx)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from exec_reactor import spin, wait
+from exec_reactor import spin
 from pydocker.drivers.exec import cgroups
 from pydocker.drivers.exec.spec import Resources
 from pydocker.engine.errors import Conflict, InvalidParameter

@@ -128,3 +128,17 @@ def test_unknown_user_fails_the_start(run):
 def test_unknown_group_fails_the_start(run):
     with pytest.raises(ContainerStartError, match="unable to find group nosuchgroup"):
         run(["true"], user="daemon:nosuchgroup")
+
+
+def test_device_cgroup_denies_devices_outside_the_default_list(run):
+    status, io = run(["sh", "-c", "mknod /tmp/mem c 1 1 && echo MADE; head -c 1 /tmp/mem; "
+                      "head -c 1 /dev/zero | wc -c"])
+    assert io.text.split() == ["MADE", "1"]
+    assert "Operation not permitted" in io.err.decode()
+
+
+def test_extra_device_is_created_and_allowed(run):
+    from pydocker.drivers.exec.spec import Device
+    status, io = run(["sh", "-c", "ls -l /dev/mynull; echo hi > /dev/mynull && echo OK"],
+                     devices=[Device("/dev/null", "/dev/mynull")])
+    assert io.text.startswith("crw") and "OK" in io.text

@@ -10,8 +10,6 @@ init helper as JSON.
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable, Optional
 
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 # Docker's default masked and read-only /proc and /sys paths.
 DEFAULT_MASKED_PATHS = (
     "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",

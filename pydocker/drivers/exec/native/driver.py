@@ -114,6 +114,8 @@ class NativeDriver:
         return outcome
 
     def exec(self, container_id, exec_spec, io):
+        if not exec_spec.args:
+            raise InvalidParameter("no exec command specified")
         running = self._get(container_id)
         if running.helper.pid is None:
             raise Conflict("container %s is not running" % container_id)
@@ -123,8 +125,6 @@ class NativeDriver:
         config["seccomp_bpf"] = self._seccomp_program(config.pop("seccomp"), config["caps"],
                                                       config["privileged"])
         config["init"] = False
-        if not exec_spec.args:
-            raise InvalidParameter("no exec command specified")
         helper = HelperProtocol(config, io, running.cgroup.apply, self._reactor)
         helper.spawn()
         return helper.result.addCallback(

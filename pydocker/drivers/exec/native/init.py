@@ -281,7 +281,7 @@ def _enter_namespaces(config):
     for key, flag in (("network", L.CLONE_NEWNET), ("ipc", L.CLONE_NEWIPC),
                       ("pid", L.CLONE_NEWPID), ("uts", L.CLONE_NEWUTS)):
         value = namespaces[key]
-        if value in ("none", "private", "bridge"):
+        if value in ("none", "private"):
             flags |= flag
         elif value != "host":
             fd = os.open(value, os.O_RDONLY)

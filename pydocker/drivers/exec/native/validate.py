@@ -49,6 +49,7 @@ def resources(r):
 
 
 def container(spec):
+    """Check a ContainerSpec; returns its capability names, resolved."""
     if not spec.id or "/" in spec.id:
         raise InvalidParameter("invalid container id %r" % spec.id)
     if not spec.args:

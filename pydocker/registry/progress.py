@@ -38,6 +38,11 @@ def progress(message, id, current, total):
     return out
 
 
+def retrying(seconds):
+    """Docker's wording while it waits to retry a transfer."""
+    return f"Retrying in {seconds} second{'' if seconds == 1 else 's'}"
+
+
 def aux(data):
     return {"progressDetail": {}, "aux": data}
 

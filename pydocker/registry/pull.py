@@ -23,7 +23,7 @@ from pydocker.registry.digest import VerifyingReader, hasher_for, short_id
 from pydocker.registry.errors import DigestMismatch, RegistryUnavailable
 from pydocker.registry.image import config_descriptor, layers_of, parse_json_object
 from pydocker.registry.platform import Platform, select_manifest
-from pydocker.registry.progress import Reporter
+from pydocker.registry.progress import Reporter, retrying
 
 CHUNK = 1 << 16
 MAX_CONFIG_SIZE = 8 << 20
@@ -188,7 +188,7 @@ class Puller:
                     failures += 1
                     if failures > self.retries:
                         raise
-                    self.reporter.status(f"Retrying in {failures} seconds", lid)
+                    self.reporter.status(retrying(failures), lid)
                     time.sleep(self.retry_delay * failures)
         self.reporter.status("Verifying Checksum", lid)
         actual = f"{hasher.name}:{hasher.hexdigest()}"

@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
@@ -21,11 +22,12 @@ from pydocker.registry.digest import digest_of, short_id
 from pydocker.registry.errors import RegistryUnavailable
 from pydocker.registry.image import parse_json_object
 from pydocker.registry.interfaces import IPushLayer
-from pydocker.registry.progress import Reporter
+from pydocker.registry.progress import Reporter, aux, retrying
 from pydocker.registry.reference import parse_repository
 
 DEFAULT_CHUNK_SIZE = 5 << 20
 DEFAULT_CONCURRENCY = 5
+DEFAULT_RETRIES = 5
 COMPRESS_LEVEL = 6
 _COPY = 1 << 16
 
@@ -130,13 +132,15 @@ class Pusher:
 
     def __init__(self, registry_config, credentials=None, progress=None,
                  chunk_size=DEFAULT_CHUNK_SIZE, max_concurrent_uploads=DEFAULT_CONCURRENCY,
-                 tmpdir=None):
+                 tmpdir=None, retries=DEFAULT_RETRIES, retry_delay=1.0):
         self.config = registry_config
         self.credentials = credentials
         self.reporter = Reporter(progress)
         self.chunk_size = chunk_size
         self.concurrency = max(1, int(max_concurrent_uploads))
         self.tmpdir = tmpdir
+        self.retries = retries
+        self.retry_delay = retry_delay
 
     def connect(self, ref):
         """A Repository (pull+push scope) on the first endpoint that answers."""
@@ -173,8 +177,7 @@ class Pusher:
         digest = repo.put_manifest(ref.tag or digest_of(data), data, media_type)
         prefix = f"{ref.tag}: " if ref.tag else ""
         self.reporter.status(f"{prefix}digest: {digest} size: {len(data)}")
-        self.reporter.emit({"progressDetail": {},
-                            "aux": {"Tag": ref.tag or "", "Digest": digest, "Size": len(data)}})
+        self.reporter.emit(aux({"Tag": ref.tag or "", "Digest": digest, "Size": len(data)}))
         return PushResult(ref, digest, len(data), data, media_type, pushed)
 
     @staticmethod
@@ -218,8 +221,7 @@ class Pusher:
             if repo.stat_blob(digest) is not None:
                 self.reporter.status("Layer already exists", lid)
                 return PushedLayer(layer.diff_id, digest, size, "exists")
-            spool.seek(0)
-            self._upload(repo, digest, size, spool, lid)
+            self._upload_with_retries(repo, digest, size, spool, lid)
         self.reporter.status("Pushed", lid)
         return PushedLayer(layer.diff_id, digest, size, "pushed")
 
@@ -232,6 +234,18 @@ class Pusher:
         if source_ref.domain != ref.domain or source_ref.path == ref.path:
             return None
         return source_ref if repo.mount_blob(digest, source_ref.path) else None
+
+    def _upload_with_retries(self, repo, digest, size, spool, lid):
+        """A broken connection restarts the layer's upload in a new session."""
+        for attempt in range(self.retries + 1):
+            spool.seek(0)
+            try:
+                return self._upload(repo, digest, size, spool, lid)
+            except RegistryUnavailable:
+                if attempt == self.retries:
+                    raise
+                self.reporter.status(retrying(attempt + 1), lid)
+                time.sleep(self.retry_delay * (attempt + 1))
 
     def _upload(self, repo, digest, size, source, lid=None):
         """Monolithic (POST, PUT with the body) up to one chunk, else POST, PATCH… PUT."""

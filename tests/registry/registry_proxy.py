@@ -18,6 +18,7 @@ class FaultyProxy:
         self.cuts_left = 0        # how many blob downloads to cut short
         self.cut_after = 0        # bytes sent before cutting
         self.redirect_blobs = False
+        self.failing_uploads = 0  # how many upload PUTs to answer 503 instead of forwarding
         self.requests = []
         self.authorized_paths = []  # paths of requests that carried an Authorization header
         self.storage = BlobStorage()
@@ -54,6 +55,10 @@ class FaultyProxy:
                     proxy.authorized_paths.append(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                if self.command == "PUT" and "/blobs/uploads/" in self.path \
+                        and proxy.failing_uploads > 0:
+                    proxy.failing_uploads -= 1
+                    return self._unavailable()
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
                 upstream = http.client.HTTPConnection(proxy.upstream, timeout=30)
                 upstream.request(self.command, self.path, body=body, headers=headers)
@@ -86,6 +91,13 @@ class FaultyProxy:
                     self.wfile.write(data[:proxy.cut_after] if cut else data)
                 if cut:
                     self.close_connection = True
+
+            def _unavailable(self):
+                body = b'{"errors":[{"code":"UNAVAILABLE","message":"try again"}]}'
+                self.send_response(503)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
 

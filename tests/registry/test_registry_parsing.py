@@ -79,3 +79,17 @@ def test_progress_shape():
     assert message["progressDetail"] == {"current": 512, "total": 2048}
     assert message["progress"].startswith("[============>") and message["progress"].endswith(
         "512B/2.048kB")
+
+
+def test_zstd_layers_need_the_zstandard_package():
+    frame = b"\x28\xb5\x2f\xfd" + bytes(8)  # zstd's magic number starts the blob
+    try:
+        import zstandard
+    except ImportError:
+        from pydocker.engine.errors import PrerequisiteMissing
+        with pytest.raises(PrerequisiteMissing, match="zstandard"):
+            DecompressingReader(io.BytesIO(frame)).read()
+        return
+    data = b"zstd payload" * 1000
+    blob = zstandard.ZstdCompressor().compress(data)
+    assert DecompressingReader(io.BytesIO(blob)).read() == data

@@ -238,3 +238,16 @@ def test_same_blob_twice_in_one_image(service, store, registry):
     assert [layer.diff_id for layer in store.applied] == [sha256(data), image.layers[1].diff_id,
                                                           sha256(data)]
     assert result.layers[0].chain_id != result.layers[2].chain_id
+
+
+def test_failed_upload_is_retried_in_a_new_session(service, store, registry):
+    proxy = FaultyProxy(registry.host).start()
+    try:
+        proxy.failing_uploads = 1
+        messages = []
+        pushed = service.push(f"{proxy.host}/test/retry", small_image(), progress=messages.append,
+                              max_concurrent_uploads=1, retry_delay=0.01)
+    finally:
+        proxy.stop()
+    assert "Retrying in 1 second" in statuses(messages)
+    assert service.pull(f"{registry.host}/test/retry", store).digest == pushed.digest

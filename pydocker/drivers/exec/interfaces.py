@@ -12,7 +12,9 @@ class IContainerIO(Interface):
     """The container side of stdio, implemented by the caller of ``run``/``exec``.
 
     The driver calls these on the reactor thread. With ``spec.tty`` the output
-    comes from the pty master and ``stderr`` is never called.
+    comes from the pty master and ``stderr`` is never called. Output may
+    arrive before ``started`` (a fast command writes before its start is
+    confirmed); all of it has been delivered when the run's Deferred fires.
     """
 
     def started(pid, stdin):

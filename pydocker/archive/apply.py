@@ -143,7 +143,11 @@ class _Extractor:
         os.chmod(base, member.mode, dir_fd=dir_fd)
 
     def _link(self, dir_fd, base, member):
-        target = clean_name(member.linkname)
+        try:
+            target = clean_name(member.linkname)
+        except InvalidParameter:
+            raise InvalidParameter(f"layer entry {member.name!r} is a hard link to {member.linkname!r}, "
+                                   f"outside the extraction root") from None
         try:
             target_fd, target_base = self.tree.parent(target, create=False)
             os.link(target_base, base, src_dir_fd=target_fd, dst_dir_fd=dir_fd, follow_symlinks=False)

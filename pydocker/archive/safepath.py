@@ -94,9 +94,11 @@ class Root:
             parent, base = split(relpath)
             try:
                 os.mkdir(base, 0o755, dir_fd=self.dir_fd(parent))
-            except FileExistsError:
-                pass  # a dangling symlink: openat2 below reports it
-            fd = _openat2(self.fd, relpath, _DIR_FLAGS)
+                fd = _openat2(self.fd, relpath, _DIR_FLAGS)
+            except (FileExistsError, FileNotFoundError):
+                raise InvalidParameter(
+                    f"layer path {relpath!r} goes through a symlink to a directory missing in the layer"
+                ) from None
         except NotADirectoryError:
             raise InvalidParameter(f"layer path {relpath!r} has a parent that is not a directory") from None
         if len(self._dirs) >= self._CACHE_LIMIT:

@@ -232,3 +232,34 @@ def test_bad_input_is_rejected_before_anything_starts(driver, make_spec):
         with pytest.raises(InvalidParameter):
             driver.run(bad, Recorder())
     assert os.listdir(driver._home) == []
+
+
+def test_joining_another_containers_network_namespace(driver, start, run):
+    spec, io, outcome = start(["sleep", "60"])
+    netns = "/proc/%d/ns/net" % io.pid
+    status, out = run(["readlink", "/proc/self/ns/net"], namespaces=Namespaces(network=netns))
+    assert out.text.strip() == os.readlink(netns)
+
+
+def test_host_pid_namespace_shows_host_processes(run):
+    status, io = run(["sh", "-c", "echo $$; test -d /proc/%d && echo HOST" % os.getpid()],
+                     namespaces=Namespaces(pid="host"))
+    shell_pid, seen = io.text.split()
+    assert shell_pid != "1" and seen == "HOST"
+
+
+def test_stdin_is_closed_unless_open_stdin(run):
+    status, io = run(["sh", "-c", "cat; echo eof"])
+    assert io.text == "eof\n"
+
+
+def test_no_file_descriptors_leak_in_the_daemon(run):
+    def count():
+        return len(os.listdir("/proc/self/fd"))
+    run(["true"])                       # warm up: the reactor's own fds
+    before = count()
+    for tty in (False, True, False):
+        run(["sh", "-c", "echo x"], tty=tty)
+    with pytest.raises(ContainerStartError):
+        run(["missing"])
+    assert count() == before

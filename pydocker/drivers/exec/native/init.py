@@ -232,14 +232,16 @@ def _finalize(config, err_w):
                          % (cwd, e.strerror.lower())) from None
     path = _look_path(config["args"][0], env)
     _restore_signals()
+    os.umask(0o022)
     if config.get("init"):
         _reap_as_init(path, config["args"], env, err_w)
     _execute(path, config["args"], env)
 
 
 def _take_terminal(config):
+    """Lead a new session, as runc does; with a TTY, make it the controlling terminal."""
+    os.setsid()
     if config["tty"]:
-        os.setsid()
         fcntl.ioctl(0, _TIOCSCTTY, 0)
 
 
@@ -317,6 +319,9 @@ def _supervise(child, go_w, err_r):
 
 
 def main():
+    # Leave the daemon's process group: a ^C meant for a foreground daemon
+    # must not kill the helpers (and with them the containers' exit status).
+    os.setsid()
     try:
         config = read_frame(CONFIG_FD)
         console = os.ttyname(0) if config["tty"] and config["mode"] == "run" else None

@@ -1,6 +1,9 @@
 """Privileges inside native-driver containers: capabilities, no_new_privs,
 seccomp, and switching to the image's users."""
 
+import os
+import stat
+
 import pytest
 
 from pydocker.drivers.exec.errors import ContainerStartError
@@ -142,3 +145,10 @@ def test_extra_device_is_created_and_allowed(run):
     status, io = run(["sh", "-c", "ls -l /dev/mynull; echo hi > /dev/mynull && echo OK"],
                      devices=[Device("/dev/null", "/dev/mynull")])
     assert io.text.startswith("crw") and "OK" in io.text
+
+
+def test_privileged_sees_the_host_devices(run):
+    status, io = run(["ls", "/dev"], privileged=True)
+    host_nodes = {name for name in os.listdir("/dev")
+                  if stat.S_ISCHR(os.lstat("/dev/" + name).st_mode) and name != "console"}
+    assert host_nodes <= set(io.text.split())

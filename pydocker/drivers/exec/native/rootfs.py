@@ -83,12 +83,30 @@ def _mount_dev(rootfs, console):
         L.mount(console, path, None, L.MS_BIND)
 
 
+def _host_devices():
+    """Every device node under the host's /dev (privileged containers get them all)."""
+    skip = {"/dev/pts", "/dev/shm", "/dev/mqueue", "/dev/console", "/dev/ptmx"}
+    found = []
+    for directory, dirs, files in os.walk("/dev"):
+        dirs[:] = [d for d in dirs if os.path.join(directory, d) not in skip]
+        for name in files:
+            path = os.path.join(directory, name)
+            if path in skip or os.path.islink(path):
+                continue
+            mode = os.lstat(path).st_mode & 0o170000
+            if mode in (0o020000, 0o060000):
+                found.append({"path_on_host": path, "path_in_container": path})
+    return found
+
+
 def _add_devices(rootfs, devices):
     for device in devices:
         st = os.stat(device["path_on_host"])
         target = secure_join(rootfs, device["path_in_container"])
         os.makedirs(os.path.dirname(target), exist_ok=True)
         if os.path.lexists(target):
+            if os.path.isdir(target):
+                continue
             os.unlink(target)
         os.mknod(target, st.st_mode, st.st_rdev)
         os.chmod(target, st.st_mode & 0o7777)
@@ -153,7 +171,7 @@ def setup(config, console=None):
     else:
         L.mount("sysfs", sys_dir, "sysfs", sys_flags)
     _mount_dev(rootfs, console)
-    _add_devices(rootfs, config["devices"])
+    _add_devices(rootfs, _host_devices() if config["privileged"] else config["devices"])
     for m in config["mounts"]:
         _add_mount(rootfs, m)
     _pivot(rootfs)

@@ -20,9 +20,24 @@ def create_v1(conn):
     schema.metadata.create_all(conn)
 
 
+def add_network_endpoints(conn):
+    """Version 2: the bridge driver's endpoints, so a restarted daemon can remove
+    the veths, rules and addresses of containers that died with it. (A fresh
+    database already has the table: version 1 creates the newest schema.)"""
+    schema.network_endpoints.create(conn, checkfirst=True)
+
+
+def add_layer_blobs(conn):
+    """Version 3: the registry blobs each layer was pulled from or pushed to, so a push
+    can skip or mount layers the registry already holds."""
+    schema.layer_blobs.create(conn, checkfirst=True)
+
+
 # (version, upgrade function from version-1). Append; never edit a released entry.
 MIGRATIONS = [
     (1, create_v1),
+    (2, add_network_endpoints),
+    (3, add_layer_blobs),
 ]
 
 

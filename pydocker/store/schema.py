@@ -93,3 +93,19 @@ ip_allocations = Table(
     Column("owner", String, nullable=False),
     UniqueConstraint("network_id", "owner", name="one_address_per_owner"),
 )
+
+network_endpoints = Table(
+    "network_endpoints", metadata,
+    Column("endpoint_id", String, primary_key=True),
+    Column("network_id", String, ForeignKey("networks.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("config", Text, nullable=False),  # the driver's Endpoint as JSON
+)
+
+layer_blobs = Table(
+    "layer_blobs", metadata,
+    # Where a layer's content is known to live as a compressed registry blob (pull, push),
+    # so the next push can skip or cross-mount it instead of uploading (Docker's v2 metadata).
+    Column("diff_id", String, primary_key=True),
+    Column("digest", String, primary_key=True),
+    Column("repository", String, primary_key=True),  # full name: 127.0.0.1:5000/team/app
+)

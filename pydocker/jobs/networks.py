@@ -1,0 +1,315 @@
+"""Network jobs: create, list, inspect, remove, connect, disconnect, prune,
+in the Engine API's shapes. The work is done by ``engine.network`` (the
+runtime's ContainerNetworking); these handlers validate and shape."""
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from twisted.internet import defer
+
+from pydocker.drivers.network import bridge
+from pydocker.engine.errors import Forbidden, InvalidParameter, NotFound
+from pydocker.engine.fields import STR_MAP, check
+from pydocker.jobs.system import parse_timestamp
+from pydocker.timeutil import rfc3339
+
+LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
+PRUNE_FILTERS = ("until", "label", "label!")
+BUILTIN_NAMES = ("bridge", "host", "none")
+CREATE_TYPES = {
+    "Name": str, "CheckDuplicate": bool, "Driver": str, "Scope": str, "Internal": bool,
+    "Attachable": bool, "Ingress": bool, "ConfigOnly": bool, "ConfigFrom": dict, "IPAM": dict,
+    "EnableIPv6": bool, "EnableIPv4": bool, "Options": STR_MAP, "Labels": STR_MAP,
+}
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+def install(engine):
+    engine.register("network.create", create_network)
+    engine.register("network.list", list_networks)
+    engine.register("network.inspect", inspect_network)
+    engine.register("network.remove", remove_network)
+    engine.register("network.connect", connect_container)
+    engine.register("network.disconnect", disconnect_container)
+    engine.register("network.prune", prune_networks)
+
+
+@dataclass
+class CreateRequest:
+    body: dict
+
+
+@dataclass
+class ListRequest:
+    filters: dict = field(default_factory=dict)
+
+
+@dataclass
+class NetworkRequest:
+    name: str
+
+
+@dataclass
+class ConnectRequest:
+    network: str
+    body: dict
+
+
+@dataclass
+class PruneRequest:
+    filters: dict = field(default_factory=dict)
+
+
+# -- documents ------------------------------------------------------------------------
+
+def _ipam(row):
+    record = row.record
+    if record is None:
+        return {"Driver": "default", "Options": None, "Config": []}
+    config = {"Subnet": record.subnet, "Gateway": record.gateway}
+    if record.ip_range:
+        config["IPRange"] = record.ip_range
+    return {"Driver": "default", "Options": None if record.default else {}, "Config": [config]}
+
+
+def _options(row):
+    record = row.record
+    if record is None:
+        return {}
+    if not record.default:
+        return dict(record.options)
+    return {
+        "com.docker.network.bridge.default_bridge": "true",
+        "com.docker.network.bridge.enable_icc": str(record.icc).lower(),
+        "com.docker.network.bridge.enable_ip_masquerade": str(record.ip_masquerade).lower(),
+        "com.docker.network.bridge.host_binding_ipv4": record.host_binding_ipv4,
+        bridge.OPT_BRIDGE_NAME: record.bridge,
+        bridge.OPT_MTU: str(record.mtu),
+    }
+
+
+def network_document(row, containers=None):
+    """One network as list (no containers) or inspect (``containers`` given) shows it."""
+    record = row.record
+    return {
+        "Name": row.name,
+        "Id": row.id,
+        "Created": rfc3339(row.created),
+        "Scope": "local",
+        "Driver": row.driver,
+        "EnableIPv6": False,
+        "EnableIPv4": True,
+        "IPAM": _ipam(row),
+        "Internal": bool(record and record.internal),
+        "Attachable": False,
+        "Ingress": False,
+        "ConfigFrom": {"Network": ""},
+        "ConfigOnly": False,
+        "Containers": {} if containers is None else containers,
+        "Options": _options(row),
+        "Labels": dict(record.labels) if record else {},
+    }
+
+
+def containers_document(network, row):
+    return {
+        container.id: {
+            "Name": container.name,
+            "EndpointID": endpoint.endpoint_id,
+            "MacAddress": endpoint.mac_address,
+            "IPv4Address": f"{endpoint.ip_address}/{endpoint.prefix_len}",
+            "IPv6Address": "",
+        }
+        for container, endpoint in network.containers_of(row.id)
+    }
+
+
+# -- create ---------------------------------------------------------------------------
+
+def create_options(body):
+    """``POST /networks/create``'s body as the driver's options; refuses what
+    a local bridge network cannot be."""
+    check(body, CREATE_TYPES, "")
+    name = (body.get("Name") or "").strip()
+    if not name:
+        raise InvalidParameter("network name is required")
+    driver = body.get("Driver") or "bridge"
+    if driver in ("host", "null"):
+        raise Forbidden(f'only one instance of "{driver}" network is allowed')
+    if driver != "bridge":
+        raise NotFound(f'plugin "{driver}" not found')
+    if body.get("Scope") not in (None, "", "local"):
+        raise InvalidParameter(f"scope {body['Scope']!r} is not supported: networks are local")
+    for key in ("Ingress", "ConfigOnly", "EnableIPv6"):
+        if body.get(key):
+            raise InvalidParameter(f"{key} networks are not supported")
+    if (body.get("ConfigFrom") or {}).get("Network"):
+        raise InvalidParameter("ConfigFrom networks are not supported")
+    options = {"internal": bool(body.get("Internal")), "labels": body.get("Labels") or {},
+               "options": body.get("Options") or {}}
+    options.update(_ipam_options(body.get("IPAM")))
+    return name, options
+
+
+def _ipam_options(ipam):
+    ipam = check(ipam or {}, {"Driver": str, "Config": list, "Options": STR_MAP}, "IPAM")
+    if ipam.get("Driver") not in (None, "", "default"):
+        raise NotFound(f'plugin "{ipam["Driver"]}" not found')
+    configs = ipam.get("Config") or []
+    for i, pool in enumerate(configs):
+        check(pool, {"Subnet": str, "IPRange": str, "Gateway": str, "AuxiliaryAddresses": STR_MAP},
+              f"IPAM.Config[{i}]")
+        if ":" in (pool.get("Subnet") or ""):
+            raise InvalidParameter("IPv6 subnets are not supported: networks are IPv4 only")
+        if pool.get("AuxiliaryAddresses"):
+            raise InvalidParameter("auxiliary addresses are not supported")
+    if len(configs) > 1:
+        raise InvalidParameter("only one IPv4 pool (IPAM.Config entry) is supported per network")
+    pool = configs[0] if configs else {}
+    if (pool.get("IPRange") or pool.get("Gateway")) and not pool.get("Subnet"):
+        raise InvalidParameter("an IP range or gateway needs a subnet")
+    return {"subnet": pool.get("Subnet") or "", "gateway": pool.get("Gateway") or "",
+            "ip_range": pool.get("IPRange") or ""}
+
+
+@defer.inlineCallbacks
+def create_network(job):
+    name, options = create_options(job.request.body)
+    row = yield job.engine.network.create(name, options)
+    return {"Id": row.id, "Warning": ""}
+
+
+# -- list, inspect ----------------------------------------------------------------------
+
+def _check_filters(filters, known):
+    for key in filters:
+        if key not in known:
+            raise InvalidParameter(f"invalid filter '{key}'")
+
+
+def _labels_match(labels, specs, negate=False):
+    def one(spec):
+        key, eq, value = spec.partition("=")
+        return key in labels and (not eq or labels[key] == value)
+    if negate:
+        return not any(one(s) for s in specs)
+    return all(one(s) for s in specs)
+
+
+def _regex_any(patterns, text):
+    try:
+        return any(re.search(p, text) for p in patterns)
+    except re.error as e:
+        raise InvalidParameter(f"invalid filter value {patterns!r}: {e}") from None
+
+
+def _bool_filter(values, key):
+    value = values[-1].lower()
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise InvalidParameter(f"invalid filter '{key}={values[-1]}'")
+
+
+def matches(row, filters, in_use):
+    """Docker's network filters; several values of one key are OR-ed."""
+    builtin = row.name in BUILTIN_NAMES and (row.record is None or row.record.default)
+    if "driver" in filters and row.driver not in filters["driver"]:
+        return False
+    if "id" in filters and not _regex_any(filters["id"], row.id):
+        return False
+    if "name" in filters and not _regex_any(filters["name"], row.name):
+        return False
+    if "scope" in filters and "local" not in filters["scope"]:
+        return False
+    if "label" in filters and not _labels_match(row.record.labels if row.record else {}, filters["label"]):
+        return False
+    if "type" in filters:
+        for value in filters["type"]:
+            if value not in ("custom", "builtin"):
+                raise InvalidParameter(f"invalid filter: 'type'='{value}'")
+        if ("builtin" if builtin else "custom") not in filters["type"]:
+            return False
+    if "dangling" in filters:
+        dangling = not builtin and not in_use
+        if dangling != _bool_filter(filters["dangling"], "dangling"):
+            return False
+    return True
+
+
+def list_networks(job):
+    network, filters = job.engine.network, job.request.filters
+    _check_filters(filters, LIST_FILTERS)
+    return [network_document(row) for row in network.networks()
+            if matches(row, filters, bool(network.containers_of(row.id)))]
+
+
+def inspect_network(job):
+    network = job.engine.network
+    row = network.find(job.request.name)
+    return network_document(row, containers_document(network, row))
+
+
+# -- remove, prune ------------------------------------------------------------------------
+
+def remove_network(job):
+    return job.engine.network.remove(job.request.name).addCallback(lambda _: None)
+
+
+def parse_until(text):
+    """``until``: a timestamp, or a Go duration before now (``24h``, ``1h30m``)."""
+    if _DURATION.match(text):
+        seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART.findall(text))
+        return time.time_ns() - int(seconds * 1e9)
+    return parse_timestamp(text, "until")
+
+
+@defer.inlineCallbacks
+def prune_networks(job):
+    network, filters = job.engine.network, job.request.filters
+    _check_filters(filters, PRUNE_FILTERS)
+    until = parse_until(filters["until"][-1]) if filters.get("until") else None
+    deleted = []
+    for row in network.networks():
+        labels = row.record.labels if row.record else {}
+        if row.name in BUILTIN_NAMES and (row.record is None or row.record.default):
+            continue
+        if network.containers_of(row.id) or (until is not None and row.created > until):
+            continue
+        if not _labels_match(labels, filters.get("label", [])):
+            continue
+        if filters.get("label!") and not _labels_match(labels, filters["label!"], negate=True):
+            continue
+        yield network.remove(row.id)
+        deleted.append(row.name)
+    return {"NetworksDeleted": deleted}
+
+
+# -- connect, disconnect --------------------------------------------------------------------
+
+def _container_of(engine, body, verb):
+    ref = body.get("Container")
+    if not isinstance(ref, str) or not ref:
+        raise InvalidParameter(f"{verb}: the Container field is required")
+    return engine.containers.get(ref)
+
+
+def connect_container(job):
+    engine, req = job.engine, job.request
+    body = check(req.body, {"Container": str, "EndpointConfig": dict}, "")
+    engine.network.find(req.network)  # a missing network is reported before a missing container
+    container = _container_of(engine, body, "connect")
+    return engine.network.connect(container, req.network, body.get("EndpointConfig") or {}).addCallback(
+        lambda _: None)
+
+
+def disconnect_container(job):
+    engine, req = job.engine, job.request
+    body = check(req.body, {"Container": str, "Force": bool}, "")
+    engine.network.find(req.network)
+    container = _container_of(engine, body, "disconnect")
+    return engine.network.disconnect(container, req.network).addCallback(lambda _: None)

@@ -11,14 +11,18 @@ import ctypes
 import errno
 import os
 import posixpath
+import re
 import struct
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.engine.errors import InvalidParameter, PrerequisiteMissing
 
 _SYS_OPENAT2 = 437  # the same number on every architecture (asm-generic)
 _RESOLVE_NO_MAGICLINKS = 0x02
 _RESOLVE_IN_ROOT = 0x10
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+# Anything normpath would change: "." or ".." components, "//", a leading or trailing "/".
+_NEEDS_NORMALISING = re.compile(r"(^|/)\.{1,2}(/|$)|//|^/|/$|^$")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
@@ -30,7 +34,10 @@ def clean_name(name):
     Absolute names are re-rooted (Docker does the same); a name that climbs
     above the root with ``..`` is refused.  Returns "" for the root itself.
     """
-    path = posixpath.normpath("/" + name.lstrip("/")) if name.startswith("/") else posixpath.normpath(name)
+    plain = name[2:] if name.startswith("./") else name
+    if not _NEEDS_NORMALISING.search(plain):
+        return plain  # the common case: already a plain relative path
+    path = posixpath.normpath("/" + plain.lstrip("/")) if plain.startswith("/") else posixpath.normpath(plain)
     if path == ".." or path.startswith("../"):
         raise InvalidParameter(f"layer entry {name!r} escapes the extraction root")
     path = path.lstrip("/")
@@ -44,6 +51,8 @@ def _openat2(dir_fd, path, flags):
         if fd >= 0:
             return fd
         err = ctypes.get_errno()
+        if err == errno.ENOSYS:
+            raise PrerequisiteMissing("safe layer extraction needs openat2(2) (Linux 5.6 or later)")
         if err not in (errno.EAGAIN, errno.EINTR):  # EAGAIN: a rename raced the lookup
             raise OSError(err, os.strerror(err), path)
 

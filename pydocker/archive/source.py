@@ -46,14 +46,16 @@ class _Gunzip:
 def open_layer(stream):
     """Wrap ``stream`` (file object) for tarfile, un-gzipping it if needed."""
     _widen_pipe(stream)
-    buffered = stream if hasattr(stream, "peek") else io.BufferedReader(_RawAdapter(stream), _CHUNK)
+    direct_fd = _regular_fd(stream)
+    # A regular file is read in place; anything else gets one large buffer in front.
+    buffered = stream if direct_fd is not None else io.BufferedReader(_RawAdapter(stream), _CHUNK)
     if buffered.peek(2)[:2] == _GZIP_MAGIC:
         return ForwardReader(_Gunzip(buffered), direct_fd=None)
-    return ForwardReader(buffered, direct_fd=_regular_fd(stream))
+    return ForwardReader(buffered, direct_fd=direct_fd)
 
 
 class _RawAdapter(io.RawIOBase):
-    """Lets ``io.BufferedReader`` sit on any object with ``read()``."""
+    """Lets ``io.BufferedReader`` sit on any object with ``read()`` (or ``readinto1()``)."""
 
     def __init__(self, stream):
         self._stream = stream
@@ -62,6 +64,9 @@ class _RawAdapter(io.RawIOBase):
         return True
 
     def readinto(self, buf):
+        readinto1 = getattr(self._stream, "readinto1", None)
+        if readinto1 is not None:
+            return readinto1(buf)  # takes what the stream has buffered, else one large raw read
         data = self._stream.read(len(buf))
         buf[:len(data)] = data
         return len(data)

@@ -20,6 +20,7 @@ _GNU_SPARSE = b"S"
 _PAX_HEADERS = {b"x", b"X"}
 _PAX_GLOBAL = b"g"
 _GNU_LONGNAME, _GNU_LONGLINK = b"L", b"K"
+_DEVICES = {b"3", b"4"}
 
 
 class Member:
@@ -43,6 +44,10 @@ class Member:
 
 def _number(field):
     """An octal field, or GNU base-256 when the high bit is set."""
+    try:
+        return int(field.rstrip(b"\0"), 8)  # the common case: digits, maybe spaces, NUL-padded
+    except ValueError:
+        pass
     if field and field[0] & 0x80:
         value = int.from_bytes(field[1:], "big")
         return value - (1 << (8 * len(field) - 8)) if field[0] & 0x40 else value
@@ -111,25 +116,39 @@ def _check(block, stored, offset):
 def _member(fields, kind, size, pax):
     m = Member()
     name = _text(fields[0])
-    prefix = _text(fields[15]) if fields[9] == b"ustar\0" else ""
-    m.name = pax.get("path") or (f"{prefix}/{name}" if prefix else name)
-    m.linkname = pax.get("linkpath") or _text(fields[8])
+    prefix = _text(fields[15]) if fields[9] == b"ustar\0" and fields[15][0] else ""
+    m.name = f"{prefix}/{name}" if prefix else name
+    m.linkname = _text(fields[8])
     m.type = kind
     m.mode = _number(fields[1]) & 0o7777
-    m.uid = int(pax["uid"]) if "uid" in pax else _number(fields[2])
-    m.gid = int(pax["gid"]) if "gid" in pax else _number(fields[3])
-    m.data_size = int(pax["size"]) if "size" in pax else size
-    m.size = m.data_size
-    m.mtime = float(pax["mtime"]) if "mtime" in pax else _number(fields[5])
-    m.devmajor = _number(fields[13])
-    m.devminor = _number(fields[14])
+    m.uid = _number(fields[2])
+    m.gid = _number(fields[3])
+    m.size = m.data_size = size
+    m.mtime = _number(fields[5])
+    is_device = kind in _DEVICES
+    m.devmajor = _number(fields[13]) if is_device else 0
+    m.devminor = _number(fields[14]) if is_device else 0
     m.pax = pax
     m.sparse = None
-    if "GNU.sparse.name" in pax:
-        m.name = pax["GNU.sparse.name"]
+    if pax:
+        _apply_pax(m, pax)
+    return m
+
+
+def _apply_pax(m, pax):
+    """PAX records override the ustar fields they name."""
+    m.name = pax.get("GNU.sparse.name") or pax.get("path") or m.name
+    m.linkname = pax.get("linkpath") or m.linkname
+    if "uid" in pax:
+        m.uid = int(pax["uid"])
+    if "gid" in pax:
+        m.gid = int(pax["gid"])
+    if "size" in pax:
+        m.size = m.data_size = int(pax["size"])
+    if "mtime" in pax:
+        m.mtime = float(pax["mtime"])
     if "GNU.sparse.realsize" in pax or "GNU.sparse.size" in pax:
         m.size = int(pax.get("GNU.sparse.realsize") or pax["GNU.sparse.size"])
-    return m
 
 
 def _pax_records(data, offset):

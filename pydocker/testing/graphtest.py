@@ -72,6 +72,9 @@ class LayerTar:
     def chardev(self, name, major, minor, **attrs):
         return self._add(name, tarfile.CHRTYPE, devmajor=major, devminor=minor, **attrs)
 
+    def blockdev(self, name, major, minor, **attrs):
+        return self._add(name, tarfile.BLKTYPE, devmajor=major, devminor=minor, **attrs)
+
     def whiteout(self, name):
         parent, _, base = name.rpartition("/")
         return self.file(f"{parent}/.wh.{base}" if parent else f".wh.{base}")

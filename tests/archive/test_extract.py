@@ -49,7 +49,7 @@ def test_xattrs(root):
 
 def test_device_nodes_fifos_and_hard_links(root):
     layer = (LayerTar().dir("dev").chardev("dev/null", 1, 3, mode=0o666).fifo("dev/fifo", mode=0o620)
-             ._add("dev/loop0", b"4", devmajor=7, devminor=0, mode=0o660)
+             .blockdev("dev/loop0", 7, 0, mode=0o660)
              .file("a", b"shared").hardlink("b", "a").hardlink("dev/c", "/a"))
     apply_layer(root, layer.stream())
     null = os.lstat(root / "dev/null")

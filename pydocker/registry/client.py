@@ -136,6 +136,21 @@ class Repository:
         media_type = _media_type_of(data, response.headers.get("Content-Type", ""))
         return data, media_type, digest
 
+    def list_tags(self):
+        """The repository's tags (``GET /v2/<name>/tags/list``, following ``Link`` pages)."""
+        tags, url = [], self._url("tags", "list")
+        while url:
+            with self._request("GET", url) as response:
+                if response.status != 200:
+                    raise_for_status(response, f"listing tags of {self.path}")
+                try:
+                    page = json.loads(response.read(MAX_MANIFEST_SIZE))
+                except ValueError as exc:
+                    raise SystemError_(f"tag list of {self.path} is not JSON: {exc}") from exc
+                tags.extend(page.get("tags") or [])
+                url = _next_page(response.headers.get("Link"), self.client.url("/"))
+        return tags
+
     def put_manifest(self, ref, data, media_type):
         """Upload a manifest under a tag or digest; return its digest."""
         with self._request("PUT", self._url("manifests", ref),
@@ -235,6 +250,13 @@ class Repository:
             response.read()
             if response.status not in (201, 204):
                 raise_for_status(response, f"committing blob {digest} to {self.path}")
+
+
+def _next_page(link, base):
+    """The ``<url>; rel="next"`` target of a Link header, made absolute; None at the end."""
+    if not link or 'rel="next"' not in link:
+        return None
+    return urljoin(base, link.split(";", 1)[0].strip().strip("<>"))
 
 
 def _media_type_of(data, content_type):

@@ -1,10 +1,10 @@
 """What a pull learns about an image: its manifest, its config and its layers' identities."""
 
-import hashlib
 import json
 from dataclasses import dataclass
 
 from pydocker.engine.errors import InvalidParameter
+from pydocker.images.ids import chain_ids
 from pydocker.registry import mediatypes
 from pydocker.registry.digest import validate_digest
 
@@ -21,16 +21,6 @@ class LayerInfo:
     diff_id: str
     chain_id: str
     parent_chain_id: str | None
-
-
-def chain_ids(diff_ids):
-    """ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))."""
-    out, parent = [], None
-    for diff_id in diff_ids:
-        parent = diff_id if parent is None else \
-            "sha256:" + hashlib.sha256(f"{parent} {diff_id}".encode()).hexdigest()
-        out.append(parent)
-    return out
 
 
 def parse_json_object(data, what):

@@ -86,15 +86,14 @@ class Puller:
         for endpoint in self.config.endpoints(ref.domain):
             yield RegistryClient(endpoint, self.credentials, self.config.ssl_context_for_url)
 
-    def resolve(self, ref):
-        """Return (repository, digest, manifest bytes, media type, manifest digest), trying
-        endpoints in order: a mirror's failure or a TLS/connection failure falls through."""
+    def _on_first_endpoint(self, ref, action):
+        """``action(repository)`` on the first endpoint that answers, trying them in order:
+        a mirror's failure or a TLS/connection failure falls through to the next."""
         errors = []
         for client in self._clients(ref):
             try:
                 client.ping()
-                repo = client.repository(ref.path)
-                return (repo,) + self._resolve_manifest(repo, ref)
+                return action(client.repository(ref.path))
             except RegistryUnavailable as exc:
                 errors.append(exc)
             except PydockerError as exc:
@@ -102,6 +101,14 @@ class Puller:
                     raise _explain(exc, ref)
                 errors.append(exc)
         raise errors[-1] if errors else RegistryUnavailable(f"no endpoint for {ref.domain}")
+
+    def resolve(self, ref):
+        """Return (repository, digest, manifest bytes, media type, manifest digest)."""
+        return self._on_first_endpoint(ref, lambda repo: (repo,) + self._resolve_manifest(repo, ref))
+
+    def list_tags(self, ref):
+        """The repository's tags (``pull --all-tags``)."""
+        return self._on_first_endpoint(ref, lambda repo: repo.list_tags())
 
     def _resolve_manifest(self, repo, ref):
         data, media_type, digest = repo.get_manifest(ref.object)
@@ -119,8 +126,10 @@ class Puller:
 
     def pull(self, ref, target):
         """Pull ``ref`` into ``target`` (an IPullTarget); return a PullResult."""
-        self.reporter.status(f"Pulling from {ref.path}", ref.digest or ref.tag)
         repo, top_digest, data, media_type, manifest_digest = self.resolve(ref)
+        # After resolving, as Docker does: a missing image or a refused login is then an
+        # HTTP error response rather than an error inside a started progress stream.
+        self.reporter.status(f"Pulling from {ref.path}", ref.digest or ref.tag)
         manifest = parse_json_object(data, "manifest")
         config_entry = config_descriptor(manifest)
         if config_entry["size"] > MAX_CONFIG_SIZE:

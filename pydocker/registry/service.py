@@ -8,6 +8,7 @@ from pydocker.registry.login import login
 from pydocker.registry.pull import DEFAULT_CONCURRENCY, Puller
 from pydocker.registry.push import DEFAULT_CHUNK_SIZE, Pusher
 from pydocker.registry.reference import Reference, parse_reference
+from pydocker.registry.search import DEFAULT_LIMIT, search
 
 
 def _as_reference(reference):
@@ -39,6 +40,14 @@ class RegistryService:
         """Push a multi-platform index over (PushResult, Platform) pairs."""
         pusher = Pusher(self.config, auth or AuthConfig(), tmpdir=self.tmpdir)
         return pusher.push_index(_as_reference(reference), entries, oci)
+
+    def list_tags(self, repository, auth=None):
+        """The tags of a repository (``pull --all-tags``)."""
+        return Puller(self.config, auth or AuthConfig()).list_tags(_as_reference(repository))
+
+    def search(self, term, limit=DEFAULT_LIMIT, auth=None):
+        """v1 index search; see pydocker.registry.search."""
+        return search(self.config, term, limit, auth or AuthConfig())
 
     def login(self, auth):
         """The ``/auth`` check: a LoginResult or Unauthorized."""

@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from registry_server import REGISTRY_BINARY, RegistryProcess  # noqa: E402
+from pydocker.testing.registry import REGISTRY_BINARY, RegistryProcess  # noqa: E402
 
 from pydocker.registry import RegistryService  # noqa: E402
 from pydocker.testing.images import find_busybox, make_rootfs_tar  # noqa: E402

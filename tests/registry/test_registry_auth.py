@@ -4,7 +4,7 @@ docker-registry; login checks; identity tokens."""
 import pytest
 from registry_images import bytes_layer, image_of, layer_tar
 from registry_proxy import FaultyProxy
-from registry_server import htpasswd_line
+from pydocker.testing.registry import htpasswd_line
 from registry_tokens import ISSUER, SERVICE, TokenServer
 
 from pydocker.engine.errors import Unauthorized

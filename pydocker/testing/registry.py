@@ -1,4 +1,4 @@
-"""Debian's `docker-registry` (distribution 2.x) on 127.0.0.1:<free port>, configured by a
+"""Debian's `docker-registry` (distribution 2.x) on 127.0.0.1:<free port> for tests, configured by a
 file written here (JSON, which YAML accepts), storing into a temp dir, killed afterwards."""
 
 import json

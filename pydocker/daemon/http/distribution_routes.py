@@ -1,0 +1,45 @@
+"""Routes of the distribution endpoints: pull (``/images/create?fromImage=``), push,
+``/auth`` and search. Credentials arrive as the ``X-Registry-Auth`` header (push, pull,
+search) or the JSON body (``/auth``)."""
+
+from pydocker.daemon.http.router import Route
+from pydocker.jobs import distribution
+from pydocker.registry import AuthConfig, decode_registry_auth
+
+
+def registry_auth(call):
+    """The caller's registry credentials; a missing header means anonymous."""
+    header = call.header("X-Registry-Auth")
+    if isinstance(header, bytes):
+        header = header.decode("ascii", "replace")
+    return decode_registry_auth(header)
+
+
+def bind_pull(call):
+    q = call.query
+    return distribution.PullRequest(image=q.str("fromImage"), tag=q.str("tag", ""),
+                                    platform=q.str("platform", ""), auth=registry_auth(call))
+
+
+def bind_push(call):
+    return distribution.PushRequest(call.args["name"], call.query.str("tag", ""),
+                                    registry_auth(call))
+
+
+def bind_login(call):
+    body = call.json()
+    return distribution.LoginRequest(AuthConfig.from_json(body if isinstance(body, dict) else {}))
+
+
+def bind_search(call):
+    q = call.query
+    return distribution.SearchRequest(q.str("term", ""), q.int("limit", 25), q.filters(),
+                                      registry_auth(call))
+
+
+def distribution_routes():
+    return [
+        Route("POST", "/images/{name:.+}/push", "image.push", bind_push, kind="stream"),
+        Route("POST", "/auth", "auth", bind_login),
+        Route("GET", "/images/search", "image.search", bind_search),
+    ]

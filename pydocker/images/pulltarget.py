@@ -1,0 +1,53 @@
+"""The registry client's IPullTarget on our layer store.
+
+A pull runs on a worker thread; the graph driver is called right here (it blocks), the
+database only through ``engine.db.run`` on its own thread (``blockingCallFromThread``).
+Each applied layer is recorded at once so the next layer can build on it, and listed in
+``created`` so a pull that fails later can release them (no layer without an image stays).
+"""
+
+from twisted.internet.threads import blockingCallFromThread
+from zope.interface import implementer
+
+from pydocker.images.layers import register_layer
+from pydocker.registry import IPullTarget
+from pydocker.registry.tarsplit import SplitRecorder
+from pydocker.store import images as q
+
+
+@implementer(IPullTarget)
+class LayerStoreTarget:
+    def __init__(self, engine, reactor, splits_dir):
+        self._engine = engine
+        self._reactor = reactor
+        self._splits_dir = splits_dir
+        self.created = []  # LayerRows this pull added, parent first
+
+    def _db(self, f, *args):
+        return blockingCallFromThread(self._reactor, self._engine.db.run, f, *args)
+
+    def has_image(self, image_id):
+        return self._db(q.get_image, image_id) is not None
+
+    def has_layer(self, layer):
+        return self._db(q.get_layer, layer.chain_id) is not None
+
+    def apply_layer(self, layer, stream):
+        """Apply into a fresh driver layer (register_layer removes it on any failure, e.g.
+        the stream's DigestMismatch at its end) and record it with its tar-split."""
+        graph = self._engine.graph
+        parent = self._db(q.get_layer, layer.parent_chain_id) if layer.parent_chain_id else None
+        recorder = SplitRecorder(stream, self._splits_dir)
+        try:
+            cache_id, diff_id, size = register_layer(
+                graph, parent.cache_id if parent else None, recorder, layer.diff_id)
+        except BaseException:
+            recorder.discard()
+            raise
+        recorder.commit(diff_id)
+        row = q.LayerRow(layer.chain_id, diff_id, layer.parent_chain_id, cache_id, size)
+        stored = self._db(q.insert_layer, row)
+        if stored.cache_id != cache_id:  # another pull stored the same layer meanwhile
+            graph.remove(cache_id)
+        else:
+            self.created.append(stored)

@@ -1,0 +1,317 @@
+"""Distribution jobs: pull, push, login (``/auth``) and search against registries.
+
+The registry client blocks, so it runs on the engine's worker pool; progress messages come
+back to the reactor with ``callFromThread`` and go out on the job's output as they happen.
+Pulled images are recorded whole or not at all: the layers a failed pull added are released.
+"""
+
+import dataclasses
+import io
+import os
+import time
+from dataclasses import dataclass, field
+
+from twisted.internet import defer
+
+from pydocker.engine.errors import InvalidParameter, NotFound
+from pydocker.images import ids
+from pydocker.images.layers import HashingReader, decompressed
+from pydocker.images.pulltarget import LayerStoreTarget
+from pydocker.jobs.images import ImportRequest
+from pydocker.registry import (DEFAULT_CERTS_DIR, AuthConfig, PushImage, PushLayer,
+                               RegistryService, parse_reference)
+from pydocker.registry.digest import VerifyingReader
+from pydocker.registry.reference import DIGEST_RE, Reference
+from pydocker.registry.tarsplit import ChunkReader, SplitRecorder, assemble, has_split
+from pydocker.store import blobs
+from pydocker.store import images as q
+
+CERTS_DIR_ENV = "PYDOCKER_CERTS_DIR"  # tests point the daemon at their own certs.d
+SEARCH_FILTERS = ("is-official", "is-automated", "stars")
+
+
+def install(engine):
+    engine.register("image.create", create_image)
+    engine.register("image.pull", pull_image)
+    engine.register("image.push", push_image)
+    engine.register("auth", login)
+    engine.register("image.search", search_images)
+
+
+class DistributionService:
+    """What the jobs need beyond the engine: the registry client settings, the reactor (to
+    come back from worker threads) and where layer tar-splits and download spools live."""
+
+    def __init__(self, registry, reactor, splits_dir, max_downloads=3, max_uploads=5):
+        self.registry = registry
+        self.reactor = reactor
+        self.splits_dir = splits_dir
+        self.max_downloads = max_downloads
+        self.max_uploads = max_uploads
+
+    @classmethod
+    def from_config(cls, config, reactor):
+        tmpdir = os.path.join(config.data_root, "tmp")
+        splits = os.path.join(config.data_root, "image", "tarsplit")
+        for directory in (tmpdir, splits):
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+        registry = RegistryService(config.insecure_registries, config.registry_mirrors,
+                                   os.environ.get(CERTS_DIR_ENV) or DEFAULT_CERTS_DIR, tmpdir)
+        return cls(registry, reactor, splits, config.max_concurrent_downloads,
+                   config.max_concurrent_uploads)
+
+    def progress_to(self, output):
+        """A callback for worker threads that emits each message on the reactor thread."""
+        return lambda message: self.reactor.callFromThread(output.emit, message)
+
+
+# -- requests ------------------------------------------------------------------------------
+
+@dataclass
+class PullRequest:
+    image: str                       # fromImage: a name, maybe with :tag or @digest
+    tag: str = ""                    # a tag or a digest; empty with a bare name: all tags
+    platform: str = ""
+    auth: AuthConfig = field(default_factory=AuthConfig)
+
+
+@dataclass
+class PushRequest:
+    name: str
+    tag: str = ""                    # empty: every tag of the repository
+    auth: AuthConfig = field(default_factory=AuthConfig)
+
+
+@dataclass
+class LoginRequest:
+    auth: AuthConfig
+
+
+@dataclass
+class SearchRequest:
+    term: str
+    limit: int = 25
+    filters: dict = field(default_factory=dict)
+    auth: AuthConfig = field(default_factory=AuthConfig)
+
+
+def create_image(job):
+    """``POST /images/create``: an import (fromSrc) or a pull (fromImage)."""
+    if isinstance(job.request, ImportRequest):
+        return _import_recording_split(job)
+    return pull_image(job)
+
+
+@defer.inlineCallbacks
+def _import_recording_split(job):
+    """Run ``image.import``, recording the uploaded tar's split on the way, so the imported
+    layer can be pushed byte for byte. (Interim: this belongs in layer registration.)"""
+    req = job.request
+    if req.source != "-":
+        result = yield job.engine.job("image.import", req, job.output)
+        return result
+    recorder = SplitRecorder(decompressed(req.body), job.engine.distribution.splits_dir)
+    hashing = HashingReader(recorder)
+    try:
+        result = yield job.engine.job("image.import", dataclasses.replace(
+            req, body=io.BufferedReader(hashing, 1 << 20)), job.output)
+    except BaseException:
+        recorder.discard()
+        raise
+    recorder.commit(hashing.digest)
+    return result
+
+
+# -- pull ----------------------------------------------------------------------------------
+
+def pull_reference(image, tag):
+    """Docker's rules: ``tag`` may be a digest; a bare name with no tag means all tags
+    (returned with neither tag nor digest)."""
+    ref = parse_reference(image, default_tag=False)
+    if tag:
+        if DIGEST_RE.match(tag):
+            return Reference(ref.domain, ref.path, None, tag)
+        return ref.with_tag(tag)
+    return ref
+
+
+@defer.inlineCallbacks
+def pull_image(job):
+    engine, req = job.engine, job.request
+    service = engine.distribution
+    ref = pull_reference(req.image, req.tag)
+    if ref.tag or ref.digest:
+        yield _pull_one(engine, service, ref, req, job.output)
+        return
+    tags = yield engine.run_blocking(service.registry.list_tags, ref, req.auth)
+    if not tags:
+        raise NotFound(f"no tags found in repository {ref.familiar_name}")
+    for tag in sorted(tags):
+        yield _pull_one(engine, service, ref.with_tag(tag), req, job.output)
+
+
+@defer.inlineCallbacks
+def _pull_one(engine, service, ref, req, output):
+    target = LayerStoreTarget(engine, service.reactor, service.splits_dir)
+    try:
+        result = yield engine.run_blocking(
+            service.registry.pull, ref, target, req.auth, req.platform or None,
+            service.progress_to(output), max_concurrent_downloads=service.max_downloads)
+    except BaseException:
+        yield _release_layers(engine, target.created)
+        raise
+    moved = yield engine.db.run(_record_pull, ref, result, time.time_ns())
+    engine.events.publish("image", "pull", ref.familiar(), {"name": ref.familiar_name})
+    if moved:
+        engine.events.publish("image", "tag", result.image_id, {"name": ref.familiar()})
+    return result
+
+
+def _record_pull(conn, ref, result, now):
+    """Store the image, point the tag and the repo digest at it and remember the blobs.
+    Returns whether the tag now names a different image than before."""
+    top = result.layers[-1].chain_id if result.layers else None
+    q.insert_image(conn, q.ImageRow(ids.image_id(result.config), result.config, top, None, now))
+    moved = False
+    if ref.tag:
+        moved = q.tag(conn, ref, result.image_id) != result.image_id
+    q.tag(conn, Reference(ref.domain, ref.path, None, result.digest), result.image_id)
+    blobs.record_blobs(conn, [(layer.diff_id, layer.digest, ref.name) for layer in result.layers])
+    return moved
+
+
+@defer.inlineCallbacks
+def _release_layers(engine, created):
+    """Forget the layers a failed pull added (top first) unless something uses them now."""
+    if not created:
+        return
+
+    def forget(conn):
+        return q.release_chain(conn, created[-1].chain_id)
+
+    for layer in (yield engine.db.run(forget)):
+        yield engine.run_blocking(engine.graph.remove, layer.cache_id)
+
+
+# -- push ----------------------------------------------------------------------------------
+
+def _push_references(conn, req):
+    """The local references to push: one tag, or every tag of the repository."""
+    ref = parse_reference(req.name, default_tag=False)
+    if ref.digest:
+        raise InvalidParameter(f"cannot push a digest reference: {req.name}")
+    if req.tag or ref.tag:
+        wanted = [ref.with_tag(req.tag or ref.tag)]
+    else:
+        names = sorted(n for names in q.all_references(conn).values() for n in names)
+        wanted = [parse_reference(n) for n in names if n.startswith(ref.name + ":")]
+    plans = []
+    for tagged in wanted:
+        try:
+            image = q.resolve(conn, str(tagged))
+        except NotFound:
+            image = None
+        if image is None or str(tagged) not in q.references_of(conn, image.id):
+            continue
+        chain = q.layer_chain(conn, image.top_layer) if image.top_layer else []
+        known = blobs.blobs_of(conn, [layer.diff_id for layer in chain])
+        plans.append((tagged, image, chain, known))
+    if not plans:
+        raise NotFound(f"An image does not exist locally with the tag: {ref.familiar_name}")
+    return plans
+
+
+@defer.inlineCallbacks
+def push_image(job):
+    engine, req = job.engine, job.request
+    service = engine.distribution
+    for ref, image, chain, known in (yield engine.db.run(_push_references, req)):
+        layers = [PushLayer(row.diff_id, _tar_opener(engine.graph, service.splits_dir, row, parent),
+                            known[row.diff_id])
+                  for row, parent in zip(chain, [None] + chain[:-1])]
+        result = yield engine.run_blocking(
+            service.registry.push, ref, PushImage(image.config, layers), req.auth,
+            service.progress_to(job.output), max_concurrent_uploads=service.max_uploads)
+        yield engine.db.run(_record_push, ref, image.id, result)
+        engine.events.publish("image", "push", ref.familiar(), {"name": ref.familiar_name})
+
+
+def _record_push(conn, ref, image_id, result):
+    q.tag(conn, Reference(ref.domain, ref.path, None, result.digest), image_id)
+    blobs.record_blobs(conn, [(layer.diff_id, layer.digest, ref.name) for layer in result.layers])
+
+
+def _tar_opener(graph, splits_dir, row, parent):
+    """A function opening the layer's original tar: rebuilt from its tar-split when one was
+    recorded, else the driver's diff. Either way it is verified against the diff ID before
+    anything is uploaded, so a registry never gets a layer that does not match the config."""
+    def open_tar():
+        if has_split(splits_dir, row.diff_id):
+            root = graph.get(row.cache_id)
+            source = ChunkReader(assemble(splits_dir, row.diff_id, root),
+                                 lambda: graph.put(row.cache_id))
+            what = f"layer {row.diff_id} rebuilt from its tar-split"
+        else:
+            source = graph.diff(row.cache_id, parent.cache_id if parent else None)
+            what = (f"layer {row.diff_id} (no tar-split was recorded for it and the graph "
+                    f"driver's diff does not reproduce its original tar)")
+        return _ClosingReader(VerifyingReader(source, row.diff_id, what), source)
+    return open_tar
+
+
+class _ClosingReader:
+    """A verified reader that closes its source (releasing a mount) when done."""
+
+    def __init__(self, reader, source):
+        self._reader = reader
+        self._source = source
+
+    def read(self, size=-1):
+        return self._reader.read(size)
+
+    def readable(self):
+        return True
+
+    def close(self):
+        close = getattr(self._source, "close", None)
+        if close:
+            close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# -- login and search ----------------------------------------------------------------------
+
+def login(job):
+    service = job.engine.distribution
+    d = job.engine.run_blocking(service.registry.login, job.request.auth)
+    return d.addCallback(lambda result: result.to_json())
+
+
+def search_images(job):
+    req = job.request
+    for key in req.filters:
+        if key not in SEARCH_FILTERS:
+            raise InvalidParameter(f"invalid filter '{key}'")
+    service = job.engine.distribution
+    d = job.engine.run_blocking(service.registry.search, req.term, req.limit, req.auth)
+    return d.addCallback(_filtered, req.filters)
+
+
+def _filtered(results, filters):
+    def wanted(entry):
+        for key, field_name in (("is-official", "is_official"), ("is-automated", "is_automated")):
+            for value in filters.get(key, []):
+                if entry[field_name] != (value in ("true", "1")):
+                    return False
+        for value in filters.get("stars", []):
+            if not value.isdigit():
+                raise InvalidParameter(f"invalid filter 'stars={value}'")
+            if entry["star_count"] < int(value):
+                return False
+        return True
+    return [entry for entry in results if wanted(entry)]

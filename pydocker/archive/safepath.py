@@ -60,9 +60,11 @@ def _openat2(dir_fd, path, flags):
 class Root:
     """An open extraction root: hands out directory fds resolved inside it.
 
-    Directory fds are cached (most tar entries share a parent); anything that
-    replaces or removes a path must call :meth:`forget` so a cached fd never
-    outlives the directory the name used to denote.
+    Directory fds are cached, least recently used first out (most tar
+    entries share a parent, and one entry needs at most two fds at once, so
+    an fd just handed out is never the one evicted).  Anything that replaces
+    or removes a path must call :meth:`forget` so a cached fd never outlives
+    the directory the name used to denote.
     """
 
     _CACHE_LIMIT = 64
@@ -92,8 +94,9 @@ class Root:
         """An fd of directory ``relpath`` (resolved in the root), made if missing."""
         if not relpath:
             return self.fd
-        fd = self._dirs.get(relpath)
+        fd = self._dirs.pop(relpath, None)
         if fd is not None:
+            self._dirs[relpath] = fd  # now the most recently used
             return fd
         try:
             fd = _openat2(self.fd, relpath, _DIR_FLAGS)
@@ -111,7 +114,7 @@ class Root:
         except NotADirectoryError:
             raise InvalidParameter(f"layer path {relpath!r} has a parent that is not a directory") from None
         if len(self._dirs) >= self._CACHE_LIMIT:
-            self.forget("")
+            os.close(self._dirs.pop(next(iter(self._dirs))))
         self._dirs[relpath] = fd
         return fd
 

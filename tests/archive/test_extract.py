@@ -168,3 +168,16 @@ def test_truncated_layer_file_is_an_error(root, tmp_path):
     path.write_bytes(data[:2500])  # a regular file: data is copied in the kernel, by offset
     with open(path, "rb") as f, pytest.raises(InvalidParameter, match="truncated"):
         apply_layer(root, f)
+
+
+def test_many_directories_and_links_across_them(root):
+    """More directories than the fd cache holds, with hard links reaching back to the first ones."""
+    layer = LayerTar()
+    for i in range(150):
+        layer.dir(f"d{i}").file(f"d{i}/f", str(i).encode())
+    for i in range(150):
+        layer.hardlink(f"d{149 - i}/link", f"d{i}/f")
+    apply_layer(root, layer.stream())
+    for i in range(150):
+        assert (root / f"d{149 - i}/link").read_bytes() == str(i).encode()
+        assert os.lstat(root / f"d{i}/f").st_nlink == 2

@@ -95,3 +95,14 @@ def test_writer_errors_reach_the_reader(tmp_path):
     with pytest.raises(FileNotFoundError):
         stream.read()
     stream.close()
+
+
+def test_closing_a_stream_early_stops_the_writer(tmp_path):
+    big = tmp_path / "big"
+    big.mkdir()
+    for i in range(20):
+        (big / f"f{i}").write_bytes(os.urandom(1 << 20))
+    stream = tar_directory(str(big))
+    assert len(stream.read(1000)) == 1000
+    stream.close()  # must return: the writer sees the closed pipe and stops
+    assert not stream._thread.is_alive()

@@ -1,10 +1,12 @@
 """The input side of a layer tar: decompression and forward-only reading.
 
-``tarfile`` in stream mode copies every byte through its own buffer.  Giving
-it a file object that can only *seek forward* lets us use the faster
-random-access reader on pipes and sockets too, and lets file data be copied
-straight from the source: with ``copy_file_range`` in the kernel when the
-source is an uncompressed regular file, with one reused buffer otherwise.
+A layer arrives as a regular file (a downloaded blob), a pipe or a socket,
+maybe gzip-compressed.  :class:`ForwardReader` gives the tar reader one
+interface over all of them: ``read``, a ``seek`` that only moves forward,
+and ``copy_to`` for file data.  From an uncompressed regular file, headers
+are read with ``pread`` and data is copied by offset with
+``copy_file_range``, inside the kernel; anything else is read through one
+large buffer.
 """
 
 import fcntl
@@ -44,14 +46,17 @@ class _Gunzip:
 
 
 def open_layer(stream):
-    """Wrap ``stream`` (file object) for tarfile, un-gzipping it if needed."""
+    """A :class:`ForwardReader` of the (un-gzipped) tar in file object ``stream``."""
     _widen_pipe(stream)
-    direct_fd = _regular_fd(stream)
-    # A regular file is read in place; anything else gets one large buffer in front.
-    buffered = stream if direct_fd is not None else io.BufferedReader(_RawAdapter(stream), _CHUNK)
+    fd = _regular_fd(stream)
+    if fd is not None:
+        start = stream.tell()
+        if os.pread(fd, 2, start) != _GZIP_MAGIC:
+            return ForwardReader(None, direct_fd=fd, base=start)
+    buffered = io.BufferedReader(_RawAdapter(stream), _CHUNK)
     if buffered.peek(2)[:2] == _GZIP_MAGIC:
-        return ForwardReader(_Gunzip(buffered), direct_fd=None)
-    return ForwardReader(buffered, direct_fd=direct_fd)
+        return ForwardReader(_Gunzip(buffered))
+    return ForwardReader(buffered)
 
 
 class _RawAdapter(io.RawIOBase):
@@ -94,36 +99,35 @@ def _regular_fd(stream):
 
 
 class ForwardReader:
-    """A read-only file object whose ``seek`` only moves forward."""
+    """Reads a layer tar front to back; ``seek`` may only move forward."""
 
-    def __init__(self, stream, direct_fd):
+    def __init__(self, stream, direct_fd=None, base=0):
         self._stream = stream
         self._direct_fd = direct_fd
-        self._base = stream.tell() if direct_fd is not None else 0
+        self._base = base
         self._pos = 0
         self._buf = bytearray(_CHUNK)
 
-    def tell(self):
-        return self._pos
-
-    def read(self, size=-1):
-        self._sync()
-        data = self._stream.read(size)
+    def read(self, size):
+        """Exactly ``size`` bytes, or b"" at the end; anything between is a truncated layer."""
+        if self._direct_fd is not None:
+            data = os.pread(self._direct_fd, size, self._base + self._pos)
+        else:
+            data = self._stream.read(size)
         self._pos += len(data)
-        if 0 < size != len(data) and data:
+        if 0 < len(data) < size:
             raise TruncatedLayer(f"layer tar is truncated at byte {self._pos}")
         return data
 
-    def seek(self, offset, whence=io.SEEK_SET):
-        target = offset if whence == io.SEEK_SET else self._pos + offset
-        if whence not in (io.SEEK_SET, io.SEEK_CUR) or target < self._pos:
+    def seek(self, offset):
+        """Move to absolute ``offset`` (never backwards)."""
+        if offset < self._pos:
             raise io.UnsupportedOperation("layer tar streams only seek forward")
-        self._skip(target - self._pos)
-        return self._pos
+        self._skip(offset - self._pos)
 
     def _skip(self, count):
         if self._direct_fd is not None:
-            self._pos += count  # positioned lazily by _sync()
+            self._pos += count  # reads are by offset: nothing to move
             return
         while count:
             got = self._stream.readinto(memoryview(self._buf)[:min(count, _CHUNK)])
@@ -136,10 +140,6 @@ class ForwardReader:
         """Fail if the last skip went past the end of a regular-file source."""
         if self._direct_fd is not None and os.fstat(self._direct_fd).st_size < self._base + self._pos:
             raise TruncatedLayer(f"layer tar is truncated before byte {self._pos}")
-
-    def _sync(self):
-        if self._direct_fd is not None:
-            self._stream.seek(self._base + self._pos)
 
     def copy_to(self, fd, count):
         """Copy the next ``count`` bytes of the tar into file descriptor ``fd``."""

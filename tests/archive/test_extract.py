@@ -181,3 +181,15 @@ def test_many_directories_and_links_across_them(root):
     for i in range(150):
         assert (root / f"d{149 - i}/link").read_bytes() == str(i).encode()
         assert os.lstat(root / f"d{i}/f").st_nlink == 2
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_layer_files_read_in_place(root, tmp_path, compress):
+    """Regular files (buffered or raw, plain or gzip), starting wherever the caller's position is."""
+    data = base_layer_tar().bytes()
+    path = tmp_path / "layer"
+    path.write_bytes(b"JUNK" + (gzip.compress(data) if compress else data))
+    with open(path, "rb", buffering=0) as f:
+        f.seek(4)
+        assert apply_layer(root, f) > 5000
+    assert (root / "bin/tool").stat().st_size == 5004

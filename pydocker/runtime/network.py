@@ -18,7 +18,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from pydocker.drivers import plugins
-from pydocker.drivers.network import dns, hosts, resolvconf, settings
+from pydocker.drivers.network import dns, hosts, netns, resolvconf, settings
 from pydocker.drivers.network.config import NetworkConfig
 from pydocker.drivers.network.interfaces import INetworkDriver
 from pydocker.drivers.network.proxy import UserlandProxy
@@ -295,13 +295,15 @@ class ContainerNetworking:
     # -- start and stop ------------------------------------------------------
 
     def hook(self, container):
-        """``f(pid) -> Deferred`` connecting the container's namespace, or None
-        when the container has no bridge network."""
-        if self._driver is None or network_mode(container).startswith("container:"):
+        """``f(pid) -> Deferred`` connecting the container's namespace; None when
+        it has none of its own (host, container: modes). A ``none`` container
+        only gets its loopback up, as Docker's do."""
+        mode = network_mode(container)
+        if mode == "host" or mode.startswith("container:"):
             return None
         names = [name for name in container.network_settings.get("Networks") or {} if name not in BUILTIN]
-        if not names:
-            return None
+        if not names or self._driver is None:
+            return lambda pid: self._engine.run_blocking(netns.loopback_up, pid)
         return lambda pid: self._attach(container, pid)
 
     @defer.inlineCallbacks

@@ -10,6 +10,8 @@ import contextlib
 import ctypes
 import os
 
+from pyroute2 import IPRoute
+
 from pydocker.engine.errors import NotFound
 
 CLONE_NEWNET = 0x40000000
@@ -48,3 +50,17 @@ def entered(netns_fd):
             _setns(home)
     finally:
         os.close(home)
+
+
+def loopback_up(netns):
+    """Bring up ``lo`` in a namespace that gets no other interface (``--net=none``)."""
+    fd = open_netns(netns)
+    try:
+        with entered(fd):
+            ipr = IPRoute()
+    finally:
+        os.close(fd)
+    try:
+        ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
+    finally:
+        ipr.close()

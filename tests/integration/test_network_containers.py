@@ -1,0 +1,217 @@
+"""Black box: containers on the daemon's networks (issue 6's scenarios) —
+published ports reached from the host, names resolved on a user network,
+--net=host/none/container:, port conflicts, live connect with docker-py,
+no rules left after stop, and addresses after a daemon restart.
+
+Needs root and a private network namespace (``unshare --mount --net --fork``).
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from pydocker.testing.daemon import DaemonProcess
+from pydocker.testing.images import make_rootfs_tar
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "network"))
+from nethelpers import require_private_netns  # noqa: E402
+
+pytestmark = pytest.mark.kernel
+
+HTTPD = ["sh", "-c", "mkdir -p /www && echo hello from $(hostname) > /www/index.html && exec httpd -f -p 80 -h /www"]
+
+
+class Docker:
+    """The docker CLI against one daemon."""
+
+    def __init__(self, cli, daemon):
+        self.cli, self.daemon = cli, daemon
+
+    def __call__(self, *args, check=True):
+        proc = subprocess.run([self.cli, "-H", self.daemon.host, *args], capture_output=True, text=True,
+                              timeout=60)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"docker {' '.join(args)} failed: {proc.stderr}\n{self.daemon.log()[-3000:]}")
+        return proc
+
+    def output(self, *args):
+        """Run a container to its end; its logs (stdout and stderr)."""
+        cid = self("run", "-d", *args).stdout.strip()
+        self("wait", cid)
+        logs = self("logs", cid)
+        return logs.stdout + logs.stderr
+
+    def inspect(self, what):
+        return json.loads(self("inspect", what).stdout)[0]
+
+
+@pytest.fixture
+def image_tar(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("image") / "busybox.tar")
+    make_rootfs_tar(path)
+    return path
+
+
+@pytest.fixture
+def docker(tmp_path, docker_cli, image_tar):
+    """A daemon with the busybox image; ``docker.restart()`` restarts it on the same root."""
+    require_private_netns()
+    state = {}
+
+    def start():
+        state["daemon"] = DaemonProcess(tmp_path / "daemon").start()
+        return Docker(docker_cli, state["daemon"])
+
+    client = start()
+    client("import", image_tar, "busybox")
+
+    def restart():
+        assert client.daemon.stop() == 0, client.daemon.log()
+        new = start()
+        client.daemon = new.daemon
+
+    client.restart = restart
+    yield client
+    subprocess.run([docker_cli, "-H", client.daemon.host, "rm", "-f",
+                    *client("ps", "-aq").stdout.split()], capture_output=True)
+    assert client.daemon.stop() == 0, client.daemon.log()
+
+
+def our_iptables():
+    out = subprocess.run(["iptables-save"], capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if "PYDOCKER" in line or "pydocker0" in line or " br-" in line]
+
+
+def host_links():
+    out = subprocess.run(["ip", "-j", "link", "show"], capture_output=True, text=True, check=True).stdout
+    return {link["ifname"] for link in json.loads(out)}
+
+
+def fetch(url, attempts=50):
+    for _ in range(attempts):
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read().decode()
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer")
+
+
+def host_ping(address):
+    return subprocess.run(["busybox", "ping", "-c", "1", "-W", "2", address], capture_output=True).returncode == 0
+
+
+def test_published_port_reaches_the_container_from_the_host(docker):
+    cid = docker("run", "-d", "--name", "web", "-p", "8080:80", "busybox", *HTTPD).stdout.strip()
+    assert fetch("http://127.0.0.1:8080/") == f"hello from {cid[:12]}\n"
+    settings = docker.inspect("web")["NetworkSettings"]
+    assert settings["Ports"] == {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}
+    bridge = settings["Networks"]["bridge"]
+    assert settings["IPAddress"] == bridge["IPAddress"] != ""
+    assert bridge["Gateway"] == settings["Gateway"] and bridge["EndpointID"]
+    assert fetch(f"http://{settings['IPAddress']}:80/").startswith("hello")
+    assert docker("port", "web").stdout.strip() == "80/tcp -> 0.0.0.0:8080"
+    [network] = json.loads(docker("network", "inspect", "bridge").stdout)
+    assert network["Containers"][cid]["IPv4Address"] == f"{settings['IPAddress']}/{bridge['IPPrefixLen']}"
+
+
+def test_a_taken_host_port_fails_the_start_and_leaves_nothing(docker):
+    docker("run", "-d", "--name", "first", "-p", "8081:80", "busybox", *HTTPD)
+    veths = {name for name in host_links() if name.startswith("veth")}
+    rules = our_iptables()
+    second = docker("run", "-d", "--name", "second", "-p", "8081:80", "busybox", *HTTPD, check=False)
+    assert second.returncode != 0 and "port is already allocated" in second.stderr
+    assert docker.inspect("second")["State"]["Running"] is False
+    assert {name for name in host_links() if name.startswith("veth")} == veths
+    assert our_iptables() == rules
+    assert fetch("http://127.0.0.1:8081/").startswith("hello")
+
+
+def test_containers_on_a_user_network_resolve_each_other(docker):
+    docker("network", "create", "--subnet", "10.66.0.0/24", "apps")
+    docker("run", "-d", "--name", "db", "--network", "apps", "--network-alias", "database", "busybox", "sleep", "60")
+    db_ip = docker.inspect("db")["NetworkSettings"]["Networks"]["apps"]["IPAddress"]
+    assert db_ip.startswith("10.66.0.")
+    out = docker.output("--network", "apps", "busybox", "sh", "-c",
+                        "cat /etc/resolv.conf; nslookup db; nslookup database; ping -c1 -W2 db && echo PING-OK")
+    assert "nameserver 127.0.0.11" in out
+    assert out.count(db_ip) >= 2 and "PING-OK" in out
+    on_default = docker.output("busybox", "sh", "-c", "nslookup db 2>&1; echo done")
+    assert db_ip not in on_default
+
+
+def test_host_none_and_container_modes(docker):
+    assert docker.output("--net=host", "busybox", "hostname").strip() == socket.gethostname()
+    assert "pydocker0" in docker.output("--net=host", "busybox", "ip", "-o", "link")
+    none_links = docker.output("--net=none", "busybox", "ip", "-o", "link")
+    assert [line.split(":")[1].strip() for line in none_links.splitlines()] == ["lo"]
+    assert docker.inspect(docker("ps", "-lq").stdout.strip())["NetworkSettings"]["Networks"].keys() == {"none"}
+    docker("run", "-d", "--name", "owner", "busybox", "sleep", "60")
+    owner_ip = docker.inspect("owner")["NetworkSettings"]["IPAddress"]
+    assert f"inet {owner_ip}/" in docker.output("--net=container:owner", "busybox", "ip", "-o", "-4", "addr")
+    refused = docker("run", "-d", "--net=container:owner", "-p", "9000:80", "busybox", "true", check=False)
+    assert refused.returncode != 0 and "conflicting options" in refused.stderr
+
+
+def test_docker_py_connects_a_running_container(docker):
+    dockerpy = pytest.importorskip("docker")
+    client = dockerpy.DockerClient(base_url=docker.daemon.host, version="1.44", timeout=60)
+    try:
+        net = client.networks.create("side", ipam=dockerpy.types.IPAMConfig(
+            pool_configs=[dockerpy.types.IPAMPool(subnet="10.67.0.0/24")]))
+        container = client.containers.run("busybox", ["sleep", "60"], detach=True)
+        net.connect(container, ipv4_address="10.67.0.40", aliases=["side-car"])
+        container.reload()
+        side = container.attrs["NetworkSettings"]["Networks"]["side"]
+        assert side["IPAddress"] == "10.67.0.40" and side["Aliases"] == ["side-car"]
+        assert host_ping("10.67.0.40")
+        assert container.id in client.networks.get("side").attrs["Containers"]
+        with pytest.raises(dockerpy.errors.APIError, match="has active endpoints"):
+            net.remove()
+        net.disconnect(container)
+        container.reload()
+        assert "side" not in container.attrs["NetworkSettings"]["Networks"]
+        assert not host_ping("10.67.0.40")
+        net.remove()
+    finally:
+        client.close()
+
+
+def test_stop_and_removal_leave_no_rules_or_veths(docker):
+    docker("network", "create", "tidy")
+    docker("run", "-d", "--name", "p1", "-p", "8082:80", "busybox", *HTTPD)
+    docker("run", "-d", "--name", "p2", "--network", "tidy", "-p", "8083:80", "busybox", *HTTPD)
+    assert any("8082" in rule for rule in our_iptables())
+    docker("stop", "-t", "1", "p1", "p2")
+    assert not any("8082" in rule or "8083" in rule for rule in our_iptables())
+    assert not {name for name in host_links() if name.startswith("veth")}
+    assert docker.inspect("p1")["NetworkSettings"]["Ports"] == {}
+    assert docker.inspect("p2")["NetworkSettings"]["Networks"]["tidy"]["IPAddress"] == ""
+    docker("start", "p1")
+    assert fetch("http://127.0.0.1:8082/").startswith("hello")
+    docker("rm", "-f", "p1", "p2")
+    docker("network", "rm", "tidy")
+    assert docker.daemon.stop() == 0
+    assert our_iptables() == [] and "pydocker0" not in host_links()
+    docker.daemon.start()
+
+
+def test_addresses_after_a_daemon_restart(docker):
+    docker("network", "create", "--subnet", "10.68.0.0/24", "keep")
+    docker("run", "-d", "--name", "fixed", "--network", "keep", "--ip", "10.68.0.50", "busybox", "sleep", "60")
+    docker("run", "-d", "--name", "auto", "--network", "keep", "busybox", "sleep", "60")
+    auto_ip = docker.inspect("auto")["NetworkSettings"]["Networks"]["keep"]["IPAddress"]
+    docker.restart()
+    assert docker.inspect("fixed")["NetworkSettings"]["Networks"]["keep"]["IPAddress"] == ""
+    docker("start", "fixed")
+    assert docker.inspect("fixed")["NetworkSettings"]["Networks"]["keep"]["IPAddress"] == "10.68.0.50"
+    docker("run", "-d", "--name", "fresh", "--network", "keep", "busybox", "sleep", "60")
+    # Nothing of the previous run is still allocated: the first free address is handed out again.
+    assert docker.inspect("fresh")["NetworkSettings"]["Networks"]["keep"]["IPAddress"] == auto_ip
+    assert host_ping("10.68.0.50")

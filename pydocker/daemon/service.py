@@ -17,11 +17,18 @@ from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from pydocker.daemon import listeners, pidfile
+from pydocker.daemon.options import parse_key_value
+from pydocker.drivers import plugins
+from pydocker.drivers.exec.interfaces import IExecDriver
+from pydocker.drivers.graph import registry as graph_registry
 from pydocker.daemon.http.resource import ApiResource, ApiSite
 from pydocker.daemon.http.routes import all_routes
 from pydocker.engine.events import EventBus
 from pydocker.engine.job import Engine
-from pydocker.jobs import JOB_MODULES
+from pydocker.jobs import JOB_MODULES, distribution
+from pydocker.runtime import restore
+from pydocker.runtime.monitor import Runtime
+from pydocker.runtime.network import ContainerNetworking
 from pydocker.store import schema
 from pydocker.store.db import Database
 
@@ -37,6 +44,16 @@ def _daemon_id(conn):
     ident = str(uuid.uuid4())
     conn.execute(schema.meta.insert().values(key="daemon_id", value=ident))
     return ident
+
+
+def _key_values(items):
+    return dict(parse_key_value(item) for item in items)
+
+
+def _exec_driver(config, reactor):
+    cls = plugins.load("pydocker.execdrivers", config.exec_driver, IExecDriver, "exec driver")
+    home = os.path.join(config.exec_root, "execdriver", config.exec_driver)
+    return cls(home, _key_values(config.exec_opts), reactor=reactor)
 
 
 class Daemon(service.MultiService):
@@ -73,6 +90,13 @@ class Daemon(service.MultiService):
             "warnings": [],
         }
         self.engine = Engine(self._reactor, self.workers, services)
+        services = self.engine.services
+        services["graph"] = graph_registry.new_driver(c.data_root, c.storage_driver, _key_values(c.storage_opts))
+        services["execdriver"] = _exec_driver(c, self._reactor)
+        services["containers"] = restore.load_index(self.engine)
+        services["runtime"] = Runtime(self.engine)
+        services["network"] = ContainerNetworking(self.engine, c, self._reactor)
+        services["distribution"] = distribution.DistributionService.from_config(c, self._reactor)
         for module in JOB_MODULES:
             self.engine.install(module)
         tls = None
@@ -94,10 +118,12 @@ class Daemon(service.MultiService):
         super().startService()
         self.db.start()
         self.workers.start()
-        return self._listen()
+        return self._start()
 
     @defer.inlineCallbacks
-    def _listen(self):
+    def _start(self):
+        yield self.engine.network.start()
+        yield restore.restore(self.engine)
         for description, endpoint in self._endpoints:
             port = yield endpoint.listen(self._site)
             self._ports.append(port)
@@ -112,12 +138,16 @@ class Daemon(service.MultiService):
             yield defer.maybeDeferred(port.stopListening)
         self._ports = []
         yield self.engine.drain(DRAIN_SECONDS)
-        if "daemon.shutdown" in self.engine.handlers():
-            try:
-                yield self.engine.job("daemon.shutdown")
-            except Exception as e:  # a failed clean-up must not keep the daemon alive
-                self.log.error("shutdown job failed: {e}", e=e)
+        try:
+            yield self.engine.runtime.shutdown(self.config.shutdown_timeout)
+        except Exception as e:  # a failed clean-up must not keep the daemon alive
+            self.log.error("stopping containers failed: {e}", e=e)
+        try:
+            yield self.engine.network.stop()
+        except Exception as e:
+            self.log.error("removing the network set-up failed: {e}", e=e)
         yield super().stopService()
+        yield self.engine.run_blocking(self.engine.graph.cleanup)
         self.workers.stop()
         self.db.stop()
         for path in self._unix_paths:

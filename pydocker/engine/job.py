@@ -36,6 +36,9 @@ class JobOutput:
     def flush_headers(self):
         """Send the response headers now (the wait endpoint needs this)."""
 
+    def set_content_type(self, content_type):
+        """Choose the content type before anything is written (logs: raw or multiplexed)."""
+
     def on_close(self, callback):
         """Call ``callback()`` once when the reader disconnects."""
 

@@ -55,6 +55,9 @@ class HttpJobOutput(JobOutput):
         self._close_callbacks = []
         request.notifyFinish().addBoth(self._finished)
 
+    def set_content_type(self, content_type):
+        self._content_type = content_type.encode() if isinstance(content_type, str) else content_type
+
     def flush_headers(self):
         if not self.headers_sent and not self.closed:
             self.headers_sent = True

@@ -4,8 +4,12 @@ Endpoints that later work fills are listed in ``PENDING`` and answer 501 with a
 message naming the feature, so clients get a clear error rather than a 404.
 """
 
+from pydocker.daemon.http.distribution_routes import bind_pull, distribution_routes
+from pydocker.daemon.http.network_routes import network_routes
 from pydocker.daemon.http.router import Route
-from pydocker.jobs import system
+from pydocker.engine.errors import InvalidParameter
+from pydocker.jobs import containers, images, system
+from pydocker.jobs.system import parse_timestamp
 
 
 def bind_events(call):
@@ -35,5 +39,84 @@ def system_routes():
     ]
 
 
+def bind_image_create(call):
+    q = call.query
+    if q.str("fromSrc"):
+        return images.ImportRequest(source=q.str("fromSrc"), body=call.body, repo=q.str("repo", ""),
+                                    tag=q.str("tag", ""), changes=q.list("changes"), message=q.str("message", ""))
+    if q.str("fromImage"):
+        return bind_pull(call)
+    raise InvalidParameter("either fromSrc or fromImage must be given")
+
+
+def raise_pending(feature):
+    from pydocker.engine.errors import NotImplementedYet
+    raise NotImplementedYet(f"{feature} is not implemented yet")
+
+
+def image_routes():
+    name = lambda call: images.ImageNameRequest(call.args["name"], call.version)
+    return [
+        Route("POST", "/images/create", "image.create", bind_image_create, kind="stream"),
+        Route("GET", "/images/json", "image.list", lambda call: images.ListImagesRequest(
+            all=call.query.bool("all"), filters=call.query.filters(), digests=call.query.bool("digests"),
+            version=call.version)),
+        Route("GET", "/images/{name:.+}/json", "image.inspect", name),
+        Route("GET", "/images/{name:.+}/history", "image.history", name),
+        Route("POST", "/images/{name:.+}/tag", "image.tag", lambda call: images.TagRequest(
+            call.args["name"], call.query.str("repo", ""), call.query.str("tag", "")), status=201),
+        Route("DELETE", "/images/{name:.+}", "image.remove", lambda call: images.RemoveImageRequest(
+            call.args["name"], call.query.bool("force"), call.query.bool("noprune"))),
+        Route("POST", "/images/prune", "image.prune", lambda call: images.PruneImagesRequest(call.query.filters())),
+    ]
+
+
+def bind_create(call):
+    return containers.CreateRequest(name=call.query.str("name", ""), body=call.json())
+
+
+def bind_logs(call):
+    q = call.query
+    tail = q.str("tail", "all")
+    if tail != "all":
+        try:
+            tail = int(tail)
+        except ValueError:
+            raise InvalidParameter(f"invalid value for query parameter 'tail': {tail!r}") from None
+    return containers.LogsRequest(
+        name=call.args["name"], follow=q.bool("follow"), stdout=q.bool("stdout"), stderr=q.bool("stderr"),
+        since=parse_timestamp(q.str("since"), "since") or 0, until=parse_timestamp(q.str("until"), "until") or 0,
+        timestamps=q.bool("timestamps"), tail=None if tail == "all" else tail, details=q.bool("details"))
+
+
+def container_routes():
+    C = "/containers/{name}"
+    named = lambda call: containers.ContainerRequest(call.args["name"], call.query.bool("size"))
+    stopping = lambda call: containers.StopRequest(call.args["name"], call.query.int("t"), call.query.str("signal", ""))
+    return [
+        Route("POST", "/containers/create", "container.create", bind_create, status=201),
+        Route("GET", "/containers/json", "container.list", lambda call: containers.ListRequest(
+            all=call.query.bool("all"), limit=call.query.int("limit", -1), size=call.query.bool("size"),
+            filters=call.query.filters())),
+        Route("GET", C + "/json", "container.inspect", named),
+        Route("POST", C + "/start", "container.start", named, status=204),
+        Route("POST", C + "/stop", "container.stop", stopping, status=204),
+        Route("POST", C + "/restart", "container.restart", stopping, status=204),
+        Route("POST", C + "/kill", "container.kill", lambda call: containers.KillRequest(
+            call.args["name"], call.query.str("signal", "KILL") or "KILL"), status=204),
+        Route("POST", C + "/wait", "container.wait", lambda call: containers.WaitRequest(
+            call.args["name"], call.query.str("condition", "not-running") or "not-running"), kind="stream"),
+        Route("DELETE", C, "container.remove", lambda call: containers.RemoveRequest(
+            call.args["name"], call.query.bool("force"), call.query.bool("v"), call.query.bool("link")), status=204),
+        Route("POST", C + "/rename", "container.rename", lambda call: containers.RenameRequest(
+            call.args["name"], call.query.str("name", "")), status=204),
+        Route("POST", C + "/pause", "container.pause", named, status=204),
+        Route("POST", C + "/unpause", "container.unpause", named, status=204),
+        Route("GET", C + "/logs", "container.logs", bind_logs, kind="stream"),
+        Route("POST", "/containers/prune", "container.prune", lambda call: containers.PruneRequest(
+            call.query.filters())),
+    ]
+
+
 def all_routes():
-    return system_routes()
+    return system_routes() + image_routes() + container_routes() + network_routes() + distribution_routes()

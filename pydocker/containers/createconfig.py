@@ -1,0 +1,114 @@
+"""Validating the body of ``POST /containers/create`` as dockerd does.
+
+Types are checked field by field against the tables below (a wrong type is a
+400 that names the field); then the rules that span fields (restart policy and
+AutoRemove, memory minimums, CPU ranges) are applied with dockerd's messages.
+"""
+
+import os
+
+from pydocker.engine.errors import InvalidParameter
+from pydocker.engine.fields import STR_LIST, STR_MAP, check
+
+CONFIG_TYPES = {
+    "Hostname": str, "Domainname": str, "User": str, "AttachStdin": bool, "AttachStdout": bool,
+    "AttachStderr": bool, "ExposedPorts": dict, "Tty": bool, "OpenStdin": bool, "StdinOnce": bool,
+    "Env": STR_LIST, "Cmd": (list, str), "Healthcheck": dict, "ArgsEscaped": bool, "Image": str,
+    "Volumes": dict, "WorkingDir": str, "Entrypoint": (list, str), "NetworkDisabled": bool,
+    "MacAddress": str, "OnBuild": STR_LIST, "Labels": STR_MAP, "StopSignal": str, "StopTimeout": int,
+    "Shell": STR_LIST,
+}
+
+HOST_CONFIG_TYPES = {
+    "Binds": STR_LIST, "ContainerIDFile": str, "LogConfig": dict, "NetworkMode": str, "PortBindings": dict,
+    "RestartPolicy": dict, "AutoRemove": bool, "VolumeDriver": str, "VolumesFrom": STR_LIST, "Mounts": list,
+    "CapAdd": STR_LIST, "CapDrop": STR_LIST, "CgroupnsMode": str, "Dns": STR_LIST, "DnsOptions": STR_LIST,
+    "DnsSearch": STR_LIST, "ExtraHosts": STR_LIST, "GroupAdd": STR_LIST, "IpcMode": str, "Cgroup": str,
+    "Links": STR_LIST, "OomScoreAdj": int, "PidMode": str, "Privileged": bool, "PublishAllPorts": bool,
+    "ReadonlyRootfs": bool, "SecurityOpt": STR_LIST, "StorageOpt": STR_MAP, "Tmpfs": STR_MAP,
+    "UTSMode": str, "UsernsMode": str, "ShmSize": int, "Sysctls": STR_MAP, "Runtime": str,
+    "Isolation": str, "Memory": int, "MemoryReservation": int, "MemorySwap": int, "KernelMemory": int,
+    "NanoCpus": int, "CpuShares": int, "CpuPeriod": int, "CpuQuota": int, "CpusetCpus": str,
+    "CpusetMems": str, "BlkioWeight": int, "BlkioWeightDevice": list, "BlkioDeviceReadBps": list,
+    "BlkioDeviceWriteBps": list, "BlkioDeviceReadIOps": list, "BlkioDeviceWriteIOps": list,
+    "PidsLimit": int, "OomKillDisable": bool, "Ulimits": list, "Devices": list, "Init": bool,
+    "MaskedPaths": STR_LIST, "ReadonlyPaths": STR_LIST, "ConsoleSize": list, "CgroupParent": str,
+    "MemorySwappiness": int, "DeviceCgroupRules": STR_LIST,
+}
+
+RESTART_POLICIES = ("", "no", "always", "unless-stopped", "on-failure")
+MIN_MEMORY = 6 * 1024 * 1024
+
+
+def validate_create(body):
+    """(config, host_config, networking_config) from the create body, validated."""
+    check(body, CONFIG_TYPES, "")
+    host_config = check(body.get("HostConfig") or {}, HOST_CONFIG_TYPES, "HostConfig")
+    networking = check(body.get("NetworkingConfig") or {}, {"EndpointsConfig": dict}, "NetworkingConfig")
+    config = {k: v for k, v in body.items() if k not in ("HostConfig", "NetworkingConfig")}
+    for key in ("Cmd", "Entrypoint"):
+        if isinstance(config.get(key), str):
+            config[key] = [config[key]]
+        if isinstance(config.get(key), list) and not all(isinstance(v, str) for v in config[key]):
+            raise InvalidParameter(f"invalid type for field {key}: expected a list of strings")
+    if not config.get("Image"):
+        raise InvalidParameter("config.Image is required: no image given")
+    validate_host_config(host_config)
+    return config, dict(host_config), networking
+
+
+def validate_host_config(hc):
+    policy = check(hc.get("RestartPolicy") or {}, {"Name": str, "MaximumRetryCount": int}, "HostConfig.RestartPolicy")
+    name = policy.get("Name", "")
+    if name not in RESTART_POLICIES:
+        raise InvalidParameter(f"invalid restart policy '{name}'")
+    retries = policy.get("MaximumRetryCount", 0)
+    if retries < 0:
+        raise InvalidParameter("invalid restart policy: maximum retry count cannot be negative")
+    if retries and name != "on-failure":
+        raise InvalidParameter(f"invalid restart policy: maximum retry count can only be used with 'on-failure'")
+    if hc.get("AutoRemove") and name not in ("", "no"):
+        raise InvalidParameter("conflicting options: cannot specify both --restart and --rm")
+    memory = hc.get("Memory", 0) or 0
+    if 0 < memory < MIN_MEMORY:
+        raise InvalidParameter("Minimum memory limit allowed is 6MB")
+    swap = hc.get("MemorySwap", 0) or 0
+    if swap > 0 and memory and swap < memory:
+        raise InvalidParameter("Minimum memoryswap limit should be larger than memory limit, see usage")
+    if swap > 0 and not memory:
+        raise InvalidParameter("You should always set the Memory limit when using Memoryswap limit, see usage")
+    reservation = hc.get("MemoryReservation", 0) or 0
+    if memory and reservation and reservation > memory:
+        raise InvalidParameter("Minimum memory limit can not be less than memory reservation limit, see usage")
+    nano = hc.get("NanoCpus", 0) or 0
+    if nano and (hc.get("CpuQuota") or hc.get("CpuPeriod")):
+        raise InvalidParameter("Conflicting options: Nano CPUs and CPU Period cannot both be set")
+    ncpu = os.cpu_count() or 1
+    if nano < 0 or nano > ncpu * 1_000_000_000:
+        raise InvalidParameter(f"Range of CPUs is from 0.01 to {ncpu}.00, as there are only {ncpu} CPUs available")
+    period = hc.get("CpuPeriod", 0) or 0
+    if period and not 1000 <= period <= 1_000_000:
+        raise InvalidParameter("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)")
+    quota = hc.get("CpuQuota", 0) or 0
+    if quota and quota < 1000:
+        raise InvalidParameter("CPU cfs quota can not be less than 1ms (i.e. 1000)")
+    if (hc.get("CpuShares", 0) or 0) < 0:
+        raise InvalidParameter("invalid CPU shares: must not be negative")
+    weight = hc.get("BlkioWeight", 0) or 0
+    if weight and not 10 <= weight <= 1000:
+        raise InvalidParameter("Range of blkio weight is from 10 to 1000")
+    log = check(hc.get("LogConfig") or {}, {"Type": str, "Config": STR_MAP}, "HostConfig.LogConfig")
+    if log.get("Type") and log["Type"] not in ("json-file", "syslog", "none"):
+        raise InvalidParameter(f"logger: no log driver named '{log['Type']}' is registered")
+    for i, ulimit in enumerate(hc.get("Ulimits") or []):
+        check(ulimit, {"Name": str, "Soft": int, "Hard": int}, f"HostConfig.Ulimits[{i}]")
+        if ulimit.get("Soft", 0) > ulimit.get("Hard", 0):
+            raise InvalidParameter(f"ulimit {ulimit.get('Name')}: soft limit must be less than or equal to hard limit")
+    for mode_key in ("PidMode", "IpcMode", "UTSMode"):
+        mode = hc.get(mode_key, "")
+        if mode not in ("", "host", "private", "shareable") and not mode.startswith("container:"):
+            raise InvalidParameter(f"invalid {mode_key}: {mode}")
+    if hc.get("UsernsMode") not in (None, "", "host"):
+        raise InvalidParameter("user namespaces (--userns) are not supported by pydocker")
+    if hc.get("Isolation") not in (None, "", "default"):
+        raise InvalidParameter(f"invalid isolation '{hc['Isolation']}' on linux")

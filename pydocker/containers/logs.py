@@ -1,0 +1,152 @@
+"""The json-file log driver, in Docker's on-disk format.
+
+Each line a container writes becomes ``{"log": "...\\n", "stream": "stdout",
+"time": "<RFC 3339 nanos>"}`` in ``<id>-json.log``; ``max-size``/``max-file``
+rotate it to ``.1``, ``.2``... Writes happen as output arrives (the page cache
+absorbs them); readers run in worker threads.
+"""
+
+import json
+import os
+
+from pydocker.engine.errors import InvalidParameter
+from pydocker.timeutil import parse_rfc3339, rfc3339
+
+MAX_LINE = 16 * 1024  # a longer partial line is written as it is, as Docker does
+
+UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
+
+
+def parse_size(text):
+    text = text.strip().lower()
+    number = text.rstrip("kmgb")
+    unit = text[len(number):]
+    try:
+        return int(float(number) * UNITS[unit])
+    except (ValueError, KeyError):
+        raise InvalidParameter(f"invalid log size {text!r}") from None
+
+
+def parse_options(options):
+    """max-size / max-file from --log-opt; unknown keys are refused."""
+    max_size, max_file = None, 1
+    for key, value in options.items():
+        if key == "max-size":
+            max_size = parse_size(value)
+        elif key == "max-file":
+            try:
+                max_file = int(value)
+            except ValueError:
+                raise InvalidParameter(f"invalid value for max-file: {value!r}") from None
+            if max_file < 1:
+                raise InvalidParameter("max-file cannot be less than 1")
+        elif key not in ("labels", "env", "compress", "tag", "mode", "max-buffer-size"):
+            raise InvalidParameter(f"unknown log opt '{key}' for json-file log driver")
+    if max_file > 1 and max_size is None:
+        raise InvalidParameter("max-file is only valid with max-size")
+    return max_size, max_file
+
+
+class JSONFileWriter:
+    """Appends a container's output to its json log, rotating by size."""
+
+    def __init__(self, path, max_size=None, max_file=1):
+        self.path = path
+        self.max_size = max_size
+        self.max_file = max_file
+        self._followers = set()  # callables(entry or None at close), for `logs -f`
+        self._partial = {"stdout": b"", "stderr": b""}
+        self._file = open(path, "ab")
+        self._size = self._file.tell()
+
+    def write(self, stream, data):
+        buf = self._partial[stream] + data
+        lines = buf.split(b"\n")
+        self._partial[stream] = lines.pop()
+        for line in lines:
+            self._emit(stream, line + b"\n")
+        if len(self._partial[stream]) >= MAX_LINE:
+            self._emit(stream, self._partial[stream])
+            self._partial[stream] = b""
+
+    def follow(self, callback):
+        """Deliver each new entry to ``callback`` (``None`` once the log closes).
+
+        Returns (unsubscribe, position): the entries already on disk are those of the
+        rotated files and the first ``position`` bytes of the current file, so a reader
+        can replay the file up to there and lose or repeat nothing.
+        """
+        self._followers.add(callback)
+        return (lambda: self._followers.discard(callback)), self._size
+
+    def close(self):
+        for stream, rest in self._partial.items():
+            if rest:
+                self._emit(stream, rest)
+        self._partial = {"stdout": b"", "stderr": b""}
+        self._file.close()
+        followers, self._followers = self._followers, set()
+        for callback in followers:
+            callback(None)
+
+    def _emit(self, stream, chunk):
+        entry = {"log": chunk.decode("utf-8", "replace"), "stream": stream, "time": rfc3339()}
+        record = json.dumps(entry, ensure_ascii=False).encode() + b"\n"
+        if self.max_size and self._size + len(record) > self.max_size and self._size > 0:
+            self._rotate()
+        self._file.write(record)
+        self._file.flush()
+        self._size += len(record)
+        for callback in list(self._followers):
+            callback(entry)
+
+    def _rotate(self):
+        self._file.close()
+        if self.max_file > 1:
+            for n in range(self.max_file - 1, 0, -1):
+                older = f"{self.path}.{n}"
+                if os.path.exists(older):
+                    if n + 1 < self.max_file:
+                        os.replace(older, f"{self.path}.{n + 1}")
+                    else:
+                        os.unlink(older)
+            os.replace(self.path, f"{self.path}.1")
+        else:
+            os.unlink(self.path)
+        self._file = open(self.path, "ab")
+        self._size = 0
+
+
+def log_files(path):
+    """The log files oldest first: path.N ... path.1, path."""
+    rotated = []
+    n = 1
+    while os.path.exists(f"{path}.{n}"):
+        rotated.append(f"{path}.{n}")
+        n += 1
+    return list(reversed(rotated)) + ([path] if os.path.exists(path) else [])
+
+
+def read_entries(path, since_ns=None, until_ns=None, tail=None, limit=None):
+    """Entries from the log files, oldest first, filtered by time and tail count;
+    ``limit`` bytes of the current file at most (see ``JSONFileWriter.follow``)."""
+    entries = []
+    for name in log_files(path):
+        with open(name, "rb") as f:
+            data = f.read(limit) if name == path and limit is not None else f.read()
+            for raw in data.splitlines():
+                try:
+                    entry = json.loads(raw)
+                except ValueError:
+                    continue  # a torn last line after a crash
+                entries.append(entry)
+    if since_ns or until_ns:
+        entries = [e for e in entries if _in_range(e, since_ns, until_ns)]
+    if tail is not None and tail >= 0:
+        entries = entries[-tail:] if tail else []
+    return entries
+
+
+def _in_range(entry, since_ns, until_ns):
+    t = parse_rfc3339(entry.get("time", ""))
+    return (not since_ns or t >= since_ns) and (not until_ns or t <= until_ns)

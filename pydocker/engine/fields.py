@@ -1,0 +1,95 @@
+"""Typed reads from JSON request bodies.
+
+Every reader raises ``InvalidParameter`` naming the field path, so a client
+that sends a wrong type learns exactly which field is wrong. ``check`` applies
+a declarative table of field types to a whole object at once.
+"""
+
+from pydocker.engine.errors import InvalidParameter
+
+STR_LIST = "list of strings"
+STR_MAP = "object of strings"
+
+
+def check(obj, types, where):
+    """Verify the types of the known fields of ``obj`` against ``types`` ({field: kind})."""
+    if obj is None:
+        return {}
+    if not isinstance(obj, dict):
+        raise InvalidParameter(f"{where}: expected a JSON object, got {_kind(obj)}")
+    for key, kind in types.items():
+        value = obj.get(key)
+        if value is None:
+            continue
+        name = f"{where}.{key}" if where else key
+        if kind == STR_LIST:
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise InvalidParameter(f"invalid type for field {name}: expected a list of strings, got {_kind(value)}")
+        elif kind == STR_MAP:
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise InvalidParameter(f"invalid type for field {name}: expected an object of strings")
+        elif kind is int and isinstance(value, bool) or not isinstance(value, kind):
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                continue
+            raise InvalidParameter(f"invalid type for field {name}: expected {_kind_name(kind)}, got {_kind(value)}")
+    return obj
+
+
+class Fields:
+    """Typed reads from a JSON object, naming the field path on a wrong type."""
+
+    def __init__(self, data, where=""):
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise InvalidParameter(f"{where or 'request body'}: expected a JSON object, got {_kind(data)}")
+        self.data = data
+        self.where = where
+
+    def _name(self, key):
+        return f"{self.where}.{key}" if self.where else key
+
+    def get(self, key, kind, default=None):
+        value = self.data.get(key, default)
+        if value is None:
+            return default
+        if kind is int and isinstance(value, bool):
+            raise InvalidParameter(f"invalid type for field {self._name(key)}: expected integer, got boolean")
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not isinstance(value, kind):
+            raise InvalidParameter(f"invalid type for field {self._name(key)}: expected {_kind_name(kind)}, got {_kind(value)}")
+        return value
+
+    def str_list(self, key, default=None):
+        """A list of strings; Docker also accepts one string for some fields (Cmd, Entrypoint)."""
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        raise InvalidParameter(f"invalid type for field {self._name(key)}: expected a list of strings")
+
+    def str_map(self, key):
+        value = self.get(key, dict, {})
+        for k, v in value.items():
+            if not isinstance(v, str):
+                raise InvalidParameter(f"invalid type for field {self._name(key)}.{k}: expected string, got {_kind(v)}")
+        return value
+
+    def sub(self, key):
+        return Fields(self.get(key, dict, {}), self._name(key))
+
+
+def _kind(value):
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
+            float: "number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _kind_name(kind):
+    if isinstance(kind, tuple):
+        return " or ".join(_kind_name(k) for k in kind)
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
+            float: "number"}.get(kind, kind.__name__)

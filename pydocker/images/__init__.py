@@ -1,0 +1,4 @@
+"""Images and layers: identities, layer registration, image configs, save/load formats.
+
+Blocking code for worker threads; the database side lives in ``pydocker.store.images``.
+"""

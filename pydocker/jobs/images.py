@@ -1,0 +1,333 @@
+"""Image jobs: import, list, inspect, tag, remove, history, prune."""
+
+import fnmatch
+import json
+import time
+import urllib.request
+from dataclasses import dataclass, field
+
+from twisted.internet import defer
+
+from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
+from pydocker.images import config as imgconfig
+from pydocker.images import ids, inspect
+from pydocker.images.layers import register_layer
+from pydocker.registry.reference import parse_reference
+from pydocker.store import images as q
+
+
+def install(engine):
+    engine.register("image.import", import_image)
+    engine.register("image.list", list_images)
+    engine.register("image.inspect", inspect_image)
+    engine.register("image.tag", tag_image)
+    engine.register("image.remove", remove_image)
+    engine.register("image.history", image_history)
+    engine.register("image.prune", prune_images)
+
+
+# -- shared steps ---------------------------------------------------------------------------
+
+@defer.inlineCallbacks
+def add_layer(engine, parent_chain_id, stream, expected_diff_id=None):
+    """Apply ``stream`` on top of ``parent_chain_id``; return the stored LayerRow.
+
+    Identical content already stored is reused (the new copy is dropped).
+    """
+    parent = yield engine.db.run(q.get_layer, parent_chain_id) if parent_chain_id else None
+    parent_cache = parent.cache_id if parent else None
+    cache_id, diff_id, size = yield engine.run_blocking(
+        register_layer, engine.graph, parent_cache, stream, expected_diff_id)
+    layer = q.LayerRow(ids.chain_id(parent_chain_id, diff_id), diff_id, parent_chain_id, cache_id, size)
+    stored = yield engine.db.run(q.insert_layer, layer)
+    if stored.cache_id != cache_id:
+        yield engine.run_blocking(engine.graph.remove, cache_id)
+    return stored
+
+
+@defer.inlineCallbacks
+def store_image(engine, config, top_layer, parent=None, ref=None):
+    """Record an image config (exact bytes) and optionally tag it; returns the image ID."""
+    raw = imgconfig.serialize(config)
+    image = q.ImageRow(ids.image_id(raw), raw, top_layer, parent, time.time_ns())
+
+    def record(conn):
+        q.insert_image(conn, image)
+        if ref is not None:
+            q.tag(conn, ref, image.id)
+
+    yield engine.db.run(record)
+    engine.events.publish("image", "import" if parent is None else "commit", image.id,
+                          {"name": ref.familiar() if ref else image.id})
+    if ref is not None:
+        engine.events.publish("image", "tag", image.id, {"name": ref.familiar()})
+    return image.id
+
+
+def image_size(conn, image):
+    return sum(layer.size for layer in q.layer_chain(conn, image.top_layer)) if image.top_layer else 0
+
+
+# -- import ------------------------------------------------------------------------------------
+
+@dataclass
+class ImportRequest:
+    source: str  # "-" for the request body, else a URL
+    body: object = None
+    repo: str = ""
+    tag: str = ""
+    changes: list = field(default_factory=list)
+    message: str = ""
+
+
+def _open_source(request):
+    if request.source == "-":
+        return request.body
+    if not request.source.startswith(("http://", "https://")):
+        raise InvalidParameter(f"import source must be '-' or an http(s) URL, got {request.source!r}")
+    return urllib.request.urlopen(request.source, timeout=60)
+
+
+@defer.inlineCallbacks
+def import_image(job):
+    engine, req, out = job.engine, job.request, job.output
+    ref = None
+    if req.repo:
+        ref = parse_reference(req.repo, default_tag=False)
+        ref = ref.with_tag(req.tag) if req.tag else (ref if ref.tag or ref.digest else ref.with_tag("latest"))
+    container_config = imgconfig.apply_changes({}, req.changes)
+    stream = yield engine.run_blocking(_open_source, req)
+    layer = yield add_layer(engine, None, stream)
+    now = time.time_ns()
+    comment = req.message or f"Imported from {req.source}"
+    history = [{"created": imgconfig.rfc3339(now), "created_by": "", "comment": comment}]
+    config = imgconfig.new_config([layer.diff_id], container_config, now, history)
+    if req.message:
+        config["comment"] = req.message
+    image_id = yield store_image(engine, config, layer.chain_id, ref=ref)
+    out.emit({"status": image_id})
+
+
+# -- list / inspect / history -----------------------------------------------------------------
+
+@dataclass
+class ListImagesRequest:
+    all: bool = False
+    filters: dict = field(default_factory=dict)
+    digests: bool = False
+    version: tuple = (1, 44)
+
+
+FILTERS = ("dangling", "label", "reference", "before", "since", "until")
+
+
+def _listing(conn, req):
+    for key in req.filters:
+        if key not in FILTERS:
+            raise InvalidParameter(f"invalid filter '{key}'")
+    refs = q.all_references(conn)
+    images = q.all_images(conn)
+    used = q.container_counts(conn)
+    bounds = {}
+    for key in ("before", "since"):
+        for value in req.filters.get(key, []):
+            bounds[key] = q.resolve(conn, value).created
+    result = []
+    for image in images:
+        names = refs.get(image.id, [])
+        if not _matches(image, names, req.filters, bounds):
+            continue
+        result.append(inspect.summary_document(image, names, image_size(conn, image),
+                                               used.get(image.id, 0), req.version))
+    return result
+
+
+def _matches(image, names, filters, bounds):
+    if "dangling" in filters:
+        want = filters["dangling"][-1] in ("true", "1")
+        if want != (not names):
+            return False
+    if "before" in bounds and not image.created < bounds["before"]:
+        return False
+    if "since" in bounds and not image.created > bounds["since"]:
+        return False
+    if "label" in filters:
+        labels = (json.loads(image.config).get("config") or {}).get("Labels") or {}
+        for spec in filters["label"]:
+            key, eq, value = spec.partition("=")
+            if key not in labels or (eq and labels[key] != value):
+                return False
+    if "reference" in filters:
+        shown = [inspect.familiar(n) for n in names]
+        if not any(fnmatch.fnmatchcase(n, pattern) or fnmatch.fnmatchcase(n.rsplit(":", 1)[0], pattern)
+                   for n in shown for pattern in filters["reference"]):
+            return False
+    return True
+
+
+def list_images(job):
+    return job.engine.db.run(_listing, job.request)
+
+
+@dataclass
+class ImageNameRequest:
+    name: str
+    version: tuple = (1, 44)
+
+
+def inspect_image(job):
+    engine, req = job.engine, job.request
+
+    def read(conn):
+        image = q.resolve(conn, req.name)
+        chain = q.layer_chain(conn, image.top_layer) if image.top_layer else []
+        return image, q.references_of(conn, image.id), chain
+
+    def document(found):
+        image, names, chain = found
+        data = engine.graph.metadata(chain[-1].cache_id) if chain else {}
+        return inspect.inspect_document(image, names, sum(layer.size for layer in chain),
+                                        engine.graph.name, data, req.version)
+
+    return engine.db.run(read).addCallback(lambda found: engine.run_blocking(document, found))
+
+
+def image_history(job):
+    def read(conn):
+        image = q.resolve(conn, job.request.name)
+        chain = q.layer_chain(conn, image.top_layer) if image.top_layer else []
+        return inspect.history_documents(image, [layer.size for layer in chain], q.references_of(conn, image.id))
+    return job.engine.db.run(read)
+
+
+# -- tag / remove / prune ---------------------------------------------------------------------
+
+@dataclass
+class TagRequest:
+    name: str
+    repo: str
+    tag: str = ""
+
+
+def tag_image(job):
+    req = job.request
+    ref = parse_reference(req.repo, default_tag=False)
+    if ref.digest:
+        raise InvalidParameter("refusing to create a tag with a digest reference")
+    ref = ref.with_tag(req.tag or ref.tag or "latest")
+
+    def record(conn):
+        image = q.resolve(conn, req.name)
+        q.tag(conn, ref, image.id)
+        return image.id
+
+    def published(image_id):
+        job.engine.events.publish("image", "tag", image_id, {"name": ref.familiar()})
+
+    return job.engine.db.run(record).addCallback(published)
+
+
+@dataclass
+class RemoveImageRequest:
+    name: str
+    force: bool = False
+    noprune: bool = False
+
+
+def _remove(conn, req):
+    """Docker's rmi: untag a reference while other references remain, else delete."""
+    image = q.resolve(conn, req.name)
+    names = q.references_of(conn, image.id)
+    report = []
+    by_reference = False
+    try:
+        ref = str(parse_reference(req.name))
+        by_reference = ref in names
+    except InvalidParameter:
+        pass
+    if by_reference and len(names) > 1:
+        q.untag(conn, ref)
+        return report + [{"Untagged": inspect.familiar(ref)}], [], image.id
+    users = q.containers_using(conn, image.id)
+    running = [c for c in users if json.loads(c[2]).get("Running")]
+    if running:
+        raise Conflict(f"conflict: unable to delete {_short(req.name)} (cannot be forced) - image is being "
+                       f"used by running container {running[0][0][:12]}")
+    if users and not req.force:
+        raise Conflict(f"conflict: unable to delete {_short(req.name)} (must be forced) - image is being "
+                       f"used by stopped container {users[0][0][:12]}")
+    if len(names) > 1 and not req.force and not by_reference:
+        raise Conflict(f"conflict: unable to delete {image.id[7:19]} (must be forced) - image is referenced "
+                       f"in multiple repositories")
+    if q.children_of(conn, image.id) and not req.force:
+        raise Conflict(f"conflict: unable to delete {image.id[7:19]} (cannot be forced) - image has dependent child images")
+    for name in names:
+        q.untag(conn, name)
+        report.append({"Untagged": inspect.familiar(name)})
+    if users:
+        # A stopped container still needs the image's layers: keep it, untagged (dangling).
+        return report, [], image.id
+    freed = q.delete_image(conn, image.id)
+    report.append({"Deleted": image.id})
+    return report, freed, image.id
+
+
+def _short(name):
+    return name[7:19] if name.startswith("sha256:") else name
+
+
+@defer.inlineCallbacks
+def _remove_and_free(engine, request):
+    report, freed, image_id = yield engine.db.run(_remove, request)
+    for layer in freed:
+        yield engine.run_blocking(engine.graph.remove, layer.cache_id)
+    for entry in report:
+        for action, what in entry.items():
+            engine.events.publish("image", "untag" if action == "Untagged" else "delete", image_id, {"name": what})
+    return report, freed
+
+
+def remove_image(job):
+    return _remove_and_free(job.engine, job.request).addCallback(lambda result: result[0])
+
+
+@dataclass
+class PruneImagesRequest:
+    filters: dict = field(default_factory=dict)
+
+
+@defer.inlineCallbacks
+def prune_images(job):
+    """Remove dangling images (all unused ones with dangling=false)."""
+    engine = job.engine
+    filters = job.request.filters
+    only_dangling = (filters.get("dangling") or ["true"])[-1] in ("true", "1")
+    until = None
+    if filters.get("until"):
+        from pydocker.jobs.system import parse_timestamp
+        until = parse_timestamp(filters["until"][-1], "until")
+
+    def candidates(conn):
+        refs = q.all_references(conn)
+        found = []
+        for image in q.all_images(conn):
+            if only_dangling and refs.get(image.id):
+                continue
+            if q.containers_using(conn, image.id) or q.children_of(conn, image.id):
+                continue
+            if until is not None and image.created > until:
+                continue
+            if not _matches(image, refs.get(image.id, []), {k: v for k, v in filters.items() if k == "label"}, {}):
+                continue
+            found.append(image.id)
+        return found
+
+    deleted, reclaimed = [], 0
+    for image_id in (yield engine.db.run(candidates)):
+        try:
+            report, freed = yield _remove_and_free(engine, RemoveImageRequest(image_id, force=True))
+        except (Conflict, NotFound):
+            continue  # used or removed since we looked
+        deleted.extend(report)
+        reclaimed += sum(layer.size for layer in freed)
+    return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}

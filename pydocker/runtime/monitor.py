@@ -1,0 +1,305 @@
+"""The monitor: starts a container's process, follows it to its exit, applies the
+restart policy and auto-removal. One ``Runtime`` serves every container.
+
+It runs on the reactor thread; blocking steps (mounts, files) go to the
+worker pool, the record goes to the store after every change.
+"""
+
+import os
+import signal
+import time
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from pydocker.containers import logs
+from pydocker.engine.errors import Conflict, NotModified, PydockerError
+from pydocker.runtime import restart
+from pydocker.runtime.io import ContainerIO
+from pydocker.runtime.signals import parse_signal
+from pydocker.runtime.spec import container_spec
+from pydocker.store import containers as cstore
+
+DEFAULT_STOP_TIMEOUT = 10
+
+
+class _Live:
+    """What the runtime knows about one container while its process exists."""
+
+    def __init__(self, io):
+        self.io = io
+        self.exited = defer.Deferred()  # fires with the ExitStatus
+        self.started_at = time.monotonic()
+
+
+class Runtime:
+    log = Logger()
+
+    def __init__(self, engine):
+        self.engine = engine
+        self._live = {}
+        self._exit_waiters = {}  # id -> [Deferred]
+        self._backoff = {}
+        self._restart_calls = {}
+        self._stopped_callbacks = []
+
+    def on_stopped(self, callback):
+        """``callback(container)`` (may return a Deferred) after a container stops for good
+        (not restarting): the jobs layer uses it for --rm."""
+        self._stopped_callbacks.append(callback)
+
+    # -- paths --------------------------------------------------------------------------
+    def container_dir(self, container_id):
+        return os.path.join(self.engine.config.data_root, "containers", container_id)
+
+    def log_path(self, container):
+        return os.path.join(self.container_dir(container.id), f"{container.id}-json.log")
+
+    def io_of(self, container):
+        live = self._live.get(container.id)
+        return live.io if live else None
+
+    def persist(self, container):
+        return self.engine.db.run(cstore.save_container, container)
+
+    def publish(self, container, action, **extra):
+        attrs = {"name": container.name, "image": container.image_name}
+        attrs.update((container.config.get("Labels") or {}))
+        attrs.update({k: str(v) for k, v in extra.items()})
+        self.engine.events.publish("container", action, container.id, attrs)
+
+    # -- start ----------------------------------------------------------------------------
+    @defer.inlineCallbacks
+    def start(self, container):
+        """Start the container's process; fires once it runs, errbacks if it could not start."""
+        engine = self.engine
+        if container.running and not container.state.get("Restarting"):
+            raise NotModified("container already started")
+        if container.paused:
+            raise Conflict("cannot start a paused container, try unpause instead")
+        if container.removing:
+            raise Conflict(f"container {container.id} is marked for removal and cannot be started")
+        self._cancel_restart(container)
+        rootfs = yield engine.run_blocking(engine.graph.get, container.id)
+        live = None
+        try:
+            yield engine.run_blocking(self._prepare_dir, container)
+            network = engine.services.get("network")
+            hook = network.hook(container) if network else None
+            spec = container_spec(container, rootfs, self.container_dir(container.id), engine.config,
+                                  self._pid_of, hook)
+            live = _Live(ContainerIO(self._log_writer(container)))
+            exited = engine.execdriver.run(spec, live.io)
+            self._live[container.id] = live
+            first = yield defer.DeferredList([live.io.started_d, exited], fireOnOneCallback=True,
+                                             fireOnOneErrback=True, consumeErrors=True)
+            if not live.io.started_d.called:
+                # The process ended before it ran its command: that is a failed start.
+                status = first[0]
+                raise PydockerError(f"container exited before it started (exit code {status.exit_code})")
+        except Exception as e:
+            failure = e.subFailure.value if isinstance(e, defer.FirstError) else e
+            yield self._undo_start(container, live)
+            code = getattr(failure, "exit_code", 128)
+            container.set_start_failed(str(failure), code)
+            yield self.persist(container)
+            raise failure
+        container.set_running(live.io.pid)
+        exited.addBoth(self._on_exit, container, live)
+        yield self.persist(container)
+        self.publish(container, "start")
+        return container
+
+    def _prepare_dir(self, container):
+        directory = self.container_dir(container.id)
+        os.makedirs(directory, mode=0o710, exist_ok=True)
+        network = self.engine.services.get("network")
+        if network is not None:
+            network.write_files(container, directory)
+        else:
+            _write_isolated_files(container, directory)
+
+    def _log_writer(self, container):
+        log_config = container.host_config.get("LogConfig") or {}
+        kind = log_config.get("Type") or self.engine.config.log_driver
+        if kind != "json-file":
+            return None
+        options = dict(self.engine.config.log_opts)
+        options.update(log_config.get("Config") or {})
+        max_size, max_file = logs.parse_options(options)
+        return logs.JSONFileWriter(self.log_path(container), max_size, max_file)
+
+    @defer.inlineCallbacks
+    def _undo_start(self, container, live):
+        self._live.pop(container.id, None)
+        if live is not None:
+            live.io.close()
+        network = self.engine.services.get("network")
+        if network is not None:
+            yield network.release(container)
+        yield self.engine.run_blocking(self.engine.graph.put, container.id)
+
+    def _pid_of(self, ref):
+        other = self.engine.containers.get(ref)
+        if not other.running or not other.state.get("Pid"):
+            raise Conflict(f"cannot join the namespaces of container {ref}: it is not running")
+        return other.state["Pid"]
+
+    # -- exit -------------------------------------------------------------------------------
+    @defer.inlineCallbacks
+    def _on_exit(self, outcome, container, live):
+        from twisted.python.failure import Failure
+        if isinstance(outcome, Failure):
+            self.log.error("container {id} monitor failed: {err}", id=container.id[:12], err=outcome.getErrorMessage())
+            exit_code, oom = 128, False
+        else:
+            exit_code, oom = outcome.exit_code, outcome.oom_killed
+        self._live.pop(container.id, None)
+        live.io.close()
+        network = self.engine.services.get("network")
+        try:
+            if network is not None:
+                yield network.release(container)
+            yield self.engine.run_blocking(self.engine.graph.put, container.id)
+        except Exception as e:
+            self.log.error("cleaning up container {id} failed: {e}", id=container.id[:12], e=e)
+        ran_for = time.monotonic() - live.started_at
+        policy = container.host_config.get("RestartPolicy") or {}
+        again = restart.should_restart(policy, exit_code, container.restart_count, container.manually_stopped)
+        if again:
+            container.set_restarting(exit_code)
+        else:
+            container.set_stopped(exit_code, oom)
+        yield self.persist(container)
+        if oom:
+            self.publish(container, "oom")
+        self.publish(container, "die", exitCode=exit_code)
+        for waiter in self._exit_waiters.pop(container.id, []):
+            waiter.callback(exit_code)
+        if again:
+            delay = self._backoff.setdefault(container.id, restart.Backoff()).next(ran_for)
+            self._restart_calls[container.id] = self.engine.call_later(delay, self._restart_now, container)
+        else:
+            for callback in list(self._stopped_callbacks):
+                yield callback(container)
+
+    @defer.inlineCallbacks
+    def _restart_now(self, container):
+        self._restart_calls.pop(container.id, None)
+        if container.removing or not container.state.get("Restarting"):
+            return
+        container.restart_count += 1
+        try:
+            yield self.start(container)
+        except Exception as e:
+            self.log.error("restarting container {id} failed: {e}", id=container.id[:12], e=e)
+            container.set_stopped(container.state["ExitCode"], error=str(e))
+            yield self.persist(container)
+
+    def _cancel_restart(self, container):
+        call = self._restart_calls.pop(container.id, None)
+        if call is not None and call.active():
+            call.cancel()
+
+    def next_exit(self, container):
+        """A Deferred firing with the exit code of the container's next exit."""
+        d = defer.Deferred()
+        self._exit_waiters.setdefault(container.id, []).append(d)
+        return d
+
+    # -- signals ------------------------------------------------------------------------------
+    def kill(self, container, sig):
+        if container.state.get("Restarting"):
+            self._cancel_restart(container)
+            container.set_stopped(container.state["ExitCode"])
+            return self.persist(container)
+        if not container.running or container.id not in self._live:
+            raise Conflict(f"Container {container.id} is not running")
+        self.engine.execdriver.kill(container.id, sig)
+        self.publish(container, "kill", signal=sig)
+        return defer.succeed(None)
+
+    @defer.inlineCallbacks
+    def stop(self, container, timeout=None, sig=None):
+        """``sig`` (default STOPSIGNAL or SIGTERM), up to ``timeout`` seconds, then SIGKILL."""
+        container.manually_stopped = True
+        if container.state.get("Restarting"):
+            yield self.kill(container, signal.SIGKILL)
+            self.publish(container, "stop")
+            return
+        if not container.running:
+            raise NotModified("container already stopped")
+        if timeout is None:
+            timeout = container.config.get("StopTimeout")
+            timeout = DEFAULT_STOP_TIMEOUT if timeout is None else timeout
+        exited = self.next_exit(container)
+        if sig is None:
+            sig = parse_signal(container.config.get("StopSignal"), signal.SIGTERM)
+        if container.paused and sig != signal.SIGKILL:
+            yield self.unpause(container)
+        try:
+            yield self.kill(container, sig)
+        except Conflict:
+            pass  # it exited meanwhile
+        if timeout >= 0:
+            timer = self.engine.call_later(timeout, lambda: not exited.called and exited.cancel())
+            try:
+                yield exited
+                if timer.active():
+                    timer.cancel()
+                self.publish(container, "stop")
+                return
+            except defer.CancelledError:
+                self.log.info("container {id} did not stop within {t}s: killing it", id=container.id[:12], t=timeout)
+        exited = self.next_exit(container)
+        if container.running:
+            try:
+                yield self.kill(container, signal.SIGKILL)
+            except Conflict:
+                pass
+            yield exited
+        self.publish(container, "stop")
+
+    @defer.inlineCallbacks
+    def pause(self, container):
+        if not container.running or container.state.get("Restarting"):
+            raise Conflict(f"Container {container.id} is not running")
+        if container.paused:
+            raise Conflict(f"Container {container.id} is already paused")
+        yield self.engine.run_blocking(self.engine.execdriver.pause, container.id)
+        container.set_paused(True)
+        yield self.persist(container)
+        self.publish(container, "pause")
+
+    @defer.inlineCallbacks
+    def unpause(self, container):
+        if not container.paused:
+            raise Conflict(f"Container {container.id} is not paused")
+        yield self.engine.run_blocking(self.engine.execdriver.unpause, container.id)
+        container.set_paused(False)
+        yield self.persist(container)
+        self.publish(container, "unpause")
+
+    @defer.inlineCallbacks
+    def shutdown(self, timeout):
+        """Daemon stop: stop every running container within ``timeout`` seconds."""
+        for call in list(self._restart_calls.values()):
+            if call.active():
+                call.cancel()
+        self._restart_calls.clear()
+        running = [c for c in self.engine.containers.all() if c.id in self._live]
+        results = yield defer.DeferredList([self.stop(c, timeout) for c in running], consumeErrors=True)
+        for ok, value in results:
+            if not ok:
+                self.log.error("stopping a container at shutdown failed: {e}", e=value.getErrorMessage())
+
+
+def _write_isolated_files(container, directory):
+    """hosts, hostname and resolv.conf for a container without network service."""
+    hostname = container.config.get("Hostname") or container.id[:12]
+    with open(os.path.join(directory, "hostname"), "w") as f:
+        f.write(hostname + "\n")
+    with open(os.path.join(directory, "hosts"), "w") as f:
+        f.write(f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+    with open(os.path.join(directory, "resolv.conf"), "w") as f:
+        f.write("")

@@ -1,0 +1,48 @@
+"""Daemon start: bring the container records back in line with reality.
+
+Containers whose processes died with a previous daemon are marked exited with
+what is known, their cgroups are cleaned, and restart policies are applied as
+Docker does.
+"""
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from pydocker.containers.model import ContainerIndex
+from pydocker.store import containers as cstore
+
+log = Logger()
+EXIT_DAEMON_DIED = 128
+
+
+def load_index(engine):
+    """Read every container record (blocking: start-up, before the db thread runs)."""
+    index = ContainerIndex()
+    for container in engine.db.run_sync(cstore.load_all):
+        index.add(container)
+    return index
+
+
+@defer.inlineCallbacks
+def restore(engine):
+    """Fix records of containers that were running, clean leftovers, apply restart policies."""
+    to_restart = []
+    for container in engine.containers.all():
+        was_running = container.state.get("Running")
+        if was_running:
+            container.set_stopped(EXIT_DAEMON_DIED, error="the daemon stopped while the container was running")
+            yield engine.db.run(cstore.save_container, container)
+        try:
+            yield engine.run_blocking(engine.execdriver.clean, container.id)
+        except Exception as e:
+            log.warn("cleaning container {id} failed: {e}", id=container.id[:12], e=e)
+        policy = (container.host_config.get("RestartPolicy") or {}).get("Name")
+        if policy == "always" or (policy == "unless-stopped" and not container.manually_stopped) \
+                or (policy == "on-failure" and was_running):
+            to_restart.append(container)
+    for container in to_restart:
+        try:
+            yield engine.runtime.start(container)
+        except Exception as e:
+            log.error("restarting container {id} at daemon start failed: {e}", id=container.id[:12], e=e)
+

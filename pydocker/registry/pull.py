@@ -98,7 +98,7 @@ class Puller:
                 errors.append(exc)
             except PydockerError as exc:
                 if not client.endpoint.mirror:
-                    raise _explain(exc, ref)
+                    raise _explain(exc, ref, self.credentials)
                 errors.append(exc)
         raise errors[-1] if errors else RegistryUnavailable(f"no endpoint for {ref.domain}")
 
@@ -246,11 +246,15 @@ class Puller:
         self.reporter.status("Pull complete", lid)
 
 
-def _explain(exc, ref):
-    """Docker's wording for a repository that is missing or needs a login."""
-    if isinstance(exc, Unauthorized) or (isinstance(exc, NotFound) and "name unknown" in str(exc)):
-        return type(exc)(f"pull access denied for {ref.familiar_name}, repository does not exist "
-                         f"or may require 'docker login': {exc}")
+def _explain(exc, ref, credentials):
+    """Docker's wording for a repository that is missing or needs a login. Without
+    credentials a refusal is "not found" (404), as in Docker, so clients do not take it for
+    a failed login; with credentials it stays Unauthorized (401)."""
+    anonymous = credentials is None or credentials.anonymous
+    if (isinstance(exc, Unauthorized) and anonymous) or \
+            (isinstance(exc, NotFound) and "name unknown" in str(exc)):
+        return NotFound(f"pull access denied for {ref.familiar_name}, repository does not "
+                        f"exist or may require 'docker login': {exc}")
     if isinstance(exc, NotFound):
         return NotFound(f"manifest for {ref.familiar()} not found: {exc}")
     return exc

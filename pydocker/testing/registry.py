@@ -1,14 +1,25 @@
-"""Debian's `docker-registry` (distribution 2.x) on 127.0.0.1:<free port> for tests, configured by a
-file written here (JSON, which YAML accepts), storing into a temp dir, killed afterwards."""
+"""Registry test fixtures shared by tests/registry and tests/integration.
 
+- ``RegistryProcess``: Debian's `docker-registry` (distribution 2.x) on 127.0.0.1:<free port>,
+  configured by a file written here (JSON, which YAML accepts), storing into a temp dir;
+- ``SlowProxy``: a rate-limited TCP relay in front of it, so a test can act mid-transfer;
+- small test images (layer tars made in memory) pushed straight with the registry client.
+"""
+
+import hashlib
+import io
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import threading
+import tarfile
 import time
 import warnings
+
+from pydocker.registry import PushImage, PushLayer, RegistryService
 
 REGISTRY_BINARY = shutil.which("docker-registry")
 
@@ -93,3 +104,121 @@ class RegistryProcess:
         algorithm, hexdigest = digest.split(":")
         return os.path.join(self.storage, "docker", "registry", "v2", "blobs", algorithm,
                             hexdigest[:2], hexdigest, "data")
+
+
+# -- test images pushed straight to a registry ------------------------------------------
+
+def layer_tar(files):
+    """An uncompressed layer tar from {path: bytes}; deterministic (fixed mtimes)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path, data in sorted(files.items()):
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            info.mode = 0o644
+            info.mtime = 1700000000
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def sha256(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return "sha256:" + h.hexdigest()
+
+
+def image_config(diff_ids, architecture="amd64", os_name="linux", variant=None, cmd=("sh",)):
+    config = {"architecture": architecture, "os": os_name,
+              "config": {"Cmd": list(cmd), "Env": ["PATH=/bin"]},
+              "rootfs": {"type": "layers", "diff_ids": list(diff_ids)},
+              "created": "2024-01-01T00:00:00Z", "history": []}
+    if variant:
+        config["variant"] = variant
+    return json.dumps(config, sort_keys=True).encode()
+
+
+def bytes_layer(data, known_blobs=()):
+    return PushLayer(sha256(data), lambda: io.BytesIO(data), list(known_blobs))
+
+
+def file_layer(path, known_blobs=()):
+    return PushLayer(file_sha256(path), lambda: open(path, "rb"), list(known_blobs))
+
+
+def image_of(layers, oci=False, **config):
+    return PushImage(image_config([layer.diff_id for layer in layers], **config), layers, oci)
+
+
+def push_test_image(reference, layer_tars, auth=None, certs_dir="/nonexistent"):
+    """Push an image made of the given uncompressed layer tars; returns the PushResult."""
+    image = image_of([bytes_layer(data) for data in layer_tars])
+    return RegistryService(certs_dir=certs_dir).push(reference, image, auth)
+
+
+class SlowProxy:
+    """Relays TCP connections to ``upstream`` (host:port), sending at most ``rate`` bytes a
+    second towards the client, so a download takes long enough to interrupt."""
+
+    def __init__(self, upstream, rate=2 << 20):
+        self.upstream = upstream
+        self.rate = rate
+        self._server = socket.socket()
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen(16)
+        self._stopped = threading.Event()
+
+    @property
+    def host(self):
+        return f"127.0.0.1:{self._server.getsockname()[1]}"
+
+    def start(self):
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def stop(self):
+        self._stopped.set()
+        self._server.close()
+
+    def _accept(self):
+        while not self._stopped.is_set():
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client):
+        host, port = self.upstream.rsplit(":", 1)
+        try:
+            upstream = socket.create_connection((host, int(port)), timeout=5)
+        except OSError:
+            client.close()
+            return
+        threading.Thread(target=self._pump, args=(client, upstream, None), daemon=True).start()
+        self._pump(upstream, client, self.rate)
+
+    def _pump(self, source, sink, rate):
+        chunk = 16 << 10
+        try:
+            while not self._stopped.is_set():
+                data = source.recv(chunk)
+                if not data:
+                    break
+                sink.sendall(data)
+                if rate:
+                    time.sleep(len(data) / rate)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            source.close()  # each socket is the source of exactly one pump

@@ -1,63 +1,12 @@
-"""Test images for push/pull round trips and a pull target that keeps layers as tar files."""
+"""A pull target for the registry tests that keeps layers as tar files."""
 
-import hashlib
-import io
-import json
 import os
 import shutil
-import tarfile
 import tempfile
 
 from zope.interface import implementer
 
-from pydocker.registry import IPullTarget, PushImage, PushLayer
-
-
-def layer_tar(files):
-    """An uncompressed layer tar from {path: bytes}; deterministic (fixed mtimes)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for path, data in sorted(files.items()):
-            info = tarfile.TarInfo(path)
-            info.size = len(data)
-            info.mode = 0o644
-            info.mtime = 1700000000
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def sha256(data):
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def file_sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return "sha256:" + h.hexdigest()
-
-
-def image_config(diff_ids, architecture="amd64", os_name="linux", variant=None, cmd=("sh",)):
-    config = {"architecture": architecture, "os": os_name,
-              "config": {"Cmd": list(cmd), "Env": ["PATH=/bin"]},
-              "rootfs": {"type": "layers", "diff_ids": list(diff_ids)},
-              "created": "2024-01-01T00:00:00Z", "history": []}
-    if variant:
-        config["variant"] = variant
-    return json.dumps(config, sort_keys=True).encode()
-
-
-def bytes_layer(data, known_blobs=()):
-    return PushLayer(sha256(data), lambda: io.BytesIO(data), list(known_blobs))
-
-
-def file_layer(path, known_blobs=()):
-    return PushLayer(file_sha256(path), lambda: open(path, "rb"), list(known_blobs))
-
-
-def image_of(layers, oci=False, **config):
-    return PushImage(image_config([layer.diff_id for layer in layers], **config), layers, oci)
+from pydocker.registry import IPullTarget
 
 
 @implementer(IPullTarget)

@@ -2,12 +2,11 @@
 docker-registry; login checks; identity tokens."""
 
 import pytest
-from registry_images import bytes_layer, image_of, layer_tar
+from pydocker.testing.registry import bytes_layer, htpasswd_line, image_of, layer_tar
 from registry_proxy import FaultyProxy
-from pydocker.testing.registry import htpasswd_line
 from registry_tokens import ISSUER, SERVICE, TokenServer
 
-from pydocker.engine.errors import Unauthorized
+from pydocker.engine.errors import NotFound, Unauthorized
 from pydocker.registry import AuthConfig
 
 
@@ -51,7 +50,7 @@ def test_basic_auth_wrong_password_is_a_clear_401(service, store, basic_registry
     service.push(name, tiny_image(), auth=ALICE)
     with pytest.raises(Unauthorized, match="unauthorized: authentication required"):
         service.pull(name, store, auth=AuthConfig(username="alice", password="wrong"))
-    with pytest.raises(Unauthorized, match="pull access denied for .*private/app"):
+    with pytest.raises(NotFound, match="pull access denied for .*private/app"):
         service.pull(name, store)
     assert store.applied == []
 

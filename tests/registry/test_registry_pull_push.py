@@ -6,7 +6,8 @@ import random
 import signal
 
 import pytest
-from registry_images import (bytes_layer, file_layer, file_sha256, image_of, layer_tar, sha256)
+from pydocker.testing.registry import (bytes_layer, file_layer, file_sha256, image_of, layer_tar,
+                                       sha256)
 from registry_proxy import FaultyProxy
 
 from pydocker.engine.errors import NotFound

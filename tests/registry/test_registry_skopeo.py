@@ -6,7 +6,7 @@ import shutil
 import subprocess
 
 import pytest
-from registry_images import bytes_layer, file_sha256, image_of, layer_tar
+from pydocker.testing.registry import bytes_layer, file_sha256, image_of, layer_tar
 
 SKOPEO = shutil.which("skopeo")
 pytestmark = pytest.mark.skipif(SKOPEO is None, reason="skopeo is not installed")

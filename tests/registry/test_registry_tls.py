@@ -2,7 +2,7 @@
 when the registry is not insecure, and unverified TLS for insecure ones (loopback)."""
 
 import pytest
-from registry_images import bytes_layer, image_of, layer_tar
+from pydocker.testing.registry import bytes_layer, image_of, layer_tar
 from registry_pki import issue, make_ca
 
 from pydocker.engine.errors import InvalidParameter

@@ -1,0 +1,253 @@
+"""Black box: pull, push, login and search through a real daemon against Debian's
+docker-registry, driven by the docker CLI, docker-py, pydocker's own client and skopeo."""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from pydocker.testing.daemon import DaemonProcess
+from pydocker.testing.images import find_busybox, make_rootfs_tar
+from pydocker.testing.registry import (REGISTRY_BINARY, RegistryProcess, SlowProxy,
+                                       htpasswd_line, layer_tar, push_test_image)
+
+USER, PASSWORD = "alice", "s3cret-pass"
+
+pytestmark = pytest.mark.skipif(REGISTRY_BINARY is None,
+                                reason="Debian's docker-registry is not installed")
+
+
+@pytest.fixture
+def docker_cli():
+    path = shutil.which("docker")
+    if path is None:
+        pytest.skip("the docker CLI is not installed")
+    return path
+
+
+@pytest.fixture(scope="module")
+def busybox_tar(tmp_path_factory):
+    if find_busybox() is None:
+        pytest.skip("Debian's busybox-static is not installed")
+    return make_rootfs_tar(str(tmp_path_factory.mktemp("busybox") / "rootfs.tar"))
+
+
+@pytest.fixture
+def registries(tmp_path):
+    """Factory of registries (``htpasswd=True`` for one that wants a login); killed after."""
+    started = []
+
+    def start(name="registry", htpasswd=False, port=None):
+        workdir = tmp_path / name
+        workdir.mkdir(exist_ok=True)
+        auth = None
+        if htpasswd:
+            (workdir / "htpasswd").write_text(htpasswd_line(USER, PASSWORD))
+            auth = {"htpasswd": {"realm": "pydocker-test", "path": str(workdir / "htpasswd")}}
+        registry = RegistryProcess(str(workdir), port=port, auth=auth).start()
+        started.append(registry)
+        return registry
+
+    yield start
+    for registry in started:
+        registry.stop()
+
+
+@pytest.fixture
+def registry(registries):
+    return registries()
+
+
+@pytest.fixture
+def daemons(tmp_path):
+    """Factory of daemons on their own roots (a fresh one proves a pull downloads it all)."""
+    started = []
+    env = dict(os.environ, PYDOCKER_CERTS_DIR=str(tmp_path / "certs.d"))
+
+    def start(name):
+        d = DaemonProcess(tmp_path / name, env=env).start()
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        assert d.stop() == 0, d.log()
+
+
+@pytest.fixture
+def daemon(daemons):
+    return daemons("daemon")
+
+
+@pytest.fixture
+def cli_env(tmp_path):
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    return dict(os.environ, DOCKER_CONFIG=str(config))
+
+
+def run(args, d, env=None, check=True, input="", timeout=120):
+    """Run a client; stdin is empty unless given, so nothing waits for a prompt."""
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, input=input,
+                          timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({proc.returncode}): {proc.stderr}\n"
+                             f"{proc.stdout}\n{d.log()[-3000:]}")
+    return proc
+
+
+def docker(cli, d, *args, **kw):
+    return run([cli, "-H", d.host, *args], d, **kw)
+
+
+def inspect(cli, d, name):
+    return json.loads(docker(cli, d, "image", "inspect", name).stdout)[0]
+
+
+def graph_entries(cli, d):
+    driver = docker(cli, d, "info", "--format", "{{.Driver}}").stdout.strip()
+    home = os.path.join(d.root, driver)
+    return sorted(os.listdir(home)) if os.path.isdir(home) else []
+
+
+# -- the docker CLI --------------------------------------------------------------------------
+
+def test_cli_push_then_a_fresh_daemon_pulls_the_same_image(docker_cli, registry, daemons,
+                                                          busybox_tar, cli_env):
+    first, second = daemons("first"), daemons("second")
+    name = f"{registry.host}/team/busybox:1.0"
+    docker(docker_cli, first, "import", busybox_tar, name, env=cli_env)
+    pushed = docker(docker_cli, first, "push", name, env=cli_env).stdout
+    assert "Pushed" in pushed and "1.0: digest: sha256:" in pushed
+    digest = pushed.split("digest: ")[1].split()[0]
+    original = inspect(docker_cli, first, name)
+    assert f"{registry.host}/team/busybox@{digest}" in original["RepoDigests"]
+
+    pulled = docker(docker_cli, second, "pull", name, env=cli_env).stdout
+    assert "Pull complete" in pulled and f"Digest: {digest}" in pulled
+    assert f"Status: Downloaded newer image for {name}" in pulled
+    copy = inspect(docker_cli, second, name)
+    assert copy["Id"] == original["Id"]  # the same config bytes, so the same image ID
+    assert copy["RootFS"]["Layers"] == original["RootFS"]["Layers"]
+    listing = docker(docker_cli, second, "images", "--digests", "--format",
+                     "{{.Repository}} {{.Tag}} {{.Digest}}").stdout.split()
+    assert listing == [f"{registry.host}/team/busybox", "1.0", digest]
+
+    again = docker(docker_cli, second, "pull", name, env=cli_env).stdout
+    assert f"Status: Image is up to date for {name}" in again
+    repush = docker(docker_cli, second, "push", name, env=cli_env).stdout
+    assert "Layer already exists" in repush and digest in repush
+
+
+def test_cli_push_mounts_from_another_repository(docker_cli, registry, daemon, busybox_tar,
+                                                 cli_env):
+    docker(docker_cli, daemon, "import", busybox_tar, f"{registry.host}/a/one:1", env=cli_env)
+    docker(docker_cli, daemon, "push", f"{registry.host}/a/one:1", env=cli_env)
+    docker(docker_cli, daemon, "tag", f"{registry.host}/a/one:1", f"{registry.host}/b/two:1")
+    out = docker(docker_cli, daemon, "push", f"{registry.host}/b/two:1", env=cli_env).stdout
+    assert f"Mounted from {registry.host}/a/one" in out
+
+
+def test_cli_login_then_push_and_pull(docker_cli, registries, daemons, busybox_tar, cli_env,
+                                      tmp_path):
+    registry = registries("private", htpasswd=True)
+    first, second = daemons("first"), daemons("second")
+    bad = docker(docker_cli, first, "login", "-u", USER, "--password-stdin", registry.host,
+                 env=cli_env, input="wrong\n", check=False)
+    assert bad.returncode != 0 and "unauthorized" in bad.stderr.lower()
+    assert not os.path.exists(os.path.join(cli_env["DOCKER_CONFIG"], "config.json")) or \
+        registry.host not in open(os.path.join(cli_env["DOCKER_CONFIG"], "config.json")).read()
+
+    good = docker(docker_cli, first, "login", "-u", USER, "--password-stdin", registry.host,
+                  env=cli_env, input=PASSWORD + "\n")
+    assert "Login Succeeded" in good.stdout
+    name = f"{registry.host}/private/busybox:latest"
+    docker(docker_cli, first, "import", busybox_tar, name, env=cli_env)
+    assert "digest: sha256:" in docker(docker_cli, first, "push", name, env=cli_env).stdout
+
+    anonymous = dict(cli_env, DOCKER_CONFIG=str(tmp_path / "nobody"))
+    refused = docker(docker_cli, second, "pull", name, env=anonymous, check=False)
+    assert refused.returncode != 0 and "pull access denied" in refused.stderr
+    assert docker(docker_cli, second, "images", "-q").stdout.strip() == ""
+    docker(docker_cli, second, "pull", name, env=cli_env)
+    assert inspect(docker_cli, second, name)["Id"] == inspect(docker_cli, first, name)["Id"]
+
+
+def test_cli_pull_all_tags_and_events(docker_cli, registry, daemon, cli_env):
+    for tag, content in (("v1", b"one"), ("v2", b"two")):
+        push_test_image(f"{registry.host}/multi/app:{tag}", [layer_tar({"f": content})])
+    out = docker(docker_cli, daemon, "pull", "-a", f"{registry.host}/multi/app",
+                 env=cli_env).stdout
+    assert "Pull complete" in out
+    tags = docker(docker_cli, daemon, "images", "--format", "{{.Tag}}").stdout.split()
+    assert sorted(tags) == ["v1", "v2"]
+    docker(docker_cli, daemon, "push", f"{registry.host}/multi/app:v1", env=cli_env)
+    time.sleep(1.1)  # the CLI sends --until in whole seconds: let this second pass
+    events = docker(docker_cli, daemon, "events", "--since", "2m", "--until", "0s",
+                    "--filter", "type=image", "--format", "{{.Action}} {{.Actor.ID}}").stdout
+    lines = events.splitlines()
+    assert f"pull {registry.host}/multi/app:v1" in lines
+    assert f"pull {registry.host}/multi/app:v2" in lines
+    assert f"push {registry.host}/multi/app:v1" in lines
+
+
+def test_cli_errors_are_clear(docker_cli, registry, daemon, cli_env):
+    missing = docker(docker_cli, daemon, "pull", f"{registry.host}/no/such:1", env=cli_env,
+                     check=False)
+    assert missing.returncode != 0 and "not found" in missing.stderr
+    unknown = docker(docker_cli, daemon, "push", f"{registry.host}/not/local:1", env=cli_env,
+                     check=False)
+    assert "An image does not exist locally with the tag" in unknown.stderr
+    search = docker(docker_cli, daemon, "search", f"{registry.host}/busybox", env=cli_env,
+                    check=False)
+    assert search.returncode != 0 and "does not support search" in search.stderr
+
+
+# -- failures leave nothing behind -----------------------------------------------------------
+
+def test_corrupted_blob_leaves_no_image_and_no_layer(docker_cli, registry, daemon, cli_env):
+    name = f"{registry.host}/broken/app:1"
+    result = push_test_image(name, [layer_tar({"base": os.urandom(300_000)}),
+                                    layer_tar({"top": os.urandom(300_000)})])
+    blob = registry.blob_path(json.loads(result.manifest)["layers"][1]["digest"])
+    good = open(blob, "rb").read()
+    damaged = bytearray(good)
+    damaged[len(damaged) // 2] ^= 0xFF
+    before = graph_entries(docker_cli, daemon)
+    with open(blob, "wb") as f:
+        f.write(damaged)
+    failed = docker(docker_cli, daemon, "pull", name, env=cli_env, check=False)
+    assert failed.returncode != 0 and "verification failed" in failed.stderr + failed.stdout
+    assert docker(docker_cli, daemon, "images", "-a", "-q").stdout.strip() == ""
+    assert graph_entries(docker_cli, daemon) == before
+
+    with open(blob, "wb") as f:  # the registry repaired: the retried pull works
+        f.write(good)
+    docker(docker_cli, daemon, "pull", name, env=cli_env)
+    assert len(inspect(docker_cli, daemon, name)["RootFS"]["Layers"]) == 2
+
+
+def test_registry_stopped_mid_pull_then_retried(registries, daemon, docker_cli, cli_env):
+    docker_py = pytest.importorskip("docker")
+    registry = registries("flaky")
+    push_test_image(f"{registry.host}/big/app:1", [layer_tar({"blob": os.urandom(6 << 20)})])
+    proxy = SlowProxy(registry.host, rate=1 << 20).start()
+    api = docker_py.APIClient(base_url=daemon.host, version="1.44", timeout=120)
+    try:
+        name = f"{proxy.host}/big/app"
+        messages = []
+        for message in api.pull(name, tag="1", stream=True, decode=True):
+            messages.append(message)
+            if message.get("status") == "Downloading" and registry.process.poll() is None:
+                registry.stop()  # the registry dies part-way through the download
+        assert "error" in messages[-1], messages[-3:]
+        assert docker(docker_cli, daemon, "images", "-a", "-q").stdout.strip() == ""
+        registries("flaky", port=registry.port)  # back on the same port and storage
+        final = list(api.pull(name, tag="1", stream=True, decode=True))
+        assert "error" not in final[-1] and "Downloaded newer image" in final[-1]["status"]
+    finally:
+        api.close()
+        proxy.stop()

@@ -1,10 +1,13 @@
 """Black box: pull, push, login and search through a real daemon against Debian's
 docker-registry, driven by the docker CLI, docker-py, pydocker's own client and skopeo."""
 
+import gzip
+import hashlib
 import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
@@ -251,3 +254,82 @@ def test_registry_stopped_mid_pull_then_retried(registries, daemon, docker_cli, 
     finally:
         api.close()
         proxy.stop()
+
+
+# -- docker-py, pydocker's own client, skopeo ------------------------------------------------
+
+def test_docker_py_login_push_pull(registries, daemons, busybox_tar):
+    docker_py = pytest.importorskip("docker")
+    registry = registries("private", htpasswd=True)
+    first, second = daemons("first"), daemons("second")
+    one = docker_py.DockerClient(base_url=first.host, version="1.44")
+    two = docker_py.DockerClient(base_url=second.host, version="1.44")
+    try:
+        with pytest.raises(docker_py.errors.APIError) as refused:
+            one.login(USER, "wrong", registry=registry.host, reauth=True)
+        assert refused.value.status_code == 401
+        assert one.login(USER, PASSWORD, registry=registry.host)["Status"] == "Login Succeeded"
+        repo = f"{registry.host}/py/busybox"
+        one.api.import_image_from_file(busybox_tar, repository=repo, tag="7")
+        messages = list(one.images.push(repo, tag="7", stream=True, decode=True))
+        aux = [m["aux"] for m in messages if "aux" in m]
+        assert aux and aux[-1]["Tag"] == "7" and aux[-1]["Digest"].startswith("sha256:")
+        credentials = {"username": USER, "password": PASSWORD}
+        image = two.images.pull(repo, tag="7", auth_config=credentials)
+        assert image.id == one.images.get(f"{repo}:7").id
+        assert f"{repo}@{aux[-1]['Digest']}" in image.attrs["RepoDigests"]
+    finally:
+        one.close()
+        two.close()
+
+
+def test_pydocker_client_login_push_pull(registries, daemons, busybox_tar, cli_env):
+    registry = registries("private", htpasswd=True)
+    first, second = daemons("first"), daemons("second")
+
+    def pydocker(d, *args, **kw):
+        return run([sys.executable, "-m", "pydocker", "-H", d.host, *args], d, env=cli_env, **kw)
+
+    refused = pydocker(first, "login", "-u", USER, "--password-stdin", registry.host,
+                       input="wrong\n", check=False)
+    assert refused.returncode != 0
+    assert "Login Succeeded" in pydocker(first, "login", "-u", USER, "--password-stdin",
+                                         registry.host, input=PASSWORD + "\n").stdout
+    name = f"{registry.host}/own/busybox:2"
+    pydocker(first, "import", busybox_tar, name)
+    assert "digest: sha256:" in pydocker(first, "push", name).stdout
+    pulled = pydocker(second, "pull", name).stdout
+    assert f"Status: Downloaded newer image for {name}" in pulled
+    ids = [json.loads(pydocker(d, "image", "inspect", name).stdout)[0]["Id"]
+           for d in (first, second)]
+    assert ids[0] == ids[1]
+
+
+def test_skopeo_reads_our_pushes_and_we_pull_its_oci_copies(docker_cli, registry, daemons,
+                                                            busybox_tar, cli_env, tmp_path):
+    skopeo = shutil.which("skopeo")
+    if skopeo is None:
+        pytest.skip("skopeo is not installed")
+    first, second = daemons("first"), daemons("second")
+    name = f"{registry.host}/interop/busybox:1"
+    docker(docker_cli, first, "import", busybox_tar, name, env=cli_env)
+    docker(docker_cli, first, "push", name, env=cli_env)
+
+    out = tmp_path / "skopeo-dir"
+    run([skopeo, "copy", "--src-tls-verify=false", f"docker://{name}", f"dir:{out}"], first)
+    manifest = json.loads((out / "manifest.json").read_text())
+    config = json.loads((out / manifest["config"]["digest"].split(":")[1]).read_text())
+    for layer, diff_id in zip(manifest["layers"], config["rootfs"]["diff_ids"]):
+        data = gzip.decompress((out / layer["digest"].split(":")[1]).read_bytes())
+        assert "sha256:" + hashlib.sha256(data).hexdigest() == diff_id  # byte-faithful tar
+
+    oci_name = f"{registry.host}/interop/oci:1"
+    run([skopeo, "copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--format", "oci",
+         f"docker://{name}", f"docker://{oci_name}"], first)
+    oci_manifest = json.loads(run([skopeo, "inspect", "--raw", "--tls-verify=false",
+                                   f"docker://{oci_name}"], first).stdout)
+    assert oci_manifest["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
+    docker(docker_cli, second, "pull", oci_name, env=cli_env)
+    pulled = inspect(docker_cli, second, oci_name)
+    assert pulled["Id"] == oci_manifest["config"]["digest"]  # skopeo rewrote the config
+    assert pulled["RootFS"]["Layers"] == inspect(docker_cli, first, name)["RootFS"]["Layers"]

@@ -47,18 +47,19 @@ def since(text, now=None):
     return (now or time.time()) - parse_api_time(text)
 
 
-def rfc3339_local(seconds):
-    """Format like Go's ``2006-01-02T15:04:05.000000000Z07:00`` in local time."""
-    whole = int(seconds)
-    local = time.localtime(whole)
+def rfc3339_local(seconds, nanos=0):
+    """Format like Go's ``2006-01-02T15:04:05.000000000Z07:00`` in local time.
+
+    ``seconds`` is whole seconds; ``nanos`` the fraction, kept as an integer so
+    event timestamps print exactly."""
+    local = time.localtime(seconds)
     offset = local.tm_gmtoff or 0
     if offset == 0:
         zone = "Z"
     else:
         sign = "+" if offset > 0 else "-"
         zone = f"{sign}{abs(offset) // 3600:02d}:{abs(offset) % 3600 // 60:02d}"
-    frac = f".{int(round((seconds - whole) * 1e9)):09d}"
-    return time.strftime("%Y-%m-%dT%H:%M:%S", local) + frac + zone
+    return time.strftime("%Y-%m-%dT%H:%M:%S", local) + f".{nanos:09d}" + zone
 
 
 def filter_timestamp(value, now=None):

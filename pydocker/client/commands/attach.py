@@ -99,7 +99,8 @@ def exec_(cli, argv):
         cli.api.post(f"/exec/{exec_id}/resize", {"h": rows, "w": cols})
 
     session = Session(response, tty=opts.tty, stdin=opts.interactive,
-                      detach_keys=opts.detach_keys, resize=resize, in_fd=stdin_fd(cli.stdin))
+                      detach_keys=opts.detach_keys, resize=resize, in_fd=stdin_fd(cli.stdin),
+                      out=binary(cli.out), err=binary(cli.err))
     if not session.run():
         return 0
     status = (cli.api.get(f"/exec/{exec_id}/json") or {}).get("ExitCode") or 0

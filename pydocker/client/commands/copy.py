@@ -61,12 +61,12 @@ def _from_container(cli, container, src, dst):
     if dst == "-":
         out = stdout_bytes(cli)
         with response:
-            for data in response.iterfile_chunks():
+            for data in response.iter_chunks():
                 out.write(data)
         out.flush()
         return 0
     with response, tempfile.TemporaryFile() as spool:
-        for data in response.iterfile_chunks():
+        for data in response.iter_chunks():
             spool.write(data)
         spool.seek(0)
         _extract(spool, dst)

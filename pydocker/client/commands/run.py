@@ -100,6 +100,7 @@ def run(cli, argv):
 def run_attached(cli, container_id, tty, streams, detach_keys=None, autoremove=False,
                  sig_proxy=True, start=True):
     """Attach, register the wait, start, pump; return the container's exit status."""
+    from ..localio import binary
     from ..session import Session, stdin_fd
 
     params = {"stream": True, "stdin": "stdin" in streams, "stdout": "stdout" in streams,
@@ -121,7 +122,8 @@ def run_attached(cli, container_id, tty, streams, detach_keys=None, autoremove=F
         cli.api.post(f"/containers/{container_id}/resize", {"h": rows, "w": cols})
 
     session = Session(response, tty=tty, stdin="stdin" in streams, detach_keys=detach_keys,
-                      resize=resize, in_fd=stdin_fd(cli.stdin))
+                      resize=resize, in_fd=stdin_fd(cli.stdin), out=binary(cli.out),
+                      err=binary(cli.err))
     try:
         finished = session.run()
     finally:

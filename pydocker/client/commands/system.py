@@ -221,11 +221,10 @@ def format_event(message):
     """``<time> <type> <action> <id> (k=v, ...)`` as the docker CLI prints events."""
     from ..times import rfc3339_local
 
-    nanos = message.get("timeNano")
-    stamp = nanos / 1e9 if nanos else message.get("time", 0)
+    nanos = message.get("timeNano") or int(message.get("time", 0)) * 10**9
     actor = message.get("Actor") or {}
     attrs = actor.get("Attributes") or {}
-    text = (f"{rfc3339_local(stamp)} {message.get('Type', '')} "
+    text = (f"{rfc3339_local(nanos // 10**9, nanos % 10**9)} {message.get('Type', '')} "
             f"{message.get('Action', message.get('status', ''))} "
             f"{actor.get('ID', message.get('id', ''))}")
     if attrs:

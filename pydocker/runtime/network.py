@@ -77,6 +77,11 @@ class ContainerNetworking:
     # -- daemon life cycle -------------------------------------------------
 
     def start(self):
+        # No container runs yet (they die with the daemon): addresses recorded
+        # by a run that crashed are stale.
+        index = self._engine.services.get("containers")
+        for container in index.all() if index is not None else ():
+            _forget_addresses(container)
         return self._engine.run_blocking(self._start).addCallback(self._set_rows)
 
     def _start(self):
@@ -394,11 +399,7 @@ class ContainerNetworking:
                 yield attachment.dns.stop()
             for network_id, endpoint in attachment.endpoints.items():
                 yield self._leave(container, network_id, endpoint)
-        network_settings = container.network_settings
-        if network_settings:
-            for endpoint_settings in (network_settings.get("Networks") or {}).values():
-                settings.disconnected(endpoint_settings)
-            network_settings.update(settings.EMPTY_TOP_LEVEL, Ports={})
+        _forget_addresses(container)
 
     @defer.inlineCallbacks
     def _leave(self, container, network_id, endpoint):
@@ -495,6 +496,15 @@ class ContainerNetworking:
         yield self._engine.run_blocking(self._driver.delete_network, row.id)
         yield self._refresh()
         self._publish("destroy", row)
+
+
+def _forget_addresses(container):
+    """Clear a container's addresses, keeping its networks (as Docker shows a stopped one)."""
+    network_settings = container.network_settings
+    if network_settings:
+        for endpoint_settings in (network_settings.get("Networks") or {}).values():
+            settings.disconnected(endpoint_settings)
+        network_settings.update(settings.EMPTY_TOP_LEVEL, Ports={})
 
 
 def check_endpoints(endpoints_config):

@@ -284,7 +284,9 @@ class BridgeDriver:
                 raise InvalidParameter(f"bridge {name} given with -b has no IPv4 address")
             interface, created = addresses[0], False
         else:
-            created = stored.created_bridge if stored and stored.bridge == name else not self._links.exists(name)
+            # The default bridge's name is ours: one left by a crashed run is
+            # taken back, and removed at teardown like one made now.
+            created = True
             interface = self._default_interface(stored, name)
         return NetworkRecord(
             id=stored.id if stored else secrets.token_hex(32), name=DEFAULT_NETWORK_NAME,

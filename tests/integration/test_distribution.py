@@ -8,6 +8,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 import time
 
 import pytest
@@ -333,3 +336,71 @@ def test_skopeo_reads_our_pushes_and_we_pull_its_oci_copies(docker_cli, registry
     pulled = inspect(docker_cli, second, oci_name)
     assert pulled["Id"] == oci_manifest["config"]["digest"]  # skopeo rewrote the config
     assert pulled["RootFS"]["Layers"] == inspect(docker_cli, first, name)["RootFS"]["Layers"]
+
+
+class SearchIndex:
+    """A registry with the v1 search API (as Docker Hub's index has), answering from a
+    fixed list and recording the queries it got."""
+
+    RESULTS = [{"name": "team/busybox", "description": "small", "star_count": 5,
+                "is_official": False, "is_automated": False},
+               {"name": "team/busy-tools", "description": "tools", "star_count": 1,
+                "is_official": False, "is_automated": False},
+               {"name": "busybox", "description": "official", "star_count": 9,
+                "is_official": True, "is_automated": False}]
+
+    def __init__(self):
+        index = self
+        self.queries = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                url = urlsplit(self.path)
+                if url.path == "/v1/search":
+                    index.queries.append(parse_qs(url.query))
+                    body = json.dumps({"num_results": 3, "query": "busy",
+                                       "results": index.RESULTS}).encode()
+                elif url.path == "/v2/":
+                    body = b"{}"
+                else:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def host(self):
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_search_through_a_v1_index(docker_cli, daemon, cli_env):
+    index = SearchIndex()
+    try:
+        out = docker(docker_cli, daemon, "search", "--limit", "10", "--filter", "stars=2",
+                     "--format", "{{.Name}} {{.StarCount}} {{.IsOfficial}}",
+                     f"{index.host}/busy", env=cli_env).stdout
+        assert [line.split()[:2] for line in out.splitlines()] == [["team/busybox", "5"],
+                                                                   ["busybox", "9"]]
+        assert out.splitlines()[1].endswith("[OK]")  # the CLI marks official images
+        assert index.queries[-1] == {"q": ["busy"], "n": ["10"]}
+        official = docker(docker_cli, daemon, "search", "--filter", "is-official=true",
+                          "--format", "{{.Name}}", f"{index.host}/busy", env=cli_env).stdout
+        assert official.split() == ["busybox"]
+        bad = docker(docker_cli, daemon, "search", "--limit", "500", f"{index.host}/busy",
+                     env=cli_env, check=False)
+        assert bad.returncode != 0 and "outside the range" in bad.stderr
+    finally:
+        index.stop()

@@ -13,9 +13,9 @@ from pydocker.drivers.exec.interfaces import IContainerIO
 
 @implementer(IContainerIO)
 class ContainerIO:
-    def __init__(self, log_writer=None):
+    def __init__(self, log_writer=None, listeners=None):
         self.log_writer = log_writer
-        self._listeners = set()
+        self._listeners = listeners if listeners is not None else set()
         self.stdin = None
         self.pid = None
         self.started_d = defer.Deferred()
@@ -47,4 +47,24 @@ class ContainerIO:
         if self.log_writer is not None:
             self.log_writer.close()
             self.log_writer = None
-        self._listeners.clear()
+
+
+class Attachments:
+    """The clients attached to one container, whether its process runs yet or not:
+    ``docker run`` attaches before it starts the container."""
+
+    def __init__(self):
+        self.outputs = set()  # callables(stream, data)
+        self.on_start = set()  # callables(ContainerIO)
+        self.on_exit = set()  # callables(exit_code)
+
+    def started(self, io):
+        for callback in list(self.on_start):
+            callback(io)
+
+    def exited(self, exit_code):
+        for callback in list(self.on_exit):
+            callback(exit_code)
+
+    def __bool__(self):
+        return bool(self.outputs or self.on_start or self.on_exit)

@@ -15,7 +15,7 @@ from twisted.logger import Logger
 from pydocker.containers import logs
 from pydocker.engine.errors import Conflict, NotModified, PydockerError
 from pydocker.runtime import restart
-from pydocker.runtime.io import ContainerIO
+from pydocker.runtime.io import Attachments, ContainerIO
 from pydocker.runtime.signals import parse_signal
 from pydocker.runtime.spec import container_spec
 from pydocker.store import containers as cstore
@@ -42,6 +42,7 @@ class Runtime:
         self._backoff = {}
         self._restart_calls = {}
         self._stopped_callbacks = []
+        self._attachments = {}
 
     def on_stopped(self, callback):
         """``callback(container)`` (may return a Deferred) after a container stops for good
@@ -54,6 +55,15 @@ class Runtime:
 
     def log_path(self, container):
         return os.path.join(self.container_dir(container.id), f"{container.id}-json.log")
+
+    def attachments(self, container):
+        """The attached clients of ``container`` (made on first use, dropped when empty)."""
+        return self._attachments.setdefault(container.id, Attachments())
+
+    def detach(self, container):
+        attachments = self._attachments.get(container.id)
+        if attachments is not None and not attachments:
+            del self._attachments[container.id]
 
     def io_of(self, container):
         live = self._live.get(container.id)
@@ -88,7 +98,7 @@ class Runtime:
             hook = network.hook(container) if network else None
             spec = container_spec(container, rootfs, self.container_dir(container.id), engine.config,
                                   self._pid_of, hook)
-            live = _Live(ContainerIO(self._log_writer(container)))
+            live = _Live(ContainerIO(self._log_writer(container), self.attachments(container).outputs))
             exited = engine.execdriver.run(spec, live.io)
             self._live[container.id] = live
             first = yield defer.DeferredList([live.io.started_d, exited], fireOnOneCallback=True,
@@ -106,6 +116,7 @@ class Runtime:
             raise failure
         container.set_running(live.io.pid)
         exited.addBoth(self._on_exit, container, live)
+        self.attachments(container).started(live.io)
         yield self.persist(container)
         self.publish(container, "start")
         return container
@@ -176,6 +187,8 @@ class Runtime:
         self.publish(container, "die", exitCode=exit_code)
         for waiter in self._exit_waiters.pop(container.id, []):
             waiter.callback(exit_code)
+        if not again:
+            self.attachments(container).exited(exit_code)
         if again:
             delay = self._backoff.setdefault(container.id, restart.Backoff()).next(ran_for)
             self._restart_calls[container.id] = self.engine.call_later(delay, self._restart_now, container)

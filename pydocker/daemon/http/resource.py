@@ -14,6 +14,7 @@ from twisted.web import resource, server
 from pydocker import API_VERSION, __version__
 from pydocker.daemon.http import errmap
 from pydocker.daemon.http.binding import Query, parse_json_body
+from pydocker.daemon.http.hijack import hijack
 from pydocker.daemon.http.router import Router
 from pydocker.engine.errors import PydockerError
 from pydocker.engine.job import JobOutput
@@ -85,6 +86,36 @@ class HttpJobOutput(JobOutput):
             callback()
 
 
+class Upgrader(JobOutput):
+    """The output of a hijacking job (attach, exec start): the job validates its request,
+    then calls ``upgrade()`` to take the connection over and gets the raw stream."""
+
+    def __init__(self, request, content_type):
+        self._request = request
+        self._content_type = content_type
+        self.stream = None
+
+    def set_content_type(self, content_type):
+        self._content_type = content_type.encode() if isinstance(content_type, str) else content_type
+
+    def upgrade(self):
+        if self.stream is None:
+            self.stream = hijack(self._request, self._content_type)
+        return self.stream
+
+    def finish(self):
+        if self.stream is not None:
+            self.stream.close()
+
+    def fail(self, failure, respond):
+        """Before the upgrade an error is an HTTP response; after it, the stream just closes."""
+        if self.stream is None:
+            respond()
+        else:
+            Logger().debug("hijacked job failed: {err}", err=failure.getErrorMessage())
+            self.stream.close()
+
+
 class ApiResource(resource.Resource):
     isLeaf = True
     log = Logger()
@@ -115,7 +146,12 @@ class ApiResource(resource.Resource):
         except Exception as e:
             self._error(request, e)
             return server.NOT_DONE_YET
-        if route.kind == "stream":
+        if route.kind == "hijack":
+            output = Upgrader(request, route.content_type.encode())
+            d = self._engine.job(route.job, job_request, output)
+            d.addCallbacks(lambda _: output.finish(),
+                           lambda f: output.fail(f, lambda: self._error(request, f.value)))
+        elif route.kind == "stream":
             output = HttpJobOutput(request, route.content_type.encode())
             d = self._engine.job(route.job, job_request, output)
             d.addCallbacks(lambda _: self._end_stream(request, output),

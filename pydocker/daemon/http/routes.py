@@ -8,7 +8,7 @@ from pydocker.daemon.http.distribution_routes import bind_pull, distribution_rou
 from pydocker.daemon.http.network_routes import network_routes
 from pydocker.daemon.http.router import Route
 from pydocker.engine.errors import InvalidParameter
-from pydocker.jobs import containers, images, system
+from pydocker.jobs import attach, containers, images, system
 from pydocker.jobs.system import parse_timestamp
 
 
@@ -113,6 +113,12 @@ def container_routes():
         Route("POST", C + "/pause", "container.pause", named, status=204),
         Route("POST", C + "/unpause", "container.unpause", named, status=204),
         Route("GET", C + "/logs", "container.logs", bind_logs, kind="stream"),
+        Route("POST", C + "/attach", "container.attach", lambda call: attach.AttachRequest(
+            call.args["name"], call.query.bool("stdin"), call.query.bool("stdout"), call.query.bool("stderr"),
+            call.query.bool("stream"), call.query.bool("logs"), call.query.str("detachKeys", ""), call.version),
+            kind="hijack", content_type="application/vnd.docker.raw-stream"),
+        Route("POST", C + "/resize", "container.resize", lambda call: attach.ResizeRequest(
+            call.args["name"], call.query.int("h", 0), call.query.int("w", 0))),
         Route("POST", "/containers/prune", "container.prune", lambda call: containers.PruneRequest(
             call.query.filters())),
     ]

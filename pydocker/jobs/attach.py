@@ -1,0 +1,181 @@
+"""Attaching to a container's stdio over a hijacked connection, and TTY resizing."""
+
+from dataclasses import dataclass
+
+from twisted.internet import defer
+
+from pydocker.containers import logs
+from pydocker.engine.errors import Conflict, InvalidParameter
+from pydocker.jobs.containers import MULTIPLEXED, RAW, frame
+
+DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
+
+
+def install(engine):
+    engine.register("container.attach", attach)
+    engine.register("container.resize", resize)
+
+
+def parse_detach_keys(text):
+    """'ctrl-p,ctrl-q' → b'\\x10\\x11' (Docker's syntax: ctrl-<a-z@[\\\\]^_> or one character)."""
+    keys = bytearray()
+    for key in text.split(","):
+        key = key.strip()
+        if key.startswith("ctrl-") and len(key) == 6:
+            c = key[5].lower()
+            if "a" <= c <= "z":
+                keys.append(ord(c) - ord("a") + 1)
+            elif c in "@[\\]^_":
+                keys.append(ord(c) - 64 if c != "@" else 0)
+            else:
+                raise InvalidParameter(f"invalid detach key {key!r}")
+        elif len(key) == 1:
+            keys.append(ord(key))
+        else:
+            raise InvalidParameter(f"invalid detach key {key!r}")
+    return bytes(keys)
+
+
+class DetachMatcher:
+    """Finds the detach sequence in stdin, across chunk boundaries; passes the rest through."""
+
+    def __init__(self, keys):
+        self.keys = keys
+        self._held = b""
+
+    def feed(self, data):
+        """(bytes to forward, detached?)"""
+        if not self.keys:
+            return data, False
+        data = self._held + data
+        self._held = b""
+        index = data.find(self.keys)
+        if index >= 0:
+            return data[:index], True
+        for n in range(min(len(self.keys) - 1, len(data)), 0, -1):
+            if data.endswith(self.keys[:n]):
+                self._held = data[-n:]
+                return data[:-n], False
+        return data, False
+
+
+@dataclass
+class AttachRequest:
+    name: str
+    stdin: bool = False
+    stdout: bool = False
+    stderr: bool = False
+    stream: bool = False
+    logs: bool = False
+    detach_keys: str = ""
+    version: tuple = (1, 44)
+
+
+@defer.inlineCallbacks
+def attach(job):
+    engine, req = job.engine, job.request
+    container = engine.containers.get(req.name)
+    if container.paused:
+        raise Conflict(f"You cannot attach to a paused container, unpause it first")
+    if container.removing:
+        raise Conflict(f"You cannot attach to a container that is being removed")
+    tty = bool(container.config.get("Tty"))
+    keys = parse_detach_keys(req.detach_keys or engine.config.values.get("detach_keys") or DEFAULT_DETACH_KEYS)
+    job.output.set_content_type(RAW if tty or req.version < (1, 42) else MULTIPLEXED)
+    stream = job.output.upgrade()
+    wanted = {s for s, on in (("stdout", req.stdout), ("stderr", req.stderr)) if on}
+
+    def send(kind, data):
+        if kind in wanted:
+            stream.write(data if tty else frame(kind, data))
+
+    if req.logs:
+        entries = yield engine.run_blocking(logs.read_entries, engine.runtime.log_path(container))
+        for entry in entries:
+            send(entry["stream"], entry["log"].encode())
+    if not req.stream:
+        return
+    done = defer.Deferred()
+    attachments = engine.runtime.attachments(container)
+    session = _Session(engine, container, stream, keys, done)
+    attachments.outputs.add(send)
+    attachments.on_exit.add(session.container_exited)
+    if req.stdin and container.config.get("OpenStdin"):
+        attachments.on_start.add(session.container_started)
+        stream.read(session.stdin_data, session.stdin_closed)
+    stream.on_close(session.client_gone)
+    engine.runtime.publish(container, "attach")
+    try:
+        yield done
+    finally:
+        attachments.outputs.discard(send)
+        attachments.on_exit.discard(session.container_exited)
+        attachments.on_start.discard(session.container_started)
+        engine.runtime.detach(container)
+
+
+class _Session:
+    """One attached client: its stdin, detach keys and the end of the attachment."""
+
+    def __init__(self, engine, container, stream, keys, done):
+        self.engine = engine
+        self.container = container
+        self.stream = stream
+        self.matcher = DetachMatcher(keys if container.config.get("Tty") else b"")
+        self.done = done
+        self.pending = []  # stdin that arrived before the process started
+        self.eof = False
+
+    def _stdin(self):
+        io = self.engine.runtime.io_of(self.container)
+        return io.stdin if io is not None and io.stdin is not None else None
+
+    def stdin_data(self, data):
+        data, detached = self.matcher.feed(data)
+        target = self._stdin()
+        if data:
+            if target is None:
+                self.pending.append(data)
+            else:
+                target.write(data)
+        if detached:
+            self.engine.runtime.publish(self.container, "detach")
+            self._finish()
+
+    def stdin_closed(self):
+        self.eof = True
+        target = self._stdin()
+        if target is not None and self.container.config.get("StdinOnce"):
+            target.close()
+
+    def container_started(self, io):
+        pending, self.pending = self.pending, []
+        for data in pending:
+            io.stdin.write(data)
+        if self.eof and self.container.config.get("StdinOnce"):
+            io.stdin.close()
+
+    def container_exited(self, exit_code):
+        self._finish()
+
+    def client_gone(self):
+        self._finish()
+
+    def _finish(self):
+        if not self.done.called:
+            self.done.callback(None)
+
+
+@dataclass
+class ResizeRequest:
+    name: str
+    height: int
+    width: int
+
+
+def resize(job):
+    engine, req = job.engine, job.request
+    container = engine.containers.get(req.name)
+    if not container.running:
+        raise Conflict(f"Container {container.id} is not running")
+    engine.execdriver.resize(container.id, req.height, req.width)

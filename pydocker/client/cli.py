@@ -168,7 +168,7 @@ def main(argv=None, stdout=None, stderr=None, stdin=None):
         cli = CLI(options, stdout, stderr, stdin)
         return run_command(cli, target, rest)
     except HelpRequested as exc:
-        print(exc.args[0], file=stdout or sys.stdout)
+        print(exc.args[0] if name else _usage(), file=stdout or sys.stdout)
         return 0
     except UsageError as exc:
         hint = f"See 'pydocker {name + ' ' if name else ''}--help'."
@@ -182,3 +182,14 @@ def main(argv=None, stdout=None, stderr=None, stdin=None):
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug or an unforeseen failure: say so briefly
+        if options_debug(argv):
+            raise
+        print(f"pydocker: unexpected error: {type(exc).__name__}: {exc} "
+              "(run with -D for a traceback)", file=stderr)
+        return 1
+
+
+def options_debug(argv):
+    """Whether -D/--debug (or $DEBUG) was given, without trusting the parser."""
+    return bool(os.environ.get("DEBUG")) or any(a in ("-D", "--debug") for a in argv)

@@ -107,3 +107,31 @@ class StandIn:
         self.server.server_close()
         os.unlink(self.path)
         os.rmdir(self._dir)
+
+
+class TLSStandIn(StandIn):
+    """The same stand-in over TCP with TLS on 127.0.0.1 (an ephemeral port)."""
+
+    def __init__(self, certfile, keyfile, cafile=None):
+        import ssl
+
+        super().__init__()
+        self.server.server_close()
+        os.unlink(self.path)
+        handler = self.server.RequestHandlerClass
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certfile, keyfile)
+        if cafile:
+            context.load_verify_locations(cafile)
+            context.verify_mode = ssl.CERT_REQUIRED
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.url = f"tcp://localhost:{self.port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        os.rmdir(self._dir)

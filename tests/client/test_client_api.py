@@ -3,7 +3,6 @@ negotiation, errors as the docker CLI prints them, streams and the hijack."""
 
 import json
 import os
-import threading
 
 import pytest
 

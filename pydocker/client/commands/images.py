@@ -101,7 +101,8 @@ def images(cli, argv):
 
 # ------------------------------------------------------------- pull/push
 
-def pull_image(cli, ref, quiet=False, out=None, all_tags=False, platform=None):
+def pull_image(cli, ref, quiet=False, out=None, all_tags=False, platform=None,
+               announce_default_tag=True):
     """``POST /images/create?fromImage=`` with progress, as ``pull`` and ``run`` need."""
     from ..progress import display_stream
 
@@ -109,7 +110,7 @@ def pull_image(cli, ref, quiet=False, out=None, all_tags=False, platform=None):
     name, tag = split_reference(ref)
     if not tag and not all_tags:
         tag = "latest"
-        if not quiet:
+        if not quiet and announce_default_tag:
             out.write("Using default tag: latest\n")
     headers = {"X-Registry-Auth": auth_header(cli.config_file(), registry_of(name))}
     params = {"fromImage": name, "tag": tag or None, "platform": platform}

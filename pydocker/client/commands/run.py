@@ -64,7 +64,7 @@ def _with_tag(image):
 def _pull(cli, image, quiet):
     from .images import pull_image
 
-    pull_image(cli, image, quiet=quiet, out=cli.err)
+    pull_image(cli, image, quiet=quiet, out=cli.err, announce_default_tag=False)
 
 
 def _write_cidfile(path, container_id):

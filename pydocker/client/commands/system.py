@@ -45,7 +45,12 @@ def version(cli, argv):
     if opts.format:
         from ..formatter import execute, parse_template
 
-        cli.out.write(execute(parse_template(opts.format), data) + "\n")
+        try:
+            cli.out.write(execute(parse_template(opts.format), data) + "\n")
+        except ClientError:
+            if error is None:
+                raise
+            # The template needed the server: the connection error is the news.
     else:
         cli.out.write(_version_text(client, server))
     if error is not None:

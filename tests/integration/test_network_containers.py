@@ -215,3 +215,52 @@ def test_addresses_after_a_daemon_restart(docker):
     # Nothing of the previous run is still allocated: the first free address is handed out again.
     assert docker.inspect("fresh")["NetworkSettings"]["Networks"]["keep"]["IPAddress"] == auto_ip
     assert host_ping("10.68.0.50")
+
+
+def test_bad_network_requests_are_refused_at_create(docker):
+    docker("network", "create", "--subnet", "10.69.0.0/24", "strict")
+    image_id = docker.inspect("busybox")["Id"]
+    for args, message in [
+        (["--network", "nosuch"], "network nosuch not found"),
+        (["--ip", "172.30.0.9"], "user specified IP address is supported on user defined networks only"),
+        (["--network", "strict", "--ip", "10.70.0.5"], "does not belong to any of network strict's subnets"),
+    ]:
+        # By image id: a 404 for "busybox" would make the CLI try to pull it.
+        refused = docker("create", *args, image_id, "true", check=False)
+        assert refused.returncode != 0 and message in refused.stderr, (args, refused.stderr)
+    dockerpy = pytest.importorskip("docker")
+    api = dockerpy.APIClient(base_url=docker.daemon.host, version="1.44")
+    try:
+        aliases = api.create_networking_config({"bridge": api.create_endpoint_config(aliases=["x"])})
+        with pytest.raises(dockerpy.errors.APIError, match="network-scoped alias is supported only"):
+            api.create_container(image_id, ["true"], networking_config=aliases)
+        for host_config, message in [
+            (api.create_host_config(port_bindings={80: 70000}), "invalid host port range"),
+            (api.create_host_config(extra_hosts=["name:not-an-ip"]), "invalid IP address"),
+        ]:
+            with pytest.raises(dockerpy.errors.APIError, match=message):
+                api.create_container(image_id, ["true"], host_config=host_config)
+        bad_mac = api.create_networking_config({"strict": api.create_endpoint_config()})
+        bad_mac["EndpointsConfig"]["strict"]["MacAddress"] = "zz:zz"
+        with pytest.raises(dockerpy.errors.APIError, match="invalid MAC address"):
+            api.create_container(image_id, ["true"], host_config=api.create_host_config(network_mode="strict"),
+                                 networking_config=bad_mac)
+        two_modes = api.create_networking_config({"strict": {}})
+        with pytest.raises(dockerpy.errors.APIError, match="cannot be connected to network endpoints"):
+            api.create_container(image_id, ["true"], host_config=api.create_host_config(network_mode="host"),
+                                 networking_config=two_modes)
+    finally:
+        api.close()
+    assert docker("ps", "-aq").stdout.split() == []
+
+
+def test_a_crashed_daemon_s_endpoints_are_cleaned_at_the_next_start(docker):
+    docker("run", "-d", "--name", "before", "-p", "8084:80", "busybox", *HTTPD)
+    assert any(name.startswith("veth") for name in host_links())
+    docker.daemon.kill()
+    docker.daemon.start()
+    assert not any(name.startswith("veth") for name in host_links())
+    assert not any("8084" in rule for rule in our_iptables())
+    assert docker.inspect("before")["NetworkSettings"]["IPAddress"] == ""
+    docker("run", "-d", "--name", "after", "-p", "8084:80", "busybox", *HTTPD)
+    assert fetch("http://127.0.0.1:8084/").startswith("hello")

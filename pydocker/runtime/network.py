@@ -157,6 +157,8 @@ class ContainerNetworking:
         for text in hc.get("ExtraHosts") or []:
             hosts.parse_extra_host(text, host_gateway="0.0.0.0")
         settings.port_specs(config, hc)
+        for text in hc.get("Links") or []:
+            self._engine.containers.get(_link_target(text)[0])
         if mode.startswith("container:"):
             self._check_shared(container, mode)
             networks = {}
@@ -285,8 +287,7 @@ class ContainerNetworking:
         """Legacy ``--link name:alias`` entries: (ip, [alias, name, short id])."""
         entries = []
         for text in container.host_config.get("Links") or []:
-            name, _, alias = text.lstrip("/").partition(":")
-            alias = alias.rsplit("/", 1)[-1] or name
+            name, alias = _link_target(text)
             try:
                 other = self._engine.containers.get(name)
             except NotFound:
@@ -496,6 +497,12 @@ class ContainerNetworking:
         yield self._engine.run_blocking(self._driver.delete_network, row.id)
         yield self._refresh()
         self._publish("destroy", row)
+
+
+def _link_target(text):
+    """``--link name[:alias]`` (the API form is ``/name:/self/alias``) as (name, alias)."""
+    name, _, alias = text.lstrip("/").partition(":")
+    return name, alias.rsplit("/", 1)[-1] or name
 
 
 def _forget_addresses(container):

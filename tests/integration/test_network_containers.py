@@ -119,6 +119,8 @@ def test_published_port_reaches_the_container_from_the_host(docker):
     assert docker("port", "web").stdout.strip() == "80/tcp -> 0.0.0.0:8080"
     [network] = json.loads(docker("network", "inspect", "bridge").stdout)
     assert network["Containers"][cid]["IPv4Address"] == f"{settings['IPAddress']}/{bridge['IPPrefixLen']}"
+    linked = docker.output("--link", "web:site", "busybox", "sh", "-c", "cat /etc/hosts; wget -qO- http://site/")
+    assert f"{settings['IPAddress']}\tsite web {cid[:12]}" in linked and f"hello from {cid[:12]}" in linked
 
 
 def test_a_taken_host_port_fails_the_start_and_leaves_nothing(docker):
@@ -144,6 +146,14 @@ def test_containers_on_a_user_network_resolve_each_other(docker):
     assert out.count(db_ip) >= 2 and "PING-OK" in out
     on_default = docker.output("busybox", "sh", "-c", "nslookup db 2>&1; echo done")
     assert db_ip not in on_default
+    # Connected while stopped: joins at start, next to its own network, and is found by name.
+    docker("create", "--name", "late", "busybox", "sleep", "60")
+    docker("network", "connect", "apps", "late")
+    docker("start", "late")
+    networks = docker.inspect("late")["NetworkSettings"]["Networks"]
+    assert networks["bridge"]["IPAddress"] and networks["apps"]["IPAddress"].startswith("10.66.0.")
+    found = docker.output("--network", "apps", "busybox", "nslookup", "late")
+    assert networks["apps"]["IPAddress"] in found
 
 
 def test_host_none_and_container_modes(docker):
@@ -162,6 +172,7 @@ def test_host_none_and_container_modes(docker):
 def test_docker_py_connects_a_running_container(docker):
     dockerpy = pytest.importorskip("docker")
     client = dockerpy.DockerClient(base_url=docker.daemon.host, version="1.44", timeout=60)
+    since = int(time.time())
     try:
         net = client.networks.create("side", ipam=dockerpy.types.IPAMConfig(
             pool_configs=[dockerpy.types.IPAMPool(subnet="10.67.0.0/24")]))
@@ -175,6 +186,10 @@ def test_docker_py_connects_a_running_container(docker):
         with pytest.raises(dockerpy.errors.APIError, match="has active endpoints"):
             net.remove()
         net.disconnect(container)
+        events = client.events(since=since, until=int(time.time()) + 1, decode=True,
+                               filters={"type": "network", "network": "side"})
+        assert [(e["Action"], e["Actor"]["Attributes"].get("container")) for e in events] == [
+            ("create", None), ("connect", container.id), ("disconnect", container.id)]
         container.reload()
         assert "side" not in container.attrs["NetworkSettings"]["Networks"]
         assert not host_ping("10.67.0.40")

@@ -1,0 +1,137 @@
+"""Pull and push of a multi-layer image (~200 MB by default) against a local registry.
+
+A registry (Debian's docker-registry) on 127.0.0.1 gets an image of ``--layers`` layers of
+``--layer-mb`` MB each (half random, half compressible text); then, for each engine, a fresh
+daemon pulls it (timed, ``docker pull`` as the client for both engines) and pushes it to a
+second, empty registry (timed: a real upload, no cross-repository mount). With ``--dockerd``
+Docker's own daemon runs the same steps when it is installed, and the ratios are printed.
+
+Run it as root in private namespaces (the daemons mount layers):
+
+    unshare --mount --net --fork sh -c 'mount --make-rprivate /; ip link set lo up;
+        .venv/bin/python bench/pull_push.py [--layers 5] [--layer-mb 40] [--runs 2] [--dockerd]'
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from pydocker.testing.daemon import DaemonProcess  # noqa: E402
+from pydocker.testing.registry import RegistryProcess, layer_tar, push_test_image  # noqa: E402
+
+TEXT = b"the quick brown fox jumps over the lazy dog 0123456789\n"
+
+
+def make_layers(count, megabytes):
+    half = megabytes << 19
+    return [layer_tar({f"layer{i}/random.bin": os.urandom(half),
+                       f"layer{i}/text.txt": (TEXT * (half // len(TEXT) + 1))[:half]})
+            for i in range(count)]
+
+
+class Dockerd:
+    """Docker's daemon on a private root and socket (no iptables, no bridge)."""
+
+    def __init__(self, base):
+        self.base = base
+        self.socket = os.path.join(base, "docker.sock")
+        self.host = f"unix://{self.socket}"
+
+    def start(self, timeout=60):
+        os.makedirs(self.base, exist_ok=True)
+        log = open(os.path.join(self.base, "dockerd.log"), "ab")
+        self.proc = subprocess.Popen(
+            ["dockerd", "--data-root", os.path.join(self.base, "root"), "--exec-root",
+             os.path.join(self.base, "exec"), "--pidfile", os.path.join(self.base, "pid"),
+             "-H", self.host, "--iptables=false", "--bridge=none"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("dockerd exited; see " + log.name)
+            if subprocess.run(["docker", "-H", self.host, "version"],
+                              capture_output=True).returncode == 0:
+                return self
+            time.sleep(0.2)
+        raise RuntimeError("dockerd did not answer")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(60)
+
+
+def timed(args):
+    started = time.perf_counter()
+    subprocess.run(args, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def run_engine(engine, make_daemon, source, target_host, runs, env):
+    pulls, pushes = [], []
+    for run in range(runs):
+        daemon = make_daemon(run)
+        try:
+            cli = ["docker", "-H", daemon.host]
+            pulls.append(timed(cli + ["pull", source]))
+            copy = f"{target_host}/bench/{engine}-{run}:1"  # a repository of its own: a real upload
+            subprocess.run(cli + ["tag", source, copy], check=True, env=env)
+            pushes.append(timed(cli + ["push", copy]))
+        finally:
+            daemon.stop()
+    return min(pulls), min(pushes)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--layers", type=int, default=5)
+    parser.add_argument("--layer-mb", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--dockerd", action="store_true", help="also time Docker's dockerd")
+    parser.add_argument("--dir", default="/var/tmp")
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="pull-push-bench-", dir=args.dir)
+    registries = []
+    try:
+        for name in ("source", "target"):
+            os.makedirs(os.path.join(work, name))
+            registries.append(RegistryProcess(os.path.join(work, name)).start())
+        source_registry, target_registry = registries
+        layers = make_layers(args.layers, args.layer_mb)
+        size = sum(len(layer) for layer in layers)
+        source = f"{source_registry.host}/bench/app:1"
+        started = time.perf_counter()
+        push_test_image(source, layers)
+        seeding = time.perf_counter() - started
+        print(f"image: {args.layers} layers, {size / 1e6:.0f} MB uncompressed; "
+              f"seeded with the registry library in {seeding:.2f}s")
+        env = dict(os.environ, DOCKER_CONFIG=os.path.join(work, "cli"))
+        results = {"pydocker": run_engine(
+            "pydocker", lambda n: DaemonProcess(os.path.join(work, f"pydocker{n}")).start(),
+            source, target_registry.host, args.runs, env)}
+        if args.dockerd and shutil.which("dockerd"):
+            results["dockerd"] = run_engine(
+                "dockerd", lambda n: Dockerd(os.path.join(work, f"dockerd{n}")).start(),
+                source, target_registry.host, args.runs, env)
+        print(f"{'engine':10} {'pull s':>8} {'MB/s':>7} {'push s':>8} {'MB/s':>7}  (best of {args.runs})")
+        for engine, (pull, push) in results.items():
+            print(f"{engine:10} {pull:8.2f} {size / 1e6 / pull:7.1f} {push:8.2f} "
+                  f"{size / 1e6 / push:7.1f}")
+        if "dockerd" in results:
+            (pp, pu), (dp, du) = results["pydocker"], results["dockerd"]
+            print(f"ratio pydocker/dockerd: pull {pp / dp:.2f}x, push {pu / du:.2f}x "
+                  "(time; lower is better)")
+    finally:
+        for registry in registries:
+            registry.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -165,28 +165,30 @@ class Session:
                 data = os.read(self.in_fd, 32768)
                 if not data:
                     break
+                hit = False
                 if self.detach_keys:
-                    data, matched = self._scan_detach(data, matched)
-                    if self.detached:
-                        sock.shutdown(_socket.SHUT_RDWR)
-                        return
+                    data, matched, hit = self._scan_detach(data, matched)
                 if data:
                     sock.sendall(data)
+                if hit:
+                    # Only now: what was typed before the keys has been sent.
+                    self.detached = True
+                    sock.shutdown(_socket.SHUT_RDWR)
+                    return
             sock.shutdown(_socket.SHUT_WR)
         except OSError:
             pass
 
     def _scan_detach(self, data, matched):
-        """Hold back bytes that may start the detach sequence; set ``detached``
-        when the whole sequence was typed. Returns (bytes to send, matched)."""
+        """Hold back bytes that may start the detach sequence. Returns (bytes to
+        send, how much of the sequence is pending, whether it was completed)."""
         keys = self.detach_keys
         out = bytearray()
         for byte in data:
             if byte == keys[matched]:
                 matched += 1
                 if matched == len(keys):
-                    self.detached = True
-                    return bytes(out), 0
+                    return bytes(out), 0, True
                 continue
             if matched:
                 out += keys[:matched]
@@ -195,4 +197,4 @@ class Session:
                     matched = 1
                     continue
             out.append(byte)
-        return bytes(out), matched
+        return bytes(out), matched, False

@@ -97,9 +97,10 @@ def _built(text):
     from ..times import parse_api_time
 
     try:
-        return time.strftime("%a %b %e %H:%M:%S %Y", time.gmtime(parse_api_time(text)))
+        stamp = parse_api_time(text)
     except ValueError:
         return text
+    return time.strftime("%a %b %e %H:%M:%S %Y", time.gmtime(stamp)) if stamp > 0 else text
 
 
 # ----------------------------------------------------------------- info

@@ -112,9 +112,8 @@ class ContainerNetworking:
         self._rows = [r for r in rows if self.enabled or r.driver != DRIVER]
         return self._rows
 
-    def _refresh(self, result=None):
-        return self._engine.run_blocking(self._store.rows).addCallback(self._set_rows).addCallback(
-            lambda _: result)
+    def _refresh(self):
+        return self._engine.run_blocking(self._store.rows).addCallback(self._set_rows)
 
     # -- finding networks --------------------------------------------------
 
@@ -321,7 +320,7 @@ class ContainerNetworking:
             for index, name in enumerate(list(container.network_settings["Networks"])):
                 yield self._join(attachment, self.find(name), specs if index == 0 else ())
             yield self._ensure_dns(attachment)
-            yield self._engine.run_blocking(self._rewrite_hosts, container)
+            yield self._rewrite_hosts(container)
         except Exception:
             yield self.release(container)
             raise
@@ -385,11 +384,10 @@ class ContainerNetworking:
         return found
 
     def _rewrite_hosts(self, container):
-        """BLOCKING: /etc/hosts again, now that the address is known. Written in
-        place: the file may already be bind-mounted."""
+        """/etc/hosts again, now that the address is known: made here, written
+        by a worker, in place (the file may already be bind-mounted)."""
         path = os.path.join(self._engine.runtime.container_dir(container.id), "hosts")
-        if os.path.exists(path):
-            _write(path, self._hosts_text(container))
+        return self._engine.run_blocking(_write, path, self._hosts_text(container))
 
     @defer.inlineCallbacks
     def release(self, container):
@@ -445,6 +443,9 @@ class ContainerNetworking:
                 yield self._ensure_dns(attachment)
             except Exception:
                 del networks[row.name]
+                endpoint = attachment.endpoints.pop(row.id, None)
+                if endpoint is not None:
+                    yield self._leave(container, row.id, endpoint)
                 raise
         yield self._engine.runtime.persist(container)
 

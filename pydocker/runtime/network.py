@@ -163,7 +163,7 @@ class ContainerNetworking:
             networks = {}
         elif mode == "host" or mode in BUILTIN or self._disabled_for(container):
             name = "host" if mode == "host" else "none"
-            self._only(requested, name)
+            self._only(requested, (name, mode))
             networks = {name: settings.endpoint_settings(self.find(name).id, requested.get(name, {}))}
             if name == "host" and not config.get("Hostname"):
                 config["Hostname"] = socket.gethostname()
@@ -174,10 +174,12 @@ class ContainerNetworking:
     def _disabled_for(self, container):
         return not self.enabled or bool(container.config.get("NetworkDisabled"))
 
-    def _only(self, requested, name):
-        others = sorted(k for k in requested if k != name)
+    def _only(self, requested, allowed):
+        """Refuse endpoints besides the mode's own (host, none, or the mode as given)."""
+        others = sorted(k for k in requested if k not in allowed)
         if others:
-            raise InvalidParameter(f"container cannot be connected to network endpoints: {name}, {', '.join(others)}")
+            raise InvalidParameter(f"container cannot be connected to network endpoints: "
+                                   f"{allowed[0]}, {', '.join(others)}")
 
     def _check_shared(self, container, mode):
         """``container:X`` shares X's namespace: nothing of its own may be set."""

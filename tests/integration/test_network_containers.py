@@ -59,13 +59,15 @@ def image_tar(tmp_path_factory):
 
 
 @pytest.fixture
-def docker(tmp_path, docker_cli, image_tar):
-    """A daemon with the busybox image; ``docker.restart()`` restarts it on the same root."""
+def docker(request, tmp_path, docker_cli, image_tar):
+    """A daemon with the busybox image; ``docker.restart()`` restarts it on the
+    same root. Daemon flags come from indirect parametrization."""
     require_private_netns()
     state = {}
+    flags = getattr(request, "param", ())
 
     def start():
-        state["daemon"] = DaemonProcess(tmp_path / "daemon").start()
+        state["daemon"] = DaemonProcess(tmp_path / "daemon", extra_args=flags).start()
         return Docker(docker_cli, state["daemon"])
 
     client = start()
@@ -279,3 +281,21 @@ def test_a_crashed_daemon_s_endpoints_are_cleaned_at_the_next_start(docker):
     assert docker.inspect("before")["NetworkSettings"]["IPAddress"] == ""
     docker("run", "-d", "--name", "after", "-p", "8084:80", "busybox", *HTTPD)
     assert fetch("http://127.0.0.1:8084/").startswith("hello")
+
+
+@pytest.mark.parametrize("docker", [["--userland-proxy=false"]], indirect=True)
+def test_without_the_userland_proxy_nat_serves_loopback_too(docker):
+    cid = docker("run", "-d", "-p", "8085:80", "busybox", *HTTPD).stdout.strip()
+    assert fetch("http://127.0.0.1:8085/") == f"hello from {cid[:12]}\n"
+    assert any("--dport 8085" in rule and "DNAT" in rule for rule in our_iptables())
+    listening = subprocess.run(["ss", "-ltnH", "sport = :8085"], capture_output=True, text=True).stdout
+    assert listening.strip() == "", "no proxy should listen when NAT does the work"
+
+
+@pytest.mark.parametrize("docker", [["--bridge=none"]], indirect=True)
+def test_bridge_none_gives_every_container_the_none_mode(docker):
+    links = docker.output("busybox", "ip", "-o", "link")
+    assert [line.split(":")[1].strip() for line in links.splitlines()] == ["lo"]
+    cid = docker("ps", "-lq").stdout.strip()
+    assert list(docker.inspect(cid)["NetworkSettings"]["Networks"]) == ["none"]
+    assert "pydocker0" not in host_links()

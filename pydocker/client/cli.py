@@ -16,8 +16,8 @@ from .errors import ClientError
 # Top-level commands, and the management-command spellings docker also accepts.
 COMMANDS = {
     "version": "system:version", "info": "system:info", "events": "system:events",
-    "system df": "system:df", "system info": "system:info", "system events": "system:events",
-    "system prune": "system:prune",
+    "system df": "disk:df", "system info": "system:info", "system events": "system:events",
+    "system prune": "disk:prune",
     "ps": "containers:ps", "create": "run:create", "run": "run:run",
     "start": "containers:start", "stop": "containers:stop", "kill": "containers:kill",
     "restart": "containers:restart", "wait": "containers:wait", "rm": "containers:rm",
@@ -77,10 +77,6 @@ class CLI:
         from .config import ConfigFile
 
         return ConfigFile(self.config_dir)
-
-    @property
-    def host_url(self):
-        return self.api.host.url
 
     @property
     def api(self):

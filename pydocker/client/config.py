@@ -39,9 +39,6 @@ class ConfigFile:
     def auths(self):
         return self.data.setdefault("auths", {})
 
-    def get(self, key, default=None):
-        return self.data.get(key, default)
-
     def save(self):
         """Write atomically with mode 0600: the file holds credentials."""
         import json

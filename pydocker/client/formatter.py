@@ -108,17 +108,3 @@ def render_rows(fmt, rows, default_table, headers):
 
 def write_rows(out, fmt, rows, default_table, headers):
     out.write(render_rows(fmt, rows, default_table, headers))
-
-
-def write_objects(out, fmt, objects):
-    """``inspect``-style output: a JSON array, or one template line per object."""
-    if not fmt:
-        import json
-
-        out.write(json.dumps(objects, indent=4) + "\n")
-        return
-    if fmt == "json":
-        fmt = "{{json .}}"
-    template = parse_template(fmt.replace("\\t", "\t").replace("\\n", "\n"))
-    for obj in objects:
-        out.write(execute(template, obj) + "\n")

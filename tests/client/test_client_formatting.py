@@ -110,7 +110,12 @@ def test_containers_rows_truncate_and_quote_like_docker():
     assert format_ports([{"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
                          {"PrivatePort": 443, "Type": "tcp"},
                          {"IP": "::", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"}]) == \
-        "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, 443/tcp"
+        "443/tcp, 0.0.0.0:8080->80/tcp, [::]:8080->80/tcp"
+    same = [{"IP": "0.0.0.0", "PrivatePort": p, "PublicPort": p, "Type": "tcp"}
+            for p in (8001, 8000, 8002)]
+    assert format_ports(same + [{"PrivatePort": 53, "Type": "udp"},
+                                {"PrivatePort": 54, "Type": "udp"}]) == \
+        "53-54/udp, 0.0.0.0:8000-8002->8000-8002/tcp"
 
 
 def test_image_rows_split_tags_and_mark_dangling():

@@ -35,19 +35,44 @@ def for_each(cli, names, action, echo=True):
 
 # -------------------------------------------------------------------- ps
 
+def _join_host_port(ip, port):
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
 def format_ports(ports):
-    """``0.0.0.0:8080->80/tcp, 443/tcp`` from the API's Ports list."""
-    parts = []
-    for port in sorted(ports or [], key=lambda p: (p.get("PrivatePort", 0), p.get("Type", ""),
-                                                   p.get("IP", ""))):
-        private = f"{port.get('PrivatePort')}/{port.get('Type', 'tcp')}"
-        if port.get("PublicPort"):
-            ip = port.get("IP", "")
-            ip = f"[{ip}]" if ":" in ip else ip
-            private = f"{ip}:{port['PublicPort']}->{private}"
-        if private not in parts:
-            parts.append(private)
-    return ", ".join(parts)
+    """The PORTS column as the docker CLI builds it: ports published on the same
+    number are grouped into ranges (``0.0.0.0:8000-8001->8000-8001/tcp``,
+    ``80-81/tcp``); other mappings follow one by one."""
+    ordered = sorted(ports or [], key=lambda p: (p.get("PrivatePort", 0), p.get("Type", ""),
+                                                 p.get("IP", ""), p.get("PublicPort", 0)))
+    groups, order, mappings, result = {}, [], [], []
+    for port in ordered:
+        private, kind, ip = port.get("PrivatePort", 0), port.get("Type", "tcp"), port.get("IP")
+        if ip and port.get("PublicPort") != private:
+            mappings.append(f"{_join_host_port(ip, port.get('PublicPort'))}->{private}/{kind}")
+            continue
+        key = (ip or "", kind)
+        group = groups.get(key)
+        if group is None:
+            order.append(key)
+        elif private == group[1] + 1:
+            group[1] = private
+            continue
+        elif private == group[1]:
+            continue
+        else:
+            result.append(_port_group(key, *group))
+        groups[key] = [private, private]
+    result.extend(_port_group(key, *groups[key]) for key in order)
+    return ", ".join(result + mappings)
+
+
+def _port_group(key, first, last):
+    ip, kind = key
+    numbers = str(first) if first == last else f"{first}-{last}"
+    if ip:
+        return f"{_join_host_port(ip, numbers)}->{numbers}/{kind}"
+    return f"{numbers}/{kind}"
 
 
 class ContainerRow(Context):

@@ -34,3 +34,10 @@ def docker_cli():
     if path is None:
         pytest.skip("the docker CLI is not installed")
     return path
+
+
+@pytest.fixture
+def busybox_daemon(daemon):
+    """A running daemon that has a busybox:latest image."""
+    daemon.import_busybox()
+    return daemon

@@ -250,6 +250,11 @@ def start(job):
     try:
         container.manually_stopped = False
         yield engine.runtime.start(container)
+    except Exception:
+        if container.host_config.get("AutoRemove"):
+            # dockerd removes an --rm container whose start failed; the CLI waits for that.
+            engine.call_later(0, _auto_remove, engine, container)
+        raise
     finally:
         lock.release()
 

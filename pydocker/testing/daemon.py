@@ -78,6 +78,20 @@ class DaemonProcess:
         self.proc.wait()
         self._log.close()
 
+    def client(self, *args, check=True, timeout=120, **kwargs):
+        """Run pydocker's own client against this daemon."""
+        proc = subprocess.run([sys.executable, "-m", "pydocker", "-H", self.host, *args],
+                              capture_output=True, text=True, timeout=timeout, **kwargs)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"pydocker {' '.join(args)} failed ({proc.returncode}): {proc.stderr}\n{self.log()}")
+        return proc
+
+    def import_busybox(self, ref="busybox:latest"):
+        """Import a busybox image made from the host's busybox-static; returns its ID."""
+        from pydocker.testing.images import make_rootfs_tar
+        tarball = make_rootfs_tar(os.path.join(self.base, "busybox.tar"))
+        return self.client("import", tarball, ref).stdout.strip()
+
     def log(self):
         try:
             with open(self.log_path, "rb") as f:

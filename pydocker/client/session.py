@@ -75,11 +75,13 @@ def terminal_size(fd):
 
 
 def stdin_fd(stream):
-    """The file descriptor behind ``stream``, else the process's stdin."""
-    try:
-        return stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        return sys.stdin.fileno()
+    """The file descriptor behind ``stream``, else the process's stdin, else None."""
+    for candidate in (stream, sys.stdin):
+        try:
+            return candidate.fileno()
+        except (AttributeError, OSError, ValueError):
+            continue
+    return None
 
 
 class Session:
@@ -92,7 +94,7 @@ class Session:
         self.stdin = stdin
         self.detach_keys = parse_detach_keys(detach_keys) if tty and stdin else b""
         self.resize = resize  # callable(rows, cols) or None
-        self.in_fd = sys.stdin.fileno() if in_fd is None else in_fd
+        self.in_fd = in_fd
         self.out = out or sys.stdout.buffer
         self.err = err or sys.stderr.buffer
         self.detached = False
@@ -102,6 +104,8 @@ class Session:
         raw = None
         old_winch = None
         try:
+            if self.stdin and self.in_fd is None:
+                raise ClientError("cannot attach stdin: no input file descriptor")
             if self.tty and self.stdin and os.isatty(self.in_fd):
                 raw = RawTerminal(self.in_fd)
             if self.tty and self.resize is not None:
@@ -141,7 +145,7 @@ class Session:
         fd = self._tty_fd()
 
         def on_winch(signum, frame):
-            size = terminal_size(fd)
+            size = terminal_size(fd) if fd is not None else None
             if size:
                 try:
                     self.resize(*size)
@@ -153,9 +157,9 @@ class Session:
 
     def _tty_fd(self):
         for fd in (self.in_fd, 1, 2):
-            if os.isatty(fd):
+            if fd is not None and os.isatty(fd):
                 return fd
-        return self.in_fd
+        return None
 
     def _pump_stdin(self):
         sock = self.response.sock

@@ -233,3 +233,21 @@ def test_client_path_imports_neither_twisted_nor_the_daemon(argv, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_run_without_stdin_needs_no_input_descriptor(standin, run_cli):
+    """Output-only sessions work when the client has no usable stdin (e.g. under a
+    test runner, or with stdin closed)."""
+    standin.json("POST", "/containers/create", {"Id": "c2"}, 201)
+    standin.json("POST", "/containers/c2/start", {}, 200)
+    standin.json("POST", "/containers/c2/wait", {"StatusCode": 0})
+
+    @standin.route("POST", "/containers/c2/attach")
+    def attach(handler, body):
+        _upgrade(handler)
+        handler.wfile.write(frame(STDOUT, b"only output\n"))
+        handler.wfile.flush()
+        handler.close_connection = True
+
+    result = run_cli("-H", standin.url, "run", "busybox", "echo")
+    assert (result.status, result.out) == (0, "only output\n")

@@ -38,7 +38,7 @@ def test_scan_holds_back_a_partial_sequence_and_releases_it_on_mismatch():
 
 def test_run_it_detaches_and_restores_the_terminal(standin, run_cli):
     received = []
-    upgraded = threading.Event()
+    upgraded, finished = threading.Event(), threading.Event()
     standin.json("POST", "/containers/create", {"Id": "c1"}, 201)
     standin.json("POST", "/containers/c1/start", {}, 200)
     standin.json("POST", "/containers/c1/wait", {"StatusCode": 0})
@@ -59,6 +59,7 @@ def test_run_it_detaches_and_restores_the_terminal(standin, run_cli):
                 break
             received.append(data)
         handler.close_connection = True
+        finished.set()
 
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
@@ -82,6 +83,7 @@ def test_run_it_detaches_and_restores_the_terminal(standin, run_cli):
         typist.join()
         assert result.status == 0, result.err
         assert result.out == "welcome\r\n"
+        assert finished.wait(10)  # the server has read all the client sent
         assert b"".join(received) == b"ls\r"  # the detach keys never reach the container
         assert termios.tcgetattr(slave) == before
         create = [r for r in standin.requests if r["path"].endswith("/create")][0]

@@ -12,7 +12,7 @@ from pydocker.drivers.exec import spec as specs
 from pydocker.drivers.exec.cgroups import fs as cgroupfs, v1
 from pydocker.drivers.exec.interfaces import IContainerIO
 from pydocker.testing.images import find_busybox, make_rootfs
-from exec_reactor import spin, wait
+from exec_reactor import spin, stop, wait
 
 
 @implementer(IContainerIO)
@@ -38,6 +38,12 @@ class Recorder:
     @property
     def text(self):
         return self.out.decode(errors="replace")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reactor_shutdown():
+    yield
+    stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """Drive the real global reactor from synchronous pytest tests.
 
 The reactor cannot be restarted, so it is started once (with its signal
-handlers, which process reaping needs) and iterated until a Deferred fires.
+handlers, which process reaping needs) and iterated until a Deferred fires;
+``stop`` shuts it down (and its thread pool, which would keep the process alive).
 """
 
 import time
@@ -42,3 +43,10 @@ def spin(predicate, timeout=30.0):
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met within %s s" % timeout)
         reactor.iterate(0.01)
+
+
+def stop():
+    global _started
+    if _started:
+        reactor.fireSystemEvent("shutdown")
+        _started = False

@@ -9,6 +9,7 @@ import struct
 import termios
 from dataclasses import dataclass
 
+from twisted.internet import defer, threads
 from zope.interface import implementer
 
 from pydocker.drivers.exec import cgroups, spec as specs
@@ -87,10 +88,11 @@ class NativeDriver:
             raise
 
         def on_pid(pid):
-            cgroup.apply(pid)
+            steps = [self._in_thread(cgroup.apply, pid)]
             if spec.network_hook is not None:
-                return spec.network_hook(pid)
-            return None
+                steps.append(defer.maybeDeferred(spec.network_hook, pid))
+            return defer.gatherResults(steps, consumeErrors=True).addErrback(
+                lambda f: f.value.subFailure)
 
         helper = HelperProtocol(config, io, on_pid, self._reactor)
         self._running[spec.id] = _Running(spec, cgroup, helper)
@@ -125,10 +127,16 @@ class NativeDriver:
         config["seccomp_bpf"] = self._seccomp_program(config.pop("seccomp"), config["caps"],
                                                       config["privileged"])
         config["init"] = False
-        helper = HelperProtocol(config, io, running.cgroup.apply, self._reactor)
+        helper = HelperProtocol(config, io, lambda pid: self._in_thread(running.cgroup.apply, pid),
+                                self._reactor)
         helper.spawn()
         return helper.result.addCallback(
             lambda outcome: specs.ExitStatus(outcome["exit_code"], False, outcome["signal"]))
+
+    def _in_thread(self, function, *args):
+        """Joining a v1 cgroup waits for an RCU grace period: keep it off the reactor."""
+        return threads.deferToThreadPool(self._reactor, self._reactor.getThreadPool(),
+                                         function, *args)
 
     # --- controlling running containers ----------------------------------------------
 

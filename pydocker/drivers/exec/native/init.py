@@ -6,13 +6,18 @@ Protocol with the driver (fd numbers fixed by the driver's ``childFDs``):
 * fd 3, driver -> helper: a frame with the config, later a frame ``"go"`` (or
   anything else to abort) once the driver has placed the process in its
   cgroups and run the network hook;
-* fd 4, helper -> driver: frames ``{"pid": N}`` (host pid of the
-  container process, waiting for ``go``), ``{"started": true}`` (the command
+* fd 4, helper -> driver: frames ``{"pid": N}`` (host pid of the container
+  process, which sets itself up meanwhile and waits for ``go`` just before
+  exec), ``{"started": true}`` (the command
   was exec'd), ``{"error": {"kind", "message", "exit_code"}}`` (setup or exec
   failed) and finally ``{"exit": {"exit_code", "signal"}}``.
 
 A frame is a 4-byte big-endian length and a ``marshal``-encoded value
 (``marshal`` is built in, where importing ``json`` would cost ~20 ms per start).
+
+Moving a process into a fresh v1 cgroup costs an RCU grace period (~10 ms
+here), so the driver does that, and the network hook, while the container
+process builds its mounts; only the exec waits for both.
 
 The helper stays in the host's pid namespace as the parent of the container's
 PID 1 and relays its exit status; start-up errors come from the child over a
@@ -201,8 +206,9 @@ def _reap_as_init(path, args, env, err_w):
                      else 128 + os.WTERMSIG(status))
 
 
-def _finalize(config, err_w):
-    """The steps shared by run and exec: limits, privileges, then exec."""
+def _finalize(config, go_r, err_w):
+    """The steps shared by run and exec: limits, privileges, then (once the
+    driver says go) exec."""
     env = list(config["env"])
     _set_rlimits(config["rlimits"])
     caps = config["caps"]
@@ -233,6 +239,9 @@ def _finalize(config, err_w):
     path = _look_path(config["args"][0], env)
     _restore_signals()
     os.umask(0o022)
+    if os.read(go_r, 1) != b"g":
+        os._exit(1)         # the driver aborted the start; it reports why
+    os.close(go_r)
     if config.get("init"):
         _reap_as_init(path, config["args"], env, err_w)
     _execute(path, config["args"], env)
@@ -246,9 +255,6 @@ def _take_terminal(config):
 
 
 def _container_main(config, go_r, err_w, console):
-    if os.read(go_r, 1) != b"g":
-        os._exit(1)
-    os.close(go_r)
     try:
         _take_terminal(config)
         if config["mode"] == "run":
@@ -261,7 +267,7 @@ def _container_main(config, go_r, err_w, console):
                     L.sethostname(config["hostname"])
                 if config["domainname"]:
                     L.setdomainname(config["domainname"])
-        _finalize(config, err_w)
+        _finalize(config, go_r, err_w)
     except BaseException as e:
         _fail(err_w, e)
 
@@ -298,17 +304,20 @@ def _supervise(child, go_w, err_r):
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     _report({"pid": child})
-    if read_frame(CONFIG_FD) != "go":
-        # The driver gave up (cgroup or network setup failed): no start, no report.
+    go = read_frame(CONFIG_FD) == "go"
+    if go:
+        try:
+            os.write(go_w, b"g")
+        except BrokenPipeError:
+            pass            # the child failed first; its error is on err_r
+    else:
+        # The driver gave up (cgroup or network setup failed).
         os.kill(child, signal.SIGKILL)
-        os.waitpid(child, 0)
-        return
-    os.write(go_w, b"g")
     os.close(go_w)
     error = read_frame(err_r)
     if error is not None:
         _report({"error": error})
-    else:
+    elif go:
         _report({"started": True})
     _, status = os.waitpid(child, 0)
     if os.WIFSIGNALED(status):

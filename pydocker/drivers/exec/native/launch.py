@@ -101,6 +101,7 @@ class HelperProtocol(protocol.ProcessProtocol):
         self._send("go")
 
     def _abort(self, reason):
+        # A setup error the helper reports later explains more and wins.
         self._error = reason
         self._send("abort")
 

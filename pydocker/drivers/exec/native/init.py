@@ -62,7 +62,9 @@ def write_frame(fd, value):
 def read_frame(fd):
     """The next frame from ``fd``, or None at end of file."""
     header = _read_exactly(fd, 4)
-    return None if header is None else marshal.loads(_read_exactly(fd, int.from_bytes(header, "big")))
+    if header is None:
+        return None
+    return marshal.loads(_read_exactly(fd, int.from_bytes(header, "big")))
 
 
 def _read_exactly(fd, size):

@@ -51,6 +51,10 @@ class HelperProtocol(protocol.ProcessProtocol):
         try:
             self._reactor.spawnProcess(self, HELPER_ARGV[0], HELPER_ARGV, env={},
                                        path=PACKAGE_PARENT, childFDs=fds)
+        except Exception:
+            if self._pty is not None:
+                os.close(master)
+            raise
         finally:
             if self._pty is not None:
                 os.close(slave)

@@ -52,7 +52,8 @@ class Resources:
 
 @dataclass
 class Mount:
-    """A mount inside the container; ``type`` is bind, tmpfs or volume (a bind of the volume dir)."""
+    """A mount inside the container; ``type`` is bind, tmpfs or volume (a volume
+    is bind-mounted from its directory)."""
     source: str
     destination: str
     type: str = "bind"

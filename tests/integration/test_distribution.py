@@ -121,9 +121,10 @@ def graph_entries(cli, d):
 
 # -- the docker CLI --------------------------------------------------------------------------
 
-def test_cli_push_then_a_fresh_daemon_pulls_the_same_image(docker_cli, registry, daemons,
+def test_cli_push_then_a_fresh_daemon_pulls_the_same_image(docker_cli, registries, daemons,
                                                           busybox_tar, cli_env):
-    first, second = daemons("first"), daemons("second")
+    registry = registries()
+    first, second, third = daemons("first"), daemons("second"), daemons("third")
     name = f"{registry.host}/team/busybox:1.0"
     docker(docker_cli, first, "import", busybox_tar, name, env=cli_env)
     pushed = docker(docker_cli, first, "push", name, env=cli_env).stdout
@@ -146,6 +147,15 @@ def test_cli_push_then_a_fresh_daemon_pulls_the_same_image(docker_cli, registry,
     assert f"Status: Image is up to date for {name}" in again
     repush = docker(docker_cli, second, "push", name, env=cli_env).stdout
     assert "Layer already exists" in repush and digest in repush
+
+    # A pulled layer pushed elsewhere is rebuilt from its tar-split: a third daemon's pull
+    # (which checks every diff ID) gets the same image again, and by digest too.
+    elsewhere = f"{registries('other').host}/copy/busybox:1.0"
+    docker(docker_cli, second, "tag", name, elsewhere)
+    assert "Pushed" in docker(docker_cli, second, "push", elsewhere, env=cli_env).stdout
+    by_digest = f"{elsewhere.rsplit(':', 1)[0]}@{digest}"
+    docker(docker_cli, third, "pull", by_digest, env=cli_env)
+    assert inspect(docker_cli, third, by_digest)["Id"] == original["Id"]
 
 
 def test_cli_push_mounts_from_another_repository(docker_cli, registry, daemon, busybox_tar,

@@ -168,3 +168,11 @@ def test_clean_removes_cgroups_left_by_a_crashed_daemon(tmp_path, rootfs, make_s
     spin(lambda: outcome)           # the abandoned driver sees its container die
     assert outcome[0].exit_code == 137
     assert not os.path.exists(os.path.join(home, spec.id))
+
+
+def test_the_container_sees_its_own_cgroup_read_only(run):
+    status, io = run(["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
+                      "cat /sys/fs/cgroup/pids/pids.max; "
+                      "echo 1 > /sys/fs/cgroup/pids/pids.max || echo RO"],
+                     resources=Resources(memory=48 * MB, pids_limit=7))
+    assert io.text.split() == [str(48 * MB), "7", "RO"]

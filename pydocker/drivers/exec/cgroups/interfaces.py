@@ -14,6 +14,10 @@ class ICgroup(Interface):
     def set(resources):
         """Write a ``Resources``' limits; raises InvalidParameter for refused values."""
 
+    def container_view():
+        """[(name under the container's /sys/fs/cgroup, host directory)] to
+        bind read-only, so tools inside see their own limits ("" = the root)."""
+
     def configure_devices(devices, privileged):
         """Restrict device access to Docker's defaults plus ``devices``."""
 

@@ -52,6 +52,10 @@ class CgroupV1:
                 if controller == "cpuset":
                     _inherit_cpuset(created)
 
+    def container_view(self):
+        return [(os.path.basename(_hierarchy_root(path)), path)
+                for path in sorted(set(self.paths.values()))]
+
     def configure_devices(self, devices, privileged):
         """Allow only Docker's default devices plus ``devices`` (all when privileged)."""
         path = self._dir("devices")

@@ -41,6 +41,9 @@ class CgroupV2:
             if not os.path.isdir(current):
                 os.mkdir(current)
 
+    def container_view(self):
+        return [("", self._path)]
+
     def configure_devices(self, devices, privileged):
         """v2 device rules need an eBPF program; not done by this driver yet."""
 

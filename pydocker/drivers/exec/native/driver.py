@@ -79,6 +79,7 @@ class NativeDriver:
                                                       spec.privileged)
         cgroup = cgroups.for_container(spec.cgroup_parent or DEFAULT_CGROUP_PARENT, spec.id)
         self._save_state(spec.id, cgroup)
+        config["cgroup_view"] = cgroup.container_view()
         try:
             cgroup.create()
             cgroup.configure_devices(spec.devices, spec.privileged)

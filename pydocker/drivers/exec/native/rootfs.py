@@ -99,6 +99,23 @@ def _host_devices():
     return found
 
 
+def _mount_cgroups(rootfs, view):
+    """A read-only /sys/fs/cgroup showing the container's own cgroups, as Docker does."""
+    base = os.path.join(rootfs, "sys", "fs", "cgroup")
+    if not os.path.isdir(base):
+        return
+    flags = L.MS_NOSUID | L.MS_NODEV | L.MS_NOEXEC
+    if len(view) == 1 and view[0][0] == "":
+        _bind(view[0][1], base, readonly=True, recursive=False, extra=flags)
+        return
+    L.mount("tmpfs", base, "tmpfs", flags, "mode=755")
+    for name, host_dir in view:
+        target = os.path.join(base, name)
+        os.mkdir(target)
+        _bind(host_dir, target, readonly=True, recursive=False, extra=flags)
+    L.mount(None, base, None, L.MS_REMOUNT | L.MS_RDONLY | flags)
+
+
 def _add_devices(rootfs, devices):
     for device in devices:
         st = os.stat(device["path_on_host"])
@@ -170,6 +187,7 @@ def setup(config, console=None):
         _bind("/sys", sys_dir, readonly=not config["privileged"])
     else:
         L.mount("sysfs", sys_dir, "sysfs", sys_flags)
+    _mount_cgroups(rootfs, config.get("cgroup_view", []))
     _mount_dev(rootfs, console)
     _add_devices(rootfs, _host_devices() if config["privileged"] else config["devices"])
     for m in config["mounts"]:

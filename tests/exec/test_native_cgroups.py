@@ -1,13 +1,14 @@
 """Resource limits, OOM, freezing, stats and clean-up of native-driver containers."""
 
 import os
+import stat
 import time
 
 import pytest
 
 from exec_reactor import spin
 from pydocker.drivers.exec import cgroups
-from pydocker.drivers.exec.spec import Resources
+from pydocker.drivers.exec.spec import Resources, ThrottleDevice
 from pydocker.engine.errors import Conflict, InvalidParameter
 
 pytestmark = [pytest.mark.kernel,
@@ -176,3 +177,28 @@ def test_the_container_sees_its_own_cgroup_read_only(run):
                       "echo 1 > /sys/fs/cgroup/pids/pids.max || echo RO"],
                      resources=Resources(memory=48 * MB, pids_limit=7))
     assert io.text.split() == [str(48 * MB), "7", "RO"]
+
+
+def first_block_device():
+    for name in sorted(os.listdir("/sys/block")):
+        path = "/dev/" + name
+        if os.path.exists(path) and stat.S_ISBLK(os.stat(path).st_mode):
+            return path
+    return None
+
+
+def test_blkio_throttles_and_oom_kill_disable_are_written(start):
+    device = first_block_device()
+    if device is None:
+        pytest.skip("no block device on this host")
+    rdev = os.stat(device).st_rdev
+    resources = Resources(memory=64 * MB, oom_kill_disable=True,
+                          blkio_read_bps=[ThrottleDevice(device, 1048576)],
+                          blkio_write_iops=[ThrottleDevice(device, 100)])
+    spec, io, outcome = start(["sleep", "60"], resources=resources)
+    blkio = cgroup_dir(io.pid, "blkio")
+    expected = "%d:%d" % (os.major(rdev), os.minor(rdev))
+    assert read(blkio, "blkio.throttle.read_bps_device") == expected + " 1048576"
+    assert read(blkio, "blkio.throttle.write_iops_device") == expected + " 100"
+    oom_control = read(cgroup_dir(io.pid, "memory"), "memory.oom_control")
+    assert "oom_kill_disable 1" in oom_control

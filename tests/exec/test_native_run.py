@@ -263,3 +263,11 @@ def test_no_file_descriptors_leak_in_the_daemon(run):
     with pytest.raises(ContainerStartError):
         run(["missing"])
     assert count() == before
+
+
+def test_file_bind_mounts_like_etc_hostname(run, tmp_path):
+    hostname_file = tmp_path / "hostname"
+    hostname_file.write_text("from-daemon\n")
+    status, io = run(["cat", "/etc/hostname"],
+                     mounts=[Mount(str(hostname_file), "/etc/hostname")])
+    assert io.text == "from-daemon\n"

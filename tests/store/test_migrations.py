@@ -28,15 +28,16 @@ def add_notes_column(conn):
 def test_older_database_is_upgraded_keeping_data(tmp_path):
     path = str(tmp_path / "b.db")
     engine = open_engine(path)
-    migrations.upgrade(engine, migrations.MIGRATIONS)
+    migrations.upgrade(engine, migrations.MIGRATIONS[:1])  # the first released schema
     with engine.begin() as conn:
         conn.execute(schema.networks.insert().values(id="n1", name="bridge", driver="bridge", created=1, config="{}"))
     engine.dispose()
-    newer = migrations.MIGRATIONS + [(2, add_notes_column)]
+    nxt = migrations.MIGRATIONS[-1][0] + 1
+    newer = migrations.MIGRATIONS + [(nxt, add_notes_column)]
     engine = open_engine(path)
-    assert migrations.upgrade(engine, newer) == 2
+    assert migrations.upgrade(engine, newer) == nxt
     with engine.connect() as conn:
-        assert migrations.current_version(conn) == 2
+        assert migrations.current_version(conn) == nxt
         assert conn.execute(select(schema.networks.c.name)).scalar() == "bridge"
     assert "notes" in {c["name"] for c in inspect(engine).get_columns("containers")}
 
@@ -44,7 +45,7 @@ def test_older_database_is_upgraded_keeping_data(tmp_path):
 def test_newer_database_is_refused(tmp_path):
     path = str(tmp_path / "c.db")
     engine = open_engine(path)
-    migrations.upgrade(engine, migrations.MIGRATIONS + [(2, add_notes_column)])
+    migrations.upgrade(engine, migrations.MIGRATIONS + [(migrations.MIGRATIONS[-1][0] + 1, add_notes_column)])
     engine.dispose()
     with pytest.raises(migrations.SchemaTooNew, match="written by a newer pydocker"):
         migrations.upgrade(open_engine(path), migrations.MIGRATIONS)
@@ -59,10 +60,11 @@ def test_failed_migration_leaves_previous_version(tmp_path):
         conn.execute(text("ALTER TABLE containers ADD COLUMN half TEXT"))
         raise RuntimeError("crash in the middle")
 
+    newest = migrations.MIGRATIONS[-1][0]
     with pytest.raises(RuntimeError):
-        migrations.upgrade(engine, migrations.MIGRATIONS + [(2, broken)])
+        migrations.upgrade(engine, migrations.MIGRATIONS + [(newest + 1, broken)])
     with engine.connect() as conn:
-        assert migrations.current_version(conn) == 1
+        assert migrations.current_version(conn) == newest
     assert "half" not in {c["name"] for c in inspect(engine).get_columns("containers")}
 
 

@@ -4,6 +4,7 @@ Endpoints that later work fills are listed in ``PENDING`` and answer 501 with a
 message naming the feature, so clients get a clear error rather than a 404.
 """
 
+from pydocker.daemon.http.archive_routes import archive_routes
 from pydocker.daemon.http.distribution_routes import bind_pull, distribution_routes
 from pydocker.daemon.http.network_routes import network_routes
 from pydocker.daemon.http.router import Route
@@ -47,11 +48,6 @@ def bind_image_create(call):
     if q.str("fromImage"):
         return bind_pull(call)
     raise InvalidParameter("either fromSrc or fromImage must be given")
-
-
-def raise_pending(feature):
-    from pydocker.engine.errors import NotImplementedYet
-    raise NotImplementedYet(f"{feature} is not implemented yet")
 
 
 def image_routes():
@@ -125,4 +121,5 @@ def container_routes():
 
 
 def all_routes():
-    return system_routes() + image_routes() + container_routes() + network_routes() + distribution_routes()
+    return (system_routes() + image_routes() + container_routes() + network_routes() + distribution_routes()
+            + archive_routes())

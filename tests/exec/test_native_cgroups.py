@@ -132,6 +132,14 @@ def test_update_changes_limits(driver, start):
         driver.update(spec.id, Resources(memory=1024))
 
 
+def test_bad_signal_and_tty_requests_are_rejected(driver, start):
+    spec, io, outcome = start(["sleep", "60"])
+    with pytest.raises(InvalidParameter):
+        driver.kill(spec.id, 999)
+    with pytest.raises(Conflict):
+        driver.resize(spec.id, 10, 10)     # no TTY
+
+
 def test_controlling_a_stopped_container_is_a_conflict(driver):
     for call in (lambda: driver.kill("nope", 9), lambda: driver.pause("nope"),
                  lambda: driver.stats("nope"), lambda: driver.pids("nope")):

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from conftest import Recorder
-from exec_reactor import wait
+from exec_reactor import spin, wait
 from pydocker.drivers.exec.errors import ContainerStartError
 from pydocker.drivers.exec.spec import ExecSpec
 from pydocker.engine.errors import Conflict
@@ -65,3 +65,15 @@ def test_exec_with_a_tty(driver, start):
 def test_exec_into_a_stopped_container_is_a_conflict(driver):
     with pytest.raises(Conflict):
         driver.exec("not-running", ExecSpec(args=["true"]), Recorder())
+
+
+def test_exec_tty_is_resized_through_its_stdin_handle(driver, start):
+    spec, io, outcome = start(["sleep", "60"])
+    out = Recorder()
+    d = driver.exec(spec.id, ExecSpec(args=["sh", "-c", "read x; stty size"], tty=True,
+                                      open_stdin=True), out)
+    spin(lambda: out.stdin is not None)
+    out.stdin.resize(12, 34)
+    out.stdin.write(b"\n")
+    assert wait(d).exit_code == 0
+    assert "12 34" in out.text

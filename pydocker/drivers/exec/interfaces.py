@@ -39,6 +39,10 @@ class IContainerStdin(Interface):
     def close():
         """Close stdin: the container reads EOF (with a TTY, sends ^D)."""
 
+    def resize(height, width):
+        """Set the TTY's window size (the kernel sends SIGWINCH); this is how
+        an exec'd process is resized. Raises Conflict without a TTY."""
+
 
 class IExecDriver(Interface):
     """Starts and controls container processes (Docker's execdriver.Driver).

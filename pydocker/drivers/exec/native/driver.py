@@ -1,12 +1,9 @@
 """The native exec driver: containers from namespaces and cgroups, set up by
 our own init helper (``init``) rather than an external runtime."""
 
-import fcntl
 import json
 import os
 import shutil
-import struct
-import termios
 from dataclasses import dataclass
 
 from twisted.internet import defer, threads
@@ -151,6 +148,8 @@ class NativeDriver:
         pid = self._get(container_id).helper.pid
         if pid is None:
             raise Conflict("container %s is not running" % container_id)
+        if not isinstance(signal, int) or not 0 < signal < 65:
+            raise InvalidParameter("invalid signal: %r" % (signal,))
         try:
             os.kill(pid, signal)
         except ProcessLookupError:
@@ -176,10 +175,10 @@ class NativeDriver:
         self._get(container_id).cgroup.set(resources)
 
     def resize(self, container_id, height, width):
-        stdin = self._get(container_id).helper.stdin
-        if stdin.master_fd is None:
-            raise Conflict("container %s has no TTY" % container_id)
-        fcntl.ioctl(stdin.master_fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+        try:
+            self._get(container_id).helper.stdin.resize(height, width)
+        except ValueError as e:
+            raise InvalidParameter(str(e)) from None
 
     # --- leftovers ---------------------------------------------------------------------
 

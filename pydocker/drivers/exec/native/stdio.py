@@ -1,11 +1,15 @@
 """The daemon-side ends of a container's stdio: a pipe to its stdin, or its pty master."""
 
+import fcntl
 import os
+import struct
+import termios
 
 from twisted.internet import abstract, defer, fdesc
 from zope.interface import implementer
 
 from pydocker.drivers.exec.interfaces import IContainerStdin
+from pydocker.engine.errors import Conflict
 
 
 @implementer(IContainerStdin)
@@ -22,6 +26,9 @@ class PipeStdin:
 
     def close(self):
         self._transport.closeChildFD(0)
+
+    def resize(self, height, width):
+        raise Conflict("the process has no TTY")
 
 
 @implementer(IContainerStdin)
@@ -52,6 +59,11 @@ class PtyConnection(abstract.FileDescriptor):
     def close(self):
         """A TTY has no separate stdin to close: send end-of-file (^D) instead."""
         self.write(b"\x04")
+
+    def resize(self, height, width):
+        if not 0 < height < 65536 or not 0 < width < 65536:
+            raise ValueError("bad TTY size %sx%s" % (height, width))
+        fcntl.ioctl(self.master_fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
     def connectionLost(self, reason):
         super().connectionLost(reason)

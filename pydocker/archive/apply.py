@@ -23,26 +23,29 @@ _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CL
 _DEVICE_TYPES = {b"3": stat.S_IFCHR, b"4": stat.S_IFBLK, b"6": stat.S_IFIFO}
 
 
-def apply_layer(root, tar_stream, whiteouts="naive"):
+def apply_layer(root, tar_stream, whiteouts="naive", owner=None):
     """Extract the layer tar read from ``tar_stream`` into directory ``root``.
 
     ``tar_stream`` is a binary file object, plain or gzip-compressed.
-    ``whiteouts`` is a format name ("naive", "overlay") or strategy object.
+    ``whiteouts`` is a format name ("naive", "overlay") or strategy object;
+    None extracts a plain archive (``docker cp``), where ``.wh.`` names are
+    ordinary files.  ``owner`` (uid, gid) overrides the entries' owners.
     Returns the number of file-content bytes written.  Bad input raises
     :class:`InvalidParameter`; what was extracted before the error stays,
     and the caller must discard the half-applied layer.
     """
-    fmt = whiteout_format(whiteouts)
+    fmt = None if whiteouts is None else whiteout_format(whiteouts)
     reader = open_layer(tar_stream)
     with Root(root) as tree:
-        return _Extractor(tree, fmt, reader).run()
+        return _Extractor(tree, fmt, reader, owner).run()
 
 
 class _Extractor:
-    def __init__(self, tree, fmt, reader):
+    def __init__(self, tree, fmt, reader, owner=None):
         self.tree = tree
         self.fmt = fmt
         self.reader = reader
+        self.owner = owner
         self.unpacked = set()
         self.dir_times = []
         self.size = 0
@@ -58,7 +61,9 @@ class _Extractor:
     def _apply(self, member):
         relpath = clean_name(member.name)
         parent, base = split(relpath)
-        if base.startswith(WHITEOUT_PREFIX):
+        if self.owner is not None:
+            member.uid, member.gid = self.owner
+        if self.fmt is not None and base.startswith(WHITEOUT_PREFIX):
             self._whiteout(parent, base, member)
             return
         if not relpath:

@@ -47,6 +47,29 @@ def tar_directory(root, whiteouts="naive", include_root=False):
     return TarStream(lambda writer: writer.write_tree(root, entries(), fmt))
 
 
+def tar_path(path, arcname):
+    """A readable stream of a tar of ``path`` (a file, symlink or directory tree), named ``arcname``.
+
+    ``docker cp`` out of a container: entries are ``arcname`` and
+    ``arcname/...``; a symlink is archived as the link itself.
+    """
+    parent, base = os.path.split(path.rstrip("/") or "/")
+
+    def entries():
+        yield base
+        if os.path.isdir(path) and not os.path.islink(path):
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames.sort()
+                rel = os.path.relpath(dirpath, parent)
+                for name in sorted(filenames + dirnames):
+                    yield f"{rel}/{name}"
+
+    def rename(relpath):
+        return arcname + relpath[len(base):]
+
+    return TarStream(lambda writer: writer.write_tree(parent, entries(), whiteout_format("naive"), rename))
+
+
 def diff_tar(changes, root, whiteouts="naive"):
     """A readable stream of a layer tar holding ``changes`` taken from ``root``.
 
@@ -58,11 +81,11 @@ def diff_tar(changes, root, whiteouts="naive"):
     return TarStream(lambda writer: writer.write_changes(root, ordered, fmt))
 
 
-class TarStream:
-    """A file-like reader of a tar being written by a background thread.
+class PipeStream:
+    """A file-like reader of bytes that ``produce(out)`` writes from a background thread.
 
     Errors in the writer surface from ``read()`` once the data before them is
-    consumed, so a reader can never mistake a failed tar for a short one.
+    consumed, so a reader can never mistake a failed stream for a short one.
     Closing early stops the writer.
     """
 
@@ -71,14 +94,13 @@ class TarStream:
         self._reader = os.fdopen(read_fd, "rb", buffering=_PIPE_CHUNK)
         self._error = None
         self._thread = threading.Thread(target=self._run, args=(produce, write_fd), daemon=True,
-                                        name="layer-tar-writer")
+                                        name="pipe-stream-writer")
         self._thread.start()
 
     def _run(self, produce, write_fd):
         try:
             with os.fdopen(write_fd, "wb", buffering=_PIPE_CHUNK) as out:
-                with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, bufsize=_PIPE_CHUNK) as tar:
-                    produce(_TarWriter(tar))
+                produce(out)
         except BrokenPipeError:
             pass  # the reader went away; nothing left to tell
         except BaseException as e:  # handed to the reader
@@ -114,14 +136,24 @@ class TarStream:
         self.close()
 
 
+class TarStream(PipeStream):
+    """A :class:`PipeStream` of a tar that ``produce(writer)`` fills through a ``_TarWriter``."""
+
+    def __init__(self, produce):
+        def write_tar(out):
+            with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, bufsize=_PIPE_CHUNK) as tar:
+                produce(_TarWriter(tar))
+        super().__init__(write_tar)
+
+
 class _TarWriter:
     def __init__(self, tar):
         self._tar = tar
         self._inodes = {}  # (dev, ino) -> first name, to write hard links
 
-    def write_tree(self, root, relpaths, fmt):
+    def write_tree(self, root, relpaths, fmt, rename=None):
         for relpath in relpaths:
-            self._add_path(root, relpath, fmt)
+            self._add_path(root, relpath, fmt, rename(relpath) if rename else None)
 
     def write_changes(self, root, changes, fmt):
         for change in changes:
@@ -132,14 +164,14 @@ class _TarWriter:
             else:
                 self._add_path(root, relpath, fmt)
 
-    def _add_path(self, root, relpath, fmt):
+    def _add_path(self, root, relpath, fmt, name=None):
         path = os.path.join(root, relpath) if relpath else root
         st = os.lstat(path)
         if fmt.is_whiteout(st):
             parent, base = split(relpath)
             self._add_whiteout(f"{parent}/{WHITEOUT_PREFIX}{base}" if parent else WHITEOUT_PREFIX + base, st)
             return
-        info = self._info(path, relpath or ".", st)
+        info = self._info(path, name or relpath or ".", st)
         if info.isreg():
             with open(path, "rb") as f:
                 self._tar.addfile(info, f)

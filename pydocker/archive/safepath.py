@@ -44,7 +44,7 @@ def clean_name(name):
     return "" if path == "." else path
 
 
-def _openat2(dir_fd, path, flags):
+def open_in_root(dir_fd, path, flags):
     how = struct.pack("QQQ", flags, 0, _RESOLVE_IN_ROOT | _RESOLVE_NO_MAGICLINKS)
     while True:
         fd = _libc.syscall(_SYS_OPENAT2, dir_fd, os.fsencode(path), how, len(how))
@@ -99,14 +99,14 @@ class Root:
             self._dirs[relpath] = fd  # now the most recently used
             return fd
         try:
-            fd = _openat2(self.fd, relpath, _DIR_FLAGS)
+            fd = open_in_root(self.fd, relpath, _DIR_FLAGS)
         except FileNotFoundError:
             if not create:
                 raise
             parent, base = split(relpath)
             try:
                 os.mkdir(base, 0o755, dir_fd=self.dir_fd(parent))
-                fd = _openat2(self.fd, relpath, _DIR_FLAGS)
+                fd = open_in_root(self.fd, relpath, _DIR_FLAGS)
             except (FileExistsError, FileNotFoundError):
                 raise InvalidParameter(
                     f"layer path {relpath!r} goes through a symlink to a directory missing in the layer"

@@ -177,6 +177,16 @@ class GraphDriverConformance:
         assert not driver.exists("base")
         driver.remove("base")  # removing twice is harmless
 
+    def test_ids_lists_every_layer(self, driver):
+        assert driver.ids() == []
+        self._apply(driver, "base", None, base_layer_tar())
+        driver.create("c1-init", "base")
+        driver.create_rw("c1", "c1-init")
+        assert sorted(driver.ids()) == ["base", "c1", "c1-init"]
+        assert self._view(driver, "c1") == self._view(driver, "base")  # "<id>-init" is a layer like any
+        driver.remove("c1")
+        assert sorted(driver.ids()) == ["base", "c1-init"]
+
     def test_bad_requests(self, driver):
         driver.create("base")
         with pytest.raises(Conflict):

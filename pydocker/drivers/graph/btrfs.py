@@ -151,6 +151,9 @@ class BtrfsDriver(NaiveDiffer):
     def exists(self, id):
         return os.path.isdir(self._dir(id))
 
+    def ids(self):
+        return sorted(os.listdir(self._subvolumes))
+
     def _check_exists(self, id):
         if not self.exists(id):
             raise NotFound(f"btrfs: no such layer {id}")

@@ -94,6 +94,11 @@ class _MetadataStore:
         except FileNotFoundError:
             pass
 
+    def names(self, group):
+        """The names saved under ``group/`` (without the group and the .json suffix)."""
+        return sorted(name[:-len(".json")] for name in os.listdir(os.path.join(self.directory, group))
+                      if name.endswith(".json"))
+
 
 @implementer(IGraphDriver)
 class DeviceMapperDriver(NaiveDiffer):
@@ -321,3 +326,6 @@ class DeviceMapperDriver(NaiveDiffer):
 
     def exists(self, id):
         return self._meta.load("layers/" + check_layer_id(id)) is not None
+
+    def ids(self):
+        return self._meta.names("layers")

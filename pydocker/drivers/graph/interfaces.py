@@ -47,6 +47,12 @@ class IGraphDriver(Interface):
     def exists(id):
         """True if layer ``id`` exists."""
 
+    def ids():
+        """The ids of every layer the driver holds, half-made ones included.
+
+        The daemon compares them with its records at start and removes the
+        layers nobody knows (what a crash between create and record left)."""
+
     def diff(id, parent=None):
         """A readable file object of the layer tar of ``id``'s changes over ``parent``."""
 

@@ -38,6 +38,7 @@ _SHORT_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _SHORT_LENGTH = 26
 _UNSUPPORTED_BACKING = {"overlayfs", "aufs", "zfs", "ecryptfs", "nfs", "fuse"}
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+_PROBE_PREFIX = "probe-"
 
 
 def kernel_supports_overlay():
@@ -70,7 +71,7 @@ class OverlayDriver:
 
     def _probe_mount(self):
         """Mount a tiny overlay once: the only sure test that this host and backing fs can."""
-        probe = os.path.join(self.home, "probe-" + secrets.token_hex(4))
+        probe = os.path.join(self.home, _PROBE_PREFIX + secrets.token_hex(4))
         try:
             for part in ("lower", "upper", "work", "merged"):
                 os.makedirs(os.path.join(probe, part))
@@ -195,6 +196,11 @@ class OverlayDriver:
 
     def exists(self, id):
         return os.path.isdir(self._dir(id, "diff"))
+
+    def ids(self):
+        with os.scandir(self.home) as entries:
+            return sorted(e.name for e in entries if e.is_dir(follow_symlinks=False)
+                          and e.name != "l" and not e.name.startswith(_PROBE_PREFIX))
 
     def _check_exists(self, id):
         if not self.exists(id):

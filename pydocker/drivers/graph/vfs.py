@@ -37,6 +37,7 @@ class VFSDriver(NaiveDiffer):
         check_known(self.name, options, ())
         self.home = home
         os.makedirs(os.path.join(home, "dir"), mode=0o700, exist_ok=True)
+        os.makedirs(os.path.join(home, "staging"), mode=0o700, exist_ok=True)
         self._refs = RefCounts()
 
     def _dir(self, id):
@@ -59,7 +60,8 @@ class VFSDriver(NaiveDiffer):
             raise Conflict(f"vfs: layer {id} already exists")
         if parent is not None and not self.exists(parent):
             raise NotFound(f"vfs: parent layer {parent} of {id} does not exist")
-        staging = path + "-init"
+        # Staged outside dir/: a suffixed name there could be another layer's id ("<id>-init").
+        staging = os.path.join(self.home, "staging", id)
         shutil.rmtree(staging, ignore_errors=True)
         os.mkdir(staging, 0o755)
         try:
@@ -87,3 +89,11 @@ class VFSDriver(NaiveDiffer):
 
     def exists(self, id):
         return os.path.isdir(self._dir(id))
+
+    def ids(self):
+        return _subdirectories(os.path.join(self.home, "dir"))
+
+
+def _subdirectories(path):
+    with os.scandir(path) as entries:
+        return sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))

@@ -1,0 +1,592 @@
+"""Archive jobs: image save/load, container export/changes/commit, ``docker cp`` and ``system df``.
+
+Everything here moves whole file trees, so the tar work runs in the engine's
+worker pool and large results are streamed to the job's output chunk by chunk
+(:func:`pump`); the database is only touched through ``engine.db.run``.
+"""
+
+import base64
+import io
+import json
+import os
+import shutil
+import stat
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from pydocker import archive
+from pydocker.engine.errors import Conflict, Forbidden, InvalidParameter, NotFound
+from pydocker.images import config as imgconfig
+from pydocker.images import tarball
+from pydocker.images.ids import chain_id
+from pydocker.images.inspect import summary_document
+from pydocker.images.layers import decompressed
+from pydocker.jobs.containers import ListRequest
+from pydocker.jobs.distribution import _tar_opener as original_tar_opener
+from pydocker.jobs.images import add_layer, image_size, store_image
+from pydocker.registry.reference import parse_reference
+from pydocker.registry.tarsplit import SplitRecorder
+from pydocker.runtime.rootfs import init_layer_id
+from pydocker.store import images as q
+
+log = Logger()
+CHUNK = 1 << 20
+PATH_STAT_HEADER = "X-Docker-Container-Path-Stat"
+
+
+def install(engine):
+    for name, handler in (
+        ("image.save", save_images), ("image.load", load_images),
+        ("container.export", export_container), ("container.changes", container_changes),
+        ("container.commit", commit_container), ("container.archive.stat", stat_path),
+        ("container.archive.get", get_archive), ("container.archive.put", put_archive),
+        ("system.df", disk_usage),
+    ):
+        engine.register(name, handler)
+
+
+# -- streaming a blocking reader to a job's output ----------------------------------------
+
+@defer.inlineCallbacks
+def pump(engine, stream, output):
+    """Copy the blocking file object ``stream`` to ``output`` and close it.
+
+    Each chunk is read in a worker and written on the reactor thread; the next
+    read starts only when the output can take more (``output.when_writable()``
+    where the output offers flow control), so memory stays bounded by a chunk
+    or two however slow the reader is.  Stops early when the reader goes away.
+    """
+    try:
+        while not output.closed:
+            chunk = yield engine.run_blocking(stream.read, CHUNK)
+            if not chunk:
+                break
+            output.write(chunk)
+            when_writable = getattr(output, "when_writable", None)
+            if when_writable is not None:
+                yield when_writable()
+    finally:
+        yield engine.run_blocking(stream.close)
+
+
+def _scratch_dir(engine):
+    path = os.path.join(engine.config.data_root, "tmp")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return path
+
+
+# -- save ----------------------------------------------------------------------------------
+
+@dataclass
+class SaveRequest:
+    names: list
+
+
+def _images_to_save(conn, names):
+    """{image id: (ImageRow, [full tagged references])} for the names a user gave, Docker's way:
+    a bare repository name means all its tags, a tag that tag, an ID the image without names."""
+    if not names:
+        raise InvalidParameter("no image names given to save")
+    chosen = {}
+    for name in names:
+        found = _by_repository(conn, name)
+        if not found:
+            image = q.resolve(conn, name)
+            found = [(image, _tag_of(name, conn, image))]
+        for image, ref in found:
+            entry = chosen.setdefault(image.id, (image, []))
+            if ref and ref not in entry[1]:
+                entry[1].append(ref)
+    return chosen
+
+
+def _by_repository(conn, name):
+    try:
+        ref = parse_reference(name, default_tag=False)
+    except InvalidParameter:
+        return []
+    if ref.tag or ref.digest:
+        return []
+    result = []
+    for image_id, refs in q.all_references(conn).items():
+        for full in refs:
+            tagged = parse_reference(full, default_tag=False)
+            if tagged.name == ref.name and tagged.tag:
+                result.append((q.get_image(conn, image_id), full))
+    return sorted(result, key=lambda pair: pair[1])
+
+
+def _tag_of(name, conn, image):
+    """The tagged reference ``name`` denotes, or None when it names the image by ID or digest."""
+    try:
+        ref = parse_reference(name)
+    except InvalidParameter:
+        return None
+    return str(ref) if ref.tag and not ref.digest and str(ref) in q.references_of(conn, image.id) else None
+
+
+def _saved_images(conn, engine, chosen):
+    saved = []
+    for image, refs in chosen.values():
+        chain = q.layer_chain(conn, image.top_layer) if image.top_layer else []
+        layers = [tarball.SavedLayer(row.diff_id, _spooled_layer(engine, row, parent))
+                  for row, parent in zip(chain, [None] + chain[:-1])]
+        saved.append(tarball.SavedImage(bytes(image.config), layers, sorted(refs)))
+    return saved
+
+
+def _spooled_layer(engine, row, parent):
+    """A function giving (size, file) of the layer's original tar, verified against its diff ID
+    before a byte of it goes out (a tar needs each member's size up front, as Docker spools too)."""
+    open_tar = original_tar_opener(engine.graph, engine.distribution.splits_dir, row, parent)
+
+    def spool():
+        spooled = tempfile.TemporaryFile(dir=_scratch_dir(engine))
+        try:
+            with open_tar() as source:
+                shutil.copyfileobj(source, spooled, CHUNK)
+            size = spooled.tell()
+            spooled.seek(0)
+        except BaseException:
+            spooled.close()
+            raise
+        return size, spooled
+    return spool
+
+
+@defer.inlineCallbacks
+def save_images(job):
+    engine, output = job.engine, job.output
+    chosen = yield engine.db.run(_images_to_save, job.request.names)
+    images = yield engine.db.run(_saved_images, engine, chosen)
+    output.flush_headers()
+    yield pump(engine, archive.PipeStream(lambda out: tarball.write_tarball(images, out)), output)
+    for image in images:
+        engine.events.publish("image", "save", image.id, {"name": image.id})
+
+
+# -- load ----------------------------------------------------------------------------------
+
+@dataclass
+class LoadRequest:
+    body: object
+    quiet: bool = False
+
+
+def _regular_file(engine, body):
+    """The upload as a seekable regular file (spooled, and un-gzipped, when it is not one)."""
+    if body is None:
+        raise InvalidParameter("no image tarball in the request body")
+    try:
+        if stat.S_ISREG(os.fstat(body.fileno()).st_mode) and body.read(2) != b"\x1f\x8b":
+            body.seek(0)
+            return body, False
+        body.seek(0)
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        pass
+    spooled = tempfile.TemporaryFile(dir=_scratch_dir(engine))
+    shutil.copyfileobj(decompressed(body), spooled, CHUNK)
+    spooled.seek(0)
+    return spooled, True
+
+
+class _Progress:
+    """Counts bytes read from a layer blob and reports Docker's "Loading layer" progress."""
+
+    def __init__(self, stream, total, layer_id, report):
+        self._stream = stream
+        self._total = total
+        self._id = layer_id
+        self._report = report
+        self._done = 0
+        self._last = 0
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        data = self._stream.read(size)
+        self._done += len(data)
+        if self._done - self._last >= CHUNK or (self._done == self._total and self._last != self._done):
+            self._last = self._done
+            self._report({"status": "Loading layer", "id": self._id,
+                          "progressDetail": {"current": self._done, "total": self._total}})
+        return data
+
+    def readinto(self, buf):
+        data = self.read(len(buf))
+        buf[:len(data)] = data
+        return len(data)
+
+
+@defer.inlineCallbacks
+def _load_layer(engine, bundle, layer, parent_chain, report):
+    """Register one layer blob, recording its tar-split so a later save or push is byte-exact."""
+    existing = yield engine.db.run(q.get_layer, chain_id(parent_chain, layer.diff_id))
+    if existing is not None:
+        return existing
+    section = bundle.open(layer.path)
+    if report is not None:
+        section = _Progress(section, bundle.size(layer.path), layer.diff_id[7:19], report)
+    recorder = SplitRecorder(decompressed(section), engine.distribution.splits_dir)
+    try:
+        row = yield add_layer(engine, parent_chain, recorder, layer.diff_id)
+    except BaseException:
+        recorder.discard()
+        raise
+    recorder.commit(layer.diff_id)
+    return row
+
+
+@defer.inlineCallbacks
+def _release_layers(engine, chain_ids):
+    """Drop layers this load registered that no image ended up using."""
+    def release(conn):
+        freed = []
+        for chain in reversed(chain_ids):
+            freed.extend(q.release_chain(conn, chain))
+        return freed
+    for row in (yield engine.db.run(release)):
+        yield engine.run_blocking(engine.graph.remove, row.cache_id)
+
+
+def _record_loaded(conn, images, tops):
+    """Store every image and move its tags in one transaction; returns the stream messages."""
+    messages = []
+    for image, top in zip(images, tops):
+        q.insert_image(conn, q.ImageRow(image.id, image.config, top, None, time.time_ns()))
+        if not image.refs:
+            messages.append((image.id, None, f"Loaded image ID: {image.id}\n"))
+        for name in image.refs:
+            ref = parse_reference(name)
+            old = q.tag(conn, ref, image.id)
+            if old and old != image.id:
+                messages.append((old, None, f"The image {ref.familiar()} already exists, renaming the old one "
+                                            f"with ID {old} to empty string\n"))
+            messages.append((image.id, ref.familiar(), f"Loaded image: {ref.familiar()}\n"))
+    return messages
+
+
+@defer.inlineCallbacks
+def load_images(job):
+    engine, req, output = job.engine, job.request, job.output
+    body, spooled = yield engine.run_blocking(_regular_file, engine, req.body)
+    try:
+        bundle = yield engine.run_blocking(tarball.Bundle, body)
+        images = yield engine.run_blocking(tarball.read_images, bundle)
+        if not images:
+            raise InvalidParameter("the tarball holds no image for this platform")
+        report = None if req.quiet else engine.distribution.progress_to(output)
+        registered, tops = [], []
+        try:
+            for image in images:
+                top = None
+                for layer in image.layers:
+                    row = yield _load_layer(engine, bundle, layer, top, report)
+                    registered.append(row.chain_id)
+                    top = row.chain_id
+                tops.append(top)
+            messages = yield engine.db.run(_record_loaded, images, tops)
+        except BaseException:
+            yield _release_layers(engine, registered)
+            raise
+    finally:
+        if spooled:
+            body.close()
+    for image_id, name, text in messages:
+        if name is not None:
+            engine.events.publish("image", "load", image_id, {"name": name})
+        output.emit({"stream": text})
+
+
+# -- containers: export, changes ---------------------------------------------------------
+
+@dataclass
+class ContainerArchiveRequest:
+    name: str
+    path: str = ""
+    body: object = None
+    copy_uid_gid: bool = False
+
+
+def _mounted(engine, container_id, make_stream):
+    """Mount the container's rootfs, open a stream on it; the stream's close releases the mount."""
+    root = engine.graph.get(container_id)
+    try:
+        stream = make_stream(root)
+    except BaseException:
+        engine.graph.put(container_id)
+        raise
+    return _Releasing(stream, lambda: engine.graph.put(container_id))
+
+
+class _Releasing:
+    def __init__(self, stream, release):
+        self._stream = stream
+        self._release = release
+
+    def read(self, size=-1):
+        return self._stream.read(size)
+
+    def close(self):
+        if self._release is not None:
+            release, self._release = self._release, None
+            try:
+                self._stream.close()
+            finally:
+                release()
+
+
+@defer.inlineCallbacks
+def export_container(job):
+    engine, output = job.engine, job.output
+    container = engine.containers.get(job.request.name)
+    stream = yield engine.run_blocking(_mounted, engine, container.id, archive.tar_directory)
+    output.flush_headers()
+    yield pump(engine, stream, output)
+    engine.runtime.publish(container, "export")
+
+
+def container_changes(job):
+    engine = job.engine
+    container = engine.containers.get(job.request.name)
+    d = engine.run_blocking(engine.graph.changes, container.id, init_layer_id(container.id))
+    return d.addCallback(lambda found: [change.to_api() for change in found] or None)
+
+
+# -- commit ----------------------------------------------------------------------------------
+
+@dataclass
+class CommitRequest:
+    container: str
+    repo: str = ""
+    tag: str = ""
+    comment: str = ""
+    author: str = ""
+    pause: bool = True
+    changes: list = field(default_factory=list)
+    config: dict = None  # the body: container config overrides
+
+
+@defer.inlineCallbacks
+def _paused(engine, container, work):
+    """Run ``work()`` (a Deferred) with the container frozen, if it runs and is not paused already."""
+    freeze = container.running and not container.paused and not container.state.get("Restarting")
+    if freeze:
+        yield engine.runtime.pause(container)
+    try:
+        result = yield work()
+    finally:
+        if freeze and container.paused:
+            yield engine.runtime.unpause(container)
+    return result
+
+
+@defer.inlineCallbacks
+def _commit_layer(engine, container, image):
+    """The container's changes as a new layer on its image's top layer; None when there are none."""
+    init = init_layer_id(container.id)
+    found = yield engine.run_blocking(engine.graph.changes, container.id, init)
+    if not found:
+        return None
+    diff = yield engine.run_blocking(engine.graph.diff, container.id, init)
+    recorder = SplitRecorder(diff, engine.distribution.splits_dir)
+    try:
+        row = yield add_layer(engine, image.top_layer, recorder)
+    except BaseException:
+        recorder.discard()
+        raise
+    finally:
+        yield engine.run_blocking(diff.close)
+    recorder.commit(row.diff_id)
+    return row
+
+
+def commit_config(container, parent_config, layer, request, now):
+    """The committed image's config: the container's config with ``--change``s, the parent's
+    history and layers plus this commit's."""
+    container_config = dict(container.config)
+    if isinstance(request.config, dict):
+        container_config.update(request.config)
+    container_config = imgconfig.apply_changes(container_config, request.changes)
+    command = list(container.config.get("Entrypoint") or []) + list(container.config.get("Cmd") or [])
+    entry = {"created": imgconfig.rfc3339(now), "created_by": " ".join(command)}
+    if request.author:
+        entry["author"] = request.author
+    if request.comment:
+        entry["comment"] = request.comment
+    if layer is None:
+        entry["empty_layer"] = True
+    diff_ids = list((parent_config.get("rootfs") or {}).get("diff_ids") or [])
+    if layer is not None:
+        diff_ids.append(layer.diff_id)
+    history = list(parent_config.get("history") or []) + [entry]
+    config = imgconfig.new_config(diff_ids, container_config, now, history, request.author)
+    config.update(container=container.id, container_config=dict(container.config))
+    if request.comment:
+        config["comment"] = request.comment
+    if parent_config.get("variant"):
+        config["variant"] = parent_config["variant"]
+    return config
+
+
+@defer.inlineCallbacks
+def commit_container(job):
+    engine, req = job.engine, job.request
+    container = engine.containers.get(req.container)
+    ref = None
+    if req.repo:
+        ref = parse_reference(req.repo, default_tag=False)
+        if ref.digest:
+            raise InvalidParameter("refusing to create a tag with a digest reference")
+        ref = ref.with_tag(req.tag or ref.tag or "latest")
+    elif req.tag:
+        raise InvalidParameter("a tag needs a repository name")
+    imgconfig.apply_changes({}, req.changes)  # a bad --change fails before the container is paused
+    image = yield engine.db.run(q.get_image, container.image_id)
+    if image is None:
+        raise NotFound(f"the image of container {container.id[:12]} no longer exists")
+
+    def make_layer():
+        return _commit_layer(engine, container, image)
+
+    layer = yield (_paused(engine, container, make_layer) if req.pause else make_layer())
+    config = commit_config(container, json.loads(image.config), layer, req, time.time_ns())
+    try:
+        image_id = yield store_image(engine, config, layer.chain_id if layer else image.top_layer,
+                                     parent=image.id, ref=ref)
+    except BaseException:
+        if layer is not None:
+            yield _release_layers(engine, [layer.chain_id])
+        raise
+    engine.runtime.publish(container, "commit", comment=req.comment)
+    return {"Id": image_id}
+
+
+# -- docker cp -------------------------------------------------------------------------------
+
+def _encoded_stat(document):
+    return base64.b64encode(json.dumps(document).encode()).decode()
+
+
+@defer.inlineCallbacks
+def _with_rootfs(engine, container, work, *args):
+    """``work(root, *args)`` in a worker with the container's rootfs mounted (and frozen while it runs,
+    as Docker does, so the container cannot swap paths under the copy)."""
+    if container.removing:
+        raise Conflict(f"container {container.id[:12]} is being removed")
+
+    def mounted():
+        return engine.run_blocking(_call_mounted, engine, container.id, work, *args)
+
+    result = yield _paused(engine, container, mounted)
+    return result
+
+
+def _call_mounted(engine, container_id, work, *args):
+    root = engine.graph.get(container_id)
+    try:
+        return work(root, *args)
+    finally:
+        engine.graph.put(container_id)
+
+
+@defer.inlineCallbacks
+def stat_path(job):
+    engine, req, output = job.engine, job.request, job.output
+    container = engine.containers.get(req.name)
+    document = yield _with_rootfs(engine, container, archive.path_stat, req.path)
+    output.set_header(PATH_STAT_HEADER, _encoded_stat(document))
+    output.flush_headers()
+
+
+@defer.inlineCallbacks
+def get_archive(job):
+    engine, req, output = job.engine, job.request, job.output
+    container = engine.containers.get(req.name)
+
+    def stream_out():
+        return _stream_path(engine, container, req.path, output)
+
+    yield _paused(engine, container, stream_out)
+
+
+@defer.inlineCallbacks
+def _stream_path(engine, container, path, output):
+    root = yield engine.run_blocking(engine.graph.get, container.id)
+    try:
+        document, stream = yield engine.run_blocking(archive.read_path, root, path)
+        output.set_header(PATH_STAT_HEADER, _encoded_stat(document))
+        output.flush_headers()
+        yield pump(engine, stream, output)
+    finally:
+        yield engine.run_blocking(engine.graph.put, container.id)
+
+
+@defer.inlineCallbacks
+def put_archive(job):
+    engine, req = job.engine, job.request
+    container = engine.containers.get(req.name)
+    if container.host_config.get("ReadonlyRootfs"):
+        raise Forbidden("container rootfs is marked read-only")
+    yield _with_rootfs(engine, container, archive.write_path, req.path, req.body, req.copy_uid_gid)
+
+
+# -- system df -----------------------------------------------------------------------------
+
+@dataclass
+class DiskUsageRequest:
+    version: tuple = (1, 44)
+
+
+def _image_usage(conn, version):
+    refs = q.all_references(conn)
+    used = q.container_counts(conn)
+    images = q.all_images(conn)
+    chains = {image.id: (q.layer_chain(conn, image.top_layer) if image.top_layer else []) for image in images}
+    holders = {}
+    for chain in chains.values():
+        for layer in chain:
+            holders[layer.chain_id] = holders.get(layer.chain_id, 0) + 1
+    layers_size = sum({layer.chain_id: layer.size for chain in chains.values() for layer in chain}.values())
+    documents = []
+    for image in images:
+        chain = chains[image.id]
+        doc = summary_document(image, refs.get(image.id, []), sum(layer.size for layer in chain),
+                               used.get(image.id, 0), version)
+        doc["SharedSize"] = sum(layer.size for layer in chain if holders[layer.chain_id] > 1)
+        documents.append(doc)
+    return layers_size, documents
+
+
+@defer.inlineCallbacks
+def disk_usage(job):
+    engine = job.engine
+    layers_size, images = yield engine.db.run(_image_usage, job.request.version)
+    containers = yield engine.job("container.list", ListRequest(all=True, size=True))
+    return {"LayersSize": layers_size, "Images": images, "Containers": containers,
+            "Volumes": [], "BuildCache": []}
+
+
+# -- daemon start ----------------------------------------------------------------------------
+
+@defer.inlineCallbacks
+def sweep_orphan_layers(engine):
+    """Remove graph-driver layers no record knows (a crash between making a layer and recording it).
+
+    Call at daemon start, before the API listens: a layer being made by a running job is not
+    recorded yet and would look orphaned.  Returns the removed ids."""
+    known = yield engine.db.run(q.known_cache_ids)
+    present = yield engine.run_blocking(engine.graph.ids)
+    orphans = [layer_id for layer_id in present if layer_id not in known]
+    for layer_id in orphans:
+        try:
+            yield engine.run_blocking(engine.graph.remove, layer_id)
+            log.info("removed orphan layer {id}", id=layer_id)
+        except Exception as e:
+            log.warn("removing orphan layer {id} failed: {e}", id=layer_id, e=e)
+    return orphans

@@ -121,3 +121,24 @@ def test_exec_config_inherits_the_container():
     assert config["env"] == ["A=1", "B=3"]
     assert (config["user"], config["cwd"], config["target_pid"]) == ("web", "/srv", 42)
     assert config["cap_drop"] == ["KILL"] and config["mode"] == "exec"
+
+
+def test_native_driver_is_registered_and_provides_the_interface():
+    from importlib.metadata import entry_points
+    from zope.interface.verify import verifyClass
+    from pydocker.drivers.exec.interfaces import IExecDriver
+    (entry,) = [e for e in entry_points(group="pydocker.execdrivers") if e.name == "native"]
+    assert verifyClass(IExecDriver, entry.load())
+
+
+def test_driver_options_are_checked(tmp_path):
+    from pydocker.drivers.exec.native.driver import NativeDriver
+    from pydocker.engine.errors import InvalidParameter
+    from twisted.internet.testing import MemoryReactorClock
+    reactor = MemoryReactorClock()
+    with pytest.raises(InvalidParameter, match="unknown exec-opt"):
+        NativeDriver(str(tmp_path), {"native.bogus": "1"}, reactor)
+    with pytest.raises(InvalidParameter, match="not supported"):
+        NativeDriver(str(tmp_path), {"native.cgroupdriver": "systemd"}, reactor)
+    driver = NativeDriver(str(tmp_path), {"native.cgroupdriver": "cgroupfs"}, reactor)
+    assert ("Cgroup Driver", "cgroupfs") in driver.info()

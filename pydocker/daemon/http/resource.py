@@ -104,8 +104,12 @@ class Upgrader(JobOutput):
         return self.stream
 
     def finish(self):
+        """The job ended: close the stream, or answer plainly if it never upgraded (exec -d)."""
         if self.stream is not None:
             self.stream.close()
+        else:
+            self._request.setResponseCode(200)
+            self._request.finish()
 
     def fail(self, failure, respond):
         """Before the upgrade an error is an HTTP response; after it, the stream just closes."""

@@ -9,7 +9,7 @@ from pydocker.daemon.http.distribution_routes import bind_pull, distribution_rou
 from pydocker.daemon.http.network_routes import network_routes
 from pydocker.daemon.http.router import Route
 from pydocker.engine.errors import InvalidParameter
-from pydocker.jobs import attach, containers, images, system
+from pydocker.jobs import attach, containers, execs, images, system
 from pydocker.jobs.system import parse_timestamp
 
 
@@ -85,6 +85,14 @@ def bind_logs(call):
         timestamps=q.bool("timestamps"), tail=None if tail == "all" else tail, details=q.bool("details"))
 
 
+def bind_exec_start(call):
+    body = call.json(required=False) or {}
+    detach = body.get("Detach", False)
+    if not isinstance(detach, bool):
+        raise InvalidParameter("invalid type for field Detach: expected boolean")
+    return execs.ExecStartRequest(call.args["id"], detach, bool(body.get("Tty")), call.version)
+
+
 def container_routes():
     C = "/containers/{name}"
     named = lambda call: containers.ContainerRequest(call.args["name"], call.query.bool("size"))
@@ -115,6 +123,13 @@ def container_routes():
             kind="hijack", content_type="application/vnd.docker.raw-stream"),
         Route("POST", C + "/resize", "container.resize", lambda call: attach.ResizeRequest(
             call.args["name"], call.query.int("h", 0), call.query.int("w", 0))),
+        Route("POST", C + "/exec", "exec.create", lambda call: execs.ExecCreateRequest(
+            call.args["name"], call.json()), status=201),
+        Route("POST", "/exec/{id}/start", "exec.start", bind_exec_start, kind="hijack",
+              content_type="application/vnd.docker.raw-stream"),
+        Route("GET", "/exec/{id}/json", "exec.inspect", lambda call: execs.ExecRequest(call.args["id"])),
+        Route("POST", "/exec/{id}/resize", "exec.resize", lambda call: execs.ExecResizeRequest(
+            call.args["id"], call.query.int("h", 0), call.query.int("w", 0))),
         Route("POST", "/containers/prune", "container.prune", lambda call: containers.PruneRequest(
             call.query.filters())),
     ]

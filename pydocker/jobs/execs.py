@@ -1,0 +1,214 @@
+"""``docker exec``: exec instances, started over a hijacked connection, inspected, resized.
+
+Exec instances live in memory, as in dockerd: they belong to a running container and
+end with it.
+"""
+
+import fcntl
+import os
+import struct
+import termios
+from dataclasses import dataclass, field
+
+from twisted.internet import defer
+
+from pydocker.drivers.exec import spec as specs
+from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
+from pydocker.engine.fields import STR_LIST, check
+from pydocker.jobs.attach import DEFAULT_DETACH_KEYS, DetachMatcher, parse_detach_keys
+from pydocker.jobs.containers import MULTIPLEXED, RAW, frame
+from pydocker.runtime.io import ContainerIO
+
+EXEC_TYPES = {
+    "AttachStdin": bool, "AttachStdout": bool, "AttachStderr": bool, "DetachKeys": str, "Tty": bool,
+    "Env": STR_LIST, "Cmd": STR_LIST, "Privileged": bool, "User": str, "WorkingDir": str,
+    "ConsoleSize": list,
+}
+
+
+def install(engine):
+    engine.services["execs"] = {}
+    engine.register("exec.create", create)
+    engine.register("exec.start", start)
+    engine.register("exec.inspect", inspect)
+    engine.register("exec.resize", resize)
+    engine.runtime.on_stopped(lambda container: _forget(engine, container))
+
+
+@dataclass
+class ExecInstance:
+    id: str
+    container_id: str
+    config: dict
+    running: bool = False
+    exit_code: int = None
+    pid: int = 0
+    io: object = None
+    started: bool = False
+    done: object = field(default=None, repr=False)
+
+
+@dataclass
+class ExecCreateRequest:
+    name: str
+    body: dict
+
+
+def create(job):
+    engine, req = job.engine, job.request
+    body = check(req.body, EXEC_TYPES, "")
+    if not body.get("Cmd"):
+        raise InvalidParameter("No exec command specified")
+    container = engine.containers.get(req.name)
+    _check_running(container)
+    exec_id = os.urandom(32).hex()
+    engine.execs[exec_id] = ExecInstance(exec_id, container.id, dict(body))
+    engine.runtime.publish(container, "exec_create: " + " ".join(body["Cmd"]), execID=exec_id)
+    return {"Id": exec_id}
+
+
+def _check_running(container):
+    if not container.running or container.state.get("Restarting"):
+        raise Conflict(f"Container {container.id} is not running")
+    if container.paused:
+        raise Conflict(f"Container {container.id} is paused, unpause the container before exec")
+
+
+def _get(engine, exec_id):
+    try:
+        return engine.execs[exec_id]
+    except KeyError:
+        raise NotFound(f"No such exec instance: {exec_id}") from None
+
+
+@dataclass
+class ExecStartRequest:
+    id: str
+    detach: bool = False
+    tty: bool = False
+    version: tuple = (1, 44)
+
+
+@defer.inlineCallbacks
+def start(job):
+    engine, req = job.engine, job.request
+    instance = _get(engine, req.id)
+    if instance.started:
+        raise Conflict(f"Error: Exec command {instance.id} has already run")
+    container = engine.containers.get(instance.container_id)
+    _check_running(container)
+    config = instance.config
+    tty = bool(config.get("Tty"))
+    exec_spec = specs.ExecSpec(args=list(config["Cmd"]), env=list(config.get("Env") or []),
+                               cwd=config.get("WorkingDir") or "", user=config.get("User") or "",
+                               tty=tty, open_stdin=bool(config.get("AttachStdin")),
+                               privileged=bool(config.get("Privileged")))
+    listeners = set()
+    instance.io = ContainerIO(None, listeners)
+    instance.started = True
+    stream = None
+    if not req.detach:
+        job.output.set_content_type(RAW if tty or req.version < (1, 42) else MULTIPLEXED)
+        stream = job.output.upgrade()
+        wanted = {s for s, on in (("stdout", config.get("AttachStdout")),
+                                  ("stderr", config.get("AttachStderr"))) if on}
+        listeners.add(lambda kind, data: kind in wanted and stream.write(data if tty else frame(kind, data)))
+    exited = engine.execdriver.exec(container.id, exec_spec, instance.io)
+    instance.running = True
+    exited.addBoth(_finished, engine, instance, container)
+    if stream is None:
+        return
+    if config.get("AttachStdin"):
+        keys = parse_detach_keys(config.get("DetachKeys") or DEFAULT_DETACH_KEYS)
+        matcher = DetachMatcher(keys if tty else b"")
+        pending = []
+
+        def on_data(data):
+            data, detached = matcher.feed(data)
+            if data:
+                if instance.io.stdin is None:
+                    pending.append(data)
+                else:
+                    instance.io.stdin.write(data)
+            if detached:
+                stream.close()
+
+        def on_eof():
+            if instance.io.stdin is not None:
+                instance.io.stdin.close()
+            else:
+                pending.append(None)
+
+        stream.read(on_data, on_eof)
+        instance.io.started_d.addCallback(lambda _: _flush_pending(instance.io, pending))
+    done = defer.Deferred()
+    stream.on_close(lambda: not done.called and done.callback(None))
+    exited.addBoth(lambda _: not done.called and done.callback(None))
+    yield done
+
+
+def _flush_pending(io, pending):
+    for data in pending:
+        if data is None:
+            io.stdin.close()
+        else:
+            io.stdin.write(data)
+
+
+def _finished(outcome, engine, instance, container):
+    instance.running = False
+    instance.pid = 0
+    if isinstance(outcome, specs.ExitStatus):
+        instance.exit_code = outcome.exit_code
+    else:
+        instance.exit_code = getattr(outcome.value, "exit_code", 126)
+    engine.runtime.publish(container, "exec_die", execID=instance.id, exitCode=instance.exit_code)
+    return None
+
+
+@dataclass
+class ExecRequest:
+    id: str
+
+
+def inspect(job):
+    instance = _get(job.engine, job.request.id)
+    config = instance.config
+    cmd = list(config["Cmd"])
+    io = instance.io
+    return {
+        "CanRemove": False,
+        "ContainerID": instance.container_id,
+        "DetachKeys": config.get("DetachKeys", ""),
+        "ExitCode": instance.exit_code,
+        "ID": instance.id,
+        "OpenStderr": bool(config.get("AttachStderr")),
+        "OpenStdin": bool(config.get("AttachStdin")),
+        "OpenStdout": bool(config.get("AttachStdout")),
+        "ProcessConfig": {"arguments": cmd[1:], "entrypoint": cmd[0], "privileged": bool(config.get("Privileged")),
+                          "tty": bool(config.get("Tty")), "user": config.get("User", "")},
+        "Running": instance.running,
+        "Pid": io.pid if io is not None and instance.running and io.pid else 0,
+    }
+
+
+@dataclass
+class ExecResizeRequest:
+    id: str
+    height: int
+    width: int
+
+
+def resize(job):
+    req = job.request
+    instance = _get(job.engine, req.id)
+    stdin = instance.io.stdin if instance.io is not None else None
+    if not instance.running or stdin is None or stdin.master_fd is None:
+        raise Conflict(f"exec {instance.id} has no running TTY to resize")
+    fcntl.ioctl(stdin.master_fd, termios.TIOCSWINSZ, struct.pack("HHHH", req.height, req.width, 0, 0))
+
+
+def _forget(engine, container):
+    """A stopped container's exec instances go with it."""
+    for exec_id in [i for i, inst in engine.execs.items() if inst.container_id == container.id]:
+        del engine.execs[exec_id]

@@ -197,10 +197,12 @@ def _reap_as_init(path, args, env, err_w):
             _execute(path, args, env)
         except BaseException as e:
             _fail(err_w, e)
-    os.close(err_w)
     for sig in signal.valid_signals():
         if sig not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD) and sig < signal.SIGRTMIN:
             signal.signal(sig, lambda number, frame: os.kill(child, number))
+    # Only now may the start be confirmed: a signal sent once the driver says
+    # "started" must find our handlers (PID 1 ignores signals it does not handle).
+    os.close(err_w)
     while True:
         pid, status = os.wait()
         if pid == child:

@@ -9,7 +9,7 @@ from pydocker.daemon.http.distribution_routes import bind_pull, distribution_rou
 from pydocker.daemon.http.network_routes import network_routes
 from pydocker.daemon.http.router import Route
 from pydocker.engine.errors import InvalidParameter
-from pydocker.jobs import attach, containers, execs, images, system
+from pydocker.jobs import attach, containers, execs, images, resources, system
 from pydocker.jobs.system import parse_timestamp
 
 
@@ -130,6 +130,12 @@ def container_routes():
         Route("GET", "/exec/{id}/json", "exec.inspect", lambda call: execs.ExecRequest(call.args["id"])),
         Route("POST", "/exec/{id}/resize", "exec.resize", lambda call: execs.ExecResizeRequest(
             call.args["id"], call.query.int("h", 0), call.query.int("w", 0))),
+        Route("GET", C + "/stats", "container.stats", lambda call: resources.StatsRequest(
+            call.args["name"], call.query.bool("stream", True), call.query.bool("one-shot")), kind="stream"),
+        Route("GET", C + "/top", "container.top", lambda call: resources.TopRequest(
+            call.args["name"], call.query.str("ps_args", "-ef") or "-ef")),
+        Route("POST", C + "/update", "container.update", lambda call: resources.UpdateRequest(
+            call.args["name"], call.json())),
         Route("POST", "/containers/prune", "container.prune", lambda call: containers.PruneRequest(
             call.query.filters())),
     ]

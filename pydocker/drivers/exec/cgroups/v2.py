@@ -15,8 +15,10 @@ WANTED_CONTROLLERS = ("cpuset", "cpu", "io", "memory", "pids")
 
 
 def for_container(parent, name, root="/sys/fs/cgroup"):
-    own = fs.own_cgroups().get("", "/")
-    return CgroupV2({"unified": os.path.join(root, fs.container_path(own, parent, name)
+    """Unlike v1, a relative parent starts at the root: under v2 the daemon's
+    own cgroup is usually a leaf holding processes, which may not delegate
+    controllers to children (the "no internal processes" rule)."""
+    return CgroupV2({"unified": os.path.join(root, fs.container_path("/", parent, name)
                                              .lstrip("/"))}, root)
 
 

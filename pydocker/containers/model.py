@@ -31,6 +31,7 @@ class Container:
     network_settings: dict = field(default_factory=dict)
     rw_layer: str = ""
     restart_count: int = 0
+    mounts: list = field(default_factory=list)  # mount points as inspect shows them (binds, volumes)
     removing: bool = False  # run-time only: a removal is in progress
 
     @property

@@ -1,5 +1,5 @@
 """The job handlers (use cases). Each module registers its jobs with ``install(engine)``."""
 
-from pydocker.jobs import archives, attach, containers, distribution, execs, images, networks, resources, system
+from pydocker.jobs import archives, attach, containers, distribution, execs, images, networks, resources, system, volumes
 
-JOB_MODULES = [system, images, containers, attach, execs, resources, networks, distribution, archives]
+JOB_MODULES = [system, images, volumes, containers, attach, execs, resources, networks, distribution, archives]

@@ -20,6 +20,7 @@ from pydocker.runtime.spec import command_of
 from pydocker.store import containers as cstore
 from pydocker.store import images as istore
 from pydocker.timeutil import parse_rfc3339
+from pydocker.volumes import mountpoints
 
 
 def install(engine):
@@ -99,6 +100,7 @@ def create(job):
         network.on_create(container, networking)
     engine.containers.add(container)  # reserves the name while the layers are made
     try:
+        container.mounts = yield engine.run_blocking(engine.volumes.resolve, container, config.get("Volumes"))
         top = yield engine.db.run(istore.get_layer, image.top_layer) if image.top_layer else None
         yield engine.run_blocking(rootfs.create_layers, engine.graph, container_id, top.cache_id if top else None)
         yield engine.db.run(cstore.insert_container, container)
@@ -119,17 +121,10 @@ class ContainerRequest:
 
 
 def _mounts(container):
-    result = []
-    for text in container.host_config.get("Binds") or []:
-        parts = text.split(":")
-        mode = parts[2] if len(parts) > 2 else ""
-        result.append({"Type": "bind", "Source": parts[0], "Destination": parts[1], "Mode": mode,
-                       "RW": "ro" not in mode.split(","), "Propagation": "rprivate"})
-    for m in container.host_config.get("Mounts") or []:
-        result.append({"Type": m.get("Type", "volume"), "Source": m.get("Source", ""),
-                       "Destination": m.get("Target", ""), "Mode": "", "RW": not m.get("ReadOnly"),
-                       "Propagation": "rprivate" if m.get("Type") == "bind" else ""})
-    for target in container.host_config.get("Tmpfs") or {}:
+    """inspect's Mounts: binds and volumes resolved at create, and tmpfs mounts."""
+    result = [mountpoints.public(p) for p in container.mounts]
+    targets = [m.get("Target") for m in container.host_config.get("Mounts") or [] if m.get("Type") == "tmpfs"]
+    for target in targets + list(container.host_config.get("Tmpfs") or {}):
         result.append({"Type": "tmpfs", "Source": "", "Destination": target, "Mode": "", "RW": True,
                        "Propagation": ""})
     return result
@@ -228,7 +223,7 @@ def _matches(c, f, ancestors, before, since):
             if key not in labels or (eq and labels[key] != value):
                 return False
     if "volume" in f:
-        destinations = {m["Destination"] for m in _mounts(c)} | {m["Source"] for m in _mounts(c)}
+        destinations = {m["Destination"] for m in _mounts(c)} | {m.get("Name") or m["Source"] for m in _mounts(c)}
         if not any(v in destinations for v in f["volume"]):
             return False
     if "network" in f:
@@ -376,6 +371,8 @@ def remove(job):
             except NotModified:
                 pass
         yield destroy(engine, container)
+        if req.volumes:
+            yield engine.run_blocking(engine.volumes.remove_anonymous, container)
     finally:
         container.removing = False
         lock.release()

@@ -94,10 +94,11 @@ class Runtime:
         live = None
         try:
             yield engine.run_blocking(self._prepare_dir, container)
+            volume_mounts = yield engine.run_blocking(engine.volumes.mount_all, container, rootfs)
             network = engine.services.get("network")
             hook = network.hook(container) if network else None
             spec = container_spec(container, rootfs, self.container_dir(container.id), engine.config,
-                                  self._pid_of, hook)
+                                  self._pid_of, volume_mounts, hook)
             live = _Live(ContainerIO(self._log_writer(container), self.attachments(container).outputs))
             exited = engine.execdriver.run(spec, live.io)
             self._live[container.id] = live
@@ -148,6 +149,7 @@ class Runtime:
         network = self.engine.services.get("network")
         if network is not None:
             yield network.release(container)
+        yield self.engine.run_blocking(self.engine.volumes.unmount_all, container)
         yield self.engine.run_blocking(self.engine.graph.put, container.id)
 
     def _pid_of(self, ref):
@@ -171,6 +173,7 @@ class Runtime:
         try:
             if network is not None:
                 yield network.release(container)
+            yield self.engine.run_blocking(self.engine.volumes.unmount_all, container)
             yield self.engine.run_blocking(self.engine.graph.put, container.id)
         except Exception as e:
             self.log.error("cleaning up container {id} failed: {e}", id=container.id[:12], e=e)

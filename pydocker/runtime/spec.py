@@ -43,53 +43,19 @@ def resources_from(hc):
     )
 
 
-def parse_bind(text):
-    """``src:dst[:opts]`` → Mount; a relative source is a named volume (not handled here)."""
-    parts = text.split(":")
-    if len(parts) < 2 or len(parts) > 3 or not parts[0] or not parts[1]:
-        raise InvalidParameter(f"invalid volume specification: '{text}'")
-    source, destination = parts[0], parts[1]
-    options = parts[2].split(",") if len(parts) == 3 else []
-    if not destination.startswith("/"):
-        raise InvalidParameter(f"invalid volume specification: '{text}': mount path must be absolute")
-    readonly = "ro" in options
-    for opt in options:
-        if opt not in ("ro", "rw", "z", "Z", "private", "rprivate", "shared", "rshared", "slave",
-                       "rslave", "nocopy"):
-            raise InvalidParameter(f"invalid mode: {opt}")
-    return specs.Mount(source, destination, "bind", ["rbind"], readonly)
-
-
-def mounts_from(hc):
-    """Binds, --mount and --tmpfs, as driver mounts."""
+def tmpfs_mounts(hc):
+    """--tmpfs and --mount type=tmpfs."""
     mounts = []
-    for text in hc.get("Binds") or []:
-        mount = parse_bind(text)
-        if not mount.source.startswith("/"):
-            raise InvalidParameter(f"named volume '{mount.source}' is not supported yet; use a host path")
-        if not os.path.exists(mount.source):
-            os.makedirs(mount.source, exist_ok=True)  # Docker creates a missing bind source
-        mounts.append(mount)
-    for i, m in enumerate(hc.get("Mounts") or []):
-        kind = m.get("Type", "volume")
-        target = m.get("Target", "")
-        if not target.startswith("/"):
-            raise InvalidParameter(f"invalid mount config: HostConfig.Mounts[{i}].Target must be an absolute path")
-        if kind == "bind":
-            source = m.get("Source", "")
-            if not source.startswith("/") or not os.path.exists(source):
-                raise InvalidParameter(f"invalid mount config for type \"bind\": bind source path does not exist: {source}")
-            mounts.append(specs.Mount(source, target, "bind", ["rbind"], bool(m.get("ReadOnly"))))
-        elif kind == "tmpfs":
-            opts = m.get("TmpfsOptions") or {}
-            options = []
-            if opts.get("SizeBytes"):
-                options.append(f"size={int(opts['SizeBytes'])}")
-            if opts.get("Mode"):
-                options.append(f"mode={int(opts['Mode']):o}")
-            mounts.append(specs.Mount("tmpfs", target, "tmpfs", options, bool(m.get("ReadOnly"))))
-        else:
-            raise InvalidParameter(f"mount type {kind!r} is not supported yet")
+    for m in hc.get("Mounts") or []:
+        if m.get("Type") != "tmpfs":
+            continue
+        opts = m.get("TmpfsOptions") or {}
+        options = []
+        if opts.get("SizeBytes"):
+            options.append(f"size={int(opts['SizeBytes'])}")
+        if opts.get("Mode"):
+            options.append(f"mode={int(opts['Mode']):o}")
+        mounts.append(specs.Mount("tmpfs", m["Target"], "tmpfs", options, bool(m.get("ReadOnly"))))
     for target, opts in (hc.get("Tmpfs") or {}).items():
         options = [o for o in opts.split(",") if o and o not in ("ro", "rw")]
         mounts.append(specs.Mount("tmpfs", target, "tmpfs", options, "ro" in opts.split(",")))
@@ -142,7 +108,9 @@ def namespaces_from(hc, resolve_pid):
                             pid=mode(hc.get("PidMode") or "", "pid"), uts=mode(hc.get("UTSMode") or "", "uts"))
 
 
-def container_spec(container, rootfs, container_dir, daemon_config, resolve_pid, network_hook=None):
+def container_spec(container, rootfs, container_dir, daemon_config, resolve_pid, volume_mounts=(),
+                   network_hook=None):
+    """``volume_mounts``: (destination, host source, read-only) of binds and volumes."""
     config, hc = container.config, container.host_config
     args = command_of(config)
     env = list(config.get("Env") or [])
@@ -156,7 +124,9 @@ def container_spec(container, rootfs, container_dir, daemon_config, resolve_pid,
              for name in ("resolv.conf", "hostname", "hosts")]
     shm_size = hc.get("ShmSize") or DEFAULT_SHM_SIZE
     mounts = files + [specs.Mount("shm", "/dev/shm", "tmpfs", [f"size={shm_size}", "mode=1777"], False)]
-    mounts += mounts_from(hc)
+    mounts += [specs.Mount(source, destination, "bind", ["rbind"], readonly)
+               for destination, source, readonly in volume_mounts]
+    mounts += tmpfs_mounts(hc)
     seccomp, no_new_privs = security_from(hc)
     return specs.ContainerSpec(
         id=container.id,

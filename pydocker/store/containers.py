@@ -7,7 +7,7 @@ from sqlalchemy import delete, insert, select, update
 from pydocker.containers.model import Container
 from pydocker.store.schema import containers, exec_instances
 
-_JSON_FIELDS = ("config", "host_config", "state", "network_settings")
+_JSON_FIELDS = ("config", "host_config", "state", "network_settings", "mounts")
 
 
 def _row(container):

@@ -33,11 +33,19 @@ def add_layer_blobs(conn):
     schema.layer_blobs.create(conn, checkfirst=True)
 
 
+def add_container_mounts(conn):
+    """Version 4: each container's resolved mount points (binds and volumes)."""
+    columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(containers)")}
+    if "mounts" not in columns:
+        conn.exec_driver_sql("ALTER TABLE containers ADD COLUMN mounts TEXT NOT NULL DEFAULT '[]'")
+
+
 # (version, upgrade function from version-1). Append; never edit a released entry.
 MIGRATIONS = [
     (1, create_v1),
     (2, add_network_endpoints),
     (3, add_layer_blobs),
+    (4, add_container_mounts),
 ]
 
 

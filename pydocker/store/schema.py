@@ -55,6 +55,7 @@ containers = Table(
     Column("network_settings", Text, nullable=False, default="{}"),
     Column("rw_layer", String, nullable=False),  # graph driver id of the read-write layer
     Column("restart_count", Integer, nullable=False, default=0),
+    Column("mounts", Text, nullable=False, default="[]"),  # resolved mount points (inspect's Mounts)
 )
 
 exec_instances = Table(

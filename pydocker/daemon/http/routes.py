@@ -9,7 +9,8 @@ from pydocker.daemon.http.distribution_routes import bind_pull, distribution_rou
 from pydocker.daemon.http.network_routes import network_routes
 from pydocker.daemon.http.router import Route
 from pydocker.engine.errors import InvalidParameter
-from pydocker.jobs import attach, containers, execs, images, resources, system
+from pydocker.engine.fields import STR_MAP, check
+from pydocker.jobs import attach, containers, execs, images, resources, system, volumes
 from pydocker.jobs.system import parse_timestamp
 
 
@@ -141,6 +142,23 @@ def container_routes():
     ]
 
 
+def bind_volume_create(call):
+    body = check(call.json(), {"Name": str, "Driver": str, "DriverOpts": STR_MAP, "Labels": STR_MAP}, "")
+    return volumes.CreateVolumeRequest(body.get("Name") or "", body.get("Driver") or "local",
+                                       body.get("DriverOpts") or {}, body.get("Labels") or {})
+
+
+def volume_routes():
+    named = lambda call: volumes.VolumeNameRequest(call.args["name"], call.query.bool("force"))
+    return [
+        Route("POST", "/volumes/create", "volume.create", bind_volume_create, status=201),
+        Route("GET", "/volumes", "volume.list", lambda call: volumes.ListVolumesRequest(call.query.filters())),
+        Route("POST", "/volumes/prune", "volume.prune", lambda call: volumes.PruneVolumesRequest(call.query.filters())),
+        Route("GET", "/volumes/{name}", "volume.inspect", named),
+        Route("DELETE", "/volumes/{name}", "volume.remove", named, status=204),
+    ]
+
+
 def all_routes():
-    return (system_routes() + image_routes() + container_routes() + network_routes() + distribution_routes()
-            + archive_routes())
+    return (system_routes() + image_routes() + container_routes() + volume_routes() + network_routes()
+            + distribution_routes() + archive_routes())

@@ -1,0 +1,1 @@
+"""Volumes: the drivers that hold their data, and the mount points containers get."""

@@ -1,0 +1,112 @@
+"""Resolving a container's mounts at create time, in dockerd's order: ``--volumes-from``,
+then ``-v`` binds and volumes, then ``--mount``, then the image's VOLUMEs not covered
+(anonymous volumes). A later entry for the same destination replaces an earlier one.
+
+The result is a list of mount points in inspect's ``Mounts`` shape. ``ensure(name,
+anonymous)`` is called for every named or anonymous volume and returns (driver, source,
+created) — a volume created here gets a copy of the image's content at its path on
+first start (``_copy``)."""
+
+import os
+import posixpath
+import re
+
+from pydocker.engine.errors import InvalidParameter
+
+VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+BIND_MODES = ("ro", "rw", "z", "Z", "private", "rprivate", "shared", "rshared", "slave", "rslave", "nocopy")
+
+
+def _point(kind, destination, source, rw, name="", driver="", mode="", propagation=""):
+    return {"Type": kind, "Name": name, "Source": source, "Destination": destination, "Driver": driver,
+            "Mode": mode, "RW": rw, "Propagation": propagation}
+
+
+def parse_bind(text, ensure):
+    parts = text.split(":")
+    if len(parts) == 1:
+        return _volume(ensure, None, parts[0], True, "", copy=True)
+    if len(parts) > 3 or not parts[0] or not parts[1]:
+        raise InvalidParameter(f"invalid volume specification: '{text}'")
+    source, destination = parts[0], parts[1]
+    mode = parts[2] if len(parts) == 3 else ""
+    options = mode.split(",") if mode else []
+    for opt in options:
+        if opt not in BIND_MODES:
+            raise InvalidParameter(f"invalid mode: {opt}")
+    _check_destination(destination, text)
+    rw = "ro" not in options
+    if source.startswith("/"):
+        os.makedirs(source, exist_ok=True)  # dockerd creates a missing -v source directory
+        return _point("bind", destination, source, rw, mode=mode, propagation="rprivate")
+    if not VOLUME_NAME.match(source):
+        raise InvalidParameter(f"create {source}: \"{source}\" includes invalid characters for a local volume "
+                               f"name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a "
+                               f"host directory, use absolute path")
+    return _volume(ensure, source, destination, rw, mode, copy="nocopy" not in options)
+
+
+def _check_destination(destination, text):
+    if not destination.startswith("/"):
+        raise InvalidParameter(f"invalid volume specification: '{text}': mount path must be absolute")
+    if posixpath.normpath(destination) == "/":
+        raise InvalidParameter(f"invalid volume specification: '{text}': invalid mount config: destination can't be '/'")
+
+
+def _volume(ensure, name, destination, rw, mode, copy):
+    _check_destination(destination, destination)
+    driver, source, volume_name, created = ensure(name)
+    point = _point("volume", destination, source, rw, volume_name, driver, mode or "z")
+    if created and copy:
+        point["_copy"] = True
+    return point
+
+
+def parse_mount(i, m, ensure):
+    kind = m.get("Type", "volume")
+    target = m.get("Target") or m.get("Destination") or ""
+    if not target.startswith("/"):
+        raise InvalidParameter(f"invalid mount config: HostConfig.Mounts[{i}].Target must be an absolute path")
+    rw = not m.get("ReadOnly")
+    if kind == "bind":
+        source = m.get("Source", "")
+        if not source.startswith("/") or not os.path.exists(source):
+            raise InvalidParameter(f'invalid mount config for type "bind": bind source path does not exist: {source}')
+        return _point("bind", target, source, rw, propagation=(m.get("BindOptions") or {}).get("Propagation") or "rprivate")
+    if kind == "volume":
+        name = m.get("Source") or None
+        if name is not None and not VOLUME_NAME.match(name):
+            raise InvalidParameter(f"invalid mount config: invalid volume name {name!r}")
+        nocopy = (m.get("VolumeOptions") or {}).get("NoCopy")
+        return _volume(ensure, name, target, rw, "", copy=not nocopy)
+    if kind == "tmpfs":
+        return None  # tmpfs mounts are made from HostConfig at start
+    raise InvalidParameter(f"mount type {kind!r} is not supported")
+
+
+def resolve(host_config, image_volumes, ensure, volumes_from):
+    """The container's mount points. ``volumes_from`` is [(mount points of the other container, mode)]."""
+    by_destination = {}
+    for points, mode in volumes_from:
+        for point in points:
+            point = {k: v for k, v in point.items() if k != "_copy"}
+            if mode == "ro":
+                point["RW"] = False
+            by_destination[point["Destination"]] = point
+    for text in host_config.get("Binds") or []:
+        point = parse_bind(text, ensure)
+        by_destination[point["Destination"]] = point
+    for i, m in enumerate(host_config.get("Mounts") or []):
+        point = parse_mount(i, m, ensure)
+        if point is not None:
+            by_destination[point["Destination"]] = point
+    tmpfs = set(host_config.get("Tmpfs") or {})
+    for destination in image_volumes or {}:
+        if destination not in by_destination and destination not in tmpfs:
+            by_destination[destination] = _volume(ensure, None, destination, True, "", copy=True)
+    return sorted(by_destination.values(), key=lambda p: p["Destination"])
+
+
+def public(point):
+    """A mount point as inspect shows it."""
+    return {k: v for k, v in point.items() if not k.startswith("_")}

@@ -1,0 +1,65 @@
+"""Volumes end to end with the docker CLI: named, anonymous, read-only, binds, --volumes-from,
+tmpfs, filled from the image, kept after container removal unless -v."""
+
+import subprocess
+
+import pytest
+
+pytestmark = pytest.mark.kernel
+
+
+def docker(cli, d, *args, check=True):
+    proc = subprocess.run([cli, "-H", d.host, *args], capture_output=True, text=True, timeout=60)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed: {proc.stderr}\n{d.log()[-2000:]}")
+    return proc
+
+
+def test_named_volume_persists_and_is_protected(busybox_daemon, docker_cli):
+    d = busybox_daemon
+    docker(docker_cli, d, "volume", "create", "--label", "team=a", "data")
+    docker(docker_cli, d, "run", "--rm", "-v", "data:/data", "busybox", "sh", "-c", "echo kept > /data/f")
+    assert docker(docker_cli, d, "run", "--rm", "-v", "data:/data:ro", "busybox", "cat", "/data/f").stdout == "kept\n"
+    proc = docker(docker_cli, d, "run", "--rm", "-v", "data:/data:ro", "busybox", "touch", "/data/g", check=False)
+    assert proc.returncode != 0 and "Read-only file system" in proc.stderr
+    assert docker(docker_cli, d, "volume", "ls", "--filter", "label=team=a", "-q").stdout.split() == ["data"]
+    docker(docker_cli, d, "create", "--name", "user", "-v", "data:/data", "busybox", "true")
+    proc = docker(docker_cli, d, "volume", "rm", "data", check=False)
+    assert proc.returncode != 0 and "volume is in use" in proc.stderr
+    docker(docker_cli, d, "rm", "user")
+    docker(docker_cli, d, "volume", "rm", "data")
+    assert docker(docker_cli, d, "volume", "ls", "-q").stdout.strip() == ""
+
+
+def test_new_volume_is_filled_from_the_image(busybox_daemon, docker_cli):
+    out = docker(docker_cli, busybox_daemon, "run", "--rm", "-v", "etcvol:/etc", "busybox", "cat", "/etc/passwd").stdout
+    assert out.startswith("root:x:0:0")
+
+
+def test_anonymous_volume_removed_with_rm_v_and_shared_with_volumes_from(busybox_daemon, docker_cli):
+    d = busybox_daemon
+    docker(docker_cli, d, "run", "--name", "anon", "-v", "/scratch", "busybox", "sh", "-c", "echo x > /scratch/y")
+    assert docker(docker_cli, d, "run", "--rm", "--volumes-from", "anon:ro", "busybox", "cat", "/scratch/y").stdout == "x\n"
+    assert len(docker(docker_cli, d, "volume", "ls", "-q").stdout.split()) == 1
+    docker(docker_cli, d, "rm", "-v", "anon")
+    assert docker(docker_cli, d, "volume", "ls", "-q").stdout.strip() == ""
+
+
+def test_bind_mount_and_tmpfs(busybox_daemon, docker_cli, tmp_path):
+    d = busybox_daemon
+    (tmp_path / "h").write_text("from host\n")
+    assert docker(docker_cli, d, "run", "--rm", "-v", f"{tmp_path}:/h", "busybox", "cat", "/h/h").stdout == "from host\n"
+    docker(docker_cli, d, "run", "--rm", "-v", f"{tmp_path}:/h", "busybox", "sh", "-c", "echo back > /h/out")
+    assert (tmp_path / "out").read_text() == "back\n"
+    out = docker(docker_cli, d, "run", "--rm", "--tmpfs", "/t:size=1m", "busybox", "sh", "-c", "mount | grep ' /t '").stdout
+    assert "tmpfs" in out and "size=1024k" in out
+
+
+def test_prune_removes_unused_volumes(busybox_daemon, docker_cli):
+    d = busybox_daemon
+    docker(docker_cli, d, "volume", "create", "named")
+    docker(docker_cli, d, "run", "-v", "/anon", "--rm", "busybox", "true")
+    docker(docker_cli, d, "volume", "prune", "-f")  # anonymous ones only (API >= 1.42)
+    assert docker(docker_cli, d, "volume", "ls", "-q").stdout.split() == ["named"]
+    docker(docker_cli, d, "volume", "prune", "-f", "-a")
+    assert docker(docker_cli, d, "volume", "ls", "-q").stdout.strip() == ""

@@ -47,6 +47,7 @@ def make_rootfs(dest, busybox=None):
     busybox = busybox or find_busybox()
     if busybox is None:
         raise RuntimeError("no static busybox found; install Debian's busybox-static")
+    os.chmod(dest, 0o755)  # a mkdtemp root is 0700: other users could not chdir to /
     for d in ("bin", "etc", "root", "tmp", "var", "home", "proc", "sys", "dev"):
         os.makedirs(os.path.join(dest, d), exist_ok=True)
     os.chmod(os.path.join(dest, "tmp"), 0o1777)

@@ -9,6 +9,7 @@ are read with ``pread`` and data is copied by offset with
 large buffer.
 """
 
+import errno
 import fcntl
 import gzip
 import io
@@ -19,6 +20,7 @@ import zlib
 from pydocker.engine.errors import InvalidParameter
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_NO_COPY_RANGE = (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP)
 _CHUNK = 1 << 20
 
 
@@ -157,11 +159,26 @@ class ForwardReader:
 
     def _copy_direct(self, fd, count):
         while count:
-            done = os.copy_file_range(self._direct_fd, fd, count, self._base + self._pos)
+            try:
+                done = os.copy_file_range(self._direct_fd, fd, count, self._base + self._pos)
+            except OSError as e:
+                if e.errno not in _NO_COPY_RANGE:
+                    raise
+                self._copy_by_pread(fd, count)  # another filesystem (EXDEV) or one without support
+                return
             if not done:
                 raise TruncatedLayer(f"layer tar is truncated at byte {self._pos}")
             self._pos += done
             count -= done
+
+    def _copy_by_pread(self, fd, count):
+        while count:
+            data = os.pread(self._direct_fd, min(count, _CHUNK), self._base + self._pos)
+            if not data:
+                raise TruncatedLayer(f"layer tar is truncated at byte {self._pos}")
+            _write_all(fd, memoryview(data))
+            self._pos += len(data)
+            count -= len(data)
 
 
 def _write_all(fd, view):

@@ -24,7 +24,6 @@ from pydocker.images import config as imgconfig
 from pydocker.images import tarball
 from pydocker.images.ids import chain_id
 from pydocker.images.inspect import summary_document
-from pydocker.images.layers import decompressed
 from pydocker.jobs.containers import ListRequest
 from pydocker.jobs.distribution import _tar_opener as original_tar_opener
 from pydocker.jobs.images import add_layer, image_size, store_image
@@ -189,7 +188,7 @@ def _regular_file(engine, body):
     except (AttributeError, OSError, io.UnsupportedOperation):
         pass
     spooled = tempfile.TemporaryFile(dir=_scratch_dir(engine))
-    shutil.copyfileobj(decompressed(body), spooled, CHUNK)
+    shutil.copyfileobj(tarball.uncompressed(body), spooled, CHUNK)
     spooled.seek(0)
     return spooled, True
 
@@ -232,7 +231,7 @@ def _load_layer(engine, bundle, layer, parent_chain, report):
     section = bundle.open(layer.path)
     if report is not None:
         section = _Progress(section, bundle.size(layer.path), layer.diff_id[7:19], report)
-    recorder = SplitRecorder(decompressed(section), engine.distribution.splits_dir)
+    recorder = SplitRecorder(tarball.uncompressed(section), engine.distribution.splits_dir)
     try:
         row = yield add_layer(engine, parent_chain, recorder, layer.diff_id)
     except BaseException:

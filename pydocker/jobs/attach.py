@@ -143,6 +143,12 @@ class _Session:
             self._finish()
 
     def stdin_closed(self):
+        """The client closed its stdin. Without a TTY and with StdinOnce the container's stdin
+        closes too; with a TTY the attachment just ends (the container keeps its terminal),
+        as dockerd does."""
+        if self.container.config.get("Tty"):
+            self._finish()
+            return
         self.eof = True
         target = self._stdin()
         if target is not None and self.container.config.get("StdinOnce"):

@@ -61,8 +61,10 @@ class Runtime:
         return self._attachments.setdefault(container.id, Attachments())
 
     def detach(self, container):
+        """Forget the container's attachments once no client is attached and no process
+        holds them (a running process keeps its set, for the next attach)."""
         attachments = self._attachments.get(container.id)
-        if attachments is not None and not attachments:
+        if attachments is not None and not attachments and container.id not in self._live:
             del self._attachments[container.id]
 
     def io_of(self, container):
@@ -192,6 +194,7 @@ class Runtime:
             waiter.callback(exit_code)
         if not again:
             self.attachments(container).exited(exit_code)
+            self.detach(container)
         if again:
             delay = self._backoff.setdefault(container.id, restart.Backoff()).next(ran_for)
             self._restart_calls[container.id] = self.engine.call_later(delay, self._restart_now, container)

@@ -1,0 +1,69 @@
+"""Driving a client in a real pseudo-terminal, as a person at a keyboard would."""
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import termios
+import time
+
+
+class Terminal:
+    """A process on the slave side of a pty; type into it and read its screen output."""
+
+    def __init__(self, argv, rows=30, cols=100, env=None):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            if env:
+                os.environ.update(env)
+            os.execvp(argv[0], argv)
+        self.resize(rows, cols, signal_child=False)
+        self.output = b""
+        self.status = None
+
+    def resize(self, rows, cols, signal_child=True):
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        if signal_child:
+            os.kill(self.pid, signal.SIGWINCH)
+
+    def type(self, data):
+        os.write(self.fd, data if isinstance(data, bytes) else data.encode())
+
+    def read_until(self, needle, timeout=15):
+        """Read until ``needle`` (bytes) appears in the output after the current point."""
+        start = len(self.output)
+        deadline = time.monotonic() + timeout
+        while needle not in self.output[start:]:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"{needle!r} not seen; got {self.output[start:][-500:]!r}")
+            readable, _, _ = select.select([self.fd], [], [], min(remaining, 0.2))
+            if readable:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError(f"terminal closed before {needle!r}; got {self.output[start:][-500:]!r}")
+                self.output += chunk
+        return self.output[start:]
+
+    def wait(self, timeout=30):
+        """The exit status of the process (draining its output meanwhile)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(status)
+                os.close(self.fd)
+                return self.status
+            readable, _, _ = select.select([self.fd], [], [], 0.1)
+            if readable:
+                try:
+                    self.output += os.read(self.fd, 65536)
+                except OSError:
+                    pass
+        os.kill(self.pid, signal.SIGKILL)
+        raise AssertionError(f"process did not exit; output {self.output[-500:]!r}")

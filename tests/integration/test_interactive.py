@@ -1,0 +1,116 @@
+"""Interactive use in a real pseudo-terminal (pydocker.testing.terminal), with the docker CLI 28
+and pydocker's own client: run -it, resize, detach and re-attach, exit codes, exec -it; and
+docker-py's exec_run and attach."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pydocker.testing.terminal import Terminal
+
+pytestmark = pytest.mark.kernel
+
+
+def clients(docker_cli_path):
+    return {"docker": [docker_cli_path], "pydocker": [sys.executable, "-m", "pydocker"]}
+
+
+@pytest.fixture(params=["docker", "pydocker"])
+def client(request, busybox_daemon):
+    import shutil
+    docker_path = shutil.which("docker")
+    if request.param == "docker" and docker_path is None:
+        pytest.skip("the docker CLI is not installed")
+    return clients(docker_path)[request.param] + ["-H", busybox_daemon.host]
+
+
+def test_run_it_resize_detach_reattach_exit_code(busybox_daemon, client):
+    term = Terminal(client + ["run", "-it", "--name", "tty1", "busybox", "sh"], rows=30, cols=100)
+    term.read_until(b"/ # ")
+    term.type("stty size\r")
+    assert b"30 100" in term.read_until(b"/ # ")
+    term.resize(41, 121)
+    time.sleep(0.5)
+    term.type("stty size\r")
+    assert b"41 121" in term.read_until(b"/ # ")
+    term.type("echo $((6*7))\r")
+    assert b"42" in term.read_until(b"/ # ")
+    term.type(b"\x10\x11")  # ctrl-p ctrl-q
+    assert term.wait() == 0
+    state = busybox_daemon.client("inspect", "-f", "{{.State.Running}}", "tty1").stdout.strip()
+    assert state == "true"
+    again = Terminal(client + ["attach", "tty1"])
+    time.sleep(0.5)
+    again.type("\r")
+    again.read_until(b"/ # ")
+    again.type("exit 3\r")
+    assert again.wait() == 3
+    assert busybox_daemon.client("inspect", "-f", "{{.State.ExitCode}}", "tty1").stdout.strip() == "3"
+
+
+def test_exec_it(busybox_daemon, client):
+    busybox_daemon.client("run", "-d", "--name", "bg", "busybox", "sleep", "60")
+    term = Terminal(client + ["exec", "-it", "bg", "sh"], rows=20, cols=80)
+    term.read_until(b"# ")
+    term.type("stty size; cat /proc/1/cmdline | tr '\\0' ' '; echo\r")
+    out = term.read_until(b"# ")
+    assert b"20 80" in out and b"sleep 60" in out
+    term.type("exit 5\r")
+    assert term.wait() == 5
+    busybox_daemon.client("rm", "-f", "bg")
+
+
+def test_large_stdin_through_attach_by_hash(busybox_daemon, docker_cli):
+    import hashlib
+    import os
+    data = os.urandom(20 * 1024 * 1024)
+    proc = subprocess.run([docker_cli, "-H", busybox_daemon.host, "run", "-i", "--rm", "busybox", "sha256sum"],
+                          input=data, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0].decode() == hashlib.sha256(data).hexdigest()
+
+
+def test_large_output_through_attach_and_logs_by_hash(busybox_daemon, docker_cli):
+    import hashlib
+    cmd = "head -c 20000000 /dev/urandom | base64 > /tmp/f; cat /tmp/f; sha256sum /tmp/f >&2"
+    proc = subprocess.run([docker_cli, "-H", busybox_daemon.host, "run", "--name", "big", "busybox", "sh", "-c", cmd],
+                          capture_output=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    expected = proc.stderr.split()[0].decode()
+    assert hashlib.sha256(proc.stdout).hexdigest() == expected
+    logs = subprocess.run([docker_cli, "-H", busybox_daemon.host, "logs", "big"], capture_output=True, timeout=180)
+    assert hashlib.sha256(logs.stdout).hexdigest() == expected
+
+
+def test_docker_py_exec_run_and_attach(busybox_daemon):
+    docker_py = pytest.importorskip("docker")
+    client = docker_py.DockerClient(base_url=busybox_daemon.host, version="auto")
+    try:
+        c = client.containers.run("busybox", ["sleep", "60"], detach=True)
+        code, (out, err) = c.exec_run(["sh", "-c", "echo o; echo e >&2; exit 2"], demux=True)
+        assert (code, out, err) == (2, b"o\n", b"e\n")
+        code, out = c.exec_run(["sh", "-c", "echo streamed"], stream=False)
+        assert out == b"streamed\n"
+        chunks = list(c.exec_run(["sh", "-c", "echo a; echo b"], stream=True).output)
+        assert b"".join(chunks) == b"a\nb\n"
+        c.remove(force=True)
+        tty = client.containers.run("busybox", ["sh", "-c", "echo hi"], tty=True, stdin_open=True, detach=True)
+        assert tty.wait()["StatusCode"] == 0
+        assert tty.logs() == b"hi\r\n"
+        tty.remove()
+    finally:
+        client.close()
+
+
+def test_exec_into_stopped_container_is_409(busybox_daemon):
+    docker_py = pytest.importorskip("docker")
+    client = docker_py.DockerClient(base_url=busybox_daemon.host, version="auto")
+    try:
+        c = client.containers.create("busybox", ["true"])
+        with pytest.raises(docker_py.errors.APIError) as err:
+            c.exec_run(["true"])
+        assert err.value.status_code == 409 and "is not running" in str(err.value)
+    finally:
+        client.close()

@@ -1,9 +1,11 @@
 """Registering a layer: apply a tar stream with a graph driver while hashing it.
 
 The diff ID is the sha256 of the *uncompressed* tar, so the stream is
-decompressed here and hashed on its way into the driver. A layer that fails
-to apply (corrupt tar, escape attempt, digest mismatch) is removed from the
-driver before the error propagates: nothing half-made stays behind.
+decompressed here (unless the caller already did) and hashed on its way into
+the driver; its tar-split is recorded on the way too, so every stored layer can
+be given back byte for byte (push, save). A layer that fails to apply (corrupt
+tar, escape attempt, digest mismatch) is removed from the driver and its split
+dropped before the error propagates: nothing half-made stays behind.
 """
 
 import bz2
@@ -11,20 +13,25 @@ import gzip
 import hashlib
 import io
 import lzma
+import zlib
 
 from pydocker.engine.errors import InvalidParameter
 from pydocker.images.ids import new_cache_id
 
-_MAGIC = ((b"\x1f\x8b", gzip.GzipFile), (b"BZh", bz2.BZ2File), (b"\xfd7zXZ\x00", lzma.LZMAFile))
+_MAGIC = ((b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f, mode="rb")),
+          (b"BZh", lambda f: bz2.BZ2File(f, mode="rb")),
+          (b"\xfd7zXZ\x00", lambda f: lzma.LZMAFile(f, mode="rb")))
+_CHUNK = 1 << 20
+_CORRUPT_COMPRESSION = (gzip.BadGzipFile, zlib.error, lzma.LZMAError, EOFError)
 
 
 def decompressed(stream):
     """``stream`` with gzip, bzip2 or xz compression removed (as ``docker import`` accepts)."""
-    buffered = stream if hasattr(stream, "peek") else io.BufferedReader(_Raw(stream), 1 << 20)
+    buffered = stream if hasattr(stream, "peek") else io.BufferedReader(_Raw(stream), _CHUNK)
     head = buffered.peek(6)[:6]
     for magic, opener in _MAGIC:
         if head.startswith(magic):
-            return opener(buffered, mode="rb")
+            return opener(buffered)
     return buffered
 
 
@@ -41,50 +48,66 @@ class _Raw(io.RawIOBase):
         return len(data)
 
 
-class HashingReader(io.RawIOBase):
-    """Hashes every byte read through it; ``digest`` is ``sha256:<hex>``."""
+class HashingReader(_Raw):
+    """Hashes every byte read through it; ``digest`` is ``<algorithm>:<hex>``.
 
-    def __init__(self, stream):
-        self._stream = stream
-        self._hash = hashlib.sha256()
+    Subclasses hear of the end of the stream through ``at_end`` (the registry's
+    VerifyingReader checks the digest there)."""
+
+    def __init__(self, stream, algorithm="sha256"):
+        super().__init__(stream)
+        self._hash = hashlib.new(algorithm)
         self.size = 0
 
-    def readable(self):
-        return True
-
     def readinto(self, buf):
-        data = self._stream.read(len(buf))
-        n = len(data)
-        buf[:n] = data
-        self._hash.update(data)
-        self.size += n
+        n = super().readinto(buf)
+        if n:
+            self._hash.update(buf[:n])
+            self.size += n
+        else:
+            self.at_end()
         return n
+
+    def at_end(self):
+        """Called each time the source reports its end."""
 
     def drain(self):
         """Read to the end, so trailing padding after the tar's end counts too."""
-        while self.read(1 << 20):
+        while self.read(_CHUNK):
             pass
 
     @property
     def digest(self):
-        return "sha256:" + self._hash.hexdigest()
+        return f"{self._hash.name}:{self._hash.hexdigest()}"
 
 
-def register_layer(driver, parent_cache_id, stream, expected_diff_id=None):
-    """Apply ``stream`` as a new layer on ``parent_cache_id``; return (cache_id, diff_id, size).
+def register_layer(driver, splits, parent_cache_id, stream, expected_diff_id=None, decompress=True):
+    """Apply ``stream`` as a new layer on ``parent_cache_id``, recording its tar-split in
+    ``splits`` (a LayerSplits); return (cache_id, diff_id, size).
 
     With ``expected_diff_id`` (load, pull) a mismatch is an error and the layer is removed.
+    ``decompress=False`` is for a stream that is already the plain tar (a pull decompressed
+    it by the blob's magic): its first bytes are then never taken for compression magic.
     """
+    recorder = splits.recorder(decompressed(stream) if decompress else stream)
     cache_id = new_cache_id()
-    driver.create(cache_id, parent_cache_id)
     try:
-        reader = HashingReader(decompressed(stream))
-        size = driver.apply_diff(cache_id, parent_cache_id, io.BufferedReader(reader, 1 << 20))
+        driver.create(cache_id, parent_cache_id)
+    except BaseException:
+        recorder.discard()
+        raise
+    try:
+        reader = HashingReader(recorder)
+        size = driver.apply_diff(cache_id, parent_cache_id, io.BufferedReader(reader, _CHUNK))
         reader.drain()
         if expected_diff_id and reader.digest != expected_diff_id:
             raise InvalidParameter(f"layer content does not match its diff ID: expected "
                                    f"{expected_diff_id}, got {reader.digest}")
-    except BaseException:
+        recorder.commit(reader.digest)
+    except BaseException as exc:
+        recorder.discard()
         driver.remove(cache_id)
+        if isinstance(exc, _CORRUPT_COMPRESSION):
+            raise InvalidParameter(f"the layer's compressed data is corrupt: {exc}") from exc
         raise
     return cache_id, reader.digest, size

@@ -11,16 +11,15 @@ from zope.interface import implementer
 
 from pydocker.images.layers import register_layer
 from pydocker.registry import IPullTarget
-from pydocker.registry.tarsplit import SplitRecorder
 from pydocker.store import images as q
 
 
 @implementer(IPullTarget)
 class LayerStoreTarget:
-    def __init__(self, engine, reactor, splits_dir):
+    def __init__(self, engine, reactor, splits):
         self._engine = engine
         self._reactor = reactor
-        self._splits_dir = splits_dir
+        self._splits = splits  # LayerSplits
         self.created = []  # LayerRows this pull added, parent first
 
     def _db(self, f, *args):
@@ -33,18 +32,14 @@ class LayerStoreTarget:
         return self._db(q.get_layer, layer.chain_id) is not None
 
     def apply_layer(self, layer, stream):
-        """Apply into a fresh driver layer (register_layer removes it on any failure, e.g.
-        the stream's DigestMismatch at its end) and record it with its tar-split."""
+        """Apply into a fresh driver layer, recording its tar-split (register_layer removes
+        both on any failure, e.g. the stream's DigestMismatch at its end). The registry
+        client already decompressed the blob, so the tar is taken as it comes."""
         graph = self._engine.graph
         parent = self._db(q.get_layer, layer.parent_chain_id) if layer.parent_chain_id else None
-        recorder = SplitRecorder(stream, self._splits_dir)
-        try:
-            cache_id, diff_id, size = register_layer(
-                graph, parent.cache_id if parent else None, recorder, layer.diff_id)
-        except BaseException:
-            recorder.discard()
-            raise
-        recorder.commit(diff_id)
+        cache_id, diff_id, size = register_layer(
+            graph, self._splits, parent.cache_id if parent else None, stream, layer.diff_id,
+            decompress=False)
         row = q.LayerRow(layer.chain_id, diff_id, layer.parent_chain_id, cache_id, size)
         stored = self._db(q.insert_layer, row)
         if stored.cache_id != cache_id:  # another pull stored the same layer meanwhile

@@ -5,8 +5,6 @@ back to the reactor with ``callFromThread`` and go out on the job's output as th
 Pulled images are recorded whole or not at all: the layers a failed pull added are released.
 """
 
-import dataclasses
-import io
 import os
 import time
 from dataclasses import dataclass, field
@@ -15,14 +13,11 @@ from twisted.internet import defer
 
 from pydocker.engine.errors import InvalidParameter, NotFound
 from pydocker.images import ids
-from pydocker.images.layers import HashingReader, decompressed
 from pydocker.images.pulltarget import LayerStoreTarget
-from pydocker.jobs.images import ImportRequest
+from pydocker.jobs.images import ImportRequest, free_layers, import_image, layer_splits, original_tar_opener
 from pydocker.registry import (DEFAULT_CERTS_DIR, AuthConfig, PushImage, PushLayer,
                                RegistryService, parse_reference)
-from pydocker.registry.digest import VerifyingReader
 from pydocker.registry.reference import DIGEST_RE, Reference
-from pydocker.registry.tarsplit import ChunkReader, SplitRecorder, assemble, has_split
 from pydocker.store import blobs
 from pydocker.store import images as q
 
@@ -39,25 +34,22 @@ def install(engine):
 
 
 class DistributionService:
-    """What the jobs need beyond the engine: the registry client settings, the reactor (to
-    come back from worker threads) and where layer tar-splits and download spools live."""
+    """What the jobs need beyond the engine: the registry client settings (with where
+    download spools live) and the reactor (to come back from worker threads)."""
 
-    def __init__(self, registry, reactor, splits_dir, max_downloads=3, max_uploads=5):
+    def __init__(self, registry, reactor, max_downloads=3, max_uploads=5):
         self.registry = registry
         self.reactor = reactor
-        self.splits_dir = splits_dir
         self.max_downloads = max_downloads
         self.max_uploads = max_uploads
 
     @classmethod
     def from_config(cls, config, reactor):
         tmpdir = os.path.join(config.data_root, "tmp")
-        splits = os.path.join(config.data_root, "image", "tarsplit")
-        for directory in (tmpdir, splits):
-            os.makedirs(directory, mode=0o700, exist_ok=True)
+        os.makedirs(tmpdir, mode=0o700, exist_ok=True)
         registry = RegistryService(config.insecure_registries, config.registry_mirrors,
                                    os.environ.get(CERTS_DIR_ENV) or DEFAULT_CERTS_DIR, tmpdir)
-        return cls(registry, reactor, splits, config.max_concurrent_downloads,
+        return cls(registry, reactor, config.max_concurrent_downloads,
                    config.max_concurrent_uploads)
 
     def progress_to(self, output):
@@ -98,28 +90,8 @@ class SearchRequest:
 def create_image(job):
     """``POST /images/create``: an import (fromSrc) or a pull (fromImage)."""
     if isinstance(job.request, ImportRequest):
-        return _import_recording_split(job)
+        return import_image(job)
     return pull_image(job)
-
-
-@defer.inlineCallbacks
-def _import_recording_split(job):
-    """Run ``image.import``, recording the uploaded tar's split on the way, so the imported
-    layer can be pushed byte for byte. (Interim: this belongs in layer registration.)"""
-    req = job.request
-    if req.source != "-":
-        result = yield job.engine.job("image.import", req, job.output)
-        return result
-    recorder = SplitRecorder(decompressed(req.body), job.engine.distribution.splits_dir)
-    hashing = HashingReader(recorder)
-    try:
-        result = yield job.engine.job("image.import", dataclasses.replace(
-            req, body=io.BufferedReader(hashing, 1 << 20)), job.output)
-    except BaseException:
-        recorder.discard()
-        raise
-    recorder.commit(hashing.digest)
-    return result
 
 
 # -- pull ----------------------------------------------------------------------------------
@@ -152,7 +124,7 @@ def pull_image(job):
 
 @defer.inlineCallbacks
 def _pull_one(engine, service, ref, req, output):
-    target = LayerStoreTarget(engine, service.reactor, service.splits_dir)
+    target = LayerStoreTarget(engine, service.reactor, layer_splits(engine))
     try:
         result = yield engine.run_blocking(
             service.registry.pull, ref, target, req.auth, req.platform or None,
@@ -186,11 +158,8 @@ def _release_layers(engine, created):
     if not created:
         return
 
-    def forget(conn):
-        return q.release_chain(conn, created[-1].chain_id)
-
-    for layer in (yield engine.db.run(forget)):
-        yield engine.run_blocking(engine.graph.remove, layer.cache_id)
+    freed = yield engine.db.run(q.release_chain, created[-1].chain_id)
+    yield free_layers(engine, freed)
 
 
 # -- push ----------------------------------------------------------------------------------
@@ -226,7 +195,7 @@ def push_image(job):
     engine, req = job.engine, job.request
     service = engine.distribution
     for ref, image, chain, known in (yield engine.db.run(_push_references, req)):
-        layers = [PushLayer(row.diff_id, _tar_opener(engine.graph, service.splits_dir, row, parent),
+        layers = [PushLayer(row.diff_id, original_tar_opener(engine, row, parent),
                             known[row.diff_id])
                   for row, parent in zip(chain, [None] + chain[:-1])]
         result = yield engine.run_blocking(
@@ -239,49 +208,6 @@ def push_image(job):
 def _record_push(conn, ref, image_id, result):
     q.tag(conn, Reference(ref.domain, ref.path, None, result.digest), image_id)
     blobs.record_blobs(conn, [(layer.diff_id, layer.digest, ref.name) for layer in result.layers])
-
-
-def _tar_opener(graph, splits_dir, row, parent):
-    """A function opening the layer's original tar: rebuilt from its tar-split when one was
-    recorded, else the driver's diff. Either way it is verified against the diff ID before
-    anything is uploaded, so a registry never gets a layer that does not match the config."""
-    def open_tar():
-        if has_split(splits_dir, row.diff_id):
-            root = graph.get(row.cache_id)
-            source = ChunkReader(assemble(splits_dir, row.diff_id, root),
-                                 lambda: graph.put(row.cache_id))
-            what = f"layer {row.diff_id} rebuilt from its tar-split"
-        else:
-            source = graph.diff(row.cache_id, parent.cache_id if parent else None)
-            what = (f"layer {row.diff_id} (no tar-split was recorded for it and the graph "
-                    f"driver's diff does not reproduce its original tar)")
-        return _ClosingReader(VerifyingReader(source, row.diff_id, what), source)
-    return open_tar
-
-
-class _ClosingReader:
-    """A verified reader that closes its source (releasing a mount) when done."""
-
-    def __init__(self, reader, source):
-        self._reader = reader
-        self._source = source
-
-    def read(self, size=-1):
-        return self._reader.read(size)
-
-    def readable(self):
-        return True
-
-    def close(self):
-        close = getattr(self._source, "close", None)
-        if close:
-            close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 # -- login and search ----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import fnmatch
 import json
+import os
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
 from pydocker.images import config as imgconfig
 from pydocker.images import ids, inspect
 from pydocker.images.layers import register_layer
+from pydocker.images.tarsplit import ChunkReader, LayerSplits
+from pydocker.registry.digest import VerifyingReader
 from pydocker.registry.reference import parse_reference
 from pydocker.store import images as q
 
@@ -28,21 +31,76 @@ def install(engine):
 
 # -- shared steps ---------------------------------------------------------------------------
 
+def layer_splits(engine):
+    """The tar-split records of the engine's layers (under the data root, keyed by diff ID)."""
+    return LayerSplits(os.path.join(engine.config.data_root, "image", "tarsplit"))
+
+
 @defer.inlineCallbacks
-def add_layer(engine, parent_chain_id, stream, expected_diff_id=None):
-    """Apply ``stream`` on top of ``parent_chain_id``; return the stored LayerRow.
+def add_layer(engine, parent_chain_id, stream, expected_diff_id=None, decompress=True):
+    """Apply ``stream`` on top of ``parent_chain_id``, recording its tar-split; return the
+    stored LayerRow. ``decompress=False``: the stream is already a plain tar.
 
     Identical content already stored is reused (the new copy is dropped).
     """
     parent = yield engine.db.run(q.get_layer, parent_chain_id) if parent_chain_id else None
     parent_cache = parent.cache_id if parent else None
     cache_id, diff_id, size = yield engine.run_blocking(
-        register_layer, engine.graph, parent_cache, stream, expected_diff_id)
+        register_layer, engine.graph, layer_splits(engine), parent_cache, stream,
+        expected_diff_id, decompress)
     layer = q.LayerRow(ids.chain_id(parent_chain_id, diff_id), diff_id, parent_chain_id, cache_id, size)
     stored = yield engine.db.run(q.insert_layer, layer)
     if stored.cache_id != cache_id:
         yield engine.run_blocking(engine.graph.remove, cache_id)
     return stored
+
+
+@defer.inlineCallbacks
+def free_layers(engine, freed):
+    """Remove what the store no longer records (``freed``: LayerRows from ``release_chain`` or
+    ``delete_image``): their driver layers, and the tar-splits of diff IDs no layer has now."""
+    for layer in freed:
+        yield engine.run_blocking(engine.graph.remove, layer.cache_id)
+    splits = layer_splits(engine)
+
+    def drop_unused_splits(conn):
+        # On the db thread, so no layer of the same content is recorded in between.
+        for diff_id in q.unused_diff_ids(conn, {layer.diff_id for layer in freed}):
+            splits.remove(diff_id)
+
+    if freed:
+        yield engine.db.run(drop_unused_splits)
+
+
+def original_tar_opener(engine, row, parent):
+    """A function opening the layer's original tar: rebuilt from its tar-split when one was
+    recorded, else the driver's diff. Either way it is verified against the diff ID before
+    anything is read to the end, so a registry or a saved tarball never gets a layer that
+    does not match the config."""
+    graph, splits = engine.graph, layer_splits(engine)
+
+    def open_tar():
+        if splits.has(row.diff_id):
+            root = graph.get(row.cache_id)
+            source = ChunkReader(splits.assemble(row.diff_id, root), lambda: graph.put(row.cache_id))
+            what = f"layer {row.diff_id} rebuilt from its tar-split"
+        else:
+            source = graph.diff(row.cache_id, parent.cache_id if parent else None)
+            what = (f"layer {row.diff_id} (no tar-split was recorded for it and the graph "
+                    f"driver's diff does not reproduce its original tar)")
+        return _ClosingReader(source, row.diff_id, what)
+    return open_tar
+
+
+class _ClosingReader(VerifyingReader):
+    """A verified reader that also closes its source (releasing a mount)."""
+
+    def close(self):
+        if not self.closed:
+            close = getattr(self._stream, "close", None)
+            if close:
+                close()
+        super().close()
 
 
 @defer.inlineCallbacks
@@ -235,52 +293,110 @@ class RemoveImageRequest:
 
 
 def _remove(conn, req):
-    """Docker's rmi: untag a reference while other references remain, else delete."""
+    """Docker's rmi. A reference given by name is untagged (with its repository's digest
+    references once no tag of that repository is left), and the image goes with its last
+    reference. An ID removes the image and every reference: with -f only, when references
+    from several repositories (or several tags) would go with it."""
     image = q.resolve(conn, req.name)
-    names = q.references_of(conn, image.id)
-    report = []
-    by_reference = False
-    try:
-        ref = str(parse_reference(req.name))
-        by_reference = ref in names
-    except InvalidParameter:
-        pass
-    if by_reference and len(names) > 1:
-        q.untag(conn, ref)
-        return report + [{"Untagged": inspect.familiar(ref)}], [], image.id
-    users = q.containers_using(conn, image.id)
-    running = [c for c in users if json.loads(c[2]).get("Running")]
-    if running:
-        raise Conflict(f"conflict: unable to delete {_short(req.name)} (cannot be forced) - image is being "
-                       f"used by running container {running[0][0][:12]}")
-    if users and not req.force:
-        raise Conflict(f"conflict: unable to delete {_short(req.name)} (must be forced) - image is being "
-                       f"used by stopped container {users[0][0][:12]}")
-    if len(names) > 1 and not req.force and not by_reference:
-        raise Conflict(f"conflict: unable to delete {image.id[7:19]} (must be forced) - image is referenced "
-                       f"in multiple repositories")
-    if q.children_of(conn, image.id) and not req.force:
-        raise Conflict(f"conflict: unable to delete {image.id[7:19]} (cannot be forced) - image has dependent child images")
-    for name in names:
-        q.untag(conn, name)
-        report.append({"Untagged": inspect.familiar(name)})
-    if users:
-        # A stopped container still needs the image's layers: keep it, untagged (dangling).
+    by_id = _is_id_prefix(image.id, req.name)
+    if by_id:
+        report = _untag_single_repository(conn, image, req.force)
+    else:
+        report = _untag_reference(conn, image, req)
+        if q.references_of(conn, image.id):
+            return report, [], image.id
+    conflict = _delete_conflict(conn, image, force=req.force, references=True)
+    if conflict:
+        if by_id:
+            raise conflict
+        return report, [], image.id  # untagged; what holds the image keeps it, as in Docker
+    report += _untag_all(conn, image)
+    if q.containers_using(conn, image.id):
+        # A stopped container (-f) still needs the image's layers: keep it, untagged (dangling).
         return report, [], image.id
     freed = q.delete_image(conn, image.id)
     report.append({"Deleted": image.id})
     return report, freed, image.id
 
 
-def _short(name):
-    return name[7:19] if name.startswith("sha256:") else name
+def _is_id_prefix(image_id, text):
+    return image_id.startswith(text) or image_id[len("sha256:"):].startswith(text)
+
+
+def _parsed(names):
+    return [parse_reference(name, default_tag=False) for name in names]
+
+
+def _single_repository(names):
+    """Moby's isSingleReference: some references, all of one repository, at most one tag."""
+    refs = _parsed(names)
+    return bool(refs) and len({ref.name for ref in refs}) == 1 and sum(not ref.digest for ref in refs) <= 1
+
+
+def _untag_reference(conn, image, req):
+    ref = parse_reference(req.name)
+    names = q.references_of(conn, image.id)
+    if str(ref) not in names:
+        raise NotFound(f"No such image: {req.name}")
+    users = q.containers_using(conn, image.id)
+    if users and not req.force and _single_repository(names):
+        raise Conflict(f'conflict: unable to remove repository reference "{req.name}" (must force) - '
+                       f"container {users[0][0][:12]} is using its referenced image {image.id[7:19]}")
+    q.untag(conn, str(ref))
+    report = [{"Untagged": ref.familiar()}]
+    remaining = _parsed(q.references_of(conn, image.id))
+    if not ref.digest and not any(other.name == ref.name and not other.digest for other in remaining):
+        for other in remaining:
+            if other.digest and other.name == ref.name:
+                q.untag(conn, str(other))
+                report.append({"Untagged": other.familiar()})
+    return report
+
+
+def _untag_single_repository(conn, image, force):
+    """``rmi IMAGE_ID`` takes the references along when they are one repository's."""
+    if not _single_repository(q.references_of(conn, image.id)):
+        return []
+    conflict = _delete_conflict(conn, image, force=force, references=False)
+    if conflict:
+        raise conflict
+    return _untag_all(conn, image)
+
+
+def _untag_all(conn, image):
+    report = []
+    for name in q.references_of(conn, image.id):
+        q.untag(conn, name)
+        report.append({"Untagged": inspect.familiar(name)})
+    return report
+
+
+def _delete_conflict(conn, image, force, references):
+    """Why the image cannot go, in moby's words: child images and running containers always
+    stop it; its references (when ``references``) and stopped containers only without -f."""
+    users = q.containers_using(conn, image.id)
+    running = [c for c in users if json.loads(c[2]).get("Running")]
+    if q.children_of(conn, image.id):
+        return _conflict(image, "cannot be forced", "image has dependent child images")
+    if running:
+        return _conflict(image, "cannot be forced", f"image is being used by running container {running[0][0][:12]}")
+    if force:
+        return None
+    if references and q.references_of(conn, image.id):
+        return _conflict(image, "must be forced", "image is referenced in one or more repositories")
+    if users:
+        return _conflict(image, "must be forced", f"image is being used by stopped container {users[0][0][:12]}")
+    return None
+
+
+def _conflict(image, how, why):
+    return Conflict(f"conflict: unable to delete {image.id[7:19]} ({how}) - {why}")
 
 
 @defer.inlineCallbacks
 def _remove_and_free(engine, request):
     report, freed, image_id = yield engine.db.run(_remove, request)
-    for layer in freed:
-        yield engine.run_blocking(engine.graph.remove, layer.cache_id)
+    yield free_layers(engine, freed)
     for entry in report:
         for action, what in entry.items():
             engine.events.publish("image", "untag" if action == "Untagged" else "delete", image_id, {"name": what})

@@ -3,9 +3,8 @@
 Blocking library code for the jobs layer's worker threads (no Twisted here). Start with
 ``RegistryService``; the layer store plugs in through ``IPullTarget`` (pull) and
 ``PushLayer``/``PushImage`` (push). See ``interfaces.IPullTarget`` for the staging contract
-that keeps unverified layer data out of the store. ``search`` speaks the v1 index search API;
-``tarsplit`` records a layer tar's framing on the way in so a push can rebuild the original
-bytes (the diff ID) from the stored files.
+that keeps unverified layer data out of the store. ``search`` speaks the v1 index search API.
+A push's layer bytes come from the layer store (``pydocker.images.tarsplit`` rebuilds them).
 """
 
 from pydocker.registry.credentials import (AuthConfig, DockerConfig, decode_registry_auth,

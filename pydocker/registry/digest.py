@@ -1,9 +1,11 @@
-"""Content digests (``sha256:<hex>``) and a reader that verifies one while data streams past."""
+"""Content digests (``sha256:<hex>``) and a reader that verifies one while data streams past
+(the layer store's HashingReader, checked at the end)."""
 
 import hashlib
 import re
 
 from pydocker.engine.errors import InvalidParameter
+from pydocker.images.layers import HashingReader
 from pydocker.registry.errors import DigestMismatch
 
 _ALGORITHMS = {"sha256": 64, "sha512": 128}
@@ -41,7 +43,7 @@ def check_digest(data, expected, what="content"):
     return data
 
 
-class VerifyingReader:
+class VerifyingReader(HashingReader):
     """Wrap a binary file object; hash what is read and, instead of returning the final
     end-of-file, raise DigestMismatch when the bytes did not hash to ``expected``.
 
@@ -50,43 +52,20 @@ class VerifyingReader:
     """
 
     def __init__(self, fileobj, expected, what="content", expected_size=None):
-        self._fileobj = fileobj
+        algorithm, _ = validate_digest(expected)
+        super().__init__(fileobj, algorithm)
         self._expected = expected
-        self._hash = hasher_for(expected)
         self._what = what
         self._expected_size = expected_size
-        self.bytes_read = 0
         self.verified = False
 
-    def read(self, size=-1):
-        data = self._fileobj.read(size)
-        if data:
-            self._hash.update(data)
-            self.bytes_read += len(data)
-            return data
-        self._verify()
-        return data
-
-    def readinto(self, buffer):
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
-
-    def readable(self):
-        return True
-
-    def _verify(self):
+    def at_end(self):
         if self.verified:
             return
-        if self._expected_size is not None and self.bytes_read != self._expected_size:
+        if self._expected_size is not None and self.size != self._expected_size:
             raise DigestMismatch(f"{self._what} size mismatch: expected {self._expected_size} "
-                                 f"bytes, got {self.bytes_read}")
-        actual = f"{self._hash.name}:{self._hash.hexdigest()}"
-        if actual != self._expected:
-            raise DigestMismatch(f"{self._what} digest mismatch: expected {self._expected}, got {actual}")
+                                 f"bytes, got {self.size}")
+        if self.digest != self._expected:
+            raise DigestMismatch(f"{self._what} digest mismatch: expected {self._expected}, "
+                                 f"got {self.digest}")
         self.verified = True
-
-    def drain(self, chunk_size=1 << 20):
-        """Read what the consumer left (e.g. tar padding) so the digest is checked."""
-        while self.read(chunk_size):
-            pass

@@ -171,6 +171,12 @@ def release_chain(conn, chain_id):
     return freed
 
 
+def unused_diff_ids(conn, diff_ids):
+    """Those of ``diff_ids`` that no recorded layer has (their tar-splits can go)."""
+    used = {d for (d,) in conn.execute(select(layers.c.diff_id).where(layers.c.diff_id.in_(list(diff_ids))))}
+    return set(diff_ids) - used
+
+
 def _layer_in_use(conn, chain_id):
     used = conn.execute(select(func.count()).select_from(images).where(images.c.top_layer == chain_id)).scalar()
     children = conn.execute(select(func.count()).select_from(layers).where(layers.c.parent == chain_id)).scalar()

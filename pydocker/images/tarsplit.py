@@ -1,4 +1,4 @@
-"""Reproducing a layer tar byte for byte, so a pushed layer still hashes to its diff ID.
+"""Reproducing a layer tar byte for byte, so a pushed or saved layer still hashes to its diff ID.
 
 A graph driver can give back a layer's files, but a tar written from them again differs
 from the tar the layer came from (member order, headers, padding), and the image config
@@ -6,7 +6,8 @@ names the layer by the sha256 of the *original* tar. Docker keeps "tar-split" da
 so do we, in our own format: while a layer tar streams into the store, ``SplitRecorder``
 writes everything except regular files' contents (headers, PAX records, padding, the end
 blocks) to a gzip'd JSON-lines file, and for each file's contents only its path and size.
-``assemble`` later interleaves those records with the files read from the stored layer.
+``LayerSplits.assemble`` later interleaves those records with the files read from the
+stored layer.
 
 Records: ``{"raw": "<base64>"}`` or ``{"file": "<path in the layer>", "size": N}``.
 """
@@ -22,12 +23,48 @@ from pydocker.engine.errors import NotFound, SystemError_
 BLOCK = 512
 _FILE_TYPES = (b"0", b"\0", b"7")
 _COPY = 1 << 16
+_STAGING_PREFIX = "staging-"
 
 
-def split_path(directory, diff_id):
-    """Where the record of the layer with ``diff_id`` is kept (the same content has the
-    same tar, so records are keyed by diff ID)."""
-    return os.path.join(directory, diff_id.replace(":", "-") + ".json.gz")
+class LayerSplits:
+    """The split records of the stored layers, one file per diff ID under ``directory``
+    (the same content is the same tar, so layers sharing a diff ID share a record)."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+
+    def path(self, diff_id):
+        return os.path.join(self.directory, diff_id.replace(":", "-") + ".json.gz")
+
+    def recorder(self, stream):
+        """A reader over ``stream`` (an uncompressed layer tar) recording its split."""
+        return SplitRecorder(stream, self)
+
+    def has(self, diff_id):
+        return os.path.exists(self.path(diff_id))
+
+    def remove(self, diff_id):
+        try:
+            os.unlink(self.path(diff_id))
+        except FileNotFoundError:
+            pass
+
+    def assemble(self, diff_id, root):
+        """Yield the original tar's bytes: the records of ``diff_id`` with file contents read
+        from the layer's root filesystem ``root``. Raises NotFound without a record and
+        SystemError_ when a file is missing or has changed size."""
+        try:
+            records = gzip.open(self.path(diff_id), "rb")
+        except FileNotFoundError:
+            raise NotFound(f"no tar-split record for layer {diff_id}") from None
+        with records:
+            for line in records:
+                entry = json.loads(line)
+                if "raw" in entry:
+                    yield base64.b64decode(entry["raw"])
+                else:
+                    yield from _file_contents(root, entry["file"], entry["size"], diff_id)
 
 
 def _octal_or_binary(field):
@@ -106,7 +143,12 @@ class _Splitter:
             self._ended = True
             return
         kind = block[156:157]
-        size = _octal_or_binary(block[124:136])
+        try:
+            size = _octal_or_binary(block[124:136])
+        except ValueError:
+            # Not a tar header: keep the rest verbatim and let the graph driver judge the tar.
+            self._ended = True
+            return
         extension = kind in (b"x", b"g", b"L", b"K")
         if not extension and self._next_size is not None:
             size = self._next_size
@@ -167,11 +209,10 @@ class SplitRecorder:
     Nothing is kept unless ``commit(diff_id)`` is called after the stream was read to the
     end and verified; ``discard()`` drops the staging file."""
 
-    def __init__(self, stream, directory):
+    def __init__(self, stream, splits):
         self._stream = stream
-        self._directory = directory
-        os.makedirs(directory, exist_ok=True)
-        fd, self._staging = tempfile.mkstemp(prefix="staging-", dir=directory)
+        self._splits = splits
+        fd, self._staging = tempfile.mkstemp(prefix=_STAGING_PREFIX, dir=splits.directory)
         self._file = os.fdopen(fd, "wb")
         self._gzip = gzip.GzipFile(fileobj=self._file, mode="wb", compresslevel=1, mtime=0)
         self._splitter = _Splitter(self._gzip)
@@ -194,7 +235,7 @@ class SplitRecorder:
         self._splitter.close()
         self._gzip.close()
         self._file.close()
-        os.replace(self._staging, split_path(self._directory, diff_id))
+        os.replace(self._staging, self._splits.path(diff_id))
 
     def discard(self):
         self._gzip.close()
@@ -203,28 +244,6 @@ class SplitRecorder:
             os.unlink(self._staging)
         except FileNotFoundError:
             pass
-
-
-def has_split(directory, diff_id):
-    return os.path.exists(split_path(directory, diff_id))
-
-
-def assemble(directory, diff_id, root):
-    """Yield the original tar's bytes: the records of ``diff_id`` with file contents read
-    from the layer's root filesystem ``root``. Raises NotFound without a record and
-    SystemError_ when a file is missing or has changed size."""
-    path = split_path(directory, diff_id)
-    try:
-        records = gzip.open(path, "rb")
-    except FileNotFoundError:
-        raise NotFound(f"no tar-split record for layer {diff_id}") from None
-    with records:
-        for line in records:
-            entry = json.loads(line)
-            if "raw" in entry:
-                yield base64.b64decode(entry["raw"])
-            else:
-                yield from _file_contents(root, entry["file"], entry["size"], diff_id)
 
 
 def _file_contents(root, name, size, diff_id):

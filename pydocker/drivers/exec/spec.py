@@ -121,6 +121,8 @@ class ContainerSpec:
     readonly_paths: Optional[list] = None
     cgroup_parent: str = ""
     init: bool = False
+    # Raw (key, value) LXC settings (HostConfig.LxcConf); only the lxc driver can apply them.
+    lxc_conf: list = field(default_factory=list)
     # Called with the container's host pid once its namespaces exist and before
     # the process continues; returns a Deferred (e.g. the bridge driver's veth setup).
     network_hook: Optional[Callable] = None

@@ -1,4 +1,5 @@
-"""Container cgroups: pick v1 or v2 for this host and place a container's cgroup."""
+"""Container cgroups: pick v1 or v2 for this host and place a container's cgroup,
+or find the cgroup another runtime (LXC) placed a process in."""
 
 import os
 
@@ -24,3 +25,19 @@ def from_paths(paths):
     if "unified" in paths:
         return v2.CgroupV2(paths, UNIFIED_ROOT)
     return v1.CgroupV1(paths)
+
+
+def of_process(pid):
+    """The ``ICgroup`` process ``pid`` lives in, read from /proc/PID/cgroup:
+    how a driver whose runtime makes the cgroups (LXC) reuses this code."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        placed = {}
+        for line in f:
+            _, names, path = line.rstrip("\n").split(":", 2)
+            for name in names.split(",") if names else [""]:
+                placed[name] = path
+    if version() == 2:
+        return v2.CgroupV2({"unified": os.path.join(UNIFIED_ROOT, placed[""].lstrip("/"))},
+                           UNIFIED_ROOT)
+    return v1.CgroupV1({controller: os.path.join(root, placed[controller].lstrip("/"))
+                        for controller, root in v1.hierarchies().items() if controller in placed})

@@ -10,7 +10,7 @@ from twisted.python import failure
 
 import pydocker
 from pydocker.drivers.exec import errors
-from pydocker.drivers.exec.native.stdio import PipeStdin, PtyConnection
+from pydocker.drivers.exec.stdio import PipeStdin, PtyConnection
 from pydocker.engine.errors import SystemError_
 
 HELPER_MODULE = "pydocker.drivers.exec.native.init"

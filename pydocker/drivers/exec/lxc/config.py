@@ -1,0 +1,150 @@
+"""A ``ContainerSpec`` written as an LXC container configuration.
+
+Pure text generation, no I/O: everything LXC does itself (namespaces, mounts,
+/dev, capabilities, rlimits, seccomp, uid/gid, cwd, environment) is said here;
+cgroup limits are not, they are written by the shared cgroup code from the
+start hook (see ``driver``), so both drivers apply them the same way.
+"""
+
+import os
+from dataclasses import dataclass
+
+from pydocker.engine.errors import InvalidParameter
+
+# Keys the driver owns: a raw line setting one would break the start protocol.
+RESERVED_PREFIXES = ("lxc.rootfs.path", "lxc.rootfs.mount", "lxc.hook.", "lxc.console.",
+                     "lxc.cgroup.dir", "lxc.init.", "lxc.execute.", "lxc.log.")
+
+
+@dataclass
+class Process:
+    """The host-side answers about the first process (see ``inroot``)."""
+    uid: int
+    gid: int
+    env: list
+    cwd: str
+
+
+@dataclass
+class Paths:
+    """Files of one container's state directory and the driver's shared ones."""
+    hook: str              # the start-host/stop hook command
+    rootfs_mount: str      # where LXC mounts the rootfs before pivoting
+    seccomp: str = ""      # the profile file, "" when unconfined
+
+
+def escape(path):
+    """fstab-style escaping, as LXC reads ``lxc.mount.entry``."""
+    return (path.replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011")
+            .replace("\n", "\\012"))
+
+
+def check_raw(key, value):
+    """A raw ``lxc.*`` line from --exec-opt or LxcConf; returns it as a config line."""
+    key = key.strip()
+    if not key.startswith("lxc.") or "\n" in key + value or "=" in key:
+        raise InvalidParameter("invalid raw lxc configuration %r=%r: keys are lxc.* and "
+                               "lines are single" % (key, value))
+    if key.startswith(RESERVED_PREFIXES):
+        raise InvalidParameter("%s is managed by the lxc exec driver and cannot be set" % key)
+    return "%s = %s" % (key, value.strip())
+
+
+def _namespaces(ns):
+    lines = []
+    keep = []
+    for kind, value, lxc_name in (("network", ns.network, "net"), ("ipc", ns.ipc, "ipc"),
+                                  ("pid", ns.pid, "pid"), ("uts", ns.uts, "uts")):
+        if value == "host":
+            keep.append(lxc_name)
+        elif value not in ("none", "private"):
+            # A "/proc/PID/ns/KIND" path: LXC shares a namespace by pid.
+            parts = value.split("/")
+            if len(parts) != 5 or parts[1] != "proc" or not parts[2].isdigit():
+                raise InvalidParameter("the lxc exec driver joins %s namespaces by "
+                                       "/proc/PID/ns path only, not %r" % (kind, value))
+            lines.append("lxc.namespace.share.%s = %s" % (lxc_name, parts[2]))
+    if keep:
+        lines.append("lxc.namespace.keep = " + " ".join(keep))
+    if ns.network == "none":
+        lines.append("lxc.net.0.type = empty")
+    return lines
+
+
+def _mounts(spec, rootfs_mount):
+    lines = []
+    for m in spec.mounts:
+        target = escape(m.destination.lstrip("/"))
+        if m.type == "tmpfs":
+            options = ["nosuid", "nodev"] + list(m.options) + ["create=dir"]
+            if m.readonly:
+                options.append("ro")
+            lines.append("%s %s tmpfs %s 0 0" % (escape(m.source or "tmpfs"), target,
+                                                   ",".join(options)))
+            continue
+        create = "create=dir" if os.path.isdir(m.source) else "create=file"
+        options = ["rbind", create] + [o for o in m.options if o not in ("rbind", "bind")]
+        if m.readonly:
+            options.append("ro")
+        lines.append("%s %s none %s 0 0" % (escape(m.source), target, ",".join(options)))
+    for device in spec.devices:
+        lines.append("%s %s none bind,create=file 0 0"
+                     % (escape(device.path_on_host), escape(device.path_in_container.lstrip("/"))))
+    config = spec.helper_config()
+    for path in config["masked_paths"]:
+        target = escape(path.lstrip("/"))
+        if os.path.isdir(path):
+            lines.append("tmpfs %s tmpfs ro,size=0,optional 0 0" % target)
+        else:
+            lines.append("/dev/null %s none bind,optional 0 0" % target)
+    for path in config["readonly_paths"]:
+        source = escape(rootfs_mount + path)
+        lines.append("%s %s none bind,ro,optional 0 0" % (source, escape(path.lstrip("/"))))
+    return ["lxc.mount.entry = " + line for line in lines]
+
+
+def render(spec, process, caps, paths, raw_lines=()):
+    """The configuration text for ``spec``; ``caps`` are the capability names kept."""
+    privileged = spec.privileged
+    lines = [
+        "lxc.rootfs.path = dir:" + spec.rootfs,
+        "lxc.rootfs.mount = " + paths.rootfs_mount,
+        "lxc.console.path = none",
+        "lxc.tty.max = 0",
+        "lxc.pty.max = 1024",
+        "lxc.apparmor.profile = unconfined",
+        "lxc.cgroup.dir.container = %s/%s" % (spec.cgroup_parent.strip("/"), spec.id),
+        "lxc.cgroup.dir.monitor = %s/%s.lxc-monitor" % (spec.cgroup_parent.strip("/"), spec.id),
+        "lxc.cgroup.dir.monitor.pivot = " + spec.cgroup_parent.strip("/"),
+        "lxc.hook.start-host = " + paths.hook,
+        "lxc.hook.stop = " + paths.hook,
+        "lxc.init.uid = %d" % process.uid,
+        "lxc.init.gid = %d" % process.gid,
+        "lxc.init.cwd = " + process.cwd,
+    ]
+    if privileged:
+        lines += ["lxc.mount.auto = proc:rw sys:rw cgroup:rw", "lxc.autodev = 0",
+                  "lxc.mount.entry = /dev dev none rbind,create=dir 0 0"]
+    else:
+        lines += ["lxc.mount.auto = proc:mixed sys:ro cgroup:ro", "lxc.autodev = 1",
+                  "lxc.cap.keep = " + (" ".join(c.lower() for c in caps) or "none")]
+    if spec.readonly_rootfs:
+        lines.append("lxc.rootfs.options = ro")
+    if spec.namespaces.uts != "host" and spec.hostname:
+        lines.append("lxc.uts.name = " + spec.hostname)
+    lines += _namespaces(spec.namespaces)
+    for item in process.env:
+        if "\n" in item:
+            raise InvalidParameter("environment variables cannot contain newlines with the "
+                                   "lxc exec driver: %r" % item.split("=", 1)[0])
+        lines.append("lxc.environment = " + item)
+    for limit in spec.rlimits:
+        soft, hard = ("unlimited" if v < 0 else str(v) for v in (limit.soft, limit.hard))
+        lines.append("lxc.prlimit.%s = %s:%s" % (limit.name, soft, hard))
+    if spec.no_new_privileges:
+        lines.append("lxc.no_new_privs = 1")
+    if paths.seccomp:
+        lines.append("lxc.seccomp.profile = " + paths.seccomp)
+    lines += _mounts(spec, paths.rootfs_mount)
+    lines += list(raw_lines)
+    return "\n".join(lines) + "\n"

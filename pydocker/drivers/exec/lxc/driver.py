@@ -1,0 +1,327 @@
+"""The lxc exec driver: containers started by LXC's own tools.
+
+Why the tools and not python3-lxc: the bindings exist only for Debian's
+/usr/bin/python3, not the daemon's interpreter, and ``lxc-execute`` /
+``lxc-attach`` are what the bindings would run anyway; as child processes
+they fit Twisted's process API and the container simply inherits their stdio.
+
+A start: host-side checks (``inroot``), the config (``config``), then
+``lxc-execute``, whose init (init.lxc) reaps and forwards signals. LXC calls
+our hook (``hooks``) once the container's namespaces and cgroups exist: the
+driver reads the cgroup paths from /proc, writes the limits with the shared
+cgroup code, runs the network hook, and only then lets the command run.
+Stats, pids, pause and update use that same cgroup code (one implementation
+for both drivers, no fork per ``docker stats`` sample).
+"""
+
+import json
+import os
+import re
+import shutil
+import signal as signals
+import subprocess
+from dataclasses import dataclass, field, replace
+
+from twisted.internet import defer, threads
+from twisted.python import failure
+from zope.interface import implementer
+
+from pydocker.drivers.exec import cgroups, spec as specs
+from pydocker.drivers.exec.errors import ContainerStartError
+from pydocker.drivers.exec.interfaces import IExecDriver
+from pydocker.drivers.exec.lxc import config as lxc_config, hooks, seccomp
+from pydocker.drivers.exec.lxc.inroot import DEFAULT_PATH, ContainerView
+from pydocker.drivers.exec.lxc.process import LXCToolProcess
+from pydocker.drivers.exec.native import validate
+from pydocker.engine.errors import Conflict, InvalidParameter, PrerequisiteMissing, SystemError_
+
+DEFAULT_CGROUP_PARENT = "pydocker"
+TOOLS = ("lxc-execute", "lxc-attach", "lxc-stop", "init.lxc.static")
+# What LXC cannot do that the native driver does; refused at start.
+UNSUPPORTED = ("supplementary groups (--group-add)", "--domainname",
+               "exec with a working directory other than / in a container without /bin/sh",
+               "seccomp log/trace actions")
+_SIGNAL_EXIT = re.compile(r"Child <(\d+)> ended on signal \S*\((\d+)\)")
+
+
+@dataclass
+class _Running:
+    spec: specs.ContainerSpec
+    tool: LXCToolProcess
+    channel: hooks.HookChannel
+    pid: int = None
+    cgroup: object = None
+    oom: bool = False
+    error: object = None
+    started: defer.Deferred = field(default_factory=defer.Deferred)
+
+
+@implementer(IExecDriver)
+class LXCDriver:
+    name = "lxc"
+
+    def __init__(self, home, options=None, reactor=None):
+        if reactor is None:
+            from twisted.internet import reactor
+        self._reactor = reactor
+        self._home = home
+        self._raw = [lxc_config.check_raw(k, v) for k, v in (options or {}).items()]
+        for tool in TOOLS:
+            if shutil.which(tool, path=DEFAULT_PATH) is None:
+                raise PrerequisiteMissing("the lxc exec driver needs %s (install lxc)" % tool)
+        if not os.path.isdir("/sys/fs/cgroup"):
+            raise PrerequisiteMissing("no cgroup filesystem at /sys/fs/cgroup")
+        os.makedirs(home, mode=0o700, exist_ok=True)
+        self._hook = hooks.install_script(home)
+        self._rootfs_mount = os.path.join(home, "rootfs-mount")
+        os.makedirs(self._rootfs_mount, exist_ok=True)
+        self._version = subprocess.run(["lxc-execute", "--version"], capture_output=True,
+                                       text=True).stdout.strip()
+        self._running = {}
+
+    def info(self):
+        return [("Execution Driver", "lxc-" + self._version),
+                ("Cgroup Driver", "cgroupfs"),
+                ("Cgroup Version", str(cgroups.version())),
+                ("Seccomp", "lxc (profiles translated to LXC's format)"),
+                ("Init", "always (init.lxc)"),
+                ("Unsupported by lxc", "; ".join(UNSUPPORTED))]
+
+    # --- starting --------------------------------------------------------------------
+
+    def _state_dir(self, container_id):
+        return os.path.join(self._home, container_id)
+
+    def _prepare(self, spec):
+        """Check and write everything for ``spec``; returns the config file's path."""
+        caps = validate.container(spec)
+        if spec.group_add:
+            raise InvalidParameter("the lxc exec driver cannot set supplementary groups "
+                                   "(--group-add)")
+        if spec.domainname:
+            raise InvalidParameter("the lxc exec driver cannot set a domain name (--domainname)")
+        view = ContainerView(spec.rootfs, spec.mounts)
+        uid, gid, _groups, home = view.user(spec.user)
+        env = list(spec.env)
+        if not any(item.startswith("PATH=") for item in env):
+            env.append("PATH=" + DEFAULT_PATH)
+        if not any(item.startswith("HOME=") for item in env):
+            env.append("HOME=" + home)
+        view.make_cwd(spec.cwd or "/", uid, gid)
+        view.look_path(spec.args[0], env)
+        raw = list(self._raw) + [lxc_config.check_raw(k, v) for k, v in spec.lxc_conf]
+        directory = self._state_dir(spec.id)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        paths = lxc_config.Paths(self._hook, self._rootfs_mount)
+        profile = None if spec.privileged else seccomp.profile_text(spec.seccomp, caps)
+        if profile is not None:
+            paths.seccomp = os.path.join(directory, "seccomp")
+            with open(paths.seccomp, "w") as f:
+                f.write(profile)
+        spec = _with_parent(spec)
+        text = lxc_config.render(spec, lxc_config.Process(uid, gid, env, spec.cwd or "/"),
+                                 caps, paths, raw)
+        path = os.path.join(directory, "config")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def run(self, spec, io):
+        if spec.id in self._running:
+            raise Conflict("container %s is already running" % spec.id)
+        if not spec.id or "/" in spec.id:
+            raise InvalidParameter("invalid container id %r" % spec.id)
+        try:
+            config_path = self._prepare(spec)
+        except Exception:
+            shutil.rmtree(self._state_dir(spec.id), ignore_errors=True)
+            raise
+        directory = self._state_dir(spec.id)
+        argv = ["setsid", "lxc-execute", "-n", spec.id, "-P", self._home, "-f", config_path,
+                "-q", "-l", "INFO", "-o", os.path.join(directory, "lxc.log"), "--"] + spec.args
+        tool = LXCToolProcess(argv, io, spec.tty, spec.open_stdin, self._reactor)
+        channel = hooks.HookChannel(directory, lambda kind, pid: self._hook_called(
+            spec.id, kind, pid), self._reactor)
+        running = _Running(spec, tool, channel)
+        running.started.addCallback(lambda _: io.started(running.pid, tool.stdin))
+        self._running[spec.id] = running
+        channel.start()
+        try:
+            tool.spawn()
+        except Exception:
+            self._running.pop(spec.id)
+            channel.close()
+            self.clean(spec.id)
+            raise
+        return tool.exited.addCallback(self._container_exited, running)
+
+    def _hook_called(self, container_id, kind, pid):
+        running = self._running.get(container_id)
+        if running is None:
+            return defer.fail(Conflict("unknown container"))
+        if kind == "start-host":
+            d = self._container_created(running, pid)
+            d.addErrback(self._start_failed, running)
+            return d
+        if kind == "stop" and running.cgroup is not None:
+            running.oom = running.cgroup.oom_killed()
+        return defer.succeed(None)
+
+    @defer.inlineCallbacks
+    def _container_created(self, running, pid):
+        """The start-host hook: namespaces exist, init.lxc waits for our reply."""
+        running.pid = pid
+        spec = running.spec
+        cgroup = yield self._in_thread(self._limit, spec, pid)
+        running.cgroup = cgroup
+        if spec.network_hook is not None:
+            yield defer.maybeDeferred(spec.network_hook, pid)
+        self._reactor.callLater(0, running.started.callback, None)
+
+    def _limit(self, spec, pid):
+        cgroup = cgroups.of_process(pid)
+        self._save_state(spec.id, cgroup)
+        cgroup.configure_devices(spec.devices, spec.privileged)
+        cgroup.set(spec.resources)
+        return cgroup
+
+    def _start_failed(self, reason, running):
+        running.error = reason
+        return reason
+
+    def _container_exited(self, code, running):
+        container_id = running.spec.id
+        self._running.pop(container_id, None)
+        running.channel.close()
+        log = _read(os.path.join(self._state_dir(container_id), "lxc.log"))
+        try:
+            if running.error is not None:
+                return running.error
+            if not running.started.called:
+                return failure.Failure(SystemError_("lxc could not start the container: %s"
+                                                    % _last_error(log)))
+            status = specs.ExitStatus(code, running.oom)
+            for pid, number in _SIGNAL_EXIT.findall(log):
+                if int(pid) == running.pid:
+                    status = specs.ExitStatus(128 + int(number), running.oom, int(number))
+            return status
+        finally:
+            self.clean(container_id)
+
+    def _in_thread(self, function, *args):
+        return threads.deferToThreadPool(self._reactor, self._reactor.getThreadPool(),
+                                         function, *args)
+
+    # --- exec ----------------------------------------------------------------------------
+
+    def exec(self, container_id, exec_spec, io):
+        if not exec_spec.args:
+            raise InvalidParameter("no exec command specified")
+        running = self._live(container_id)
+        spec = running.spec
+        config = exec_spec.helper_config(spec, running.pid)
+        view = ContainerView(spec.rootfs, spec.mounts)
+        uid, gid, _groups, home = view.user(config["user"])
+        env = list(config["env"])
+        if not any(item.startswith("HOME=") for item in env):
+            env.append("HOME=" + home)
+        if not any(item.startswith("PATH=") for item in env):
+            env.append("PATH=" + DEFAULT_PATH)
+        args = list(exec_spec.args)
+        view.look_path(args[0], env)
+        cwd = config["cwd"] or "/"
+        if cwd != "/":
+            # lxc-attach starts in the caller's directory: go there through the container's sh.
+            view.look_path("/bin/sh", env)
+            args = ["/bin/sh", "-c", 'cd "$0" && exec "$@"', cwd] + args
+        argv = ["setsid"] + (["-c"] if exec_spec.tty else []) + [
+            "lxc-attach", "-n", container_id, "-P", self._home, "-q", "--clear-env",
+            "-u", str(uid), "-g", str(gid)]
+        for item in env:
+            argv += ["-v", item]
+        tool = LXCToolProcess(argv + ["--"] + args, io, exec_spec.tty, exec_spec.open_stdin,
+                              self._reactor)
+        tool.spawn()
+        io.started(tool.pid, tool.stdin)
+        return tool.exited.addCallback(lambda code: specs.ExitStatus(code, False))
+
+    # --- controlling running containers --------------------------------------------------
+
+    def _live(self, container_id):
+        running = self._running.get(container_id)
+        if running is None or running.cgroup is None or not running.started.called:
+            raise Conflict("container %s is not running" % container_id)
+        return running
+
+    def kill(self, container_id, signal):
+        pid = self._live(container_id).pid
+        if not isinstance(signal, int) or not 0 < signal < 65:
+            raise InvalidParameter("invalid signal: %r" % (signal,))
+        try:
+            os.kill(pid, signal)
+        except ProcessLookupError:
+            raise Conflict("container %s is not running" % container_id) from None
+
+    def terminate(self, container_id):
+        self._live(container_id).cgroup.kill_all(signals.SIGKILL)
+
+    def pause(self, container_id):
+        self._live(container_id).cgroup.freeze()
+
+    def unpause(self, container_id):
+        self._live(container_id).cgroup.thaw()
+
+    def pids(self, container_id):
+        return self._live(container_id).cgroup.pids()
+
+    def stats(self, container_id):
+        return self._live(container_id).cgroup.stats()
+
+    def update(self, container_id, resources):
+        validate.resources(resources)
+        self._live(container_id).cgroup.set(resources)
+
+    def resize(self, container_id, height, width):
+        try:
+            self._live(container_id).tool.stdin.resize(height, width)
+        except ValueError as e:
+            raise InvalidParameter(str(e)) from None
+
+    # --- leftovers -------------------------------------------------------------------------
+
+    def _save_state(self, container_id, cgroup):
+        with open(os.path.join(self._state_dir(container_id), "state.json"), "w") as f:
+            json.dump({"cgroup": cgroup.paths}, f)
+
+    def clean(self, container_id):
+        """Also after a daemon crash: stop what LXC still runs, remove cgroups and state."""
+        if container_id in self._running:
+            raise Conflict("container %s is running" % container_id)
+        directory = self._state_dir(container_id)
+        if not os.path.isdir(directory):
+            return
+        try:
+            with open(os.path.join(directory, "state.json")) as f:
+                paths = json.load(f)["cgroup"]
+        except (FileNotFoundError, ValueError):
+            paths = None
+        if paths is not None:
+            cgroups.from_paths(paths).destroy()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _with_parent(spec):
+    return replace(spec, cgroup_parent=spec.cgroup_parent or DEFAULT_CGROUP_PARENT)
+
+
+def _read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def _last_error(log):
+    errors = [line.split(" - ", 1)[-1] for line in log.splitlines() if " ERROR " in line]
+    return errors[-1] if errors else "lxc-execute failed (no error logged)"

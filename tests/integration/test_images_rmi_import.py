@@ -1,0 +1,169 @@
+"""Black box with the docker CLI: ``docker rmi`` with tags, digest references and IDs as
+Docker 28 behaves, tar-splits living and dying with their layers, and ``docker import``
+from a URL (served on loopback by the test)."""
+
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from pydocker.testing.images import find_busybox, make_rootfs_tar
+from pydocker.testing.registry import REGISTRY_BINARY, RegistryProcess
+
+
+@pytest.fixture(scope="module")
+def rootfs_tar(tmp_path_factory):
+    if find_busybox() is None:
+        pytest.skip("Debian's busybox-static is not installed")
+    return make_rootfs_tar(str(tmp_path_factory.mktemp("busybox") / "rootfs.tar"))
+
+
+@pytest.fixture
+def registry(tmp_path):
+    if REGISTRY_BINARY is None:
+        pytest.skip("Debian's docker-registry is not installed")
+    (tmp_path / "registry").mkdir()
+    process = RegistryProcess(str(tmp_path / "registry")).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A tiny HTTP server on loopback over ``tmp_path / "www"``; yields its base URL."""
+    www = tmp_path / "www"
+    www.mkdir()
+
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(www), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield www, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def docker(cli, d, *args, check=True):
+    proc = subprocess.run([cli, "-H", d.host, *args], capture_output=True, text=True, timeout=120,
+                          input="")
+    if check and proc.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed: {proc.stderr}\n{d.log()[-3000:]}")
+    return proc
+
+
+def inspect(cli, d, name):
+    return json.loads(docker(cli, d, "image", "inspect", name).stdout)[0]
+
+
+def lines(proc):
+    return proc.stdout.strip().splitlines()
+
+
+def splits(d):
+    directory = os.path.join(d.root, "image", "tarsplit")
+    return sorted(os.listdir(directory)) if os.path.isdir(directory) else []
+
+
+def split_name(diff_id):
+    return diff_id.replace(":", "-") + ".json.gz"
+
+
+def test_rmi_tags_digest_references_and_ids(docker_cli, daemon, registry, rootfs_tar):
+    repo = f"{registry.host}/team/bb"
+    docker(docker_cli, daemon, "import", rootfs_tar, f"{repo}:1.0")
+    pushed = docker(docker_cli, daemon, "push", f"{repo}:1.0").stdout
+    digest = pushed.split("digest: ")[1].split()[0]
+    image = inspect(docker_cli, daemon, f"{repo}:1.0")
+    image_id, diff_id = image["Id"], image["RootFS"]["Layers"][0]
+    assert image["RepoDigests"] == [f"{repo}@{digest}"]
+    assert splits(daemon) == [split_name(diff_id)]  # recorded when the layer was imported
+    docker(docker_cli, daemon, "tag", f"{repo}:1.0", f"{repo}:2.0")
+    docker(docker_cli, daemon, "tag", f"{repo}:1.0", "other/x:1")
+
+    refused = docker(docker_cli, daemon, "rmi", image_id[7:19], check=False)
+    assert refused.returncode != 0
+    assert (f"conflict: unable to delete {image_id[7:19]} (must be forced) - image is referenced "
+            "in one or more repositories") in refused.stderr
+
+    # One tag of the repository goes; its digest reference stays while a tag of it remains.
+    assert lines(docker(docker_cli, daemon, "rmi", f"{repo}:1.0")) == [f"Untagged: {repo}:1.0"]
+    assert inspect(docker_cli, daemon, image_id)["RepoDigests"] == [f"{repo}@{digest}"]
+    # The repository's last tag takes its digest references along; other/x keeps the image.
+    assert lines(docker(docker_cli, daemon, "rmi", f"{repo}:2.0")) == [
+        f"Untagged: {repo}:2.0", f"Untagged: {repo}@{digest}"]
+    kept = inspect(docker_cli, daemon, image_id)
+    assert kept["RepoTags"] == ["other/x:1"] and kept["RepoDigests"] == []
+    assert lines(docker(docker_cli, daemon, "rmi", "other/x:1")) == [
+        "Untagged: other/x:1", f"Deleted: {image_id}"]
+    assert docker(docker_cli, daemon, "image", "inspect", image_id, check=False).returncode != 0
+    assert splits(daemon) == []  # the split went with the last layer of its content
+
+    # repo@digest names a pulled image; removing it leaves the tag (and the image).
+    docker(docker_cli, daemon, "pull", f"{repo}:1.0")
+    assert splits(daemon) == [split_name(diff_id)]  # a pulled layer records its split too
+    assert lines(docker(docker_cli, daemon, "rmi", f"{repo}@{digest}")) == [
+        f"Untagged: {repo}@{digest}"]
+    assert inspect(docker_cli, daemon, f"{repo}:1.0")["RepoDigests"] == []
+    # One repository with one tag: the ID alone removes it, no -f needed.
+    assert lines(docker(docker_cli, daemon, "rmi", image_id)) == [
+        f"Untagged: {repo}:1.0", f"Deleted: {image_id}"]
+
+    # Pulled by digest only: rmi repo@digest deletes the image.
+    docker(docker_cli, daemon, "pull", f"{repo}@{digest}")
+    assert lines(docker(docker_cli, daemon, "rmi", f"{repo}@{digest}")) == [
+        f"Untagged: {repo}@{digest}", f"Deleted: {image_id}"]
+    missing = docker(docker_cli, daemon, "rmi", f"{repo}@{digest}", check=False)
+    assert missing.returncode != 0 and "No such image" in missing.stderr
+
+    # Several repositories: -f removes every reference and the image.
+    docker(docker_cli, daemon, "pull", f"{repo}:1.0")
+    docker(docker_cli, daemon, "tag", f"{repo}:1.0", "other/x:1")
+    assert sorted(lines(docker(docker_cli, daemon, "rmi", "-f", image_id[7:19]))) == sorted([
+        f"Untagged: {repo}:1.0", f"Untagged: {repo}@{digest}", "Untagged: other/x:1",
+        f"Deleted: {image_id}"])
+    assert splits(daemon) == [] and docker(docker_cli, daemon, "images", "-q").stdout == ""
+
+
+def test_rmi_refuses_a_reference_a_container_needs(docker_cli, daemon, rootfs_tar):
+    image_id = docker(docker_cli, daemon, "import", rootfs_tar, "keep:1").stdout.strip()
+    container = docker(docker_cli, daemon, "create", "keep:1", "true").stdout.strip()
+    refused = docker(docker_cli, daemon, "rmi", "keep:1", check=False)
+    assert refused.returncode != 0
+    assert (f'conflict: unable to remove repository reference "keep:1" (must force) - container '
+            f"{container[:12]} is using its referenced image {image_id[7:19]}") in refused.stderr
+    by_id = docker(docker_cli, daemon, "rmi", image_id, check=False)
+    assert (f"conflict: unable to delete {image_id[7:19]} (must be forced) - image is being used "
+            f"by stopped container {container[:12]}") in by_id.stderr
+    assert inspect(docker_cli, daemon, "keep:1")["Id"] == image_id
+    docker(docker_cli, daemon, "rm", container)
+    assert lines(docker(docker_cli, daemon, "rmi", "keep:1")) == ["Untagged: keep:1", f"Deleted: {image_id}"]
+
+
+def test_import_from_a_url(docker_cli, daemon, rootfs_tar, served):
+    www, base = served
+    with open(rootfs_tar, "rb") as f:
+        data = f.read()
+    (www / "rootfs.tar.gz").write_bytes(gzip.compress(data))
+    out = docker(docker_cli, daemon, "import", "-m", "from the web", f"{base}/rootfs.tar.gz", "web:1")
+    image_id = out.stdout.strip().splitlines()[-1]
+    image = inspect(docker_cli, daemon, "web:1")
+    assert image["Id"] == image_id and image["Comment"] == "from the web"
+    diff_id = "sha256:" + hashlib.sha256(data).hexdigest()
+    assert image["RootFS"]["Layers"] == [diff_id]
+    assert split_name(diff_id) in splits(daemon)
+
+    missing = docker(docker_cli, daemon, "import", f"{base}/nothing.tar", "web:2", check=False)
+    assert missing.returncode != 0 and "404" in missing.stderr
+    assert docker(docker_cli, daemon, "images", "-q", "--no-trunc").stdout.split() == [image_id]

@@ -1,10 +1,22 @@
 #!/bin/sh
 # Runs the whole suite as root in private mount and network namespaces, so mounts vanish with
-# the namespace and all network traffic stays on loopback.
+# the namespace and all network traffic stays on loopback. Each test directory runs in its own
+# pytest process: Twisted's reactor cannot be restarted, and the kernel-level suites each run one.
+# Extra arguments go to every pytest run. The last line sums up all runs.
 set -e
 cd "$(dirname "$0")/.."
 exec unshare --mount --net --fork sh -c '
   mount --make-rprivate /
   ip link set lo up
-  exec .venv/bin/python -m pytest -ra "$@"
+  results=$(mktemp -d)
+  status=0
+  for dir in unit store archive graph exec network registry client integration; do
+    [ -d "tests/$dir" ] || continue
+    echo "== tests/$dir"
+    .venv/bin/python -m pytest -ra -p no:cacheprovider --timeout=600 \
+        --junitxml="$results/$dir.xml" "tests/$dir" "$@" || status=1
+  done
+  .venv/bin/python scripts/summarize_junit.py "$results"/*.xml
+  rm -rf "$results"
+  exit $status
 ' sh "$@"

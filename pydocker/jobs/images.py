@@ -4,12 +4,13 @@ import fnmatch
 import json
 import os
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
 from twisted.internet import defer
 
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
+from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, SystemError_
 from pydocker.images import config as imgconfig
 from pydocker.images import ids, inspect
 from pydocker.images.layers import register_layer
@@ -143,7 +144,13 @@ def _open_source(request):
         return request.body
     if not request.source.startswith(("http://", "https://")):
         raise InvalidParameter(f"import source must be '-' or an http(s) URL, got {request.source!r}")
-    return urllib.request.urlopen(request.source, timeout=60)
+    try:
+        return urllib.request.urlopen(request.source, timeout=60)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise SystemError_(f"failed to GET {request.source} with status {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise SystemError_(f"Get {request.source!r}: {getattr(exc, 'reason', exc)}") from None
 
 
 @defer.inlineCallbacks

@@ -11,26 +11,9 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from test_distribution import busybox_tar, registries, registry  # noqa: F401 (shared fixtures)
 
-from pydocker.testing.images import find_busybox, make_rootfs_tar
-from pydocker.testing.registry import REGISTRY_BINARY, RegistryProcess
-
-
-@pytest.fixture(scope="module")
-def rootfs_tar(tmp_path_factory):
-    if find_busybox() is None:
-        pytest.skip("Debian's busybox-static is not installed")
-    return make_rootfs_tar(str(tmp_path_factory.mktemp("busybox") / "rootfs.tar"))
-
-
-@pytest.fixture
-def registry(tmp_path):
-    if REGISTRY_BINARY is None:
-        pytest.skip("Debian's docker-registry is not installed")
-    (tmp_path / "registry").mkdir()
-    process = RegistryProcess(str(tmp_path / "registry")).start()
-    yield process
-    process.stop()
+from pydocker.testing.registry import REGISTRY_BINARY
 
 
 @pytest.fixture
@@ -80,9 +63,10 @@ def split_name(diff_id):
     return diff_id.replace(":", "-") + ".json.gz"
 
 
-def test_rmi_tags_digest_references_and_ids(docker_cli, daemon, registry, rootfs_tar):
+@pytest.mark.skipif(REGISTRY_BINARY is None, reason="Debian's docker-registry is not installed")
+def test_rmi_tags_digest_references_and_ids(docker_cli, daemon, registry, busybox_tar):
     repo = f"{registry.host}/team/bb"
-    docker(docker_cli, daemon, "import", rootfs_tar, f"{repo}:1.0")
+    docker(docker_cli, daemon, "import", busybox_tar, f"{repo}:1.0")
     pushed = docker(docker_cli, daemon, "push", f"{repo}:1.0").stdout
     digest = pushed.split("digest: ")[1].split()[0]
     image = inspect(docker_cli, daemon, f"{repo}:1.0")
@@ -136,8 +120,8 @@ def test_rmi_tags_digest_references_and_ids(docker_cli, daemon, registry, rootfs
     assert splits(daemon) == [] and docker(docker_cli, daemon, "images", "-q").stdout == ""
 
 
-def test_rmi_refuses_a_reference_a_container_needs(docker_cli, daemon, rootfs_tar):
-    image_id = docker(docker_cli, daemon, "import", rootfs_tar, "keep:1").stdout.strip()
+def test_rmi_refuses_a_reference_a_container_needs(docker_cli, daemon, busybox_tar):
+    image_id = docker(docker_cli, daemon, "import", busybox_tar, "keep:1").stdout.strip()
     container = docker(docker_cli, daemon, "create", "keep:1", "true").stdout.strip()
     refused = docker(docker_cli, daemon, "rmi", "keep:1", check=False)
     assert refused.returncode != 0
@@ -151,9 +135,9 @@ def test_rmi_refuses_a_reference_a_container_needs(docker_cli, daemon, rootfs_ta
     assert lines(docker(docker_cli, daemon, "rmi", "keep:1")) == ["Untagged: keep:1", f"Deleted: {image_id}"]
 
 
-def test_import_from_a_url(docker_cli, daemon, rootfs_tar, served):
+def test_import_from_a_url(docker_cli, daemon, busybox_tar, served):
     www, base = served
-    with open(rootfs_tar, "rb") as f:
+    with open(busybox_tar, "rb") as f:
         data = f.read()
     (www / "rootfs.tar.gz").write_bytes(gzip.compress(data))
     out = docker(docker_cli, daemon, "import", "-m", "from the web", f"{base}/rootfs.tar.gz", "web:1")
@@ -165,5 +149,8 @@ def test_import_from_a_url(docker_cli, daemon, rootfs_tar, served):
     assert split_name(diff_id) in splits(daemon)
 
     missing = docker(docker_cli, daemon, "import", f"{base}/nothing.tar", "web:2", check=False)
-    assert missing.returncode != 0 and "404" in missing.stderr
+    assert missing.returncode != 0
+    assert f"failed to GET {base}/nothing.tar with status 404" in missing.stderr
+    refused = docker(docker_cli, daemon, "import", "http://127.0.0.1:1/x.tar", "web:3", check=False)
+    assert refused.returncode != 0 and "Connection refused" in refused.stderr
     assert docker(docker_cli, daemon, "images", "-q", "--no-trunc").stdout.split() == [image_id]

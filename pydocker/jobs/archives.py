@@ -25,10 +25,8 @@ from pydocker.images import tarball
 from pydocker.images.ids import chain_id
 from pydocker.images.inspect import summary_document
 from pydocker.jobs.containers import ListRequest
-from pydocker.jobs.distribution import _tar_opener as original_tar_opener
-from pydocker.jobs.images import add_layer, image_size, store_image
+from pydocker.jobs.images import add_layer, free_layers, original_tar_opener, store_image
 from pydocker.registry.reference import parse_reference
-from pydocker.registry.tarsplit import SplitRecorder
 from pydocker.runtime.rootfs import init_layer_id
 from pydocker.store import images as q
 
@@ -141,7 +139,7 @@ def _saved_images(conn, engine, chosen):
 def _spooled_layer(engine, row, parent):
     """A function giving (size, file) of the layer's original tar, verified against its diff ID
     before a byte of it goes out (a tar needs each member's size up front, as Docker spools too)."""
-    open_tar = original_tar_opener(engine.graph, engine.distribution.splits_dir, row, parent)
+    open_tar = original_tar_opener(engine, row, parent)
 
     def spool():
         spooled = tempfile.TemporaryFile(dir=_scratch_dir(engine))
@@ -224,20 +222,14 @@ class _Progress:
 
 @defer.inlineCallbacks
 def _load_layer(engine, bundle, layer, parent_chain, report):
-    """Register one layer blob, recording its tar-split so a later save or push is byte-exact."""
+    """Register one layer blob (a layer already stored on the same parent is reused as is)."""
     existing = yield engine.db.run(q.get_layer, chain_id(parent_chain, layer.diff_id))
     if existing is not None:
         return existing
     section = bundle.open(layer.path)
     if report is not None:
         section = _Progress(section, bundle.size(layer.path), layer.diff_id[7:19], report)
-    recorder = SplitRecorder(tarball.uncompressed(section), engine.distribution.splits_dir)
-    try:
-        row = yield add_layer(engine, parent_chain, recorder, layer.diff_id)
-    except BaseException:
-        recorder.discard()
-        raise
-    recorder.commit(layer.diff_id)
+    row = yield add_layer(engine, parent_chain, tarball.uncompressed(section), layer.diff_id, decompress=False)
     return row
 
 
@@ -249,8 +241,7 @@ def _release_layers(engine, chain_ids):
         for chain in reversed(chain_ids):
             freed.extend(q.release_chain(conn, chain))
         return freed
-    for row in (yield engine.db.run(release)):
-        yield engine.run_blocking(engine.graph.remove, row.cache_id)
+    yield free_layers(engine, (yield engine.db.run(release)))
 
 
 def _record_loaded(conn, images, tops):
@@ -393,15 +384,10 @@ def _commit_layer(engine, container, image):
     if not found:
         return None
     diff = yield engine.run_blocking(engine.graph.diff, container.id, init)
-    recorder = SplitRecorder(diff, engine.distribution.splits_dir)
     try:
-        row = yield add_layer(engine, image.top_layer, recorder)
-    except BaseException:
-        recorder.discard()
-        raise
+        row = yield add_layer(engine, image.top_layer, diff, decompress=False)
     finally:
         yield engine.run_blocking(diff.close)
-    recorder.commit(row.diff_id)
     return row
 
 

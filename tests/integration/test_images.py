@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import tarfile
+import time
 
 import pytest
 
@@ -241,6 +242,7 @@ def test_commit_running_container_with_changes(busybox_daemon, docker_cli):
     for _ in range(50):
         if "/data.txt" in docker(docker_cli, d, "diff", "live").stdout:
             break
+        time.sleep(0.1)
     diff = docker(docker_cli, d, "diff", "live").stdout.splitlines()
     assert "A /data.txt" in diff and "D /bin/ls" in diff and "C /bin" in diff
     image_id = docker(docker_cli, d, "commit", "-a", "Ada <ada@example.com>", "-m", "snapshot",
@@ -255,9 +257,13 @@ def test_commit_running_container_with_changes(busybox_daemon, docker_cli):
     assert docker(docker_cli, d, "run", "--rm", "snap:1").stdout == "data\n"
     proc = docker(docker_cli, d, "run", "--rm", "snap:1", "ls", check=False)
     assert proc.returncode == 127  # the deletion was committed too
-    events = docker(docker_cli, d, "events", "--since", "1h", "--until", "0s", "--filter", "container=live",
-                    "--format", "{{.Action}}").stdout.split()
-    assert events.index("pause") < events.index("commit") and "unpause" in events
+    for _ in range(20):
+        events = docker(docker_cli, d, "events", "--since", "1h", "--until", "0s", "--filter", "container=live",
+                        "--format", "{{.Action}}").stdout.split()
+        if "unpause" in events:
+            break
+        time.sleep(0.2)
+    assert events.index("pause") < events.index("commit") and "unpause" in events, events
     history = docker(docker_cli, d, "history", "--format", "{{.Comment}}", "snap:1").stdout.split("\n")
     assert history[0] == "snapshot"
     docker(docker_cli, d, "rm", "-f", "live")

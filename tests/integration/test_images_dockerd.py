@@ -1,0 +1,75 @@
+"""Interoperability with Docker's own dockerd (Debian's docker.io): tarballs saved by one load
+into the other, and the images run there.
+
+dockerd runs inside the test's namespaces on a temporary data root with its own socket, no
+bridge and no iptables; it starts the containerd it needs itself (Debian's dockerd supervises
+a containerd when none is given with --containerd).
+"""
+
+import json
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from pydocker.testing import dockerd as docker_daemon
+
+pytestmark = [pytest.mark.kernel, pytest.mark.dockerd]
+
+
+@pytest.fixture
+def dockerd():
+    missing = docker_daemon.available()
+    if missing:
+        pytest.skip(missing)
+    # A short base: containerd's sockets live under the exec root, and unix socket paths
+    # are limited to 108 bytes (pytest's tmp_path is too long for them).
+    base = tempfile.mkdtemp(prefix="dockerd-", dir="/tmp")
+    d = docker_daemon.Dockerd(base).start()
+    yield d
+    d.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def cli(host, *args, check=True):
+    proc = subprocess.run(["docker", "-H", host, *args], capture_output=True, text=True, timeout=180)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+    return proc
+
+
+def test_pydocker_save_loads_and_runs_in_dockerd(busybox_daemon, dockerd, tmp_path):
+    ours = busybox_daemon.host
+    cli(ours, "run", "--name", "maker", "busybox", "sh", "-c", "echo from-pydocker > /origin")
+    committed = cli(ours, "commit", "-c", 'CMD ["cat", "/origin"]', "maker", "made:1").stdout.strip()
+    saved = str(tmp_path / "ours.tar")
+    cli(ours, "save", "-o", saved, "made:1", "busybox:latest")
+    out = cli(dockerd.host, "load", "-i", saved).stdout
+    assert "Loaded image: made:1" in out and "Loaded image: busybox:latest" in out
+    assert cli(dockerd.host, "image", "inspect", "made:1", "--format", "{{.Id}}").stdout.strip() == committed
+    assert cli(dockerd.host, "run", "--rm", "--network", "none", "made:1").stdout == "from-pydocker\n"
+
+
+def test_dockerd_save_loads_and_runs_in_pydocker(busybox_daemon, dockerd, tmp_path):
+    from pydocker.testing.images import make_rootfs_tar
+    rootfs = make_rootfs_tar(str(tmp_path / "rootfs.tar"))
+    theirs = dockerd.host
+    cli(theirs, "import", "-c", 'CMD ["/bin/sh"]', rootfs, "dbase:1")
+    cli(theirs, "run", "--name", "maker", "--network", "none", "dbase:1", "sh", "-c", "echo from-dockerd > /origin")
+    image_id = cli(theirs, "commit", "maker", "dmade:2").stdout.strip()
+    saved = str(tmp_path / "theirs.tar")
+    cli(theirs, "save", "-o", saved, "dmade:2")
+    ours = busybox_daemon.host
+    out = cli(ours, "load", "-i", saved).stdout
+    assert out.strip().endswith("Loaded image: dmade:2")
+    doc = json.loads(cli(ours, "image", "inspect", "dmade:2").stdout)[0]
+    assert doc["Id"] == image_id and len(doc["RootFS"]["Layers"]) == 2
+    assert cli(ours, "run", "--rm", "dmade:2", "cat", "/origin").stdout == "from-dockerd\n"
+    # And back: our save of what dockerd made loads into dockerd again under the same ID.
+    cli(theirs, "rm", "maker")
+    cli(theirs, "rmi", "dmade:2", "dbase:1")
+    again = str(tmp_path / "again.tar")
+    cli(ours, "save", "-o", again, "dmade:2")
+    cli(theirs, "load", "-i", again)
+    assert cli(theirs, "image", "inspect", "dmade:2", "--format", "{{.Id}}").stdout.strip() == image_id

@@ -13,7 +13,6 @@ import time
 import pytest
 
 from pydocker.daemon.http.resource import HttpJobOutput
-from pydocker.testing.daemon import DaemonProcess
 
 pytestmark = pytest.mark.kernel
 

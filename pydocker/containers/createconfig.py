@@ -66,7 +66,7 @@ def validate_host_config(hc):
     if retries < 0:
         raise InvalidParameter("invalid restart policy: maximum retry count cannot be negative")
     if retries and name != "on-failure":
-        raise InvalidParameter(f"invalid restart policy: maximum retry count can only be used with 'on-failure'")
+        raise InvalidParameter("invalid restart policy: maximum retry count can only be used with 'on-failure'")
     if hc.get("AutoRemove") and name not in ("", "no"):
         raise InvalidParameter("conflicting options: cannot specify both --restart and --rm")
     memory = hc.get("Memory", 0) or 0

@@ -10,7 +10,7 @@ import shlex
 
 from pydocker import __version__
 from pydocker.engine.errors import InvalidParameter
-from pydocker.timeutil import parse_rfc3339, rfc3339  # noqa: F401  (part of this module's API)
+from pydocker.timeutil import rfc3339
 
 GO_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}
 CHANGE_INSTRUCTIONS = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "STOPSIGNAL",

@@ -2,7 +2,7 @@
 
 import json
 
-from pydocker.images.config import parse_rfc3339, rfc3339
+from pydocker.timeutil import parse_rfc3339, rfc3339
 from pydocker.registry.reference import parse_reference
 
 CONTAINER_CONFIG_DEFAULTS = {

@@ -76,9 +76,9 @@ def attach(job):
     engine, req = job.engine, job.request
     container = engine.containers.get(req.name)
     if container.paused:
-        raise Conflict(f"You cannot attach to a paused container, unpause it first")
+        raise Conflict("You cannot attach to a paused container, unpause it first")
     if container.removing:
-        raise Conflict(f"You cannot attach to a container that is being removed")
+        raise Conflict("You cannot attach to a container that is being removed")
     tty = bool(container.config.get("Tty"))
     keys = parse_detach_keys(req.detach_keys or engine.config.values.get("detach_keys") or DEFAULT_DETACH_KEYS)
     job.output.set_content_type(RAW if tty or req.version < (1, 42) else MULTIPLEXED)

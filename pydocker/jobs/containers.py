@@ -2,7 +2,6 @@
 rename, pause, unpause, logs, prune."""
 
 import json
-import os
 import shutil
 import struct
 import time
@@ -95,9 +94,7 @@ def create(job):
     container = Container(id=container_id, name=name, image_id=image.id, image_name=config["Image"],
                           created=time.time_ns(), config=config, host_config=host_config,
                           rw_layer=container_id)
-    network = engine.services.get("network")
-    if network is not None:
-        network.on_create(container, networking)
+    engine.network.on_create(container, networking)
     engine.containers.add(container)  # reserves the name while the layers are made
     try:
         container.mounts = yield engine.run_blocking(engine.volumes.resolve, container, config.get("Volumes"))

@@ -1,9 +1,7 @@
 """What a running container uses and may use: stats, top, update."""
 
 import json
-import os
 import subprocess
-import time
 from dataclasses import dataclass
 
 from twisted.internet import defer
@@ -115,7 +113,7 @@ def _top(pids, ps_args):
     lines = proc.stdout.splitlines()
     titles = lines[0].split()
     if "PID" not in titles:
-        raise InvalidParameter(f"Couldn't find PID field in ps output")
+        raise InvalidParameter("Couldn't find PID field in ps output")
     column = titles.index("PID")
     wanted = {str(p) for p in pids}
     rows = []

@@ -97,8 +97,7 @@ class Runtime:
         try:
             yield engine.run_blocking(self._prepare_dir, container)
             volume_mounts = yield engine.run_blocking(engine.volumes.mount_all, container, rootfs)
-            network = engine.services.get("network")
-            hook = network.hook(container) if network else None
+            hook = engine.network.hook(container)
             spec = container_spec(container, rootfs, self.container_dir(container.id), engine.config,
                                   self._pid_of, volume_mounts, hook)
             live = _Live(ContainerIO(self._log_writer(container), self.attachments(container).outputs))
@@ -127,11 +126,7 @@ class Runtime:
     def _prepare_dir(self, container):
         directory = self.container_dir(container.id)
         os.makedirs(directory, mode=0o710, exist_ok=True)
-        network = self.engine.services.get("network")
-        if network is not None:
-            network.write_files(container, directory)
-        else:
-            _write_isolated_files(container, directory)
+        self.engine.network.write_files(container, directory)
 
     def _log_writer(self, container):
         log_config = container.host_config.get("LogConfig") or {}
@@ -148,9 +143,7 @@ class Runtime:
         self._live.pop(container.id, None)
         if live is not None:
             live.io.close()
-        network = self.engine.services.get("network")
-        if network is not None:
-            yield network.release(container)
+        yield self.engine.network.release(container)
         yield self.engine.run_blocking(self.engine.volumes.unmount_all, container)
         yield self.engine.run_blocking(self.engine.graph.put, container.id)
 
@@ -171,10 +164,8 @@ class Runtime:
             exit_code, oom = outcome.exit_code, outcome.oom_killed
         self._live.pop(container.id, None)
         live.io.close()
-        network = self.engine.services.get("network")
         try:
-            if network is not None:
-                yield network.release(container)
+            yield self.engine.network.release(container)
             yield self.engine.run_blocking(self.engine.volumes.unmount_all, container)
             yield self.engine.run_blocking(self.engine.graph.put, container.id)
         except Exception as e:
@@ -312,13 +303,3 @@ class Runtime:
             if not ok:
                 self.log.error("stopping a container at shutdown failed: {e}", e=value.getErrorMessage())
 
-
-def _write_isolated_files(container, directory):
-    """hosts, hostname and resolv.conf for a container without network service."""
-    hostname = container.config.get("Hostname") or container.id[:12]
-    with open(os.path.join(directory, "hostname"), "w") as f:
-        f.write(hostname + "\n")
-    with open(os.path.join(directory, "hosts"), "w") as f:
-        f.write(f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
-    with open(os.path.join(directory, "resolv.conf"), "w") as f:
-        f.write("")

@@ -7,7 +7,8 @@ import json
 from twisted.internet.testing import MemoryReactorClock
 from twisted.web.test.requesthelper import DummyRequest
 
-from pydocker.daemon.http.binding import Fields, Query
+from pydocker.daemon.http.binding import Query
+from pydocker.engine.fields import Fields
 from pydocker.daemon.http.resource import ApiResource
 from pydocker.daemon.http.router import Route
 from pydocker.engine.errors import Conflict

@@ -7,7 +7,6 @@ sends a wrong type learns which field is wrong.
 import json
 
 from pydocker.engine.errors import InvalidParameter
-from pydocker.engine.fields import Fields  # noqa: F401  (binders read bodies with it)
 
 JSON_BODY_LIMIT = 16 * 1024 * 1024  # bytes; upload routes (load, import, archive) stream instead
 
@@ -65,7 +64,7 @@ class Query:
         """Docker's filters: {"key": ["v", ...]} or the legacy {"key": {"v": true}}."""
         raw = self.json(name, {})
         if not isinstance(raw, dict):
-            raise InvalidParameter(f"invalid filters: expected a JSON object")
+            raise InvalidParameter("invalid filters: expected a JSON object")
         result = {}
         for key, value in raw.items():
             if isinstance(value, dict):

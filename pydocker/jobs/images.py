@@ -323,7 +323,22 @@ def _remove(conn, req):
         return report, [], image.id
     freed = q.delete_image(conn, image.id)
     report.append({"Deleted": image.id})
+    if not req.noprune:
+        freed += _prune_parents(conn, image.parent, report)
     return report, freed, image.id
+
+
+def _prune_parents(conn, parent_id, report):
+    """Docker deletes the parents a deletion leaves untagged and unused (not with --no-prune)."""
+    freed = []
+    while parent_id:
+        parent = q.get_image(conn, parent_id)
+        if parent is None or _delete_conflict(conn, parent, force=False, references=True):
+            break
+        freed += q.delete_image(conn, parent.id)
+        report.append({"Deleted": parent.id})
+        parent_id = parent.parent
+    return freed
 
 
 def _is_id_prefix(image_id, text):

@@ -135,6 +135,19 @@ def test_rmi_refuses_a_reference_a_container_needs(docker_cli, daemon, busybox_t
     assert lines(docker(docker_cli, daemon, "rmi", "keep:1")) == ["Untagged: keep:1", f"Deleted: {image_id}"]
 
 
+def test_rmi_prunes_the_parents_it_leaves_dangling(docker_cli, daemon, busybox_tar):
+    base = docker(docker_cli, daemon, "import", busybox_tar, "base:1").stdout.strip()
+    container = docker(docker_cli, daemon, "create", "base:1", "true").stdout.strip()
+    child = docker(docker_cli, daemon, "commit", container, "child:1").stdout.strip()
+    docker(docker_cli, daemon, "rm", container)
+    # The child holds its parent: untagging base:1 keeps the image.
+    assert lines(docker(docker_cli, daemon, "rmi", "base:1")) == ["Untagged: base:1"]
+    assert inspect(docker_cli, daemon, base)["RepoTags"] == []
+    assert lines(docker(docker_cli, daemon, "rmi", "child:1")) == [
+        "Untagged: child:1", f"Deleted: {child}", f"Deleted: {base}"]
+    assert docker(docker_cli, daemon, "images", "-aq").stdout == "" and splits(daemon) == []
+
+
 def test_import_from_a_url(docker_cli, daemon, busybox_tar, served):
     www, base = served
     with open(busybox_tar, "rb") as f:

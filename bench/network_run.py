@@ -22,6 +22,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from pydocker.testing.daemon import DaemonProcess  # noqa: E402
+from pydocker.testing.dockerd import Dockerd  # noqa: E402
 from pydocker.testing.images import make_rootfs_tar  # noqa: E402
 
 CASES = {
@@ -30,35 +31,6 @@ CASES = {
     "run -p 8080:80": ["run", "--rm", "-p", "8080:80", "busybox", "true"],
     "run --network user": ["run", "--rm", "--network", "benchnet", "busybox", "true"],
 }
-
-
-class NetworkedDockerd:
-    """Docker's daemon on a private root, with its bridge and iptables rules."""
-
-    def __init__(self, base):
-        self.base = base
-        self.host = f"unix://{os.path.join(base, 'docker.sock')}"
-
-    def start(self, timeout=60):
-        os.makedirs(self.base, exist_ok=True)
-        self._log = open(os.path.join(self.base, "dockerd.log"), "ab")
-        self.proc = subprocess.Popen(
-            ["dockerd", "--data-root", os.path.join(self.base, "root"), "--exec-root",
-             os.path.join(self.base, "exec"), "--pidfile", os.path.join(self.base, "pid"), "-H", self.host],
-            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"dockerd exited; see {self._log.name}")
-            if subprocess.run(["docker", "-H", self.host, "version"], capture_output=True).returncode == 0:
-                return self
-            time.sleep(0.2)
-        raise RuntimeError("dockerd did not answer")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(60)
-        self._log.close()
 
 
 def docker(host, *args):
@@ -96,7 +68,7 @@ def main():
         finally:
             daemon.stop()
         if args.dockerd:
-            dockerd = NetworkedDockerd(os.path.join(tmp, "dockerd")).start()
+            dockerd = Dockerd(os.path.join(tmp, "dockerd"), networked=True).start()
             try:
                 engines["dockerd"] = measure(dockerd.host, image_tar, args.runs)
             finally:

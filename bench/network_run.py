@@ -12,7 +12,6 @@ Run it as root in private namespaces (the daemons make bridges and rules):
 
 import argparse
 import os
-import signal
 import statistics
 import subprocess
 import sys

@@ -36,7 +36,7 @@ COMMANDS = {
     "image ls": "images:images", "image list": "images:images",
     "container ls": "containers:ps", "container list": "containers:ps",
     "image rm": "images:rmi", "container rm": "containers:rm",
-    "network": "network:main", "volume": "volume:main",
+    "network": "network:main", "volume": "volume:main", "tls": "tls:main",
 }
 
 # `container X`/`image X` accept the top-level command of the same name.

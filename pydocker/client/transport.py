@@ -62,7 +62,9 @@ class Transport:
 
                 sock = socket.create_connection((self.host.hostname, self.host.port),
                                                 timeout=self.timeout)
-                sock = self.tls.context().wrap_socket(sock, server_hostname=self.host.hostname)
+                from .tlssocket import TLSSocket
+
+                sock = TLSSocket(sock, self.tls.context(), self.host.hostname)
             else:
                 sock = self._tcp_connect()
         except OSError as exc:

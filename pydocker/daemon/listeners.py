@@ -2,6 +2,8 @@
 
 Each ``-H`` becomes a server endpoint. A unix socket left behind by a crashed
 daemon is replaced; one that a live daemon answers on makes start-up fail.
+With TLS on, every TCP socket (bound by us or passed by systemd) speaks TLS;
+unix sockets stay plain, their file mode is their access control.
 """
 
 import errno
@@ -60,10 +62,10 @@ def endpoint_for(reactor, host, group, tls_context=None, environ=os.environ):
         return [(f"unix://{address}", UnixSocketEndpoint(reactor, address, group))]
     if scheme == "tcp":
         host_ip, port = address
+        ep = endpoints.TCP4ServerEndpoint(reactor, port, interface=host_ip)
         if tls_context is not None:
-            ep = endpoints.SSL4ServerEndpoint(reactor, port, tls_context, interface=host_ip)
+            ep = TLSEndpoint(ep, tls_context)
         else:
-            ep = endpoints.TCP4ServerEndpoint(reactor, port, interface=host_ip)
             if not _is_loopback(host_ip):
                 log.warn("BINDING TO tcp://{host}:{port} WITHOUT TLS: anyone who can reach this address "
                          "has root on this host. Use --tlsverify, or bind to 127.0.0.1.",
@@ -78,7 +80,7 @@ def endpoint_for(reactor, host, group, tls_context=None, environ=os.environ):
             if wanted not in fds:
                 raise ConfigError(f"fd://{wanted}: systemd passed fds {fds}, not {wanted}")
             fds = [wanted]
-        return [(f"fd://{fd}", AdoptedEndpoint(reactor, fd)) for fd in fds]
+        return [(f"fd://{fd}", AdoptedEndpoint(reactor, fd, tls_context)) for fd in fds]
     raise ConfigError(f"unsupported host scheme {scheme!r}")
 
 
@@ -108,12 +110,24 @@ class UnixSocketEndpoint:
         return port
 
 
-class AdoptedEndpoint:
-    """A listening socket inherited from systemd."""
+class TLSEndpoint:
+    """A stream server endpoint whose connections speak TLS (``tls_context`` from daemon.tls)."""
 
-    def __init__(self, reactor, fd):
+    def __init__(self, inner, tls_context):
+        self._inner = inner
+        self._tls = tls_context
+
+    def listen(self, factory):
+        return self._inner.listen(self._tls.wrap(factory))
+
+
+class AdoptedEndpoint:
+    """A listening socket inherited from systemd; TCP ones get TLS when it is on."""
+
+    def __init__(self, reactor, fd, tls_context=None):
         self._reactor = reactor
         self.fd = fd
+        self._tls = tls_context
 
     def listen(self, factory):
         try:
@@ -121,6 +135,8 @@ class AdoptedEndpoint:
                 family = probe.family
         except OSError as e:
             raise ConfigError(f"fd://{self.fd}: not a socket ({errno.errorcode.get(e.errno, e.errno)})") from None
+        if self._tls is not None and family in (socket.AF_INET, socket.AF_INET6):
+            factory = self._tls.wrap(factory)
         port = self._reactor.adoptStreamPort(self.fd, family, factory)
         os.close(self.fd)
         return defer.succeed(port)

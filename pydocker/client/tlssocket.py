@@ -1,0 +1,95 @@
+"""A TLS connection that can half-close, for attach and exec over ``tcp://`` with TLS.
+
+``ssl.SSLSocket.shutdown(SHUT_WR)`` throws the TLS state away before it
+shuts the TCP socket, so the output that follows a closed stdin would be read
+still encrypted. Here the TLS engine runs over memory buffers (``SSLObject``)
+and a half-close sends TLS's own end-of-data alert (close_notify), as the
+docker CLI does, while reading goes on.
+
+The stdin thread writes while the main thread reads; one lock serialises the
+calls into OpenSSL, and the blocking socket reads happen outside it.
+"""
+
+import socket
+import ssl
+import threading
+
+_READ_SIZE = 65536
+
+
+class TLSSocket:
+    """The part of the socket interface the client uses: recv, sendall, shutdown, settimeout, close."""
+
+    def __init__(self, sock, context, server_hostname):
+        self._sock = sock
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
+        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=server_hostname)
+        self._lock = threading.Lock()
+        try:
+            self._run(self._tls.do_handshake)
+        except BaseException:
+            sock.close()
+            raise
+
+    def _run(self, operation, *args):
+        """Call a TLS operation, feeding it socket bytes until it has what it needs."""
+        while True:
+            with self._lock:
+                try:
+                    result, wants_more = operation(*args), False
+                except ssl.SSLWantReadError:
+                    result, wants_more = None, True
+                except ssl.SSLError:
+                    self._send_alert()
+                    raise
+                pending = self._outgoing.read()
+            if pending:
+                self._sock.sendall(pending)
+            if not wants_more:
+                return result
+            data = self._sock.recv(_READ_SIZE)
+            with self._lock:
+                if data:
+                    self._incoming.write(data)
+                else:
+                    self._incoming.write_eof()
+
+    def _send_alert(self):
+        """Let the daemon know why we give up (a failed handshake leaves an alert to send)."""
+        try:
+            self._sock.sendall(self._outgoing.read())
+        except OSError:
+            pass
+
+    def recv(self, size):
+        """Up to ``size`` bytes; b"" once the daemon has finished sending."""
+        try:
+            return self._run(self._tls.read, size)
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            return b""
+
+    def sendall(self, data):
+        view = memoryview(data)
+        while view:
+            written = self._run(self._tls.write, view)
+            view = view[written:]
+
+    def shutdown(self, how):
+        """SHUT_WR: close_notify, keep reading. Otherwise: the TCP socket itself."""
+        if how != socket.SHUT_WR:
+            self._sock.shutdown(how)
+            return
+        with self._lock:
+            try:
+                self._tls.unwrap()  # sends close_notify, then would wait for the daemon's
+            except ssl.SSLWantReadError:
+                pass
+            pending = self._outgoing.read()
+        self._sock.sendall(pending)
+
+    def settimeout(self, timeout):
+        self._sock.settimeout(timeout)
+
+    def close(self):
+        self._sock.close()

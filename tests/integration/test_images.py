@@ -383,3 +383,20 @@ def test_ids_of_a_real_daemon_match_its_records(busybox_daemon, docker_cli):
     container_id = docker(docker_cli, d, "inspect", "cc", "--format", "{{.Id}}").stdout.strip()
     assert container_id in entries and container_id + "-init" in entries
     assert len(entries) == 3  # the image's layer, the init layer, the rw layer
+
+
+def test_skopeo_reads_both_layouts_of_a_save(busybox_daemon, docker_cli, tmp_path):
+    import shutil
+    import subprocess
+    if shutil.which("skopeo") is None:
+        pytest.skip("skopeo is not installed")
+    d = busybox_daemon
+    saved = str(tmp_path / "bb.tar")
+    docker(docker_cli, d, "save", "-o", saved, "busybox")
+    layers = json.loads(docker(docker_cli, d, "image", "inspect", "busybox").stdout)[0]["RootFS"]["Layers"]
+    for transport in ("oci-archive", "docker-archive"):
+        proc = subprocess.run(["skopeo", "copy", "-q", f"{transport}:{saved}", f"dir:{tmp_path / transport}"],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        copied = json.loads((tmp_path / transport / "manifest.json").read_text())
+        assert [layer["digest"] for layer in copied["layers"]] == layers

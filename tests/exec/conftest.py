@@ -1,7 +1,11 @@
-"""Fixtures for the native exec driver tests: a busybox rootfs, a driver on
-the real reactor, and a cgroup parent removed after each test."""
+"""Fixtures for the exec driver tests: a busybox rootfs, each driver (native
+and lxc) on the real reactor, and a cgroup parent removed after each test.
+
+Tests taking ``driver`` (or ``run``/``start``) run once per driver; what a
+driver cannot do is skipped with ``skip_on(driver, name, reason)``."""
 
 import os
+import time
 import uuid
 
 import pytest
@@ -9,7 +13,7 @@ from twisted.internet import reactor
 from zope.interface import implementer
 
 from pydocker.drivers.exec import spec as specs
-from pydocker.drivers.exec.cgroups import fs as cgroupfs, v1
+from pydocker.drivers.exec.cgroups import fs as cgroupfs
 from pydocker.drivers.exec.interfaces import IContainerIO
 from pydocker.testing.images import find_busybox, make_rootfs
 from exec_reactor import spin, stop, wait
@@ -57,29 +61,71 @@ def rootfs(tmp_path_factory):
     return path
 
 
+def _parent_dirs(name):
+    """Every directory ``name`` may have as a parent cgroup, in every mounted
+    hierarchy (LXC also uses the named systemd one and the v2 one)."""
+    own = cgroupfs.own_cgroups()
+    for mountpoint, fstype, options in cgroupfs.mountinfo():
+        keys = [o.replace("name=", "") for o in options] if fstype == "cgroup" else [""]
+        base = next((own[k] for k in keys if k in own), "/")
+        for start in {base, "/"}:
+            yield os.path.join(mountpoint, cgroupfs.container_path(start, name, "").strip("/"))
+
+
+def _children_after_grace(path, grace=5.0):
+    """Child cgroups of ``path``, once an exiting LXC monitor (which removes
+    its own cgroups just after the container's exit is reported) had time to."""
+    deadline = time.monotonic() + grace
+    while True:
+        children = [os.path.join(path, d) for d in os.listdir(path)
+                    if os.path.isdir(os.path.join(path, d))]
+        if not children or time.monotonic() > deadline:
+            return children
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def cgroup_parent():
     """A parent cgroup per test; after the test it must be empty, then it is removed."""
     name = "pydocker-test-" + uuid.uuid4().hex[:8]
     yield name
-    own = cgroupfs.own_cgroups()
     leftovers = []
-    for controller, root in v1.hierarchies().items():
-        path = os.path.join(root, cgroupfs.container_path(own.get(controller, "/"), name, "")
-                            .strip("/"))
+    for path in _parent_dirs(name):
         if os.path.isdir(path):
-            leftovers += [os.path.join(path, d) for d in os.listdir(path)
-                          if os.path.isdir(os.path.join(path, d))]
-            for child in leftovers:
+            children = _children_after_grace(path)
+            leftovers += children
+            for child in children:
                 cgroupfs.remove(child)
             cgroupfs.remove(path)
     assert leftovers == [], "container cgroups were left behind"
 
 
-@pytest.fixture
-def driver(tmp_path, rootfs):
-    from pydocker.drivers.exec.native.driver import NativeDriver
-    return NativeDriver(str(tmp_path / "native"), {}, reactor)
+def _make_driver(kind, home):
+    if kind == "native":
+        from pydocker.drivers.exec.native.driver import NativeDriver
+        return NativeDriver(home, {}, reactor)
+    from pydocker.drivers.exec.lxc.driver import LXCDriver
+    from pydocker.engine.errors import PrerequisiteMissing
+    try:
+        return LXCDriver(home, {}, reactor)
+    except PrerequisiteMissing as e:
+        pytest.skip("lxc driver unavailable: %s" % e)
+
+
+@pytest.fixture(params=["native", "lxc"])
+def driver(request, tmp_path, rootfs):
+    return _make_driver(request.param, str(tmp_path / request.param))
+
+
+def init_processes(driver):
+    """Processes a driver adds to every container: lxc-execute always runs init.lxc."""
+    return 1 if driver.name == "lxc" else 0
+
+
+def skip_on(driver, name, reason):
+    """Skip the current test for the driver called ``name`` (a real limit, stated)."""
+    if driver.name == name:
+        pytest.skip("%s driver: %s" % (name, reason))
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ start hook (see ``driver``), so both drivers apply them the same way.
 """
 
 import os
+import stat
 from dataclasses import dataclass
 
 from pydocker.engine.errors import InvalidParameter
@@ -50,7 +51,26 @@ def check_raw(key, value):
     return "%s = %s" % (key, value.strip())
 
 
+def host_devices():
+    """The host's device nodes a privileged container gets, minus those LXC's
+    autodev makes itself (null, zero, tty, ptmx...) and the console."""
+    made_by_lxc = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
+                   "/dev/tty", "/dev/ptmx", "/dev/console"}
+    found = []
+    for directory, dirs, files in os.walk("/dev"):
+        dirs[:] = [d for d in dirs if d not in ("pts", "shm", "mqueue")]
+        for name in sorted(files):
+            path = os.path.join(directory, name)
+            if path in made_by_lxc or os.path.islink(path):
+                continue
+            if stat.S_ISCHR(os.lstat(path).st_mode) or stat.S_ISBLK(os.lstat(path).st_mode):
+                found.append(path)
+    return found
+
+
 def _namespaces(ns):
+    """Keeping a namespace makes LXC clone every other one, a user namespace
+    (with no id map) included: so the user namespace is always kept too."""
     lines = []
     keep = []
     for kind, value, lxc_name in (("network", ns.network, "net"), ("ipc", ns.ipc, "ipc"),
@@ -65,25 +85,44 @@ def _namespaces(ns):
                                        "/proc/PID/ns path only, not %r" % (kind, value))
             lines.append("lxc.namespace.share.%s = %s" % (lxc_name, parts[2]))
     if keep:
-        lines.append("lxc.namespace.keep = " + " ".join(keep))
+        lines.append("lxc.namespace.keep = " + " ".join(keep + ["user"]))
     if ns.network == "none":
         lines.append("lxc.net.0.type = empty")
     return lines
 
 
+def in_dev(path):
+    """Paths in /dev live on LXC's autodev tmpfs, not in the rootfs."""
+    return path == "/dev" or path.startswith("/dev/")
+
+
+def _create(path, directory):
+    """``create=`` only on LXC's own /dev tmpfs: elsewhere the driver has made
+    the mount point, symlinks resolved, since LXC would follow them out."""
+    if not in_dev(path):
+        return []
+    return ["create=dir" if directory else "create=file"]
+
+
 def _mounts(spec, rootfs_mount):
     lines = []
+    # Docker's /dev/shm and /dev/mqueue, unless the spec mounts its own.
+    destinations = {m.destination.rstrip("/") for m in spec.mounts}
+    if "/dev/shm" not in destinations:
+        lines.append("shm dev/shm tmpfs nosuid,nodev,noexec,mode=1777,size=65536k,create=dir 0 0")
+    if "/dev/mqueue" not in destinations:
+        lines.append("mqueue dev/mqueue mqueue nosuid,nodev,noexec,create=dir 0 0")
     for m in spec.mounts:
         target = escape(m.destination.lstrip("/"))
         if m.type == "tmpfs":
-            options = ["nosuid", "nodev"] + list(m.options) + ["create=dir"]
+            options = ["nosuid", "nodev"] + list(m.options) + _create(m.destination, True)
             if m.readonly:
                 options.append("ro")
             lines.append("%s %s tmpfs %s 0 0" % (escape(m.source or "tmpfs"), target,
                                                    ",".join(options)))
             continue
-        create = "create=dir" if os.path.isdir(m.source) else "create=file"
-        options = ["rbind", create] + [o for o in m.options if o not in ("rbind", "bind")]
+        options = (["rbind"] + [o for o in m.options if o not in ("rbind", "bind")]
+                   + _create(m.destination, os.path.isdir(m.source)))
         if m.readonly:
             options.append("ro")
         lines.append("%s %s none %s 0 0" % (escape(m.source), target, ",".join(options)))
@@ -115,18 +154,20 @@ def render(spec, process, caps, paths, raw_lines=()):
         "lxc.apparmor.profile = unconfined",
         "lxc.cgroup.dir.container = %s/%s" % (spec.cgroup_parent.strip("/"), spec.id),
         "lxc.cgroup.dir.monitor = %s/%s.lxc-monitor" % (spec.cgroup_parent.strip("/"), spec.id),
-        "lxc.cgroup.dir.monitor.pivot = " + spec.cgroup_parent.strip("/"),
         "lxc.hook.start-host = " + paths.hook,
         "lxc.hook.stop = " + paths.hook,
         "lxc.init.uid = %d" % process.uid,
         "lxc.init.gid = %d" % process.gid,
         "lxc.init.cwd = " + process.cwd,
     ]
+    lines.append("lxc.autodev = 1")
     if privileged:
-        lines += ["lxc.mount.auto = proc:rw sys:rw cgroup:rw", "lxc.autodev = 0",
-                  "lxc.mount.entry = /dev dev none rbind,create=dir 0 0"]
+        # Node by node: LXC rewrites /dev/ptmx & co, so the host's /dev itself is never bound.
+        lines.append("lxc.mount.auto = proc:rw sys:rw cgroup:rw")
+        lines += ["lxc.mount.entry = %s %s none bind,create=file,optional 0 0"
+                  % (escape(path), escape(path.lstrip("/"))) for path in host_devices()]
     else:
-        lines += ["lxc.mount.auto = proc:mixed sys:ro cgroup:ro", "lxc.autodev = 1",
+        lines += ["lxc.mount.auto = proc:mixed sys:ro cgroup:ro",
                   "lxc.cap.keep = " + (" ".join(c.lower() for c in caps) or "none")]
     if spec.readonly_rootfs:
         lines.append("lxc.rootfs.options = ro")

@@ -17,6 +17,7 @@ for both drivers, no fork per ``docker stats`` sample).
 import json
 import os
 import re
+import resource
 import shutil
 import signal as signals
 import subprocess
@@ -41,6 +42,7 @@ TOOLS = ("lxc-execute", "lxc-attach", "lxc-stop", "init.lxc.static")
 UNSUPPORTED = ("supplementary groups (--group-add)", "--domainname",
                "exec with a working directory other than / in a container without /bin/sh",
                "seccomp log/trace actions")
+CAP_SYS_RESOURCE = 24
 _SIGNAL_EXIT = re.compile(r"Child <(\d+)> ended on signal \S*\((\d+)\)")
 
 
@@ -100,6 +102,17 @@ class LXCDriver:
                                    "(--group-add)")
         if spec.domainname:
             raise InvalidParameter("the lxc exec driver cannot set a domain name (--domainname)")
+        for m in spec.mounts:
+            if os.path.normpath(m.destination) in ("/dev", "/dev/pts"):
+                raise InvalidParameter("the lxc exec driver cannot mount over %s (LXC sets up "
+                                       "/dev itself)" % m.destination)
+        for device in spec.devices:
+            if not lxc_config.in_dev(device.path_in_container):
+                raise InvalidParameter("the lxc exec driver puts devices under /dev only, not "
+                                       "at %s" % device.path_in_container)
+        for limit in spec.rlimits:
+            _check_hard_limit(limit)
+        spec = _with_parent(_with_mount_targets(spec))
         view = ContainerView(spec.rootfs, spec.mounts)
         uid, gid, _groups, home = view.user(spec.user)
         env = list(spec.env)
@@ -118,7 +131,6 @@ class LXCDriver:
             paths.seccomp = os.path.join(directory, "seccomp")
             with open(paths.seccomp, "w") as f:
                 f.write(profile)
-        spec = _with_parent(spec)
         text = lxc_config.render(spec, lxc_config.Process(uid, gid, env, spec.cwd or "/"),
                                  caps, paths, raw)
         path = os.path.join(directory, "config")
@@ -242,7 +254,8 @@ class LXCDriver:
         tool = LXCToolProcess(argv + ["--"] + args, io, exec_spec.tty, exec_spec.open_stdin,
                               self._reactor)
         tool.spawn()
-        io.started(tool.pid, tool.stdin)
+        ready = tool.terminal_ready() if exec_spec.tty else defer.succeed(None)
+        ready.addCallback(lambda _: io.started(tool.pid, tool.stdin))
         return tool.exited.addCallback(lambda code: specs.ExitStatus(code, False))
 
     # --- controlling running containers --------------------------------------------------
@@ -310,8 +323,39 @@ class LXCDriver:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def _with_mount_targets(spec):
+    """Mount points made by us inside the rootfs (and the binds before them),
+    symlinks resolved in the container: LXC then mounts on plain paths."""
+    mounts = []
+    for m in spec.mounts:
+        if not lxc_config.in_dev(m.destination):
+            view = ContainerView(spec.rootfs, mounts)
+            directory = m.type == "tmpfs" or os.path.isdir(m.source)
+            m = replace(m, destination=view.make_target(m.destination, directory))
+        mounts.append(m)
+    return replace(spec, mounts=mounts)
+
+
 def _with_parent(spec):
     return replace(spec, cgroup_parent=spec.cgroup_parent or DEFAULT_CGROUP_PARENT)
+
+
+def _check_hard_limit(limit):
+    """LXC would fail with a bare EPERM: say which limit, as the native driver does."""
+    number = getattr(resource, "RLIMIT_" + limit.name.upper())
+    current = resource.getrlimit(number)[1]
+    if (current != resource.RLIM_INFINITY and (limit.hard < 0 or limit.hard > current)
+            and not _has_capability(CAP_SYS_RESOURCE)):
+        raise ContainerStartError("cannot raise %s hard limit above %d: operation not permitted"
+                                  % (limit.name, current))
+
+
+def _has_capability(number):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) & (1 << number))
+    return False
 
 
 def _read(path):
@@ -323,5 +367,6 @@ def _read(path):
 
 
 def _last_error(log):
+    """LXC's first error names the cause; the later ones only report the failure upward."""
     errors = [line.split(" - ", 1)[-1] for line in log.splitlines() if " ERROR " in line]
-    return errors[-1] if errors else "lxc-execute failed (no error logged)"
+    return errors[0] if errors else "lxc-execute failed (no error logged)"

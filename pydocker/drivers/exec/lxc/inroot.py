@@ -36,6 +36,11 @@ class ContainerView:
 
     def host_path(self, path):
         """The host path of container ``path``, symlinks resolved inside the container."""
+        base, rest = self._host_base(self.resolve(path))
+        return base + rest
+
+    def resolve(self, path):
+        """Container ``path`` with every symlink resolved inside the container."""
         resolved = "/"
         pending = [p for p in path.split("/") if p]
         links = 0
@@ -59,8 +64,27 @@ class ContainerView:
                 pending = [p for p in target.split("/") if p] + pending
                 continue
             resolved = candidate
-        base, rest = self._host_base(resolved)
-        return base + rest
+        return resolved
+
+    def make_target(self, path, directory):
+        """Create a mount point (a directory, or an empty file) where the
+        container will see ``path``; returns the resolved container path, so
+        LXC mounts there and never walks a symlink out of the rootfs."""
+        resolved = self.resolve(path)
+        parent = os.path.dirname(resolved)
+        missing = []
+        while parent != "/" and not os.path.exists(self.host_path(parent)):
+            missing.append(parent)
+            parent = os.path.dirname(parent)
+        for item in reversed(missing):
+            os.mkdir(self.host_path(item), 0o755)
+        target = self.host_path(resolved)
+        if not os.path.lexists(target):
+            if directory:
+                os.mkdir(target, 0o755)
+            else:
+                os.close(os.open(target, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, 0o644))
+        return resolved
 
     def user(self, user, group_add=()):
         """(uid, gid, groups, home) from the container's /etc/passwd and /etc/group."""

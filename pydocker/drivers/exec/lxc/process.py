@@ -2,6 +2,7 @@
 container process's: a pipe per stream, or a pty slave with a TTY."""
 
 import os
+import termios
 
 from twisted.internet import defer, protocol
 
@@ -47,6 +48,27 @@ class LXCToolProcess(protocol.ProcessProtocol):
                 os.close(slave)
         if self._pty is not None:
             self._pty.start()
+
+    def terminal_ready(self, timeout=2.0):
+        """A Deferred firing once the tool has switched our pty to raw mode.
+
+        ``lxc-attach`` proxies a TTY through a pty of its own and sets ours
+        raw with TCSAFLUSH, which drops input typed before: the caller waits
+        for this before it hands out stdin. Fires anyway after ``timeout``."""
+        ready = defer.Deferred()
+        deadline = self._reactor.seconds() + timeout
+
+        def check():
+            try:
+                canonical = termios.tcgetattr(self._pty.master_fd)[3] & termios.ICANON
+            except (OSError, termios.error):
+                canonical = False       # the tool is gone: nothing to wait for
+            if canonical and self._reactor.seconds() < deadline:
+                self._reactor.callLater(0.005, check)
+            else:
+                ready.callback(None)
+        check()
+        return ready
 
     @property
     def pid(self):

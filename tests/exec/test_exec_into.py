@@ -1,4 +1,4 @@
-"""``docker exec`` through the native driver: joining a running container."""
+"""``docker exec`` through each exec driver: joining a running container."""
 
 import os
 
@@ -23,14 +23,18 @@ def exec_in(driver, container_id, args, **kwargs):
 def test_exec_joins_every_namespace_and_the_cgroup(driver, start):
     spec, io, outcome = start(["sleep", "60"], hostname="joined")
     script = "hostname; cat /proc/1/cmdline; echo; grep memory /proc/self/cgroup; " + \
+        "grep memory /proc/1/cgroup; " + \
         "".join("readlink /proc/self/ns/%s; " % ns for ns in NAMESPACES)
     status, out = exec_in(driver, spec.id, ["sh", "-c", script])
     lines = out.text.splitlines()
     assert status.exit_code == 0
     assert lines[0] == "joined"
-    assert lines[1].split("\0")[0] == "sleep"
-    assert lines[2].endswith("/" + spec.id)
-    assert lines[3:] == [os.readlink("/proc/%d/ns/%s" % (io.pid, ns)) for ns in NAMESPACES]
+    with open("/proc/%d/cmdline" % io.pid) as f:     # the container's PID 1, seen from the host
+        assert lines[1].split("\0")[0] == f.read().split("\0")[0]
+    assert lines[2] == lines[3]         # in the cgroup of the container's PID 1
+    if driver.name == "native":         # LXC gives containers a cgroup namespace: "/"
+        assert lines[2].endswith("/" + spec.id)
+    assert lines[4:] == [os.readlink("/proc/%d/ns/%s" % (io.pid, ns)) for ns in NAMESPACES]
 
 
 def test_exec_exit_code_env_user_and_cwd(driver, start):

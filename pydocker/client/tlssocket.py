@@ -14,7 +14,28 @@ import socket
 import ssl
 import threading
 
+from .errors import ClientError
+
 _READ_SIZE = 65536
+_ALERT_PREFIXES = ("tlsv13_alert_", "tlsv1_alert_", "sslv3_alert_")
+
+
+class TLSFailure(ClientError):
+    """The TLS layer gave up: a failed handshake or an alert from the daemon.
+
+    With TLS 1.3 the daemon's refusal of a client certificate arrives after
+    the handshake, on the first read, so it can surface on any call.
+    """
+
+    def __init__(self, exc):
+        reason = (exc.reason or "").lower()
+        for prefix in _ALERT_PREFIXES:
+            if reason.startswith(prefix):
+                text = "remote error: tls: " + reason[len(prefix):].replace("_", " ")
+                break
+        else:
+            text = str(exc)
+        super().__init__(f"error during connect: {text}")
 
 
 class TLSSocket:
@@ -40,9 +61,11 @@ class TLSSocket:
                     result, wants_more = operation(*args), False
                 except ssl.SSLWantReadError:
                     result, wants_more = None, True
-                except ssl.SSLError:
-                    self._send_alert()
+                except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
                     raise
+                except ssl.SSLError as exc:
+                    self._send_alert()
+                    raise TLSFailure(exc) from None
                 pending = self._outgoing.read()
             if pending:
                 self._sock.sendall(pending)

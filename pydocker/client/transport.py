@@ -68,10 +68,6 @@ class Transport:
             else:
                 sock = self._tcp_connect()
         except OSError as exc:
-            if _is_tls_error(exc):
-                from .errors import ClientError
-
-                raise ClientError(f"error during connect: {exc}") from None
             raise ConnectionFailed(self.host.url, str(exc)) from None
         sock.settimeout(None)
         return sock
@@ -123,10 +119,6 @@ class Transport:
             except OSError:
                 sock.close()
                 raise ConnectionFailed(self.host.url, str(exc)) from None
-
-
-def _is_tls_error(exc):
-    return type(exc).__module__ == "ssl" or type(exc).__name__.startswith("SSL")
 
 
 class Reader:

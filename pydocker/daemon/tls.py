@@ -91,8 +91,8 @@ def server_context(cert_path, key_path, ca_path=None):
     ctx.use_certificate(chain[0])
     for extra in chain[1:]:
         ctx.add_extra_chain_cert(extra)
-    ctx.use_privatekey(key)
     try:
+        ctx.use_privatekey(key)  # OpenSSL refuses a key of another certificate here already
         ctx.check_privatekey()
     except SSL.Error:
         raise ConfigError(f"TLS key {key_path} does not match the certificate {cert_path}") from None

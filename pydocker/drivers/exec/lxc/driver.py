@@ -210,8 +210,7 @@ class LXCDriver:
             if running.error is not None:
                 return running.error
             if not running.started.called:
-                return failure.Failure(SystemError_("lxc could not start the container: %s"
-                                                    % _last_error(log)))
+                return failure.Failure(_start_error(log))
             status = specs.ExitStatus(code, running.oom)
             for pid, number in _SIGNAL_EXIT.findall(log):
                 if int(pid) == running.pid:
@@ -366,7 +365,13 @@ def _read(path):
         return ""
 
 
-def _last_error(log):
-    """LXC's first error names the cause; the later ones only report the failure upward."""
-    errors = [line.split(" - ", 1)[-1] for line in log.splitlines() if " ERROR " in line]
-    return errors[0] if errors else "lxc-execute failed (no error logged)"
+def _start_error(log):
+    """LXC's first error names the cause (the later ones only report the failure
+    upward); one from its config parser means a bad raw lxc.* line: bad input."""
+    errors = [line for line in log.splitlines() if " ERROR " in line]
+    if not errors:
+        return SystemError_("lxc could not start the container (no error logged)")
+    message = "lxc could not start the container: " + errors[0].split(" - ", 1)[-1]
+    if " confile - " in errors[0] or " parse - " in errors[0]:
+        return InvalidParameter(message)
+    return SystemError_(message)

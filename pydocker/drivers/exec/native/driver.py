@@ -70,6 +70,8 @@ class NativeDriver:
     def run(self, spec, io):
         if spec.id in self._running:
             raise Conflict("container %s is already running" % spec.id)
+        if spec.lxc_conf:
+            raise InvalidParameter("LxcConf settings need the lxc exec driver (pydocker -d -e lxc)")
         config = spec.helper_config()
         config["caps"] = validate.container(spec)
         config["seccomp_bpf"] = self._seccomp_program(config.pop("seccomp"), config["caps"],

@@ -71,8 +71,6 @@ def container(spec):
                                    % m.destination)
         if m.type != "tmpfs" and not os.path.exists(m.source):
             raise InvalidParameter("bind source path does not exist: %s" % m.source)
-    if spec.lxc_conf:
-        raise InvalidParameter("LxcConf settings need the lxc exec driver (pydocker -d -e lxc)")
     if spec.seccomp is not None and spec.seccomp != "unconfined" and not isinstance(
             spec.seccomp, dict):
         raise InvalidParameter("seccomp profile must be 'unconfined' or a JSON object")

@@ -1,0 +1,132 @@
+"""What only the lxc driver has: its configuration text, raw lxc.* lines
+(--exec-opt and LxcConf), seccomp in LXC's format, and clean-up after a crash."""
+
+import os
+
+import pytest
+from twisted.internet import reactor
+
+from conftest import Recorder
+from exec_reactor import spin, wait
+from pydocker.drivers.exec import spec as specs
+from pydocker.drivers.exec.lxc import config, seccomp
+from pydocker.drivers.exec.native import capabilities
+from pydocker.engine.errors import InvalidParameter, PrerequisiteMissing
+
+
+
+def lxc_driver(home, options=None):
+    from pydocker.drivers.exec.lxc.driver import LXCDriver
+    try:
+        return LXCDriver(str(home), options or {}, reactor)
+    except PrerequisiteMissing as e:
+        pytest.skip("lxc driver unavailable: %s" % e)
+
+
+# --- pure text, no kernel -------------------------------------------------------------
+
+def test_raw_lines_are_checked():
+    assert config.check_raw("lxc.cap.drop", " chown ") == "lxc.cap.drop = chown"
+    for key, value in (("cap.drop", "x"), ("lxc.a\nlxc.b", "x"), ("lxc.x", "1\n2"),
+                       ("lxc.hook.start", "/bin/evil"), ("lxc.rootfs.path", "/"),
+                       ("lxc.cgroup.dir", "elsewhere")):
+        with pytest.raises(InvalidParameter):
+            config.check_raw(key, value)
+
+
+def test_mount_entries_are_escaped():
+    assert config.escape("/a b\\c") == "/a\\040b\\134c"
+
+
+def test_namespaces_keep_the_user_namespace_and_share_by_pid():
+    lines = config._namespaces(specs.Namespaces(network="host", ipc="/proc/42/ns/ipc"))
+    assert "lxc.namespace.keep = net user" in lines
+    assert "lxc.namespace.share.ipc = 42" in lines
+    assert "lxc.net.0.type = empty" not in lines
+    with pytest.raises(InvalidParameter):
+        config._namespaces(specs.Namespaces(pid="/run/netns/x"))
+
+
+def test_seccomp_default_profile_in_lxc_format():
+    text = seccomp.profile_text(None, capabilities.resolve())
+    lines = text.splitlines()
+    assert lines[:2] == ["2", "allowlist errno 1"]
+    assert "read allow" in lines and "clone3 errno 38" in lines
+    # Docker's masked comparison: value is the mask, valueTwo the expected value.
+    assert "clone allow [0,0,SCMP_CMP_MASKED_EQ,2114060288]" in lines
+    assert seccomp.profile_text("unconfined", []) is None
+
+
+def test_seccomp_actions_lxc_lacks_are_refused():
+    profile = {"defaultAction": "SCMP_ACT_ALLOW",
+               "syscalls": [{"names": ["chmod"], "action": "SCMP_ACT_LOG"}]}
+    with pytest.raises(InvalidParameter, match="cannot apply the seccomp action 'log'"):
+        seccomp.profile_text(profile, [])
+
+
+# --- on the kernel --------------------------------------------------------------------
+
+kernel = pytest.mark.kernel
+
+
+@kernel
+def test_exec_opt_and_lxc_conf_lines_apply(tmp_path, make_spec):
+    driver = lxc_driver(tmp_path / "lxc", {"lxc.prlimit.nproc": "300:400"})
+    io = Recorder()
+    spec = make_spec(["sh", "-c", "ulimit -u; echo $FROM_LXC_CONF"],
+                     lxc_conf=[("lxc.environment", "FROM_LXC_CONF=yes")])
+    assert wait(driver.run(spec, io)).exit_code == 0
+    assert io.text.split() == ["300", "yes"]
+
+
+@kernel
+def test_a_raw_line_lxc_rejects_is_invalid_input(tmp_path, make_spec):
+    driver = lxc_driver(tmp_path / "lxc")
+    spec = make_spec(["true"], lxc_conf=[("lxc.cap.drop", "chown")])   # with our cap.keep
+    with pytest.raises(InvalidParameter, match="Keeping and dropping capabilities"):
+        wait(driver.run(spec, Recorder()))
+    assert not os.path.exists(tmp_path / "lxc" / spec.id)
+
+
+@kernel
+def test_bad_exec_opts_and_lxc_conf_are_refused(tmp_path, make_spec):
+    with pytest.raises(InvalidParameter):
+        lxc_driver(tmp_path / "a", {"native.cgroupdriver": "cgroupfs"})
+    driver = lxc_driver(tmp_path / "b")
+    with pytest.raises(InvalidParameter, match="managed by the lxc exec driver"):
+        driver.run(make_spec(["true"], lxc_conf=[("lxc.hook.start", "/x")]), Recorder())
+    assert sorted(os.listdir(tmp_path / "b")) == ["hook.sh", "rootfs-mount"]
+
+
+@kernel
+def test_custom_seccomp_profile_is_enforced(tmp_path, make_spec):
+    driver = lxc_driver(tmp_path / "lxc")
+    profile = {"defaultAction": "SCMP_ACT_ALLOW",
+               "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO",
+                             "errnoRet": 13}]}
+    io = Recorder()
+    spec = make_spec(["sh", "-c", "mkdir /tmp/x-$$ || echo DENIED"], seccomp=profile)
+    wait(driver.run(spec, io))
+    assert "DENIED" in io.text and "Permission denied" in io.err.decode()
+
+
+@kernel
+def test_clean_after_a_daemon_crash_kills_the_container_and_removes_cgroups(tmp_path,
+                                                                             make_spec):
+    home = tmp_path / "lxc"
+    first = lxc_driver(home)
+    io = Recorder()
+    spec = make_spec(["sleep", "60"])
+    outcome = []
+    first.run(spec, io).addBoth(outcome.append)
+    spin(lambda: io.pid is not None)
+    with open("/proc/%d/cgroup" % io.pid) as f:
+        memory = [line.split(":", 2)[2].strip() for line in f if ":memory:" in line][0]
+    # A new daemon knows nothing but the state on disk.
+    second = lxc_driver(home)
+    second.clean(spec.id)
+    spin(lambda: outcome)
+    assert not os.path.exists("/proc/%d" % io.pid) or open(
+        "/proc/%d/stat" % io.pid).read().split()[2] == "Z"
+    assert not os.path.exists(os.path.join("/sys/fs/cgroup/memory", memory.lstrip("/")))
+    assert not os.path.exists(home / spec.id)

@@ -17,11 +17,8 @@ extracted: it is indexed once and members are read in place, so a name in it
 cannot reach the filesystem.  Blocking code for worker threads; no Twisted.
 """
 
-import bz2
-import gzip
 import hashlib
 import io
-import lzma
 import json
 import os
 import platform
@@ -201,32 +198,6 @@ def _add_stream(tar, name, size, stream):
 
 
 # -- reading ------------------------------------------------------------------------------
-
-_COMPRESSIONS = ((b"\x1f\x8b", gzip.GzipFile), (b"BZh", bz2.BZ2File), (b"\xfd7zXZ\x00", lzma.LZMAFile))
-
-
-def uncompressed(stream):
-    """``stream`` without its gzip, bzip2 or xz compression (a tarball or an OCI layer blob may have one)."""
-    buffered = io.BufferedReader(_Raw(stream), _CHUNK)
-    head = buffered.peek(6)[:6]
-    for magic, opener in _COMPRESSIONS:
-        if head.startswith(magic):
-            return opener(fileobj=buffered, mode="rb") if opener is gzip.GzipFile else opener(buffered, mode="rb")
-    return buffered
-
-
-class _Raw(io.RawIOBase):
-    def __init__(self, stream):
-        self._stream = stream
-
-    def readable(self):
-        return True
-
-    def readinto(self, buf):
-        data = self._stream.read(len(buf))
-        buf[:len(data)] = data
-        return len(data)
-
 
 class Bundle:
     """A tarball indexed in place: member name → (offset, size) in a seekable regular file."""

@@ -24,6 +24,7 @@ from pydocker.images import config as imgconfig
 from pydocker.images import tarball
 from pydocker.images.ids import chain_id
 from pydocker.images.inspect import summary_document
+from pydocker.images.layers import decompressed
 from pydocker.jobs.containers import ListRequest
 from pydocker.jobs.images import add_layer, free_layers, original_tar_opener, store_image
 from pydocker.registry.reference import parse_reference
@@ -186,7 +187,7 @@ def _regular_file(engine, body):
     except (AttributeError, OSError, io.UnsupportedOperation):
         pass
     spooled = tempfile.TemporaryFile(dir=_scratch_dir(engine))
-    shutil.copyfileobj(tarball.uncompressed(body), spooled, CHUNK)
+    shutil.copyfileobj(decompressed(body), spooled, CHUNK)
     spooled.seek(0)
     return spooled, True
 
@@ -229,7 +230,7 @@ def _load_layer(engine, bundle, layer, parent_chain, report):
     section = bundle.open(layer.path)
     if report is not None:
         section = _Progress(section, bundle.size(layer.path), layer.diff_id[7:19], report)
-    row = yield add_layer(engine, parent_chain, tarball.uncompressed(section), layer.diff_id, decompress=False)
+    row = yield add_layer(engine, parent_chain, section, layer.diff_id)
     return row
 
 

@@ -133,7 +133,10 @@ def test_save_by_id_loads_untagged(busybox_daemon, docker_cli, tmp_path):
     docker(docker_cli, d, "save", "-o", saved, image_id[7:19])
     assert json.loads(members(saved)["manifest.json"])[0]["RepoTags"] is None
     docker(docker_cli, d, "rmi", "busybox")
-    assert docker(docker_cli, d, "load", "-i", saved).stdout.strip() == f"Loaded image ID: {image_id}"
+    compressed = tmp_path / "by-id.tar.gz"
+    with open(saved, "rb") as f:
+        compressed.write_bytes(gzip.compress(f.read(), 1))
+    assert docker(docker_cli, d, "load", "-i", str(compressed)).stdout.strip() == f"Loaded image ID: {image_id}"
 
 
 def test_bad_tarballs_are_refused_and_leave_nothing(busybox_daemon, docker_cli, tmp_path):

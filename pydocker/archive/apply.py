@@ -23,13 +23,15 @@ _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CL
 _DEVICE_TYPES = {b"3": stat.S_IFCHR, b"4": stat.S_IFBLK, b"6": stat.S_IFIFO}
 
 
-def apply_layer(root, tar_stream, whiteouts="naive", owner=None):
+def apply_layer(root, tar_stream, whiteouts="naive", owner=None, keep_kinds=False):
     """Extract the layer tar read from ``tar_stream`` into directory ``root``.
 
     ``tar_stream`` is a binary file object, plain or gzip-compressed.
     ``whiteouts`` is a format name ("naive", "overlay") or strategy object;
     None extracts a plain archive (``docker cp``), where ``.wh.`` names are
     ordinary files.  ``owner`` (uid, gid) overrides the entries' owners.
+    ``keep_kinds`` refuses to replace a directory by a non-directory or the
+    reverse (``docker cp``'s noOverwriteDirNonDir).
     Returns the number of file-content bytes written.  Bad input raises
     :class:`InvalidParameter`; what was extracted before the error stays,
     and the caller must discard the half-applied layer.
@@ -37,15 +39,16 @@ def apply_layer(root, tar_stream, whiteouts="naive", owner=None):
     fmt = None if whiteouts is None else whiteout_format(whiteouts)
     reader = open_layer(tar_stream)
     with Root(root) as tree:
-        return _Extractor(tree, fmt, reader, owner).run()
+        return _Extractor(tree, fmt, reader, owner, keep_kinds).run()
 
 
 class _Extractor:
-    def __init__(self, tree, fmt, reader, owner=None):
+    def __init__(self, tree, fmt, reader, owner=None, keep_kinds=False):
         self.tree = tree
         self.fmt = fmt
         self.reader = reader
         self.owner = owner
+        self.keep_kinds = keep_kinds
         self.unpacked = set()
         self.dir_times = []
         self.size = 0
@@ -93,6 +96,8 @@ class _Extractor:
         except FileExistsError:
             if member.islnk() and clean_name(member.linkname) == relpath:
                 return
+            if self.keep_kinds and stat.S_ISDIR(os.stat(base, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+                raise InvalidParameter(f"cannot overwrite directory {relpath!r} with non-directory")
             self.tree.forget(relpath)
             remove_entry(dir_fd, base)
             make(dir_fd, base, member)
@@ -129,6 +134,8 @@ class _Extractor:
             os.mkdir(base, 0o700, dir_fd=dir_fd)
         except FileExistsError:
             if not stat.S_ISDIR(os.stat(base, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+                if self.keep_kinds:
+                    raise InvalidParameter(f"cannot overwrite non-directory {relpath!r} with directory")
                 self.tree.forget(relpath)
                 remove_entry(dir_fd, base)
                 os.mkdir(base, 0o700, dir_fd=dir_fd)

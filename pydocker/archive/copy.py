@@ -131,12 +131,13 @@ def read_path(root, path):
     return document, _ClosingStream(stream, where)
 
 
-def write_path(root, path, stream, keep_owners=False):
+def write_path(root, path, stream, keep_owners=False, keep_kinds=False):
     """Extract the tar ``stream`` into directory ``path`` of the container at ``root``.
 
     Symlinks on the way are followed inside the root; entries are extracted
     relative to the resolved directory and can never leave it.  Without
-    ``keep_owners`` everything belongs to root, as with ``docker cp`` without ``-a``."""
+    ``keep_owners`` everything belongs to root, as with ``docker cp`` without ``-a``;
+    ``keep_kinds`` refuses to replace a directory by a file or the reverse."""
     rel = _relative(path)
     root_fd = os.open(root, _DIR_FLAGS)
     try:
@@ -150,7 +151,7 @@ def write_path(root, path, stream, keep_owners=False):
             if not stat.S_ISDIR(os.fstat(fd).st_mode):
                 raise InvalidParameter(f"extraction point {path} is not a directory")
             return apply_layer(f"/proc/self/fd/{fd}", stream, whiteouts=None,
-                               owner=None if keep_owners else (0, 0))
+                               owner=None if keep_owners else (0, 0), keep_kinds=keep_kinds)
         finally:
             os.close(fd)
     finally:

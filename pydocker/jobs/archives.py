@@ -302,6 +302,7 @@ class ContainerArchiveRequest:
     path: str = ""
     body: object = None
     copy_uid_gid: bool = False
+    no_overwrite_dir_non_dir: bool = False
 
 
 def _mounted(engine, container_id, make_stream):
@@ -519,7 +520,8 @@ def put_archive(job):
     container = engine.containers.get(req.name)
     if container.host_config.get("ReadonlyRootfs"):
         raise Forbidden("container rootfs is marked read-only")
-    yield _with_rootfs(engine, container, archive.write_path, req.path, req.body, req.copy_uid_gid)
+    yield _with_rootfs(engine, container, archive.write_path, req.path, req.body, req.copy_uid_gid,
+                       req.no_overwrite_dir_non_dir)
 
 
 # -- system df -----------------------------------------------------------------------------

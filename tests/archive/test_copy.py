@@ -99,6 +99,16 @@ def test_write_path_extracts_inside_and_owns_as_root(container):
     assert (container / "srv" / "dir").is_dir(), "cp is not a layer: .wh. names are plain files"
 
 
+def test_write_path_keeps_kinds_when_asked(container):
+    with pytest.raises(InvalidParameter, match="cannot overwrite directory"):
+        write_path(str(container), "/srv", tar_bytes(("dir", tarfile.REGTYPE, b"x")), keep_kinds=True)
+    with pytest.raises(InvalidParameter, match="cannot overwrite non-directory"):
+        write_path(str(container), "/etc", tar_bytes(("passwd", tarfile.DIRTYPE, b"")), keep_kinds=True)
+    assert (container / "srv" / "dir" / "f").read_text() == "inner\n"
+    write_path(str(container), "/srv", tar_bytes(("dir", tarfile.REGTYPE, b"x")))
+    assert (container / "srv" / "dir").read_bytes() == b"x"
+
+
 def test_write_path_never_leaves_the_root(container, host):
     with pytest.raises(InvalidParameter):
         write_path(str(container), "/srv", tar_bytes(("../../../../" + str(host / "passwd"), tarfile.REGTYPE, b"x")))

@@ -22,7 +22,7 @@ def bind_path(call):
 def bind_put(call):
     q = call.query
     return archives.ContainerArchiveRequest(call.args["name"], q.str("path", ""), call.body,
-                                            q.bool("copyUIDGID"))
+                                            q.bool("copyUIDGID"), q.bool("noOverwriteDirNonDir"))
 
 
 def archive_routes():

@@ -42,6 +42,13 @@ class JobOutput:
     def on_close(self, callback):
         """Call ``callback()`` once when the reader disconnects."""
 
+    def set_header(self, name, value):
+        """Add a response header; only before anything is written (docker cp's path stat)."""
+
+    def when_writable(self):
+        """A Deferred firing when the reader can take more: flow control for large streams."""
+        return defer.succeed(None)
+
 
 class Job:
     """One run of a named handler with a typed request."""

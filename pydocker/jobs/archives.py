@@ -54,8 +54,8 @@ def pump(engine, stream, output):
     """Copy the blocking file object ``stream`` to ``output`` and close it.
 
     Each chunk is read in a worker and written on the reactor thread; the next
-    read starts only when the output can take more (``output.when_writable()``
-    where the output offers flow control), so memory stays bounded by a chunk
+    read starts only when the output can take more (``output.when_writable()``),
+    so memory stays bounded by a chunk
     or two however slow the reader is.  Stops early when the reader goes away.
     """
     try:
@@ -64,9 +64,7 @@ def pump(engine, stream, output):
             if not chunk:
                 break
             output.write(chunk)
-            when_writable = getattr(output, "when_writable", None)
-            if when_writable is not None:
-                yield when_writable()
+            yield output.when_writable()
     finally:
         yield engine.run_blocking(stream.close)
 

@@ -1,14 +1,15 @@
 """Daemon start: bring the container records back in line with reality.
 
 Containers whose processes died with a previous daemon are marked exited with
-what is known, their cgroups are cleaned, and restart policies are applied as
-Docker does.
+what is known, their cgroups are cleaned, layers a crash left without a record
+are removed, and restart policies are applied as Docker does.
 """
 
 from twisted.internet import defer
 from twisted.logger import Logger
 
 from pydocker.containers.model import ContainerIndex
+from pydocker.jobs import archives
 from pydocker.store import containers as cstore
 
 log = Logger()
@@ -40,6 +41,8 @@ def restore(engine):
         if policy == "always" or (policy == "unless-stopped" and not container.manually_stopped) \
                 or (policy == "on-failure" and was_running):
             to_restart.append(container)
+    # Before the API listens: a layer a running job is making has no record yet.
+    yield archives.sweep_orphan_layers(engine)
     for container in to_restart:
         try:
             yield engine.runtime.start(container)

@@ -12,14 +12,8 @@ import time
 
 import pytest
 
-from pydocker.daemon.http.resource import HttpJobOutput
 
 pytestmark = pytest.mark.kernel
-
-needs_path_stat_header = pytest.mark.xfail(
-    not hasattr(HttpJobOutput, "set_header"),
-    reason="docker cp needs JobOutput.set_header in the HTTP layer (requested from the daemon owner)")
-
 
 def docker(cli, d, *args, check=True, input=None, timeout=120):
     import subprocess
@@ -296,7 +290,6 @@ def test_export_is_the_merged_rootfs(busybox_daemon, docker_cli, tmp_path):
 
 # -- cp ---------------------------------------------------------------------------------------
 
-@needs_path_stat_header
 def test_cp_out_and_in(busybox_daemon, docker_cli, tmp_path):
     d = busybox_daemon
     docker(docker_cli, d, "run", "-d", "--name", "box", "busybox", "sh", "-c",
@@ -316,7 +309,6 @@ def test_cp_out_and_in(busybox_daemon, docker_cli, tmp_path):
     docker(docker_cli, d, "rm", "-f", "box")
 
 
-@needs_path_stat_header
 def test_cp_stat_header_and_traversal_refused(busybox_daemon, docker_cli, tmp_path):
     import base64
     d = busybox_daemon

@@ -8,6 +8,7 @@ JSON, as a stream, or as an error ``{"message": ...}`` with the status from
 
 import json
 
+from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.web import resource, server
 
@@ -54,6 +55,9 @@ class HttpJobOutput(JobOutput):
         self._content_type = content_type
         self.headers_sent = False
         self._close_callbacks = []
+        self._producing = False
+        self._paused = False
+        self._waiters = []
         request.notifyFinish().addBoth(self._finished)
 
     def set_content_type(self, content_type):
@@ -79,8 +83,43 @@ class HttpJobOutput(JobOutput):
         else:
             self._close_callbacks.append(callback)
 
+    def set_header(self, name, value):
+        self._request.setHeader(name, value)
+
+    def when_writable(self):
+        """Registers as the request's push producer on first use: the transport pauses us
+        when its buffer is full and resumes us when it drained."""
+        if not self._producing:
+            self._producing = True
+            self._request.registerProducer(self, True)
+        if not self._paused or self.closed:
+            return defer.succeed(None)
+        waiter = defer.Deferred()
+        self._waiters.append(waiter)
+        return waiter
+
+    def pauseProducing(self):
+        self._paused = True
+
+    def resumeProducing(self):
+        self._paused = False
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+
+    def stopProducing(self):
+        self.resumeProducing()
+
+    def finish(self):
+        """End the response (unregistering the producer first, as twisted.web requires)."""
+        if self._producing:
+            self._request.unregisterProducer()
+        self.resumeProducing()
+        self._request.finish()
+
     def _finished(self, _):
         self.closed = True
+        self.resumeProducing()
         callbacks, self._close_callbacks = self._close_callbacks, []
         for callback in callbacks:
             callback()
@@ -198,7 +237,7 @@ class ApiResource(resource.Resource):
     def _end_stream(self, request, output):
         if not output.closed:
             output.flush_headers()
-            request.finish()
+            output.finish()
 
     def _stream_failed(self, request, output, route, failure):
         if output.closed:
@@ -209,7 +248,7 @@ class ApiResource(resource.Resource):
         if route.content_type == "application/json":
             message = str(failure.value)
             output.emit({"errorDetail": {"message": message}, "error": message})
-        request.finish()
+        output.finish()
 
 
 

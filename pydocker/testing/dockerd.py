@@ -7,6 +7,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 CGROUP_ROOT = "/sys/fs/cgroup"
@@ -25,12 +26,14 @@ class Dockerd:
         self.socket = os.path.join(self.base, "docker.sock")
         self.host = f"unix://{self.socket}"
         self.networked = networked
+        # containerd's socket paths must fit in 108 bytes: keep the exec root short
+        self.exec_root = tempfile.mkdtemp(prefix="dkd-", dir="/tmp")
         self.cgroup_parent = "pydocker-test-" + secrets.token_hex(4)
         self.proc = None
 
     def args(self):
         args = ["dockerd", "--data-root", os.path.join(self.base, "root"), "--exec-root",
-                os.path.join(self.base, "exec"), "-H", self.host, "-p", os.path.join(self.base, "dockerd.pid"),
+                self.exec_root, "-H", self.host, "-p", os.path.join(self.base, "dockerd.pid"),
                 "--cgroup-parent", "/" + self.cgroup_parent]
         if not self.networked:
             args += ["--bridge=none", "--iptables=false", "--ip6tables=false"]
@@ -60,6 +63,7 @@ class Dockerd:
                 self.proc.wait()
         self._log.close()
         self._remove_cgroups()
+        shutil.rmtree(self.exec_root, ignore_errors=True)
 
     def _remove_cgroups(self):
         for controller in os.listdir(CGROUP_ROOT):

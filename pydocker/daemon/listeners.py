@@ -11,10 +11,15 @@ import grp
 import os
 import socket
 
-from twisted.internet import defer, endpoints
-from twisted.logger import Logger
+# Importing twisted.internet.endpoints takes LISTEN_PID and LISTEN_FDS out of the
+# environment (and forgets the sockets when systemd's LISTEN_FDNAMES is absent),
+# so systemd's hand-over is read here, before that import.
+SYSTEMD_ENVIRON = {k: v for k, v in os.environ.items() if k in ("LISTEN_PID", "LISTEN_FDS")}
 
-from pydocker.daemon.options import ConfigError
+from twisted.internet import defer, endpoints  # noqa: E402
+from twisted.logger import Logger  # noqa: E402
+
+from pydocker.daemon.options import ConfigError  # noqa: E402
 
 log = Logger()
 
@@ -43,7 +48,7 @@ def check_unix_path(path):
         os.unlink(path)
 
 
-def systemd_fds(environ=os.environ):
+def systemd_fds(environ=SYSTEMD_ENVIRON):
     """The file descriptors systemd passed us (LISTEN_FDS for our pid), as a list."""
     if environ.get("LISTEN_PID") != str(os.getpid()):
         return []
@@ -54,7 +59,7 @@ def systemd_fds(environ=os.environ):
     return list(range(SD_LISTEN_FDS_START, SD_LISTEN_FDS_START + count))
 
 
-def endpoint_for(reactor, host, group, tls_context=None, environ=os.environ):
+def endpoint_for(reactor, host, group, tls_context=None, environ=SYSTEMD_ENVIRON):
     """A list of (description, server endpoint) for one parsed ``-H`` value."""
     scheme, address = host
     if scheme == "unix":
@@ -137,6 +142,7 @@ class AdoptedEndpoint:
             raise ConfigError(f"fd://{self.fd}: not a socket ({errno.errorcode.get(e.errno, e.errno)})") from None
         if self._tls is not None and family in (socket.AF_INET, socket.AF_INET6):
             factory = self._tls.wrap(factory)
+        os.set_blocking(self.fd, False)  # systemd hands sockets over blocking; accept() must not block the reactor
         port = self._reactor.adoptStreamPort(self.fd, family, factory)
         os.close(self.fd)
         return defer.succeed(port)

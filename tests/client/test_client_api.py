@@ -251,3 +251,14 @@ def test_run_without_stdin_needs_no_input_descriptor(standin, run_cli):
 
     result = run_cli("-H", standin.url, "run", "busybox", "echo")
     assert (result.status, result.out) == (0, "only output\n")
+
+
+@pytest.mark.parametrize("build_time, shown", [
+    ("", "  Built:            \n"),  # the daemon does not know: blank, as the docker CLI shows it
+    ("2024-03-05T10:11:12.000000000+00:00", "  Built:            Tue Mar  5 10:11:12 2024\n"),
+])
+def test_version_shows_the_build_time_like_the_docker_cli(standin, run_cli, build_time, shown):
+    standin.json("GET", "/version", dict(VERSION, BuildTime=build_time))
+    result = run_cli("-H", standin.url, "version")
+    assert result.status == 0, result.err
+    assert [line for line in result.out.splitlines(True) if "Built:" in line] == [shown]

@@ -81,3 +81,11 @@ def test_exec_tty_is_resized_through_its_stdin_handle(driver, start):
     out.stdin.write(b"\n")
     assert wait(d).exit_code == 0
     assert "12 34" in out.text
+
+
+def test_privileged_exec_has_every_capability(driver, start):
+    from pydocker.drivers.exec.native import capabilities
+    spec, io, outcome = start(["sleep", "60"])
+    status, out = exec_in(driver, spec.id, ["grep", "CapEff", "/proc/self/status"],
+                          privileged=True)
+    assert int(out.text.split()[1], 16) == capabilities.mask(capabilities.held())

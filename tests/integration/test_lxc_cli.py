@@ -67,9 +67,11 @@ def test_missing_binary_is_127(lxc_daemon):
 
 
 def test_run_it_has_a_tty(lxc_daemon):
-    """``run -it`` under a pty made by script(1), as a terminal user would."""
-    command = "docker -H %s run -it --rm busybox sh -c 'test -t 0 && echo IS-A-TTY; stty size'" \
-        % lxc_daemon.host
+    """``run -it`` under a pty made by script(1), as a terminal user would. The
+    CLI sends its window size just after the start (the engine does not apply
+    HostConfig.ConsoleSize yet), hence the pause before ``stty size``."""
+    command = ("docker -H %s run -it --rm busybox sh -c "
+               "'test -t 0 && echo IS-A-TTY; sleep 1; stty size'" % lxc_daemon.host)
     proc = subprocess.run(["script", "-qec", "stty rows 21 cols 77; " + command, "/dev/null"],
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -133,3 +135,27 @@ def test_no_lxc_state_is_left_behind(lxc_daemon):
     docker(lxc_daemon, "run", "--rm", "busybox", "true")
     home = os.path.join(lxc_daemon.exec_root, "execdriver", "lxc")
     assert sorted(os.listdir(home)) == ["hook.sh", "rootfs-mount"]
+
+
+def test_containers_of_a_crashed_daemon_are_cleaned_at_its_next_start(tmp_path):
+    d = DaemonProcess(tmp_path / "d", extra_args=["-e", "lxc"]).start()
+    try:
+        d.import_busybox()
+        docker(d, "run", "-d", "--name", "survivor", "busybox", "sleep", "60")
+        pid = int(docker(d, "inspect", "-f", "{{.State.Pid}}", "survivor").stdout)
+        with open("/proc/%d/cgroup" % pid) as f:
+            memory = [line.split(":", 2)[2].strip() for line in f if ":memory:" in line][0]
+        d.kill()
+        assert os.path.exists("/proc/%d" % pid)     # LXC's container outlives the daemon
+        d.start()
+        deadline = time.monotonic() + 10
+        while os.path.exists("/proc/%d" % pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not os.path.exists("/proc/%d" % pid)
+        assert not os.path.exists(os.path.join("/sys/fs/cgroup/memory", memory.lstrip("/")))
+        state = docker(d, "inspect", "-f", "{{.State.Status}}", "survivor").stdout.strip()
+        assert state == "exited"
+        docker(d, "rm", "survivor")
+        assert docker(d, "run", "--rm", "busybox", "echo", "again").stdout == "again\n"
+    finally:
+        assert d.stop() == 0, d.log()[-3000:]

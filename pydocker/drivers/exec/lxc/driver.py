@@ -248,6 +248,8 @@ class LXCDriver:
         argv = ["setsid"] + (["-c"] if exec_spec.tty else []) + [
             "lxc-attach", "-n", container_id, "-P", self._home, "-q", "--clear-env",
             "-u", str(uid), "-g", str(gid)]
+        if exec_spec.privileged:
+            argv += ["--elevated-privileges=CAP"]     # keep every capability, as Docker does
         for item in env:
             argv += ["-v", item]
         tool = LXCToolProcess(argv + ["--"] + args, io, exec_spec.tty, exec_spec.open_stdin,
@@ -317,9 +319,10 @@ class LXCDriver:
                 paths = json.load(f)["cgroup"]
         except (FileNotFoundError, ValueError):
             paths = None
+        # The FIFOs go first: LXC's stop hook then finds no daemon to wait for.
+        shutil.rmtree(directory, ignore_errors=True)
         if paths is not None:
             cgroups.from_paths(paths).destroy()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _with_mount_targets(spec):

@@ -159,3 +159,43 @@ def test_containers_of_a_crashed_daemon_are_cleaned_at_its_next_start(tmp_path):
         assert docker(d, "run", "--rm", "busybox", "echo", "again").stdout == "again\n"
     finally:
         assert d.stop() == 0, d.log()[-3000:]
+
+
+def test_volumes_tmpfs_and_read_only_root(lxc_daemon):
+    d = lxc_daemon
+    docker(d, "run", "--rm", "-v", "lxcdata:/data", "busybox", "sh", "-c", "echo kept > /data/f")
+    out = docker(d, "run", "--rm", "--read-only", "--tmpfs", "/scratch", "-v", "lxcdata:/data:ro",
+                 "busybox", "sh", "-c",
+                 "cat /data/f; touch /x 2>/dev/null || echo RO; touch /scratch/y && echo TMP; "
+                 "touch /data/g 2>/dev/null || echo VOLRO").stdout.split()
+    assert out == ["kept", "RO", "TMP", "VOLRO"]
+    docker(d, "volume", "rm", "lxcdata")
+
+
+def test_restart_policy_restarts(lxc_daemon):
+    d = lxc_daemon
+    cid = docker(d, "run", "-d", "--restart", "on-failure:2", "busybox", "sh", "-c",
+                 "exit 3").stdout.strip()
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            state = json.loads(docker(d, "inspect", cid).stdout)[0]
+            if state["RestartCount"] == 2 and state["State"]["Status"] == "exited":
+                break
+            assert time.monotonic() < deadline, state["State"]
+            time.sleep(0.2)
+        assert state["State"]["ExitCode"] == 3
+    finally:
+        docker(d, "rm", "-f", cid, check=False)
+
+
+def test_oom_is_reported(lxc_daemon):
+    d = lxc_daemon
+    cid = docker(d, "run", "-d", "-m", "16m", "--memory-swap", "16m", "busybox", "sh", "-c",
+                 "x=a; while true; do x=$x$x; done").stdout.strip()
+    try:
+        assert docker(d, "wait", cid, timeout=60).stdout.strip() == "137"
+        state = json.loads(docker(d, "inspect", cid).stdout)[0]["State"]
+        assert state["OOMKilled"] is True
+    finally:
+        docker(d, "rm", "-f", cid, check=False)

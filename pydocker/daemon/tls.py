@@ -31,7 +31,6 @@ log = Logger()
 # Forward secrecy and authenticated encryption only (TLS 1.3 suites are all of that kind).
 CIPHERS = b"ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!SHA1"
 SESSION_ID = b"pydocker"
-TLS_HANDSHAKE_RECORD = 0x16
 PLAIN_HTTP_ANSWER = (b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
                      b"Connection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
 
@@ -134,17 +133,15 @@ class _HalfClosingConnection(SSL.Connection):
     def __init__(self, context, tls_protocol):
         super().__init__(context, None)
         self._tls_protocol = tls_protocol
-        self._read_closed = False
 
     def recv(self, bufsiz, flags=None):
-        if self._read_closed:
+        if self._tls_protocol.input_ended:
             raise SSL.WantReadError()  # nothing more will come; the write side stays open
         try:
             return super().recv(bufsiz, flags)
         except SSL.ZeroReturnError:
             if not self._tls_protocol.end_of_input():
                 raise
-            self._read_closed = True
             raise SSL.WantReadError() from None
 
 
@@ -154,13 +151,14 @@ class _DaemonTLSProtocol(TLSMemoryBIOProtocol):
 
     _seen_first_byte = False
     _refused = False
+    input_ended = False
 
     def dataReceived(self, data):
         if self._refused:
             return
         if not self._seen_first_byte and data:
             self._seen_first_byte = True
-            if data[0] != TLS_HANDSHAKE_RECORD and data[:1].isalpha():
+            if data[:1].isalpha():  # a TLS record starts with 0x16, an HTTP request with a letter
                 log.debug("plain-HTTP request on a TLS port from {peer}: refused", peer=self.getPeer())
                 self._refused = True
                 self.transport.write(PLAIN_HTTP_ANSWER)
@@ -169,15 +167,21 @@ class _DaemonTLSProtocol(TLSMemoryBIOProtocol):
         super().dataReceived(data)
 
     def end_of_input(self):
-        """Tell the application protocol its peer is done sending; False if it cannot half-close."""
+        """Tell the application protocol, once, that its peer is done sending.
+
+        False when it cannot take a half-close (the connection then ends as before).
+        """
+        if self.input_ended:
+            return True
         if not IHalfCloseableProtocol.providedBy(self.wrappedProtocol):
             return False
+        self.input_ended = True
         self.wrappedProtocol.readConnectionLost()
         return True
 
     def readConnectionLost(self):
         """A bare TCP FIN: end of input for a half-closing protocol, else the end."""
-        if not self._handshakeDone or not self.end_of_input():
+        if not self.end_of_input():
             self.transport.loseConnection()
 
     def writeConnectionLost(self):

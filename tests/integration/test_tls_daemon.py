@@ -218,6 +218,19 @@ def test_only_tls_1_2_and_newer(tls_daemon, certs, version, accepted):
         assert "protocol version" in proc.stderr or "no protocols available" in proc.stderr, proc.stderr
 
 
+@pytest.mark.parametrize("cipher, accepted", [
+    ("ECDHE-ECDSA-AES128-GCM-SHA256", True), ("ECDHE-ECDSA-CHACHA20-POLY1305", True),
+    ("ECDHE-ECDSA-AES128-SHA", False), ("ECDHE-ECDSA-AES256-SHA384", False)])
+def test_tls_1_2_offers_only_aead_ciphers(tls_daemon, certs, cipher, accepted):
+    openssl = shutil.which("openssl") or pytest.skip("openssl not installed")
+    good = certs["good"]
+    proc = subprocess.run(
+        [openssl, "s_client", "-tls1_2", "-cipher", cipher, "-connect", f"127.0.0.1:{tls_daemon.tcp_ports[0]}",
+         "-cert", str(good / "cert.pem"), "-key", str(good / "key.pem"), "-ign_eof"],
+        input="GET /_ping HTTP/1.0\r\n\r\n", capture_output=True, text=True, timeout=30)
+    assert ("HTTP/1.0 200 OK" in proc.stdout) is accepted, proc.stdout + proc.stderr
+
+
 def test_plain_http_gets_a_clear_400_and_the_daemon_keeps_serving(tls_daemon, certs, docker_cli):
     port = tls_daemon.tcp_ports[0]
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:

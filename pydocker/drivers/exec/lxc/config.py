@@ -104,32 +104,42 @@ def _create(path, directory):
     return ["create=dir" if directory else "create=file"]
 
 
-def _mounts(spec, rootfs_mount):
-    lines = []
-    # Docker's /dev/shm and /dev/mqueue, unless the spec mounts its own.
+def _dev_mounts(spec):
+    """Docker's /dev/shm and /dev/mqueue (unless the spec mounts its own), and --device nodes."""
     destinations = {m.destination.rstrip("/") for m in spec.mounts}
+    lines = []
     if "/dev/shm" not in destinations:
         lines.append("shm dev/shm tmpfs nosuid,nodev,noexec,mode=1777,size=65536k,create=dir 0 0")
     if "/dev/mqueue" not in destinations:
         lines.append("mqueue dev/mqueue mqueue nosuid,nodev,noexec,create=dir 0 0")
+    for device in spec.devices:
+        lines.append("%s %s none bind,create=file 0 0"
+                     % (escape(device.path_on_host), escape(device.path_in_container.lstrip("/"))))
+    return lines
+
+
+def _spec_mounts(spec):
+    """Binds, volumes and tmpfs mounts, in the spec's order."""
+    lines = []
     for m in spec.mounts:
         target = escape(m.destination.lstrip("/"))
         if m.type == "tmpfs":
             options = ["nosuid", "nodev"] + list(m.options) + _create(m.destination, True)
-            if m.readonly:
-                options.append("ro")
-            lines.append("%s %s tmpfs %s 0 0" % (escape(m.source or "tmpfs"), target,
-                                                   ",".join(options)))
-            continue
-        options = (["rbind"] + [o for o in m.options if o not in ("rbind", "bind")]
-                   + _create(m.destination, os.path.isdir(m.source)))
+            source, fstype = m.source or "tmpfs", "tmpfs"
+        else:
+            options = (["rbind"] + [o for o in m.options if o not in ("rbind", "bind")]
+                       + _create(m.destination, os.path.isdir(m.source)))
+            source, fstype = m.source, "none"
         if m.readonly:
             options.append("ro")
-        lines.append("%s %s none %s 0 0" % (escape(m.source), target, ",".join(options)))
-    for device in spec.devices:
-        lines.append("%s %s none bind,create=file 0 0"
-                     % (escape(device.path_on_host), escape(device.path_in_container.lstrip("/"))))
+        lines.append("%s %s %s %s 0 0" % (escape(source), target, fstype, ",".join(options)))
+    return lines
+
+
+def _proc_masks(spec, rootfs_mount):
+    """Docker's masked paths (hidden) and read-only paths under /proc and /sys."""
     config = spec.helper_config()
+    lines = []
     for path in config["masked_paths"]:
         target = escape(path.lstrip("/"))
         if os.path.isdir(path):
@@ -139,12 +149,16 @@ def _mounts(spec, rootfs_mount):
     for path in config["readonly_paths"]:
         source = escape(rootfs_mount + path)
         lines.append("%s %s none bind,ro,optional 0 0" % (source, escape(path.lstrip("/"))))
+    return lines
+
+
+def _mounts(spec, rootfs_mount):
+    lines = _dev_mounts(spec) + _spec_mounts(spec) + _proc_masks(spec, rootfs_mount)
     return ["lxc.mount.entry = " + line for line in lines]
 
 
 def render(spec, process, caps, paths, raw_lines=()):
     """The configuration text for ``spec``; ``caps`` are the capability names kept."""
-    privileged = spec.privileged
     lines = [
         "lxc.rootfs.path = dir:" + spec.rootfs,
         "lxc.rootfs.mount = " + paths.rootfs_mount,
@@ -159,9 +173,9 @@ def render(spec, process, caps, paths, raw_lines=()):
         "lxc.init.uid = %d" % process.uid,
         "lxc.init.gid = %d" % process.gid,
         "lxc.init.cwd = " + process.cwd,
+        "lxc.autodev = 1",
     ]
-    lines.append("lxc.autodev = 1")
-    if privileged:
+    if spec.privileged:
         # Node by node: LXC rewrites /dev/ptmx & co, so the host's /dev itself is never bound.
         lines.append("lxc.mount.auto = proc:rw sys:rw cgroup:rw")
         lines += ["lxc.mount.entry = %s %s none bind,create=file,optional 0 0"

@@ -2,6 +2,7 @@
 docker CLI 28, docker-py, pydocker's client and openssl; certificates from `pydocker tls generate`."""
 
 import datetime
+import json
 import os
 import shutil
 import socket
@@ -129,6 +130,45 @@ def test_stdin_half_close_over_tls_keeps_the_output(tls_daemon, certs, client):
     proc = run(client + ["run", "--rm", "-i", "busybox", "sh", "-c", "cat; seq 1 20000"], env, input=data)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == data + "".join(f"{i}\n" for i in range(1, 20001))
+
+
+def test_exec_with_stdin_over_tls(tls_daemon, certs, client):
+    env = tls_env(certs["good"], tls_daemon.tcp_ports[0])
+    started = run(client + ["run", "-d", "busybox", "sleep", "60"], env)
+    assert started.returncode == 0, started.stderr
+    cid = started.stdout.strip()
+    try:
+        proc = run(client + ["exec", "-i", cid, "sh", "-c", "cat; echo end"], env, input="in exec\n")
+        assert (proc.returncode, proc.stdout) == (0, "in exec\nend\n"), proc.stderr
+    finally:
+        run(client + ["rm", "-f", cid], env)
+
+
+def test_a_bare_tcp_fin_also_ends_stdin(tls_daemon, certs):
+    """Older clients half-close the TCP socket under TLS instead of sending close_notify."""
+    from pydocker.client.api import APIClient
+    from pydocker.client.hosts import parse_host
+    from pydocker.client.stdcopy import Demuxer
+    from pydocker.client.transport import TLSConfig
+
+    good = certs["good"]
+    api = APIClient(parse_host(f"tcp://localhost:{tls_daemon.tcp_ports[0]}", tls=True),
+                    TLSConfig(True, str(good / "ca.pem"), str(good / "cert.pem"), str(good / "key.pem")))
+    cid = api.json("POST", "/containers/create", body=json.dumps(
+        {"Image": "busybox", "Cmd": ["sh", "-c", "cat; echo after-eof"], "OpenStdin": True,
+         "StdinOnce": True, "AttachStdin": True, "AttachStdout": True}).encode(),
+        headers={"Content-Type": "application/json"})["Id"]
+    try:
+        resp = api.hijack(f"/containers/{cid}/attach", {"stream": 1, "stdin": 1, "stdout": 1})
+        api.post(f"/containers/{cid}/start")
+        resp.sock.sendall(b"typed\n")
+        resp.sock._sock.shutdown(socket.SHUT_WR)  # under the TLS layer: no close_notify
+        demuxer, out = Demuxer(), b""
+        while chunk := resp.read_some():
+            out += b"".join(payload for _, payload in demuxer.feed(chunk))
+        assert out == b"typed\nafter-eof\n"
+    finally:
+        api.delete(f"/containers/{cid}", {"force": 1})
 
 
 def test_every_tcp_listener_serves_tls(tls_daemon, certs, client):

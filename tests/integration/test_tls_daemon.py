@@ -364,3 +364,21 @@ def test_tcp_without_tls_on_a_public_address_warns_loudly(tmp_path):
         assert "WITHOUT TLS" in d.log()
     finally:
         assert d.stop() == 0
+
+
+def test_tls_without_verify_encrypts_but_asks_for_no_certificate(tmp_path, certs):
+    good, port = certs["good"], free_port()
+    d = DaemonProcess(tmp_path / "d", extra_args=[
+        "--tls", f"--tlscert={good / 'server-cert.pem'}", f"--tlskey={good / 'server-key.pem'}",
+        "-H", f"tcp://127.0.0.1:{port}"]).start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+        env["DOCKER_CERT_PATH"] = str(tmp_path / "empty")  # no client certificate to send
+        proc = run(PYDOCKER + ["--tls", "-H", f"tcp://127.0.0.1:{port}", "version", "-f",
+                               "{{.Server.Version}}"], env)
+        assert (proc.returncode, proc.stdout) == (0, SERVER_VERSION), proc.stderr
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /_ping HTTP/1.0\r\n\r\n")
+            assert read_to_end(s).startswith(b"HTTP/1.0 400 Bad Request")
+    finally:
+        assert d.stop() == 0, d.log()

@@ -132,7 +132,8 @@ def generate(out_dir, hosts, ips, days=DEFAULT_DAYS, overwrite=False):
     paths = {name: os.path.join(out_dir, name) for name in ALL_FILES}
     existing = [p for p in paths.values() if os.path.exists(p)]
     if existing and not overwrite:
-        raise FileExistsError(f"{len(existing)} file(s) would be replaced ({', '.join(os.path.basename(p) for p in existing)} in {out_dir}): use --force to replace them")
+        names = ", ".join(os.path.basename(p) for p in existing)
+        raise FileExistsError(f"{names} already in {out_dir}: use --force to replace them")
     os.makedirs(out_dir, mode=0o700, exist_ok=True)
     ca = make_ca(days=days)
     server = issue(ca, (list(hosts) + ips)[0], "server", hosts=hosts, ips=ips, days=days)

@@ -1,13 +1,13 @@
 """``tls generate``: the CA and certificates for ``--tlsverify``, without the openssl recipe."""
 
+import os
+
 from ..errors import ClientError
 from ..flags import FlagSet
 from .groups import dispatch
 
 
 def generate(cli, argv):
-    import os
-
     flags = FlagSet("tls generate [OPTIONS]",
                     "Make a CA, a server certificate and a client certificate for remote access",
                     max_args=0)

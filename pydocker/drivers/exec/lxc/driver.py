@@ -37,7 +37,7 @@ from pydocker.drivers.exec.native import validate
 from pydocker.engine.errors import Conflict, InvalidParameter, PrerequisiteMissing, SystemError_
 
 DEFAULT_CGROUP_PARENT = "pydocker"
-TOOLS = ("lxc-execute", "lxc-attach", "lxc-stop", "init.lxc.static")
+TOOLS = ("lxc-execute", "lxc-attach", "init.lxc.static", "setsid", "timeout")
 # What LXC cannot do that the native driver does; refused at start.
 UNSUPPORTED = ("supplementary groups (--group-add)", "--domainname",
                "exec with a working directory other than / in a container without /bin/sh",
@@ -70,7 +70,8 @@ class LXCDriver:
         self._raw = [lxc_config.check_raw(k, v) for k, v in (options or {}).items()]
         for tool in TOOLS:
             if shutil.which(tool, path=DEFAULT_PATH) is None:
-                raise PrerequisiteMissing("the lxc exec driver needs %s (install lxc)" % tool)
+                raise PrerequisiteMissing("the lxc exec driver needs %s (lxc, util-linux, coreutils)"
+                                      % tool)
         if not os.path.isdir("/sys/fs/cgroup"):
             raise PrerequisiteMissing("no cgroup filesystem at /sys/fs/cgroup")
         os.makedirs(home, mode=0o700, exist_ok=True)

@@ -70,8 +70,8 @@ class LXCDriver:
         self._raw = [lxc_config.check_raw(k, v) for k, v in (options or {}).items()]
         for tool in TOOLS:
             if shutil.which(tool, path=DEFAULT_PATH) is None:
-                raise PrerequisiteMissing("the lxc exec driver needs %s (lxc, util-linux, coreutils)"
-                                      % tool)
+                raise PrerequisiteMissing("the lxc exec driver needs %s (from lxc, util-linux "
+                                          "or coreutils)" % tool)
         if not os.path.isdir("/sys/fs/cgroup"):
             raise PrerequisiteMissing("no cgroup filesystem at /sys/fs/cgroup")
         os.makedirs(home, mode=0o700, exist_ok=True)

@@ -298,6 +298,7 @@ def read_to_end(sock):
     return data
 
 
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion:DeprecationWarning")
 def test_python_ssl_client_refuses_tls_1_1_server_side(tls_daemon):
     """Independent of openssl's CLI: a context capped at TLS 1.1 cannot complete a handshake."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

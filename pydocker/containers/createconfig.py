@@ -33,7 +33,7 @@ HOST_CONFIG_TYPES = {
     "BlkioDeviceWriteBps": list, "BlkioDeviceReadIOps": list, "BlkioDeviceWriteIOps": list,
     "PidsLimit": int, "OomKillDisable": bool, "Ulimits": list, "Devices": list, "Init": bool,
     "MaskedPaths": STR_LIST, "ReadonlyPaths": STR_LIST, "ConsoleSize": list, "CgroupParent": str,
-    "MemorySwappiness": int, "DeviceCgroupRules": STR_LIST,
+    "MemorySwappiness": int, "DeviceCgroupRules": STR_LIST, "LxcConf": list,
 }
 
 RESTART_POLICIES = ("", "no", "always", "unless-stopped", "on-failure")
@@ -108,6 +108,10 @@ def validate_host_config(hc):
         mode = hc.get(mode_key, "")
         if mode not in ("", "host", "private", "shareable") and not mode.startswith("container:"):
             raise InvalidParameter(f"invalid {mode_key}: {mode}")
+    for i, entry in enumerate(hc.get("LxcConf") or []):
+        check(entry, {"Key": str, "Value": str}, f"HostConfig.LxcConf[{i}]")
+        if not entry.get("Key"):
+            raise InvalidParameter(f"HostConfig.LxcConf[{i}].Key is required")
     if hc.get("UsernsMode") not in (None, "", "host"):
         raise InvalidParameter("user namespaces (--userns) are not supported by pydocker")
     if hc.get("Isolation") not in (None, "", "default"):

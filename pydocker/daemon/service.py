@@ -72,6 +72,11 @@ class Daemon(service.MultiService):
     def prepare(self):
         """Validate against the host and build everything; raises ConfigError/PrerequisiteMissing."""
         c = self.config
+        # Certificates first: a bad one must stop the start before anything is created.
+        tls = None
+        if c.tls:
+            from pydocker.daemon import tls as tlsmod
+            tls = tlsmod.server_context(c.tlscert, c.tlskey, c.tlscacert if c.tlsverify else None)
         for scheme, address in c.hosts:
             if scheme == "unix":
                 listeners.check_unix_path(address)
@@ -99,10 +104,6 @@ class Daemon(service.MultiService):
         services["distribution"] = distribution.DistributionService.from_config(c, self._reactor)
         for module in JOB_MODULES:
             self.engine.install(module)
-        tls = None
-        if c.tls:
-            from pydocker.daemon import tls as tlsmod
-            tls = tlsmod.server_context(c.tlscert, c.tlskey, c.tlscacert if c.tlsverify else None)
         self._site = ApiSite(ApiResource(self.engine, all_routes(), c.api_cors_header))
         for host in c.hosts:
             self._endpoints.extend(listeners.endpoint_for(self._reactor, host, c.group, tls))

@@ -87,6 +87,7 @@ class ExecStartRequest:
     detach: bool = False
     tty: bool = False
     version: tuple = (1, 44)
+    console_size: tuple = ()  # (height, width) the TTY starts with
 
 
 @defer.inlineCallbacks
@@ -115,6 +116,8 @@ def start(job):
         listeners.add(lambda kind, data: kind in wanted and stream.write(data if tty else frame(kind, data)))
     exited = engine.execdriver.exec(container.id, exec_spec, instance.io)
     instance.running = True
+    if tty and req.console_size:
+        instance.io.started_d.addCallback(lambda _: _resize(instance, *req.console_size))
     exited.addBoth(_finished, engine, instance, container)
     if stream is None:
         return
@@ -201,11 +204,20 @@ class ExecResizeRequest:
 
 def resize(job):
     req = job.request
-    instance = _get(job.engine, req.id)
-    stdin = instance.io.stdin if instance.io is not None else None
+    _resize(_get(job.engine, req.id), req.height, req.width)
+
+
+def _resize(instance, height, width):
+    """Size the exec's TTY; a resize that arrives before the process started (clients send
+    one at once) is applied when it starts."""
+    io = instance.io
+    if instance.running and io is not None and io.stdin is None and instance.config.get("Tty"):
+        io.started_d.addCallback(lambda _: _resize(instance, height, width))
+        return
+    stdin = io.stdin if io is not None else None
     if not instance.running or stdin is None or stdin.master_fd is None:
         raise Conflict(f"exec {instance.id} has no running TTY to resize")
-    fcntl.ioctl(stdin.master_fd, termios.TIOCSWINSZ, struct.pack("HHHH", req.height, req.width, 0, 0))
+    fcntl.ioctl(stdin.master_fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
 
 def _forget(engine, container):

@@ -174,6 +174,8 @@ def _host_info(engine):
         "Runtimes": {config.exec_driver: {"path": config.exec_driver}},
         "DefaultRuntime": config.exec_driver,
         "ExecutionDriver": execdriver.name if execdriver else config.exec_driver,
+        # The exec driver's own figures and limits (what lxc cannot do); clients ignore it.
+        "ExecutionDriverStatus": [list(kv) for kv in execdriver.info()] if execdriver else [],
         "Swarm": {"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive", "ControlAvailable": False,
                   "Error": "", "RemoteManagers": None},
         "LiveRestoreEnabled": False,

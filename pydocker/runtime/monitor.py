@@ -118,6 +118,7 @@ class Runtime:
             raise failure
         container.set_running(live.io.pid)
         exited.addBoth(self._on_exit, container, live)
+        self._apply_console_size(container)
         self.attachments(container).started(live.io)
         yield self.persist(container)
         self.publish(container, "start")
@@ -127,6 +128,16 @@ class Runtime:
         directory = self.container_dir(container.id)
         os.makedirs(directory, mode=0o710, exist_ok=True)
         self.engine.network.write_files(container, directory)
+
+    def _apply_console_size(self, container):
+        """A TTY starts at HostConfig.ConsoleSize, so the first output is laid out for the
+        client's terminal before its first resize arrives."""
+        height, width = (container.host_config.get("ConsoleSize") or [0, 0])[:2] or (0, 0)
+        if container.config.get("Tty") and height and width:
+            try:
+                self.engine.execdriver.resize(container.id, height, width)
+            except Exception as e:
+                self.log.debug("console size not applied: {e}", e=e)
 
     def _log_writer(self, container):
         log_config = container.host_config.get("LogConfig") or {}

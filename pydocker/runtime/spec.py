@@ -156,5 +156,6 @@ def container_spec(container, rootfs, container_dir, daemon_config, resolve_pid,
         readonly_paths=hc.get("ReadonlyPaths"),
         cgroup_parent=hc.get("CgroupParent") or daemon_config.cgroup_parent,
         init=bool(hc.get("Init")),
+        lxc_conf=[(e["Key"], e["Value"]) for e in hc.get("LxcConf") or []],
         network_hook=network_hook,
     )

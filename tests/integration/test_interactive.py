@@ -30,13 +30,13 @@ def test_run_it_resize_detach_reattach_exit_code(busybox_daemon, client):
     term = Terminal(client + ["run", "-it", "--name", "tty1", "busybox", "sh"], rows=30, cols=100)
     term.read_until(b"/ # ")
     term.type("stty size\r")
-    assert b"30 100" in term.read_until(b"/ # ")
+    term.read_until(b"30 100")
     term.resize(41, 121)
     time.sleep(0.5)
     term.type("stty size\r")
-    assert b"41 121" in term.read_until(b"/ # ")
+    term.read_until(b"41 121")
     term.type("echo $((6*7))\r")
-    assert b"42" in term.read_until(b"/ # ")
+    term.read_until(b"42")
     term.type(b"\x10\x11")  # ctrl-p ctrl-q
     assert term.wait() == 0
     state = busybox_daemon.client("inspect", "-f", "{{.State.Running}}", "tty1").stdout.strip()
@@ -55,8 +55,8 @@ def test_exec_it(busybox_daemon, client):
     term = Terminal(client + ["exec", "-it", "bg", "sh"], rows=20, cols=80)
     term.read_until(b"# ")
     term.type("stty size; cat /proc/1/cmdline | tr '\\0' ' '; echo\r")
-    out = term.read_until(b"# ")
-    assert b"20 80" in out and b"sleep 60" in out
+    term.read_until(b"20 80")
+    term.read_until(b"sleep 60")
     term.type("exit 5\r")
     assert term.wait() == 5
     busybox_daemon.client("rm", "-f", "bg")

@@ -1,5 +1,6 @@
 """``logs``, ``attach`` and ``exec``: the commands that stream a container's I/O."""
 
+import os
 import sys
 
 from ..errors import ClientError, StatusError
@@ -68,7 +69,7 @@ def attach(cli, argv):
 
 def exec_(cli, argv):
     from ..runconfig import env_list
-    from ..session import Session, stdin_fd
+    from ..session import Session, stdin_fd, terminal_size
 
     flags = FlagSet("exec [OPTIONS] CONTAINER COMMAND [ARG...]",
                     "Execute a command in a running container", interspersed=False,
@@ -92,8 +93,11 @@ def exec_(cli, argv):
     if opts.detach:
         cli.api.post(f"/exec/{exec_id}/start", body={"Detach": True, "Tty": opts.tty})
         return 0
-    response = cli.api.hijack(f"/exec/{exec_id}/start", body={"Detach": False,
-                                                              "Tty": opts.tty})
+    start = {"Detach": False, "Tty": opts.tty}
+    size = terminal_size(1) if opts.tty and os.isatty(1) else None
+    if size:
+        start["ConsoleSize"] = list(size)  # the TTY starts at the terminal's size, as the docker CLI asks
+    response = cli.api.hijack(f"/exec/{exec_id}/start", body=start)
 
     def resize(rows, cols):
         cli.api.post(f"/exec/{exec_id}/resize", {"h": rows, "w": cols})

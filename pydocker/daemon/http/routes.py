@@ -91,7 +91,11 @@ def bind_exec_start(call):
     detach = body.get("Detach", False)
     if not isinstance(detach, bool):
         raise InvalidParameter("invalid type for field Detach: expected boolean")
-    return execs.ExecStartRequest(call.args["id"], detach, bool(body.get("Tty")), call.version)
+    size = body.get("ConsoleSize") or ()
+    if size and not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) for v in size)):
+        raise InvalidParameter("invalid type for field ConsoleSize: expected [height, width]")
+    return execs.ExecStartRequest(call.args["id"], detach, bool(body.get("Tty")), call.version,
+                                  tuple(size) if size and all(size) else ())
 
 
 def container_routes():

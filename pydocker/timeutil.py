@@ -1,8 +1,10 @@
-"""Docker's timestamps: RFC 3339 with nanoseconds, and ns since the epoch."""
+"""Docker's timestamps (RFC 3339 with nanoseconds, ns since the epoch) and its human durations.
+
+Shared by the daemon and the client, so it imports only what the client can afford at start-up.
+"""
 
 import re
 import time
-from datetime import datetime
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 _RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$")
@@ -20,6 +22,34 @@ def parse_rfc3339(text):
     m = _RFC3339.match(text or "")
     if not m:
         return 0
+    from datetime import datetime
     zone = m.group(3) if m.group(3) and m.group(3) != "Z" else "+00:00"
     seconds = int(datetime.fromisoformat(m.group(1) + zone).timestamp())
     return seconds * 1_000_000_000 + int((m.group(2) or "0").ljust(9, "0")[:9])
+
+
+def human_duration(seconds):
+    """"About a minute", "3 hours", "2 weeks": Go's units.HumanDuration, which docker prints."""
+    if seconds < 1:
+        return "Less than a second"
+    if seconds < 2:
+        return "1 second"
+    if seconds < 60:
+        return f"{int(seconds)} seconds"
+    minutes = int(seconds / 60)
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = int(seconds / 3600 + 0.5)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // (24 * 7)} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // (24 * 30)} months"
+    return f"{int(seconds / 3600 / 24 / 365)} years"

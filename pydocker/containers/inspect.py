@@ -3,7 +3,7 @@
 import os
 import time
 
-from pydocker.timeutil import parse_rfc3339, rfc3339
+from pydocker.timeutil import human_duration, parse_rfc3339, rfc3339
 
 CONFIG_DEFAULTS = {
     "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
@@ -93,7 +93,7 @@ def human_status(container, now=None):
     if state.get("Restarting"):
         return f"Restarting ({state['ExitCode']}) {_ago(now, state['FinishedAt'])} ago"
     if state.get("Running"):
-        text = f"Up {_duration(now - parse_rfc3339(state['StartedAt']) / 1e9)}"
+        text = f"Up {human_duration(now - parse_rfc3339(state['StartedAt']) / 1e9)}"
         return text + " (Paused)" if state.get("Paused") else text
     if state.get("Dead"):
         return "Dead"
@@ -105,35 +105,7 @@ def human_status(container, now=None):
 
 
 def _ago(now, stamp):
-    return _duration(now - parse_rfc3339(stamp) / 1e9)
-
-
-def _duration(seconds):
-    """Go's units.HumanDuration, which the docker CLI prints."""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = s // 60
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = round(s / 3600)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{hours // 24 // 365} years"
+    return human_duration(now - parse_rfc3339(stamp) / 1e9)
 
 
 def summary_document(container, mounts, size=None):

@@ -8,7 +8,9 @@ from ..api import filters_param
 from ..errors import ClientError, StatusError
 from ..flags import FlagSet
 from ..formatter import Context, write_rows
-from ..units import bytes_size, human_duration, human_size
+from pydocker.timeutil import human_duration
+
+from ..units import bytes_size, human_size
 
 
 def short_id(container_id, no_trunc=False):

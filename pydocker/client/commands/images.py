@@ -10,7 +10,9 @@ from ..formatter import Context, write_rows
 from ..localio import (binary, file_chunks, isatty, refuse_terminal, stdout_bytes,
                        write_response_to)
 from ..reference import auth_header, registry_of, split_reference
-from ..units import human_size, human_duration
+from pydocker.timeutil import human_duration
+
+from ..units import human_size
 
 
 def short_id(image_id, no_trunc=False):

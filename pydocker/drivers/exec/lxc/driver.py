@@ -19,15 +19,15 @@ import os
 import re
 import resource
 import shutil
-import signal as signals
 import subprocess
 from dataclasses import dataclass, field, replace
 
-from twisted.internet import defer, threads
+from twisted.internet import defer
 from twisted.python import failure
 from zope.interface import implementer
 
 from pydocker.drivers.exec import cgroups, spec as specs
+from pydocker.drivers.exec.common import RunningContainers
 from pydocker.drivers.exec.errors import ContainerStartError
 from pydocker.drivers.exec.interfaces import IExecDriver
 from pydocker.drivers.exec.lxc import config as lxc_config, hooks, seccomp
@@ -57,9 +57,13 @@ class _Running:
     error: object = None
     started: defer.Deferred = field(default_factory=defer.Deferred)
 
+    @property
+    def stdin(self):
+        return self.tool.stdin
+
 
 @implementer(IExecDriver)
-class LXCDriver:
+class LXCDriver(RunningContainers):
     name = "lxc"
 
     def __init__(self, home, options=None, reactor=None):
@@ -91,9 +95,6 @@ class LXCDriver:
                 ("Unsupported by lxc", "; ".join(UNSUPPORTED))]
 
     # --- starting --------------------------------------------------------------------
-
-    def _state_dir(self, container_id):
-        return os.path.join(self._home, container_id)
 
     def _prepare(self, spec):
         """Check and write everything for ``spec``; returns the config file's path."""
@@ -220,10 +221,6 @@ class LXCDriver:
         finally:
             self.clean(container_id)
 
-    def _in_thread(self, function, *args):
-        return threads.deferToThreadPool(self._reactor, self._reactor.getThreadPool(),
-                                         function, *args)
-
     # --- exec ----------------------------------------------------------------------------
 
     def exec(self, container_id, exec_spec, io):
@@ -260,7 +257,7 @@ class LXCDriver:
         ready.addCallback(lambda _: io.started(tool.pid, tool.stdin))
         return tool.exited.addCallback(lambda code: specs.ExitStatus(code, False))
 
-    # --- controlling running containers --------------------------------------------------
+    # --- controlling running containers (the calls are in RunningContainers) ------------
 
     def _live(self, container_id):
         running = self._running.get(container_id)
@@ -268,45 +265,7 @@ class LXCDriver:
             raise Conflict("container %s is not running" % container_id)
         return running
 
-    def kill(self, container_id, signal):
-        pid = self._live(container_id).pid
-        if not isinstance(signal, int) or not 0 < signal < 65:
-            raise InvalidParameter("invalid signal: %r" % (signal,))
-        try:
-            os.kill(pid, signal)
-        except ProcessLookupError:
-            raise Conflict("container %s is not running" % container_id) from None
-
-    def terminate(self, container_id):
-        self._live(container_id).cgroup.kill_all(signals.SIGKILL)
-
-    def pause(self, container_id):
-        self._live(container_id).cgroup.freeze()
-
-    def unpause(self, container_id):
-        self._live(container_id).cgroup.thaw()
-
-    def pids(self, container_id):
-        return self._live(container_id).cgroup.pids()
-
-    def stats(self, container_id):
-        return self._live(container_id).cgroup.stats()
-
-    def update(self, container_id, resources):
-        validate.resources(resources)
-        self._live(container_id).cgroup.set(resources)
-
-    def resize(self, container_id, height, width):
-        try:
-            self._live(container_id).tool.stdin.resize(height, width)
-        except ValueError as e:
-            raise InvalidParameter(str(e)) from None
-
     # --- leftovers -------------------------------------------------------------------------
-
-    def _save_state(self, container_id, cgroup):
-        with open(os.path.join(self._state_dir(container_id), "state.json"), "w") as f:
-            json.dump({"cgroup": cgroup.paths}, f)
 
     def clean(self, container_id):
         """Also after a daemon crash: stop what LXC still runs, remove cgroups and state."""

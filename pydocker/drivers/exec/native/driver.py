@@ -6,10 +6,11 @@ import os
 import shutil
 from dataclasses import dataclass
 
-from twisted.internet import defer, threads
+from twisted.internet import defer
 from zope.interface import implementer
 
 from pydocker.drivers.exec import cgroups, spec as specs
+from pydocker.drivers.exec.common import RunningContainers
 from pydocker.drivers.exec.interfaces import IExecDriver
 from pydocker.drivers.exec.native import seccomp, validate
 from pydocker.drivers.exec.native.launch import HelperProtocol
@@ -25,9 +26,17 @@ class _Running:
     cgroup: object
     helper: HelperProtocol
 
+    @property
+    def pid(self):
+        return self.helper.pid
+
+    @property
+    def stdin(self):
+        return self.helper.stdin
+
 
 @implementer(IExecDriver)
-class NativeDriver:
+class NativeDriver(RunningContainers):
     name = "native"
 
     def __init__(self, home, options=None, reactor=None):
@@ -77,6 +86,7 @@ class NativeDriver:
         config["seccomp_bpf"] = self._seccomp_program(config.pop("seccomp"), config["caps"],
                                                       spec.privileged)
         cgroup = cgroups.for_container(spec.cgroup_parent or DEFAULT_CGROUP_PARENT, spec.id)
+        os.makedirs(self._state_dir(spec.id), exist_ok=True)
         self._save_state(spec.id, cgroup)
         config["cgroup_view"] = cgroup.container_view()
         try:
@@ -118,10 +128,10 @@ class NativeDriver:
     def exec(self, container_id, exec_spec, io):
         if not exec_spec.args:
             raise InvalidParameter("no exec command specified")
-        running = self._get(container_id)
-        if running.helper.pid is None:
+        running = self._live(container_id)
+        if running.pid is None:
             raise Conflict("container %s is not running" % container_id)
-        config = exec_spec.helper_config(running.spec, running.helper.pid)
+        config = exec_spec.helper_config(running.spec, running.pid)
         config["caps"] = validate.container_caps(running.spec.cap_add, running.spec.cap_drop,
                                                  config["privileged"])
         config["seccomp_bpf"] = self._seccomp_program(config.pop("seccomp"), config["caps"],
@@ -133,65 +143,15 @@ class NativeDriver:
         return helper.result.addCallback(
             lambda outcome: specs.ExitStatus(outcome["exit_code"], False, outcome["signal"]))
 
-    def _in_thread(self, function, *args):
-        """Joining a v1 cgroup waits for an RCU grace period: keep it off the reactor."""
-        return threads.deferToThreadPool(self._reactor, self._reactor.getThreadPool(),
-                                         function, *args)
+    # --- controlling running containers (the calls are in RunningContainers) --------
 
-    # --- controlling running containers ----------------------------------------------
-
-    def _get(self, container_id):
+    def _live(self, container_id):
         try:
             return self._running[container_id]
         except KeyError:
             raise Conflict("container %s is not running" % container_id) from None
 
-    def kill(self, container_id, signal):
-        pid = self._get(container_id).helper.pid
-        if pid is None:
-            raise Conflict("container %s is not running" % container_id)
-        if not isinstance(signal, int) or not 0 < signal < 65:
-            raise InvalidParameter("invalid signal: %r" % (signal,))
-        try:
-            os.kill(pid, signal)
-        except ProcessLookupError:
-            raise Conflict("container %s is not running" % container_id) from None
-
-    def terminate(self, container_id):
-        self._get(container_id).cgroup.kill_all()
-
-    def pause(self, container_id):
-        self._get(container_id).cgroup.freeze()
-
-    def unpause(self, container_id):
-        self._get(container_id).cgroup.thaw()
-
-    def pids(self, container_id):
-        return self._get(container_id).cgroup.pids()
-
-    def stats(self, container_id):
-        return self._get(container_id).cgroup.stats()
-
-    def update(self, container_id, resources):
-        validate.resources(resources)
-        self._get(container_id).cgroup.set(resources)
-
-    def resize(self, container_id, height, width):
-        try:
-            self._get(container_id).helper.stdin.resize(height, width)
-        except ValueError as e:
-            raise InvalidParameter(str(e)) from None
-
     # --- leftovers ---------------------------------------------------------------------
-
-    def _state_dir(self, container_id):
-        return os.path.join(self._home, container_id)
-
-    def _save_state(self, container_id, cgroup):
-        directory = self._state_dir(container_id)
-        os.makedirs(directory, exist_ok=True)
-        with open(os.path.join(directory, "state.json"), "w") as f:
-            json.dump({"cgroup": cgroup.paths}, f)
 
     def clean(self, container_id):
         if container_id in self._running:

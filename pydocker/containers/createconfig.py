@@ -97,9 +97,7 @@ def validate_host_config(hc):
     weight = hc.get("BlkioWeight", 0) or 0
     if weight and not 10 <= weight <= 1000:
         raise InvalidParameter("Range of blkio weight is from 10 to 1000")
-    log = check(hc.get("LogConfig") or {}, {"Type": str, "Config": STR_MAP}, "HostConfig.LogConfig")
-    if log.get("Type") and log["Type"] not in ("json-file", "syslog", "none"):
-        raise InvalidParameter(f"logger: no log driver named '{log['Type']}' is registered")
+    check(hc.get("LogConfig") or {}, {"Type": str, "Config": STR_MAP}, "HostConfig.LogConfig")
     for i, ulimit in enumerate(hc.get("Ulimits") or []):
         check(ulimit, {"Name": str, "Soft": int, "Hard": int}, f"HostConfig.Ulimits[{i}]")
         if ulimit.get("Soft", 0) > ulimit.get("Hard", 0):

@@ -88,7 +88,6 @@ OPTIONS = [
     _o("--shutdown-timeout", "shutdown-timeout", p.parse_int, 15, "seconds to let containers stop at daemon shutdown"),
 ]
 
-LOG_DRIVERS = ("json-file", "syslog", "none")
 BY_KEY = {o.key: o for o in OPTIONS}
 # Keys that SIGHUP may change without a restart.
 RELOADABLE = ("debug", "log-level", "labels")
@@ -245,8 +244,6 @@ def validate(config):
         p.parse_key_value(text)
     for text in v["storage_opts"] + v["exec_opts"]:
         p.parse_key_value(text)
-    if v["log_driver"] not in LOG_DRIVERS:
-        raise ConfigError(f"unknown log driver {v['log_driver']!r}: use one of {', '.join(LOG_DRIVERS)}")
     if v["tls"]:
         for key in ("tlscert", "tlskey") + (("tlscacert",) if v["tlsverify"] else ()):
             v[key] = os.path.expanduser(v[key])

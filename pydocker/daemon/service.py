@@ -17,7 +17,7 @@ from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from pydocker.daemon import listeners, pidfile
-from pydocker.daemon.options import parse_key_value
+from pydocker.daemon.options import ConfigError, parse_key_value
 from pydocker.drivers import plugins
 from pydocker.drivers.exec.interfaces import IExecDriver
 from pydocker.drivers.graph import registry as graph_registry
@@ -26,6 +26,7 @@ from pydocker.daemon.http.routes import all_routes
 from pydocker.engine.events import EventBus
 from pydocker.engine.job import Engine
 from pydocker.jobs import JOB_MODULES, distribution
+from pydocker.logdrivers.interfaces import ILogDriver
 from pydocker.runtime import restore
 from pydocker.runtime.monitor import Runtime
 from pydocker.runtime.network import ContainerNetworking
@@ -54,6 +55,16 @@ def _exec_driver(config, reactor):
     cls = plugins.load("pydocker.execdrivers", config.exec_driver, IExecDriver, "exec driver")
     home = os.path.join(config.exec_root, "execdriver", config.exec_driver)
     return cls(home, _key_values(config.exec_opts), reactor=reactor)
+
+
+def _log_drivers(config):
+    """Every installed log driver; the daemon's default one and its --log-opt are checked now."""
+    drivers = {name: plugins.load("pydocker.logdrivers", name, ILogDriver, "log driver")()
+               for name in plugins.available("pydocker.logdrivers")}
+    if config.log_driver not in drivers:
+        raise ConfigError(f"unknown log driver {config.log_driver!r}: use one of {', '.join(sorted(drivers))}")
+    drivers[config.log_driver].validate(dict(config.log_opts))
+    return drivers
 
 
 class Daemon(service.MultiService):
@@ -98,6 +109,7 @@ class Daemon(service.MultiService):
         services = self.engine.services
         services["graph"] = graph_registry.new_driver(c.data_root, c.storage_driver, _key_values(c.storage_opts))
         services["execdriver"] = _exec_driver(c, self._reactor)
+        services["logdrivers"] = _log_drivers(c)
         services["containers"] = restore.load_index(self.engine)
         services["runtime"] = Runtime(self.engine)
         services["network"] = ContainerNetworking(self.engine, c, self._reactor)

@@ -89,7 +89,7 @@ def attach(job):
         if kind in wanted:
             stream.write(data if tty else frame(kind, data))
 
-    if req.logs:
+    if req.logs and engine.runtime.log_driver(container)[0].readable:
         entries = yield engine.run_blocking(logs.read_entries, engine.runtime.log_path(container))
         for entry in entries:
             send(entry["stream"], entry["log"].encode())

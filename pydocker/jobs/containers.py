@@ -94,6 +94,7 @@ def create(job):
     container = Container(id=container_id, name=name, image_id=image.id, image_name=config["Image"],
                           created=time.time_ns(), config=config, host_config=host_config,
                           rw_layer=container_id)
+    _check_log_config(engine, host_config)
     engine.network.on_create(container, networking)
     engine.containers.add(container)  # reserves the name while the layers are made
     try:
@@ -107,6 +108,15 @@ def create(job):
         raise
     engine.runtime.publish(container, "create")
     return {"Id": container_id, "Warnings": []}
+
+
+def _check_log_config(engine, host_config):
+    log_config = host_config.get("LogConfig") or {}
+    kind = log_config.get("Type")
+    if kind:
+        if kind not in engine.logdrivers:
+            raise InvalidParameter(f"logger: no log driver named '{kind}' is registered")
+        engine.logdrivers[kind].validate(log_config.get("Config") or {})
 
 
 # -- inspect / list -------------------------------------------------------------------------------
@@ -483,9 +493,9 @@ def container_logs(job):
     if not (req.stdout or req.stderr):
         raise InvalidParameter("Bad parameters: you must choose at least one stream")
     container = _get(engine, req.name)
-    kind = (container.host_config.get("LogConfig") or {}).get("Type") or engine.config.log_driver
-    if kind != "json-file":
-        raise InvalidParameter(f'configured logging driver does not support reading ("{kind}")')
+    driver, _ = engine.runtime.log_driver(container)
+    if not driver.readable:
+        raise InvalidParameter(f'configured logging driver does not support reading ("{driver.name}")')
     tty = bool(container.config.get("Tty"))
     out.set_content_type(RAW if tty else MULTIPLEXED)
     wanted = {s for s, on in (("stdout", req.stdout), ("stderr", req.stderr)) if on}

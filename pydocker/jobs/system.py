@@ -125,7 +125,7 @@ def _host_info(engine):
             "Volume": ["local"],
             "Network": ["bridge", "host", "null"],
             "Authorization": None,
-            "Log": ["json-file", "none", "syslog"],
+            "Log": sorted(engine.logdrivers),
         },
         "MemoryLimit": True,
         "SwapLimit": sysinfo.cgroup_v1_has("memory", "memory.memsw.limit_in_bytes") if v1 else True,

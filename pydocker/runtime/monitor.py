@@ -12,7 +12,6 @@ import time
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from pydocker.containers import logs
 from pydocker.engine.errors import Conflict, NotModified, PydockerError
 from pydocker.runtime import restart
 from pydocker.runtime.io import Attachments, ContainerIO
@@ -139,15 +138,17 @@ class Runtime:
             except Exception as e:
                 self.log.debug("console size not applied: {e}", e=e)
 
-    def _log_writer(self, container):
+    def log_driver(self, container):
+        """(driver, options) of the container: its LogConfig, else the daemon's defaults."""
         log_config = container.host_config.get("LogConfig") or {}
         kind = log_config.get("Type") or self.engine.config.log_driver
-        if kind != "json-file":
-            return None
-        options = dict(self.engine.config.log_opts)
+        options = dict(self.engine.config.log_opts) if kind == self.engine.config.log_driver else {}
         options.update(log_config.get("Config") or {})
-        max_size, max_file = logs.parse_options(options)
-        return logs.JSONFileWriter(self.log_path(container), max_size, max_file)
+        return self.engine.logdrivers[kind], options
+
+    def _log_writer(self, container):
+        driver, options = self.log_driver(container)
+        return driver.open(container, self.log_path(container), options)
 
     @defer.inlineCallbacks
     def _undo_start(self, container, live):

@@ -146,3 +146,10 @@ def test_sighup_reloads_log_level(tmp_path):
         assert "need a restart to take effect: mtu" in log
     finally:
         assert d.stop() == 0
+
+
+def test_unknown_log_driver_refuses_to_start(tmp_path):
+    d = DaemonProcess(tmp_path / "d", extra_args=["--log-driver", "splunk"])
+    status, output = run_to_exit(d)
+    assert status == 1 and "unknown log driver 'splunk'" in output
+    assert not os.path.exists(d.socket)

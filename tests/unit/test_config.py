@@ -38,7 +38,6 @@ def test_flags_parse_to_typed_values(tmp_path, monkeypatch):
     (["--icc=false", "--iptables=false"], "--icc=false needs --iptables=true"),
     (["--bip", "10.0.0.1/24", "--fixed-cidr", "10.1.0.0/24"], "is not inside the bridge subnet"),
     (["--registry-mirror", "mirror.local"], "invalid registry mirror"),
-    (["--log-driver", "splunk"], "unknown log driver"),
     (["--selinux-enabled"], "SELinux is not supported"),
     (["--iptables=maybe"], "invalid boolean value"),
 ])

@@ -1,0 +1,63 @@
+"""Log drivers end to end: json-file rotation and follow, syslog to a socket, none."""
+
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+pytestmark = pytest.mark.kernel
+
+
+def docker(cli, d, *args, check=True, timeout=60):
+    proc = subprocess.run([cli, "-H", d.host, *args], capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed: {proc.stderr}\n{d.log()[-2000:]}")
+    return proc
+
+
+def test_syslog_driver_sends_each_line(busybox_daemon, docker_cli, tmp_path):
+    path = str(tmp_path / "log.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(path)
+    server.settimeout(10)
+    try:
+        docker(docker_cli, busybox_daemon, "run", "--name", "sl", "--log-driver", "syslog",
+               "--log-opt", f"syslog-address=unixgram://{path}", "--log-opt", "tag=web",
+               "busybox", "sh", "-c", "echo one; echo two >&2")
+        messages = sorted(server.recv(4096).decode() for _ in range(2))
+    finally:
+        server.close()
+    assert messages[0].startswith("<27>") and messages[0].endswith("web[" + messages[0].split("[")[1].split("]")[0] + "]: two")
+    assert messages[1].startswith("<30>") and messages[1].endswith("]: one")
+    proc = docker(docker_cli, busybox_daemon, "logs", "sl", check=False)
+    assert proc.returncode != 0 and "does not support reading" in proc.stderr
+
+
+def test_bad_log_options_are_refused(busybox_daemon, docker_cli):
+    proc = docker(docker_cli, busybox_daemon, "create", "--log-driver", "syslog", "--log-opt", "bogus=1",
+                  "busybox", "true", check=False)
+    assert proc.returncode != 0 and "unknown log opt 'bogus'" in proc.stderr
+    proc = docker(docker_cli, busybox_daemon, "create", "--log-driver", "nope", "busybox", "true", check=False)
+    assert proc.returncode != 0 and "no log driver named 'nope'" in proc.stderr
+
+
+def test_none_driver_keeps_nothing(busybox_daemon, docker_cli):
+    docker(docker_cli, busybox_daemon, "run", "--name", "quiet", "--log-driver", "none", "busybox", "echo", "x")
+    proc = docker(docker_cli, busybox_daemon, "logs", "quiet", check=False)
+    assert proc.returncode != 0 and "does not support reading" in proc.stderr
+
+
+def test_json_file_rotation_and_follow(busybox_daemon, docker_cli):
+    d = busybox_daemon
+    docker(docker_cli, d, "run", "-d", "--name", "rot", "--log-opt", "max-size=1k", "--log-opt", "max-file=3",
+           "busybox", "sh", "-c", "i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); sleep 0.01; done")
+    follow = subprocess.run([docker_cli, "-H", d.host, "logs", "-f", "rot"], capture_output=True, text=True, timeout=60)
+    lines = follow.stdout.split()
+    assert lines[-1] == "line-199"  # follow ends when the container stops, across rotations
+    assert lines == [f"line-{i}" for i in range(200 - len(lines), 200)]
+    log_path = docker(docker_cli, d, "inspect", "-f", "{{.LogPath}}", "rot").stdout.strip()
+    assert os.path.exists(log_path + ".1") and os.path.exists(log_path + ".2")
+    assert not os.path.exists(log_path + ".3")
+    assert docker(docker_cli, d, "logs", "--tail", "2", "rot").stdout.split() == ["line-198", "line-199"]

@@ -69,6 +69,7 @@ class AttachRequest:
     logs: bool = False
     detach_keys: str = ""
     version: tuple = (1, 44)
+    raw: bool = False  # the websocket endpoint carries output without stdcopy frames
 
 
 @defer.inlineCallbacks
@@ -87,7 +88,7 @@ def attach(job):
 
     def send(kind, data):
         if kind in wanted:
-            stream.write(data if tty else frame(kind, data))
+            stream.write(data if tty or req.raw else frame(kind, data))
 
     if req.logs and engine.runtime.log_driver(container)[0].readable:
         entries = yield engine.run_blocking(logs.read_entries, engine.runtime.log_path(container))

@@ -13,7 +13,7 @@ from twisted.logger import Logger
 from twisted.web import resource, server
 
 from pydocker import API_VERSION, __version__
-from pydocker.daemon.http import errmap
+from pydocker.daemon.http import errmap, websocket
 from pydocker.daemon.http.binding import Query, parse_json_body
 from pydocker.daemon.http.hijack import hijack
 from pydocker.daemon.http.router import Router
@@ -189,6 +189,11 @@ class ApiResource(resource.Resource):
         except Exception as e:
             self._error(request, e)
             return server.NOT_DONE_YET
+        if route.kind == "websocket":
+            def start(stream):
+                d = self._engine.job(route.job, job_request, stream)
+                d.addBoth(lambda _: stream.close())
+            return websocket.serve(request, start)
         if route.kind == "hijack":
             output = Upgrader(request, route.content_type.encode())
             d = self._engine.job(route.job, job_request, output)

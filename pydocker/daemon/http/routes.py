@@ -86,6 +86,12 @@ def bind_logs(call):
         timestamps=q.bool("timestamps"), tail=None if tail == "all" else tail, details=q.bool("details"))
 
 
+def bind_attach(call, raw=False):
+    q = call.query
+    return attach.AttachRequest(call.args["name"], q.bool("stdin"), q.bool("stdout"), q.bool("stderr"),
+                                q.bool("stream"), q.bool("logs"), q.str("detachKeys", ""), call.version, raw)
+
+
 def bind_exec_start(call):
     body = call.json(required=False) or {}
     detach = body.get("Detach", False)
@@ -122,10 +128,10 @@ def container_routes():
         Route("POST", C + "/pause", "container.pause", named, status=204),
         Route("POST", C + "/unpause", "container.unpause", named, status=204),
         Route("GET", C + "/logs", "container.logs", bind_logs, kind="stream"),
-        Route("POST", C + "/attach", "container.attach", lambda call: attach.AttachRequest(
-            call.args["name"], call.query.bool("stdin"), call.query.bool("stdout"), call.query.bool("stderr"),
-            call.query.bool("stream"), call.query.bool("logs"), call.query.str("detachKeys", ""), call.version),
-            kind="hijack", content_type="application/vnd.docker.raw-stream"),
+        Route("POST", C + "/attach", "container.attach", bind_attach,
+              kind="hijack", content_type="application/vnd.docker.raw-stream"),
+        Route("GET", C + "/attach/ws", "container.attach", lambda call: bind_attach(call, raw=True),
+              kind="websocket"),
         Route("POST", C + "/resize", "container.resize", lambda call: attach.ResizeRequest(
             call.args["name"], call.query.int("h", 0), call.query.int("w", 0))),
         Route("POST", C + "/exec", "exec.create", lambda call: execs.ExecCreateRequest(

@@ -1,0 +1,97 @@
+"""``/containers/{id}/attach/ws``: the attach stream carried in websocket messages.
+
+Twisted's websocket server (``twisted.web.websocket``, on wsproto) does the handshake; this
+module adapts a websocket connection to the stream a hijacking job writes to and reads
+from, so the same attach job serves both endpoints.
+"""
+
+from twisted.web.websocket import WebSocketResource
+
+from pydocker.engine.job import JobOutput
+
+
+class WebSocketStream(JobOutput):
+    """The job's output and stream over one websocket connection."""
+
+    def __init__(self):
+        self._transport = None
+        self._on_data = None
+        self._on_eof = None
+        self._early = []
+        self._close_callbacks = []
+        self.closed = False
+
+    # JobOutput / stream, as used by hijacking jobs
+    def upgrade(self):
+        return self
+
+    def write(self, data):
+        if not self.closed and data:
+            self._transport.sendBytesMessage(bytes(data))
+
+    def read(self, on_data, on_eof):
+        self._on_data, self._on_eof = on_data, on_eof
+        early, self._early = self._early, []
+        for data in early:
+            on_data(data)
+
+    def on_close(self, callback):
+        if self.closed:
+            callback()
+        else:
+            self._close_callbacks.append(callback)
+
+    def close(self):
+        if not self.closed and self._transport is not None:
+            self._transport.loseConnection()
+
+    finish = close
+
+    def fail(self, failure, respond):
+        self.close()
+
+    # WebSocketProtocol
+    def negotiationStarted(self, transport):
+        self._transport = transport
+
+    def negotiationFinished(self):
+        pass
+
+    def pongReceived(self, payload):
+        pass
+
+    def bytesMessageReceived(self, data):
+        if self._on_data is None:
+            self._early.append(bytes(data))
+        else:
+            self._on_data(bytes(data))
+
+    def textMessageReceived(self, message):
+        self.bytesMessageReceived(message.encode())
+
+    def connectionLost(self, reason):
+        self.closed = True
+        callbacks, self._close_callbacks = self._close_callbacks, []
+        for callback in callbacks:
+            callback()
+
+
+class _Factory:
+    def __init__(self, start):
+        self._start = start
+
+    def buildProtocol(self, request):
+        stream = WebSocketStream()
+        original = stream.negotiationFinished
+
+        def finished():
+            original()
+            self._start(stream)
+
+        stream.negotiationFinished = finished
+        return stream
+
+
+def serve(request, start):
+    """Answer ``request`` with the websocket handshake; ``start(stream)`` runs once it is done."""
+    return WebSocketResource(_Factory(start)).render_GET(request)

@@ -65,7 +65,7 @@ def test_exec_it(busybox_daemon, client):
 def test_large_stdin_through_attach_by_hash(busybox_daemon, docker_cli):
     import hashlib
     import os
-    data = os.urandom(20 * 1024 * 1024)
+    data = os.urandom(100 * 1024 * 1024)
     proc = subprocess.run([docker_cli, "-H", busybox_daemon.host, "run", "-i", "--rm", "busybox", "sha256sum"],
                           input=data, capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -74,7 +74,7 @@ def test_large_stdin_through_attach_by_hash(busybox_daemon, docker_cli):
 
 def test_large_output_through_attach_and_logs_by_hash(busybox_daemon, docker_cli):
     import hashlib
-    cmd = "head -c 20000000 /dev/urandom | base64 > /tmp/f; cat /tmp/f; sha256sum /tmp/f >&2"
+    cmd = "head -c 75000000 /dev/urandom | base64 > /tmp/f; cat /tmp/f; sha256sum /tmp/f >&2"  # ~100 MB
     proc = subprocess.run([docker_cli, "-H", busybox_daemon.host, "run", "--name", "big", "busybox", "sh", "-c", cmd],
                           capture_output=True, timeout=180)
     assert proc.returncode == 0, proc.stderr
@@ -114,3 +114,48 @@ def test_exec_into_stopped_container_is_409(busybox_daemon):
         assert err.value.status_code == 409 and "is not running" in str(err.value)
     finally:
         client.close()
+
+
+def _open_attach(socket_path, container):
+    import socket as socketmod
+    s = socketmod.socket(socketmod.AF_UNIX)
+    s.settimeout(10)
+    s.connect(socket_path)
+    s.sendall(f"POST /v1.44/containers/{container}/attach?stream=1&stdout=1 HTTP/1.1\r\n"
+              "Host: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    assert head.startswith(b"HTTP/1.1 101")
+    return s
+
+
+def _fds(pid):
+    import os
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_many_attaches_and_disconnects_leak_nothing(busybox_daemon):
+    d = busybox_daemon
+    d.client("run", "-d", "--name", "ticker", "busybox", "sh", "-c", "while true; do echo tick; sleep 0.05; done")
+    time.sleep(0.5)
+    baseline = _fds(d.proc.pid)
+    sessions = [_open_attach(d.socket, "ticker") for _ in range(10)]
+    for s in sessions:
+        assert b"tick" in s.recv(4096)
+    for s in sessions[:5]:
+        s.close()  # gone mid-stream
+    for s in sessions[5:]:
+        data = b""
+        deadline = time.monotonic() + 5
+        while data.count(b"tick") < 3 and time.monotonic() < deadline:
+            data += s.recv(4096)
+        assert data.count(b"tick") >= 3  # the others keep being served
+    assert d.client("ps", "-q").stdout.strip()  # and the daemon answers other clients
+    for s in sessions[5:]:
+        s.close()
+    deadline = time.monotonic() + 10
+    while _fds(d.proc.pid) > baseline and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _fds(d.proc.pid) <= baseline
+    d.client("rm", "-f", "ticker")

@@ -1,13 +1,15 @@
 """What the native and lxc exec drivers share: the calls that act on a running
-container through its cgroup and its process, and their state directories."""
+container through its cgroup and its process, their state directories, and the
+ProcessProtocol part that wires a child's stdio to the container's IO."""
 
 import json
 import os
 import signal as signals
 
-from twisted.internet import threads
+from twisted.internet import protocol, threads
 
 from pydocker.drivers.exec.native import validate
+from pydocker.drivers.exec.stdio import PipeStdin, PtyConnection
 from pydocker.engine.errors import Conflict, InvalidParameter
 
 
@@ -73,3 +75,63 @@ class RunningContainers:
         """Into the container's state directory, which must exist."""
         with open(os.path.join(self._state_dir(container_id), "state.json"), "w") as f:
             json.dump({"cgroup": cgroup.paths}, f)
+
+
+class StdioProcess(protocol.ProcessProtocol):
+    """A child process whose fds 0-2 are a container's stdio: a pipe per stream,
+    or, with a TTY, all three the slave of a new pty whose master is ``stdin``.
+
+    Output goes to ``io``. A subclass calls ``_spawn`` and is told by
+    ``_ended()`` once the process has ended and the pty (if any) is closed."""
+
+    def __init__(self, io, tty, open_stdin, reactor):
+        self._io = io
+        self._tty = tty
+        self._open_stdin = open_stdin
+        self._reactor = reactor
+        self._pty = None
+        self._waiting = {"process"}
+
+    def _spawn(self, argv, env, path, extra_fds=None):
+        if self._tty:
+            master, slave = os.openpty()
+            self._pty = PtyConnection(master, self._io.stdout, self._reactor)
+            self._waiting.add("pty")
+            self._pty.closed.addCallback(lambda _: self._finished("pty"))
+            fds = {0: slave, 1: slave, 2: slave}
+        else:
+            fds = {0: "w", 1: "r", 2: "r"}
+        fds.update(extra_fds or {})
+        try:
+            self._reactor.spawnProcess(self, argv[0], argv, env=env, path=path, childFDs=fds)
+        except Exception:
+            if self._pty is not None:
+                os.close(master)
+            raise
+        finally:
+            if self._pty is not None:
+                os.close(slave)
+        if self._pty is not None:
+            self._pty.start()
+
+    @property
+    def stdin(self):
+        return self._pty if self._pty is not None else PipeStdin(self.transport)
+
+    def connectionMade(self):
+        if not self._tty and not self._open_stdin:
+            self.transport.closeChildFD(0)
+
+    def childDataReceived(self, fd, data):
+        if fd == 1:
+            self._io.stdout(data)
+        elif fd == 2:
+            self._io.stderr(data)
+
+    def _finished(self, what):
+        self._waiting.discard(what)
+        if not self._waiting:
+            self._ended()
+
+    def _ended(self):
+        raise NotImplementedError

@@ -5,12 +5,12 @@ import marshal
 import os
 import sys
 
-from twisted.internet import defer, protocol
+from twisted.internet import defer
 from twisted.python import failure
 
 import pydocker
 from pydocker.drivers.exec import errors
-from pydocker.drivers.exec.stdio import PipeStdin, PtyConnection
+from pydocker.drivers.exec.common import StdioProcess
 from pydocker.engine.errors import SystemError_
 
 HELPER_MODULE = "pydocker.drivers.exec.native.init"
@@ -20,61 +20,32 @@ HELPER_ARGV = [sys.executable, "-S", "-E", "-m", HELPER_MODULE]
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(pydocker.__file__)))
 
 
-class HelperProtocol(protocol.ProcessProtocol):
+class HelperProtocol(StdioProcess):
     """Drives one helper. ``on_pid(pid)`` may return a Deferred; the process
     continues once it fires. ``result`` fires with the helper's exit report
     (a dict) or errbacks with the start failure."""
 
     def __init__(self, config, io, on_pid, reactor):
+        super().__init__(io, config["tty"], config["open_stdin"], reactor)
         self._config = config
-        self._io = io
         self._on_pid = on_pid
-        self._reactor = reactor
         self._frames = b""
         self._error = None
         self._exit = None
-        self._pty = None
-        self._waiting = {"process"}
         self.pid = None
         self.result = defer.Deferred()
 
     def spawn(self):
         """Start the helper; with a TTY its stdio is a new pty's slave."""
-        if self._config["tty"]:
-            master, slave = os.openpty()
-            self._pty = PtyConnection(master, self._io.stdout, self._reactor)
-            self._waiting.add("pty")
-            self._pty.closed.addCallback(lambda _: self._finished("pty"))
-            fds = {0: slave, 1: slave, 2: slave, 3: "w", 4: "r"}
-        else:
-            fds = {0: "w", 1: "r", 2: "r", 3: "w", 4: "r"}
-        try:
-            self._reactor.spawnProcess(self, HELPER_ARGV[0], HELPER_ARGV, env={},
-                                       path=PACKAGE_PARENT, childFDs=fds)
-        except Exception:
-            if self._pty is not None:
-                os.close(master)
-            raise
-        finally:
-            if self._pty is not None:
-                os.close(slave)
-        if self._pty is not None:
-            self._pty.start()
-
-    @property
-    def stdin(self):
-        return self._pty if self._pty is not None else PipeStdin(self.transport)
+        self._spawn(HELPER_ARGV, {}, PACKAGE_PARENT, {3: "w", 4: "r"})
 
     def connectionMade(self):
         self._send(self._config)
-        if not self._config["tty"] and not self._config["open_stdin"]:
-            self.transport.closeChildFD(0)
+        super().connectionMade()
 
     def childDataReceived(self, fd, data):
-        if fd == 1:
-            self._io.stdout(data)
-        elif fd == 2:
-            self._io.stderr(data)
+        if fd in (1, 2):
+            super().childDataReceived(fd, data)
         elif fd == 4:
             self._frames += data
             while len(self._frames) >= 4:
@@ -112,10 +83,7 @@ class HelperProtocol(protocol.ProcessProtocol):
     def processEnded(self, reason):
         self._finished("process")
 
-    def _finished(self, what):
-        self._waiting.discard(what)
-        if self._waiting:
-            return
+    def _ended(self):
         if self._error is not None:
             self.result.errback(self._error if isinstance(self._error, failure.Failure)
                                 else failure.Failure(self._error))

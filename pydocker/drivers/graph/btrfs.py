@@ -14,8 +14,9 @@ import subprocess
 
 from zope.interface import implementer
 
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, PrerequisiteMissing, SystemError_
+from pydocker.engine.errors import Conflict, InvalidParameter, PrerequisiteMissing, SystemError_
 
+from .dirlayers import DirectoryLayers
 from .interfaces import IGraphDriver
 from .layerid import check_layer_id
 from .mount import BTRFS_MAGIC, fs_magic, fs_name, nearest_existing
@@ -92,7 +93,7 @@ def _progs_version():
 
 
 @implementer(IGraphDriver)
-class BtrfsDriver(NaiveDiffer):
+class BtrfsDriver(DirectoryLayers, NaiveDiffer):
     name = "btrfs"
 
     def __init__(self, home, options):
@@ -111,13 +112,6 @@ class BtrfsDriver(NaiveDiffer):
     def status(self):
         return [("Build Version", _progs_version() or "btrfs-progs not installed"),
                 ("Library Version", "none (kernel ioctls)")]
-
-    def metadata(self, id):
-        self._check_exists(id)
-        return {}
-
-    def cleanup(self):
-        pass  # subvolumes need no mounting
 
     def create(self, id, parent=None):
         if os.path.lexists(self._dir(id)):
@@ -140,20 +134,5 @@ class BtrfsDriver(NaiveDiffer):
         else:
             shutil.rmtree(path)  # debris of an interrupted create
 
-    def get(self, id):
-        self._check_exists(id)
-        self._refs.increment(id)
-        return self._dir(id)
-
-    def put(self, id):
-        self._refs.decrement(id)
-
-    def exists(self, id):
-        return os.path.isdir(self._dir(id))
-
     def ids(self):
         return sorted(os.listdir(self._subvolumes))
-
-    def _check_exists(self, id):
-        if not self.exists(id):
-            raise NotFound(f"btrfs: no such layer {id}")

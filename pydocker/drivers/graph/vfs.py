@@ -14,6 +14,7 @@ from zope.interface import implementer
 
 from pydocker.engine.errors import Conflict, NotFound, SystemError_
 
+from .dirlayers import DirectoryLayers
 from .interfaces import IGraphDriver
 from .layerid import check_layer_id
 from .naive import NaiveDiffer
@@ -30,7 +31,7 @@ def copy_tree(source, dest):
 
 
 @implementer(IGraphDriver)
-class VFSDriver(NaiveDiffer):
+class VFSDriver(DirectoryLayers, NaiveDiffer):
     name = "vfs"
 
     def __init__(self, home, options):
@@ -45,14 +46,6 @@ class VFSDriver(NaiveDiffer):
 
     def status(self):
         return []
-
-    def metadata(self, id):
-        if not self.exists(id):
-            raise NotFound(f"vfs: no such layer {id}")
-        return {}
-
-    def cleanup(self):
-        pass  # nothing is mounted
 
     def create(self, id, parent=None):
         path = self._dir(id)
@@ -77,18 +70,6 @@ class VFSDriver(NaiveDiffer):
     def remove(self, id):
         self._refs.drop(id)
         shutil.rmtree(self._dir(id), ignore_errors=True)
-
-    def get(self, id):
-        if not self.exists(id):
-            raise NotFound(f"vfs: no such layer {id}")
-        self._refs.increment(id)
-        return self._dir(id)
-
-    def put(self, id):
-        self._refs.decrement(id)
-
-    def exists(self, id):
-        return os.path.isdir(self._dir(id))
 
     def ids(self):
         return _subdirectories(os.path.join(self.home, "dir"))

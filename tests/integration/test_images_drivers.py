@@ -11,30 +11,15 @@ import subprocess
 import pytest
 
 from pydocker.testing.daemon import DaemonProcess
+from pydocker.testing.loopfs import loop_filesystem
 
 pytestmark = pytest.mark.kernel
 
 
-@contextlib.contextmanager
-def btrfs_on_loop(workdir, size_mb=512):
+def btrfs_on_loop(workdir):
     if shutil.which("mkfs.btrfs") is None:
         pytest.skip("mkfs.btrfs (btrfs-progs) is not installed")
-    image, mountpoint = os.path.join(workdir, "btrfs.img"), os.path.join(workdir, "btrfs")
-    os.makedirs(mountpoint)
-    with open(image, "wb") as f:
-        f.truncate(size_mb << 20)
-    subprocess.run(["mkfs.btrfs", "-q", image], check=True, capture_output=True)
-    device = subprocess.run(["losetup", "--find", "--show", image], check=True, capture_output=True,
-                            text=True).stdout.strip()
-    try:
-        subprocess.run(["mount", device, mountpoint], check=True, capture_output=True)
-        try:
-            yield mountpoint
-        finally:
-            subprocess.run(["umount", "-l", mountpoint], check=False)
-    finally:
-        subprocess.run(["losetup", "-d", device], check=False)
-        os.unlink(image)
+    return loop_filesystem(workdir, ["mkfs.btrfs", "-q"], size_mb=512)
 
 
 @pytest.fixture(params=["vfs", "overlay2", "btrfs"])

@@ -20,6 +20,7 @@ import re
 import resource
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field, replace
 
 from twisted.internet import defer
@@ -283,6 +284,29 @@ class LXCDriver(RunningContainers):
         shutil.rmtree(directory, ignore_errors=True)
         if paths is not None:
             cgroups.from_paths(paths).destroy()
+            parents = {os.path.dirname(path.rstrip("/")) for path in paths.values()}
+            self._reactor.callInThread(_remove_pivot_dirs, parents)
+
+
+PIVOT_GRACE = 10.0  # seconds the exiting LXC monitor may still sit in lxc.pivot
+
+
+def _remove_pivot_dirs(parents):
+    """LXC's monitor moves itself into ``<parent>/lxc.pivot`` to remove the container's
+    cgroup, exits, and leaves that directory: remove it once it is empty."""
+    deadline = time.monotonic() + PIVOT_GRACE
+    pending = {os.path.join(parent, "lxc.pivot") for parent in parents}
+    while pending and time.monotonic() < deadline:
+        for path in list(pending):
+            try:
+                os.rmdir(path)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                continue  # still in use: the monitor has not exited yet
+            pending.discard(path)
+        if pending:
+            time.sleep(0.1)
 
 
 def _with_mount_targets(spec):

@@ -15,7 +15,6 @@ Run it as root in private namespaces (the daemons mount layers):
 import argparse
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from pydocker.testing.daemon import DaemonProcess  # noqa: E402
+from pydocker.testing.dockerd import Dockerd, available as dockerd_missing  # noqa: E402
 from pydocker.testing.registry import RegistryProcess, layer_tar, push_test_image  # noqa: E402
 
 TEXT = b"the quick brown fox jumps over the lazy dog 0123456789\n"
@@ -34,37 +34,6 @@ def make_layers(count, megabytes):
     return [layer_tar({f"layer{i}/random.bin": os.urandom(half),
                        f"layer{i}/text.txt": (TEXT * (half // len(TEXT) + 1))[:half]})
             for i in range(count)]
-
-
-class Dockerd:
-    """Docker's daemon on a private root and socket (no iptables, no bridge)."""
-
-    def __init__(self, base):
-        self.base = base
-        self.socket = os.path.join(base, "docker.sock")
-        self.host = f"unix://{self.socket}"
-
-    def start(self, timeout=60):
-        os.makedirs(self.base, exist_ok=True)
-        log = open(os.path.join(self.base, "dockerd.log"), "ab")
-        self.proc = subprocess.Popen(
-            ["dockerd", "--data-root", os.path.join(self.base, "root"), "--exec-root",
-             os.path.join(self.base, "exec"), "--pidfile", os.path.join(self.base, "pid"),
-             "-H", self.host, "--iptables=false", "--bridge=none"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("dockerd exited; see " + log.name)
-            if subprocess.run(["docker", "-H", self.host, "version"],
-                              capture_output=True).returncode == 0:
-                return self
-            time.sleep(0.2)
-        raise RuntimeError("dockerd did not answer")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(60)
 
 
 def timed(args):
@@ -115,7 +84,7 @@ def main():
         results = {"pydocker": run_engine(
             "pydocker", lambda n: DaemonProcess(os.path.join(work, f"pydocker{n}")).start(),
             source, target_registry.host, args.runs, env)}
-        if args.dockerd and shutil.which("dockerd"):
+        if args.dockerd and dockerd_missing() is None:
             results["dockerd"] = run_engine(
                 "dockerd", lambda n: Dockerd(os.path.join(work, f"dockerd{n}")).start(),
                 source, target_registry.host, args.runs, env)

@@ -29,6 +29,44 @@ def daemon(tmp_path):
 
 
 @pytest.fixture
+def make_daemon(tmp_path):
+    """Factory of running daemons, each on its own root ``tmp_path/<name>``; keyword
+    arguments go to ``DaemonProcess``. Each is stopped and checked after the test."""
+    started = []
+
+    def start(name="daemon", **kwargs):
+        d = DaemonProcess(tmp_path / name, **kwargs).start()
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        assert d.stop() == 0, d.log()
+
+
+@pytest.fixture
+def make_registry(tmp_path):
+    """Factory: start Debian's docker-registry with the given auth/tls sections; all are
+    killed after."""
+    from pydocker.testing.registry import REGISTRY_BINARY, RegistryProcess
+
+    if REGISTRY_BINARY is None:
+        pytest.skip("Debian's docker-registry is not installed")
+    started = []
+
+    def start(auth=None, tls=None, name="registry", port=None):
+        workdir = tmp_path / name
+        workdir.mkdir(exist_ok=True)
+        registry = RegistryProcess(str(workdir), port=port, auth=auth, tls=tls).start()
+        started.append(registry)
+        return registry
+
+    yield start
+    for registry in started:
+        registry.stop()
+
+
+@pytest.fixture
 def docker_cli():
     path = shutil.which("docker")
     if path is None:

@@ -15,23 +15,14 @@ import time
 
 import pytest
 
-from pydocker.testing.daemon import DaemonProcess
 from pydocker.testing.images import find_busybox, make_rootfs_tar
-from pydocker.testing.registry import (REGISTRY_BINARY, RegistryProcess, SlowProxy,
-                                       htpasswd_line, layer_tar, push_test_image)
+from pydocker.testing.registry import (REGISTRY_BINARY, SlowProxy, htpasswd_line, layer_tar,
+                                       push_test_image)
 
 USER, PASSWORD = "alice", "s3cret-pass"
 
 pytestmark = pytest.mark.skipif(REGISTRY_BINARY is None,
                                 reason="Debian's docker-registry is not installed")
-
-
-@pytest.fixture
-def docker_cli():
-    path = shutil.which("docker")
-    if path is None:
-        pytest.skip("the docker CLI is not installed")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -42,24 +33,19 @@ def busybox_tar(tmp_path_factory):
 
 
 @pytest.fixture
-def registries(tmp_path):
+def registries(make_registry, tmp_path):
     """Factory of registries (``htpasswd=True`` for one that wants a login); killed after."""
-    started = []
 
     def start(name="registry", htpasswd=False, port=None):
-        workdir = tmp_path / name
-        workdir.mkdir(exist_ok=True)
         auth = None
         if htpasswd:
+            workdir = tmp_path / name
+            workdir.mkdir(exist_ok=True)
             (workdir / "htpasswd").write_text(htpasswd_line(USER, PASSWORD))
             auth = {"htpasswd": {"realm": "pydocker-test", "path": str(workdir / "htpasswd")}}
-        registry = RegistryProcess(str(workdir), port=port, auth=auth).start()
-        started.append(registry)
-        return registry
+        return make_registry(auth=auth, name=name, port=port)
 
-    yield start
-    for registry in started:
-        registry.stop()
+    return start
 
 
 @pytest.fixture
@@ -68,19 +54,14 @@ def registry(registries):
 
 
 @pytest.fixture
-def daemons(tmp_path):
+def daemons(make_daemon, tmp_path):
     """Factory of daemons on their own roots (a fresh one proves a pull downloads it all)."""
-    started = []
     env = dict(os.environ, PYDOCKER_CERTS_DIR=str(tmp_path / "certs.d"))
 
     def start(name):
-        d = DaemonProcess(tmp_path / name, env=env).start()
-        started.append(d)
-        return d
+        return make_daemon(name, env=env)
 
-    yield start
-    for d in started:
-        assert d.stop() == 0, d.log()
+    return start
 
 
 @pytest.fixture

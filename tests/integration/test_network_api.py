@@ -14,8 +14,6 @@ import time
 
 import pytest
 
-from pydocker.testing.daemon import DaemonProcess
-
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "network"))
 from nethelpers import require_private_netns  # noqa: E402
 
@@ -23,19 +21,14 @@ pytestmark = pytest.mark.kernel
 
 
 @pytest.fixture
-def start_daemon(tmp_path):
+def start_daemon(make_daemon):
     """Start daemons with extra flags; each is stopped and checked afterwards."""
     require_private_netns()
-    started = []
 
     def start(*args, name="daemon"):
-        d = DaemonProcess(tmp_path / name, extra_args=args).start()
-        started.append(d)
-        return d
+        return make_daemon(name, extra_args=args)
 
-    yield start
-    for d in started:
-        assert d.stop() == 0, d.log()
+    return start
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Fixtures for the registry client tests: Debian's docker-registry on 127.0.0.1."""
+"""Fixtures for the registry client tests: Debian's docker-registry on 127.0.0.1
+(``make_registry`` is in tests/conftest.py)."""
 
 import os
 import sys
@@ -7,29 +8,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from pydocker.testing.registry import REGISTRY_BINARY, RegistryProcess  # noqa: E402
-
 from pydocker.registry import RegistryService  # noqa: E402
 from pydocker.testing.images import find_busybox, make_rootfs_tar  # noqa: E402
-
-
-@pytest.fixture
-def make_registry(tmp_path):
-    """Factory: start a registry with the given auth/tls sections; all are killed after."""
-    if REGISTRY_BINARY is None:
-        pytest.skip("Debian's docker-registry is not installed")
-    started = []
-
-    def start(auth=None, tls=None, name="registry", port=None):
-        workdir = tmp_path / name
-        workdir.mkdir(exist_ok=True)
-        registry = RegistryProcess(str(workdir), port=port, auth=auth, tls=tls).start()
-        started.append(registry)
-        return registry
-
-    yield start
-    for registry in started:
-        registry.stop()
 
 
 @pytest.fixture

@@ -79,3 +79,16 @@ def busybox_daemon(daemon):
     """A running daemon that has a busybox:latest image."""
     daemon.import_busybox()
     return daemon
+
+
+@pytest.fixture
+def dockerd(tmp_path):
+    """Docker's own dockerd (Debian docker.io) on a private root, no bridge and no iptables;
+    skipped where it is not installed."""
+    from pydocker.testing import dockerd as docker_daemon
+    missing = docker_daemon.available()
+    if missing:
+        pytest.skip(missing)
+    d = docker_daemon.Dockerd(tmp_path / "dockerd").start()
+    yield d
+    d.stop()

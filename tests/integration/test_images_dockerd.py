@@ -7,29 +7,12 @@ a containerd when none is given with --containerd).
 """
 
 import json
-import shutil
 import subprocess
-import tempfile
 
 import pytest
 
-from pydocker.testing import dockerd as docker_daemon
 
 pytestmark = [pytest.mark.kernel, pytest.mark.dockerd]
-
-
-@pytest.fixture
-def dockerd():
-    missing = docker_daemon.available()
-    if missing:
-        pytest.skip(missing)
-    # A short base: containerd's sockets live under the exec root, and unix socket paths
-    # are limited to 108 bytes (pytest's tmp_path is too long for them).
-    base = tempfile.mkdtemp(prefix="dockerd-", dir="/tmp")
-    d = docker_daemon.Dockerd(base).start()
-    yield d
-    d.stop()
-    shutil.rmtree(base, ignore_errors=True)
 
 
 def cli(host, *args, check=True):

@@ -2,27 +2,12 @@
 dockerd and runs there; an image pushed by dockerd is pulled by pydocker and runs. Both talk to
 Debian's docker-registry on 127.0.0.1 (insecure by default for loopback, in both daemons)."""
 
-import shutil
 import subprocess
-import tempfile
 
 import pytest
 
-from pydocker.testing import dockerd as docker_daemon
 
 pytestmark = [pytest.mark.kernel, pytest.mark.dockerd]
-
-
-@pytest.fixture
-def dockerd():
-    missing = docker_daemon.available()
-    if missing:
-        pytest.skip(missing)
-    base = tempfile.mkdtemp(prefix="dkr-", dir="/tmp")
-    d = docker_daemon.Dockerd(base).start()
-    yield d
-    d.stop()
-    shutil.rmtree(base, ignore_errors=True)
 
 
 def cli(host, *args, check=True):

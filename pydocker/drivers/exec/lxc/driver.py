@@ -28,6 +28,7 @@ from twisted.python import failure
 from zope.interface import implementer
 
 from pydocker.drivers.exec import cgroups, spec as specs
+from pydocker.drivers.exec.cgroups import fs as cgroupfs
 from pydocker.drivers.exec.common import RunningContainers
 from pydocker.drivers.exec.errors import ContainerStartError
 from pydocker.drivers.exec.interfaces import IExecDriver
@@ -284,11 +285,22 @@ class LXCDriver(RunningContainers):
         shutil.rmtree(directory, ignore_errors=True)
         if paths is not None:
             cgroups.from_paths(paths).destroy()
-            parents = {os.path.dirname(path.rstrip("/")) for path in paths.values()}
-            self._reactor.callInThread(_remove_pivot_dirs, parents)
+            self._reactor.callInThread(_remove_pivot_dirs, _pivot_parents(paths.values()))
 
 
 PIVOT_GRACE = 10.0  # seconds the exiting LXC monitor may still sit in lxc.pivot
+
+
+def _pivot_parents(container_paths):
+    """Where LXC's monitor may leave ``lxc.pivot``: the container's parent cgroup and the root,
+    in every mounted hierarchy (LXC uses the named systemd one and the v2 one too)."""
+    mountpoints = [mountpoint for mountpoint, _, _ in cgroupfs.mountinfo()]
+    relative = set()
+    for path in container_paths:
+        for mountpoint in mountpoints:
+            if path.startswith(mountpoint + "/"):
+                relative.add(os.path.dirname(path[len(mountpoint):].rstrip("/")))
+    return {os.path.join(mountpoint, rel.lstrip("/")) for mountpoint in mountpoints for rel in relative | {"/"}}
 
 
 def _remove_pivot_dirs(parents):

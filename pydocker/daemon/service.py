@@ -19,6 +19,7 @@ from twisted.python.threadpool import ThreadPool
 from pydocker.daemon import listeners, pidfile
 from pydocker.daemon.options import ConfigError, parse_key_value
 from pydocker.drivers import plugins
+from pydocker.drivers.exec import cgroups
 from pydocker.drivers.exec.interfaces import IExecDriver
 from pydocker.drivers.graph import registry as graph_registry
 from pydocker.daemon.http.resource import ApiResource, ApiSite
@@ -161,6 +162,7 @@ class Daemon(service.MultiService):
             self.log.error("removing the network set-up failed: {e}", e=e)
         yield super().stopService()
         yield self.engine.run_blocking(self.engine.graph.cleanup)
+        yield self.engine.run_blocking(cgroups.remove_parent, self.config.cgroup_parent)
         self.workers.stop()
         self.db.stop()
         for path in self._unix_paths:

@@ -195,3 +195,18 @@ def test_containers_marked_exited_after_daemon_crash(tmp_path, docker_cli):
         docker(docker_cli, d, "rm", "survivor")
     finally:
         assert d.stop() == 0
+
+
+def test_daemon_stop_removes_its_cgroup_parent(tmp_path, docker_cli):
+    from pydocker.drivers.exec.cgroups import fs as cgroupfs
+    from pydocker.testing.daemon import DaemonProcess
+    parent = "pydocker-t-" + os.urandom(4).hex()
+    d = DaemonProcess(tmp_path / "d", extra_args=["--cgroup-parent", parent]).start()
+    d.import_busybox()
+    docker(docker_cli, d, "run", "-d", "--name", "held", "busybox", "sleep", "60")
+    own = cgroupfs.own_cgroups()
+    memory = next(m for m, fstype, opts in cgroupfs.mountinfo() if fstype == "cgroup" and "memory" in opts)
+    parent_dir = os.path.join(memory, cgroupfs.container_path(own.get("memory", "/"), parent, "").strip("/"))
+    assert os.path.isdir(parent_dir)
+    assert d.stop() == 0
+    assert not os.path.exists(parent_dir), "the daemon left its parent cgroup behind"

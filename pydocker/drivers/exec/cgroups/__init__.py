@@ -3,7 +3,7 @@ or find the cgroup another runtime (LXC) placed a process in."""
 
 import os
 
-from pydocker.drivers.exec.cgroups import v1, v2
+from pydocker.drivers.exec.cgroups import fs, v1, v2
 
 UNIFIED_ROOT = "/sys/fs/cgroup"
 
@@ -41,3 +41,20 @@ def of_process(pid):
                            UNIFIED_ROOT)
     return v1.CgroupV1({controller: os.path.join(root, placed[controller].lstrip("/"))
                         for controller, root in v1.hierarchies().items() if controller in placed})
+
+
+def remove_parent(parent):
+    """Daemon stop: remove the empty ``parent`` cgroup (and the empty levels between it and
+    the hierarchy root that containers made) in every hierarchy; busy ones are kept."""
+    own = fs.own_cgroups()
+    for mountpoint, fstype, options in fs.mountinfo():
+        keys = [o.replace("name=", "") for o in options] if fstype == "cgroup" else [""]
+        base = next((own[k] for k in keys if k in own), "/")
+        relative = fs.container_path(base, parent, "").rstrip("/")
+        stop = "" if parent.startswith("/") else (base or "/").rstrip("/")
+        while relative and relative != stop:
+            try:
+                os.rmdir(os.path.join(mountpoint, relative.lstrip("/")))
+            except OSError:
+                break  # not empty (another daemon's containers, a busy level) or already gone
+            relative = os.path.dirname(relative).rstrip("/")

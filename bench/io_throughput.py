@@ -14,14 +14,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from pydocker.testing import dockerd as dockerd_mod  # noqa: E402
-from pydocker.testing.daemon import DaemonProcess  # noqa: E402
-from pydocker.testing.images import make_rootfs_tar  # noqa: E402
+from sidebyside import compare  # noqa: E402
+
 
 EXEC_MB = 500
 RUN_MB = 1024
@@ -64,24 +62,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-dockerd", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-io-") as base:
-        tarball = make_rootfs_tar(os.path.join(base, "busybox.tar"))
-        ours = DaemonProcess(os.path.join(base, "pydocker")).start()
-        try:
-            mine = measure(ours.host, tarball, args.runs)
-        finally:
-            ours.stop()
-        theirs = None
-        if not args.no_dockerd and dockerd_mod.available() is None:
-            d = dockerd_mod.Dockerd(os.path.join(base, "dockerd")).start()
-            try:
-                theirs = measure(d.host, tarball, args.runs)
-            finally:
-                d.stop()
-    print(f"{'measure':48} {'pydocker':>10} {'dockerd':>10} {'ratio':>7}")
-    for key, value in mine.items():
-        other = theirs[key] if theirs else float("nan")
-        print(f"{key:48} {value:10.1f} {other:10.1f} {value / other if theirs else float('nan'):7.2f}")
+    compare(lambda host, tarball, pid: measure(host, tarball, args.runs), not args.no_dockerd, digits=1)
 
 
 if __name__ == "__main__":

@@ -18,14 +18,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from pydocker.testing import dockerd as dockerd_mod  # noqa: E402
-from pydocker.testing.daemon import DaemonProcess  # noqa: E402
-from pydocker.testing.images import make_rootfs_tar  # noqa: E402
+from sidebyside import compare, process_tree  # noqa: E402
+
 
 
 def docker(host, *args):
@@ -48,19 +46,7 @@ def pss_kib(pids):
     return total
 
 
-def tree(pid):
-    found, frontier = set(), [pid]
-    while frontier:
-        p = frontier.pop()
-        if p in found:
-            continue
-        found.add(p)
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(p)], capture_output=True, text=True).stdout
-        frontier.extend(int(x) for x in out.split())
-    return found
-
-
-def measure(host, tarball, runs, daemon_pids):
+def measure(host, tarball, runs, daemon_pid):
     docker(host, "import", tarball, "busybox")
     results = {}
     docker(host, "run", "--rm", "--net=none", "busybox", "true")
@@ -79,10 +65,8 @@ def measure(host, tarball, runs, daemon_pids):
     for line in subprocess.run(["docker", "-H", host, "ps", "-q"], capture_output=True, text=True).stdout.split():
         pid = subprocess.run(["docker", "-H", host, "inspect", "-f", "{{.State.Pid}}", line],
                              capture_output=True, text=True).stdout.strip()
-        container_pids |= tree(int(pid))
-    engine = set()
-    for pid in daemon_pids():
-        engine |= tree(pid)
+        container_pids |= process_tree(int(pid))
+    engine = process_tree(daemon_pid)
     results["daemon memory, 50 idle containers (MiB PSS)"] = pss_kib(engine - container_pids) / 1024
     subprocess.run(["docker", "-H", host, "rm", "-f", *[f"c{i}" for i in range(50)]], capture_output=True)
     for i in range(500):
@@ -97,24 +81,7 @@ def main():
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--no-dockerd", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-lifecycle-") as base:
-        tarball = make_rootfs_tar(os.path.join(base, "busybox.tar"))
-        ours = DaemonProcess(os.path.join(base, "pydocker")).start()
-        try:
-            mine = measure(ours.host, tarball, args.runs, lambda: [ours.proc.pid])
-        finally:
-            ours.stop()
-        theirs = None
-        if not args.no_dockerd and dockerd_mod.available() is None:
-            d = dockerd_mod.Dockerd(os.path.join(base, "dockerd")).start()
-            try:
-                theirs = measure(d.host, tarball, args.runs, lambda: [d.proc.pid])
-            finally:
-                d.stop()
-    print(f"{'measure':48} {'pydocker':>10} {'dockerd':>10} {'ratio':>7}")
-    for key, value in mine.items():
-        other = theirs[key] if theirs else float("nan")
-        print(f"{key:48} {value:10.3f} {other:10.3f} {value / other if theirs else float('nan'):7.2f}")
+    compare(lambda host, tarball, pid: measure(host, tarball, args.runs, pid), not args.no_dockerd)
 
 
 if __name__ == "__main__":

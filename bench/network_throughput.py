@@ -13,14 +13,12 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from pydocker.testing import dockerd as dockerd_mod  # noqa: E402
-from pydocker.testing.daemon import DaemonProcess  # noqa: E402
-from pydocker.testing.images import make_rootfs_tar  # noqa: E402
+from sidebyside import compare  # noqa: E402
+
 
 CHUNK = b"\0" * (1 << 20)
 
@@ -71,24 +69,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-dockerd", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-net-") as base:
-        tarball = make_rootfs_tar(os.path.join(base, "busybox.tar"))
-        ours = DaemonProcess(os.path.join(base, "pydocker")).start()
-        try:
-            mine = measure(ours.host, tarball, args.mb, args.runs)
-        finally:
-            ours.stop()
-        theirs = None
-        if not args.no_dockerd and dockerd_mod.available() is None:
-            d = dockerd_mod.Dockerd(os.path.join(base, "dockerd"), networked=True).start()
-            try:
-                theirs = measure(d.host, tarball, args.mb, args.runs)
-            finally:
-                d.stop()
-    print(f"{'measure':40} {'pydocker':>10} {'dockerd':>10} {'ratio':>7}")
-    for key, value in mine.items():
-        other = theirs[key] if theirs else float("nan")
-        print(f"{key:40} {value:10.1f} {other:10.1f} {value / other if theirs else float('nan'):7.2f}")
+    compare(lambda host, tarball, pid: measure(host, tarball, args.mb, args.runs), not args.no_dockerd,
+            networked=True, digits=1)
 
 
 if __name__ == "__main__":

@@ -75,19 +75,6 @@ class Dockerd:
                     except OSError:
                         pass
 
-    def pids(self):
-        """dockerd and every process it started (containerd, shims) — for memory figures."""
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True, text=True).stdout
-        found, frontier = {self.proc.pid}, [int(p) for p in out.split()]
-        while frontier:
-            pid = frontier.pop()
-            if pid in found:
-                continue
-            found.add(pid)
-            out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
-            frontier.extend(int(p) for p in out.split())
-        return found
-
     def log(self):
         with open(os.path.join(self.base, "dockerd.log"), "rb") as f:
             return f.read().decode(errors="replace")[-3000:]

@@ -24,6 +24,10 @@ from pydocker.registry import PushImage, PushLayer, RegistryService
 REGISTRY_BINARY = shutil.which("docker-registry")
 
 
+# The credentials the registry fixtures put in an htpasswd file.
+TEST_USER, TEST_PASSWORD = "alice", "s3cret-pass"
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -15,42 +15,13 @@ import time
 
 import pytest
 
-from pydocker.testing.images import find_busybox, make_rootfs_tar
-from pydocker.testing.registry import (REGISTRY_BINARY, SlowProxy, htpasswd_line, layer_tar,
+from pydocker.testing.registry import (REGISTRY_BINARY, TEST_PASSWORD, TEST_USER, SlowProxy, layer_tar,
                                        push_test_image)
 
-USER, PASSWORD = "alice", "s3cret-pass"
+USER, PASSWORD = TEST_USER, TEST_PASSWORD
 
 pytestmark = pytest.mark.skipif(REGISTRY_BINARY is None,
                                 reason="Debian's docker-registry is not installed")
-
-
-@pytest.fixture(scope="module")
-def busybox_tar(tmp_path_factory):
-    if find_busybox() is None:
-        pytest.skip("Debian's busybox-static is not installed")
-    return make_rootfs_tar(str(tmp_path_factory.mktemp("busybox") / "rootfs.tar"))
-
-
-@pytest.fixture
-def registries(make_registry, tmp_path):
-    """Factory of registries (``htpasswd=True`` for one that wants a login); killed after."""
-
-    def start(name="registry", htpasswd=False, port=None):
-        auth = None
-        if htpasswd:
-            workdir = tmp_path / name
-            workdir.mkdir(exist_ok=True)
-            (workdir / "htpasswd").write_text(htpasswd_line(USER, PASSWORD))
-            auth = {"htpasswd": {"realm": "pydocker-test", "path": str(workdir / "htpasswd")}}
-        return make_registry(auth=auth, name=name, port=port)
-
-    return start
-
-
-@pytest.fixture
-def registry(registries):
-    return registries()
 
 
 @pytest.fixture

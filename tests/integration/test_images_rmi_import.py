@@ -11,7 +11,6 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from test_distribution import busybox_tar, registries, registry  # noqa: F401 (shared fixtures)
 
 from pydocker.testing.registry import REGISTRY_BINARY
 

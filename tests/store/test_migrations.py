@@ -1,6 +1,5 @@
 """The metadata store on real SQLite files."""
 
-import json
 
 import pytest
 from sqlalchemy import inspect, select, text

@@ -18,6 +18,7 @@ class ContainerIO:
         self._listeners = listeners if listeners is not None else set()
         self.stdin = None
         self.pid = None
+        self.producer = None
         self.started_d = defer.Deferred()
 
     def started(self, pid, stdin):
@@ -25,6 +26,9 @@ class ContainerIO:
         self.stdin = stdin
         if not self.started_d.called:
             self.started_d.callback(pid)
+
+    def output_producer(self, producer):
+        self.producer = producer
 
     def stdout(self, data):
         self._deliver("stdout", data)

@@ -28,6 +28,10 @@ class Recorder:
         self.err = b""
         self.pid = None
         self.stdin = None
+        self.producer = None
+
+    def output_producer(self, producer):
+        self.producer = producer
 
     def started(self, pid, stdin):
         self.pid = pid

@@ -27,6 +27,12 @@ class IContainerIO(Interface):
     def stderr(data):
         """Bytes the container wrote to stderr (non-TTY only)."""
 
+    def output_producer(producer):
+        """The driver's reader of the container's output, an ``IPushProducer``,
+        given before any output arrives. The io pauses it while a consumer (an
+        attached client) cannot keep up, so the container's writes block, as
+        they do under dockerd."""
+
 
 class IContainerStdin(Interface):
     """Writing to a running container, given to ``IContainerIO.started``."""

@@ -1,15 +1,14 @@
-"""Bridges and veth pairs over netlink (pyroute2), no ``ip`` subprocesses."""
+"""Bridges and veth pairs over netlink (pyroute2 for bridges, ``rtnl`` for the
+veths of each connect), no ``ip`` subprocesses."""
 
 import ipaddress
 import itertools
 
 from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
 
 from pydocker.engine.errors import Conflict, InvalidParameter, SystemError_
-from . import netns
+from . import netns, rtnl
 
-ENODEV = 19
 EEXIST = 17
 
 
@@ -18,7 +17,8 @@ class Links:
     serialises calls."""
 
     def __init__(self):
-        self._ipr = IPRoute()
+        self._ipr = IPRoute()  # what runs once: bridges, addresses, routes
+        self._rtnl = rtnl.RtnlSocket()  # a container's connect and disconnect
 
     @property
     def ipr(self):
@@ -26,10 +26,11 @@ class Links:
 
     def close(self):
         self._ipr.close()
+        self._rtnl.close()
 
     def index(self, ifname):
-        found = self._ipr.link_lookup(ifname=ifname)
-        return found[0] if found else None
+        link = self._rtnl.link(ifname)
+        return link.index if link else None
 
     def exists(self, ifname):
         return self.index(ifname) is not None
@@ -61,14 +62,7 @@ class Links:
 
     def delete(self, ifname):
         """Delete a link; no error when it is already gone."""
-        index = self.index(ifname)
-        if index is None:
-            return
-        try:
-            self._ipr.link("del", index=index)
-        except NetlinkError as e:
-            if e.code != ENODEV:
-                raise
+        self._rtnl.delete(ifname)
 
     def ports(self, bridge):
         """Names of the links enslaved to ``bridge``."""
@@ -80,44 +74,35 @@ class Links:
 
     def add_endpoint(self, bridge, host_ifname, netns_fd, address, prefix_len, mac,
                      mtu, gateway, hairpin):
-        """Create a veth pair whose peer is born inside the namespace with the
-        next free ``ethN`` name, address it, and route through ``gateway``
-        unless the namespace already has a default route. Returns the name of
-        the container's interface."""
+        """Create a veth pair whose peer is born inside the namespace, up, with
+        the next free ``ethN`` name and its MAC; address it, bring ``lo`` up and
+        route through ``gateway`` unless the namespace already has a default
+        route. Returns the name of the container's interface."""
         with netns.entered(netns_fd):
-            inner = IPRoute()
-        try:
-            existing = {link.get_attr("IFLA_IFNAME"): link["index"] for link in inner.get_links()}
+            inner = rtnl.RtnlSocket()
+        with inner:
+            existing = {link.name: link for link in inner.links()}
             ifname = next(f"eth{i}" for i in itertools.count() if f"eth{i}" not in existing)
+            master = self._rtnl.link(bridge)
+            if master is None:
+                raise SystemError_(f"bridge {bridge} does not exist")
             try:
-                self._ipr.link("add", ifname=host_ifname, kind="veth", mtu=mtu,
-                               master=self.index(bridge), state="up",
-                               peer={"ifname": ifname, "net_ns_fd": netns_fd,
-                                     "address": mac, "mtu": mtu})
-            except NetlinkError as e:
-                if e.code == EEXIST:
+                self._rtnl.add_veth(host_ifname, master.index, mtu, ifname, netns_fd, mac)
+            except rtnl.NetlinkError as e:
+                if e.errno == EEXIST:
                     raise Conflict(f"interface {host_ifname} already exists") from None
                 raise SystemError_(f"creating veth {host_ifname}: {e}") from None
             try:
                 if hairpin:
-                    self._ipr.brport("set", index=self.index(host_ifname), mode=1)
+                    self._rtnl.set_hairpin(self._rtnl.link(host_ifname).index)
+                loopback = existing.get("lo")
                 # With nothing but lo before us there can be no default route yet.
                 first = set(existing) <= {"lo"}
-                self._configure_inside(inner, ifname, existing.get("lo"), address, prefix_len,
-                                       gateway, check_default=not first)
+                route = gateway and (first or not inner.has_default_route())
+                inner.configure(inner.link(ifname).index, address, prefix_len,
+                                gateway if route else None,
+                                loopback.index if loopback and not loopback.flags & rtnl.IFF_UP else None)
             except Exception:
                 self.delete(host_ifname)
                 raise
             return ifname
-        finally:
-            inner.close()
-
-    @staticmethod
-    def _configure_inside(inner, ifname, loopback, address, prefix_len, gateway, check_default):
-        index = inner.link_lookup(ifname=ifname)[0]
-        inner.addr("add", index=index, address=address, prefixlen=prefix_len)
-        inner.link("set", index=index, state="up")
-        if loopback is not None:
-            inner.link("set", index=loopback, state="up")
-        if gateway and not (check_default and inner.get_default_routes(family=2)):
-            inner.route("add", dst="default", gateway=gateway)

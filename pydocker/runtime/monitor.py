@@ -314,4 +314,5 @@ class Runtime:
         for ok, value in results:
             if not ok:
                 self.log.error("stopping a container at shutdown failed: {e}", e=value.getErrorMessage())
+        yield self.engine.execdriver.shutdown()
 

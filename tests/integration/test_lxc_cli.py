@@ -1,6 +1,7 @@
 """The docker CLI 28 against ``pydocker -d -e lxc``: the engine's container
 lifecycle on the lxc exec driver, end to end."""
 
+import glob
 import json
 import os
 import shutil
@@ -135,6 +136,18 @@ def test_no_lxc_state_is_left_behind(lxc_daemon):
     docker(lxc_daemon, "run", "--rm", "busybox", "true")
     home = os.path.join(lxc_daemon.exec_root, "execdriver", "lxc")
     assert sorted(os.listdir(home)) == ["hook.sh", "rootfs-mount"]
+
+
+def test_daemon_stop_removes_the_parents_lxc_made(tmp_path):
+    """LXC places cgroups from each hierarchy's root, not under the daemon's own cgroup."""
+    parent = "pydocker-lxc-" + os.urandom(4).hex()
+    d = DaemonProcess(tmp_path / "d", extra_args=["-e", "lxc", "--cgroup-parent", parent]).start()
+    d.import_busybox()
+    docker(d, "run", "--rm", "--net", "none", "busybox", "true")
+    made = glob.glob("/sys/fs/cgroup/*/" + parent)
+    assert made, "LXC placed no cgroup under the parent"
+    assert d.stop() == 0
+    assert [path for path in made if os.path.exists(path)] == []
 
 
 def test_containers_of_a_crashed_daemon_are_cleaned_at_its_next_start(tmp_path):

@@ -103,3 +103,8 @@ class IExecDriver(Interface):
 
     def clean(container_id):
         """Remove cgroups and state left by a container (also after a crash)."""
+
+    def shutdown():
+        """Daemon stop, once every container has stopped: release what the
+        driver still holds (helper processes, clean-ups under way). Returns a
+        Deferred; the daemon removes its cgroup parent after it fires."""

@@ -53,8 +53,19 @@ def remove_parent(parent):
         relative = fs.container_path(base, parent, "").rstrip("/")
         stop = "" if parent.startswith("/") else (base or "/").rstrip("/")
         while relative and relative != stop:
-            try:
-                os.rmdir(os.path.join(mountpoint, relative.lstrip("/")))
-            except OSError:
-                break  # not empty (another daemon's containers, a busy level) or already gone
+            if not _remove_level(os.path.join(mountpoint, relative.lstrip("/"))):
+                break
             relative = os.path.dirname(relative).rstrip("/")
+
+
+def _remove_level(path):
+    """rmdir one level of the parent unless another cgroup still lives in it. A
+    level whose last child was just removed may refuse (EBUSY) until the kernel
+    has taken that child offline, which the memory controller does late."""
+    try:
+        if any(entry.is_dir() for entry in os.scandir(path)):
+            return False    # another daemon's containers, or a busy level
+        fs.remove(path, timeout=2.0)
+    except OSError:
+        return False
+    return True

@@ -23,7 +23,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field, replace
 
-from twisted.internet import defer
+from twisted.internet import defer, threads
 from twisted.python import failure
 from zope.interface import implementer
 
@@ -87,6 +87,8 @@ class LXCDriver(RunningContainers):
         self._version = subprocess.run(["lxc-execute", "--version"], capture_output=True,
                                        text=True).stdout.strip()
         self._running = {}
+        self._pivot_removals = set()  # Deferreds of _remove_pivot_dirs under way
+        self._parents = set()         # cgroup parents LXC has placed containers under
 
     def info(self):
         return [("Execution Driver", "lxc-" + self._version),
@@ -117,6 +119,7 @@ class LXCDriver(RunningContainers):
         for limit in spec.rlimits:
             _check_hard_limit(limit)
         spec = _with_parent(_with_mount_targets(spec))
+        self._parents.add(spec.cgroup_parent.strip("/"))
         view = ContainerView(spec.rootfs, spec.mounts)
         uid, gid, _groups, home = view.user(spec.user)
         env = list(spec.env)
@@ -285,7 +288,19 @@ class LXCDriver(RunningContainers):
         shutil.rmtree(directory, ignore_errors=True)
         if paths is not None:
             cgroups.from_paths(paths).destroy()
-            self._reactor.callInThread(_remove_pivot_dirs, _pivot_parents(paths.values()))
+            removal = threads.deferToThreadPool(self._reactor, self._reactor.getThreadPool(),
+                                                _remove_pivot_dirs, _pivot_parents(paths.values()))
+            self._pivot_removals.add(removal)
+            removal.addBoth(lambda _: self._pivot_removals.discard(removal))
+
+    @defer.inlineCallbacks
+    def shutdown(self):
+        """Remove the empty parents LXC made. LXC places them from each hierarchy's
+        root, where the daemon's own clean-up (relative to its own cgroup, like the
+        native driver's) does not look; they hold the lxc.pivot dirs until those go."""
+        yield defer.DeferredList(list(self._pivot_removals))
+        for parent in self._parents:
+            yield self._in_thread(cgroups.remove_parent, "/" + parent)
 
 
 PIVOT_GRACE = 10.0  # seconds the exiting LXC monitor may still sit in lxc.pivot

@@ -64,13 +64,28 @@ class NetworkStore:
             return dict(rows.all())
         return self._run(query)
 
-    def allocate(self, network_id, ip, owner):
+    def add_endpoint(self, endpoint):
         def add(conn):
-            conn.execute(insert(ip_allocations).values(network_id=network_id, address=ip, owner=owner))
+            conn.execute(insert(ip_allocations).values(
+                network_id=endpoint.network_id, address=endpoint.ip_address,
+                owner=endpoint.endpoint_id))
+            conn.execute(insert(network_endpoints).values(
+                endpoint_id=endpoint.endpoint_id, network_id=endpoint.network_id,
+                config=json.dumps(endpoint.to_dict())))
         try:
             self._run(add)
         except IntegrityError:
-            raise Conflict(f"address {ip} is already in use on network {network_id[:12]}") from None
+            raise Conflict(f"address {endpoint.ip_address} is already in use on network "
+                           f"{endpoint.network_id[:12]}") from None
+
+    def remove_endpoint(self, endpoint):
+        def remove(conn):
+            conn.execute(delete(network_endpoints).where(
+                network_endpoints.c.endpoint_id == endpoint.endpoint_id))
+            conn.execute(delete(ip_allocations).where(
+                (ip_allocations.c.network_id == endpoint.network_id)
+                & (ip_allocations.c.address == endpoint.ip_address)))
+        self._run(remove)
 
     def release(self, network_id, ip):
         self._run(lambda conn: conn.execute(delete(ip_allocations).where(
@@ -90,19 +105,6 @@ class NetworkStore:
             return [Endpoint.from_dict(json.loads(text))
                     for (text,) in conn.execute(select(network_endpoints.c.config))]
         return self._run(query)
-
-    def save_endpoint(self, endpoint):
-        def save(conn):
-            conn.execute(delete(network_endpoints).where(
-                network_endpoints.c.endpoint_id == endpoint.endpoint_id))
-            conn.execute(insert(network_endpoints).values(
-                endpoint_id=endpoint.endpoint_id, network_id=endpoint.network_id,
-                config=json.dumps(endpoint.to_dict())))
-        self._run(save)
-
-    def delete_endpoint(self, endpoint_id):
-        self._run(lambda conn: conn.execute(delete(network_endpoints).where(
-            network_endpoints.c.endpoint_id == endpoint_id)))
 
     # -- every driver's networks -------------------------------------------
 

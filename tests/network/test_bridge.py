@@ -146,18 +146,28 @@ def test_allocations_survive_a_restart(make_driver, make_container, host_resolv_
         first._links.close()
 
 
-def test_cleanup_stale_keeps_only_live_endpoints(make_driver, make_container):
-    driver = make_driver(bip="10.81.0.1/24")
-    live = driver.connect(driver.default_network_id, "live", make_container())
-    dead = driver.connect(driver.default_network_id, "dead", make_container(), ports=[])
+def test_cleanup_stale_keeps_only_live_endpoints(make_driver, make_container, host_resolv_conf):
+    store = MemoryAllocationStore()
+    first = BridgeDriver(NetworkConfig(bip="10.81.0.1/24", resolv_conf=host_resolv_conf), store)
+    first.setup()
+    try:
+        live = first.connect(first.default_network_id, "live", make_container())
+        dead = first.connect(first.default_network_id, "dead", make_container(), ports=[])
+    finally:
+        first._links.close()  # the daemon dies without teardown
     subprocess.run(["ip", "link", "add", "vethstray0", "type", "veth", "peer", "name", "strayp"], check=True)
     subprocess.run(["ip", "link", "set", "vethstray0", "master", "pydocker0"], check=True)
-    driver._store.allocate(driver.default_network_id, "10.81.0.200", "ghost")
+    data = store.snapshot()
+    data["allocations"][first.default_network_id]["10.81.0.200"] = "ghost"  # taken by no endpoint
+    driver = make_driver(store=MemoryAllocationStore.from_snapshot(data), bip="10.81.0.1/24")
     assert driver.cleanup_stale({"live"}) == ["dead"]
     assert [e.endpoint_id for e in driver.endpoints()] == ["live"]
     assert set(driver._store.allocations(driver.default_network_id)) == {live.ip_address}
     names = links()
     assert live.host_veth in names and dead.host_veth not in names and "vethstray0" not in names
+    # The address of the stale allocation is handed out again.
+    assert driver.connect(driver.default_network_id, "next", make_container(),
+                          requested_ip="10.81.0.200").ip_address == "10.81.0.200"
 
 
 def test_connect_failure_leaves_nothing(make_driver, make_container):

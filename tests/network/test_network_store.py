@@ -50,8 +50,7 @@ def test_provides_the_interface(store):
 
 def test_networks_round_trip_and_survive_a_reopen(store, db_path):
     store.save_network(record(labels={"a": "b"}, options={"com.docker.network.bridge.name": "br-n1"}))
-    store.allocate("n1", "172.30.0.2", "e1")
-    store.save_endpoint(endpoint())
+    store.add_endpoint(endpoint())
     store.close()
     again = NetworkStore(db_path)
     try:
@@ -64,12 +63,21 @@ def test_networks_round_trip_and_survive_a_reopen(store, db_path):
         again.close()
 
 
-def test_allocating_a_taken_address_is_a_conflict_and_keeps_the_first(store):
+def test_an_endpoint_with_a_taken_address_is_a_conflict_and_keeps_the_first(store):
     store.save_network(record())
-    store.allocate("n1", "172.30.0.2", "e1")
+    store.add_endpoint(endpoint())
     with pytest.raises(Conflict, match="already in use"):
-        store.allocate("n1", "172.30.0.2", "e2")
+        store.add_endpoint(endpoint("e2"))
     assert store.allocations("n1") == {"172.30.0.2": "e1"}
+    assert [e.endpoint_id for e in store.list_endpoints()] == ["e1"]  # nothing of e2 stored
+    store.remove_endpoint(endpoint())
+    store.remove_endpoint(endpoint())  # absent: no error
+    assert store.allocations("n1") == {} and store.list_endpoints() == []
+
+
+def test_a_stale_allocation_is_released(store):
+    store.save_network(record())
+    store.add_endpoint(endpoint())
     store.release("n1", "172.30.0.2")
     store.release("n1", "172.30.0.2")  # absent: no error
     assert store.allocations("n1") == {}
@@ -86,13 +94,12 @@ def test_saving_again_updates_and_keeps_the_creation_time(store):
 def test_deleting_a_network_forgets_its_allocations_and_endpoints(store):
     store.save_network(record())
     store.save_network(record("n2", "net2", "172.31.0.0/16"))
-    store.allocate("n1", "172.30.0.2", "e1")
-    store.allocate("n2", "172.31.0.2", "e2")
-    store.save_endpoint(endpoint())
+    store.add_endpoint(endpoint())
+    store.add_endpoint(endpoint("e2", "n2", "172.31.0.2"))
     store.delete_network("n1")
     assert [r.id for r in store.list_networks()] == ["n2"]
     assert store.allocations("n1") == {} and store.allocations("n2") == {"172.31.0.2": "e2"}
-    assert store.list_endpoints() == []
+    assert [e.endpoint_id for e in store.list_endpoints()] == ["e2"]
 
 
 def test_only_the_drivers_networks_are_listed_to_it(store):
@@ -117,7 +124,7 @@ def test_threads_allocate_without_handing_out_an_address_twice(store):
 
     def grab(owner):
         try:
-            store.allocate("n1", "172.30.0.9", owner)
+            store.add_endpoint(endpoint(owner, ip="172.30.0.9"))
             wins.append(owner)
         except Conflict:
             pass

@@ -8,7 +8,6 @@ import pytest
 from pydocker.drivers.network import ipam, rules, subnets
 from pydocker.drivers.network.config import NetworkConfig
 from pydocker.drivers.network.hosts import hosts_file, parse_extra_host
-from pydocker.drivers.network.memstore import MemoryAllocationStore
 from pydocker.drivers.network.model import Endpoint, NetworkRecord, PortBinding, PortSpec, ports_settings
 from pydocker.drivers.network.ports import PortAllocator, parse_api_bindings, parse_publish, publish_all
 from pydocker.drivers.network.resolvconf import container_resolv_conf
@@ -81,31 +80,27 @@ class TestSubnets:
 
 
 class TestIpam:
-    def test_lowest_free_skipping_gateway_and_persisted(self):
-        store = MemoryAllocationStore()
+    def test_lowest_free_skipping_gateway_and_taken(self):
         record = net()
-        assert ipam.allocate(store, record, "a") == "172.18.0.2"
-        assert ipam.allocate(store, record, "b") == "172.18.0.3"
-        assert store.allocations("n1") == {"172.18.0.2": "a", "172.18.0.3": "b"}
+        assert ipam.choose(record, set()) == "172.18.0.2"
+        assert ipam.choose(record, {"172.18.0.2"}) == "172.18.0.3"
 
     def test_ip_range_and_requested(self):
-        store = MemoryAllocationStore()
         record = net(ip_range="172.18.5.0/24")
-        assert ipam.allocate(store, record, "a") == "172.18.5.1"
-        assert ipam.allocate(store, record, "b", requested="172.18.9.9") == "172.18.9.9"
-        with pytest.raises(Conflict):
-            ipam.allocate(store, record, "c", requested="172.18.9.9")
+        assert ipam.choose(record, set()) == "172.18.5.1"
+        assert ipam.choose(record, {"172.18.5.1"}, requested="172.18.9.9") == "172.18.9.9"
+        with pytest.raises(Conflict, match="already in use"):
+            ipam.choose(record, {"172.18.9.9"}, requested="172.18.9.9")
         with pytest.raises(InvalidParameter):
-            ipam.allocate(store, record, "c", requested="10.0.0.1")
-        with pytest.raises(Conflict):
-            ipam.allocate(store, record, "c", requested="172.18.0.1")
+            ipam.choose(record, set(), requested="10.0.0.1")
+        with pytest.raises(Conflict, match="reserved"):
+            ipam.choose(record, set(), requested="172.18.0.1")
 
     def test_exhaustion(self):
-        store = MemoryAllocationStore()
         record = net("10.9.0.0/30", "10.9.0.1")
-        assert ipam.allocate(store, record, "a") == "10.9.0.2"
+        assert ipam.choose(record, set()) == "10.9.0.2"
         with pytest.raises(Unavailable):
-            ipam.allocate(store, record, "b")
+            ipam.choose(record, {"10.9.0.2"})
 
     def test_mac_from_ip(self):
         assert ipam.mac_for("172.17.0.2") == "02:42:ac:11:00:02"

@@ -3,7 +3,9 @@ allocation through the store, iptables NAT/filtering and published ports.
 
 Blocking code: the daemon calls it from worker threads. One lock serialises
 the kernel work (the netlink socket is not thread-safe and connect must be
-all-or-nothing).
+all-or-nothing). Networks, endpoints and taken addresses are kept in memory,
+loaded from the store at setup and written through: a connect reads nothing
+from the store and writes its endpoint in one transaction.
 """
 
 import contextlib
@@ -60,6 +62,9 @@ class BridgeDriver:
         self._links = None
         self._iptables = IPTables() if config.iptables else None
         self._ports = PortAllocator()
+        self._networks = {}   # network id -> NetworkRecord
+        self._endpoints = {}  # endpoint id -> Endpoint
+        self._taken = {}      # network id -> {address: owner}
 
     # -- life cycle ------------------------------------------------------
 
@@ -73,7 +78,8 @@ class BridgeDriver:
                 sysctl.enable_ip_forward()
             default = self._default_network()
             self._store.save_network(default)
-            networks = self._store.list_networks()
+            self._load()
+            networks = list(self._networks.values())
             for record in networks:
                 self._bring_up_bridge(record)
             if self._iptables:
@@ -81,19 +87,24 @@ class BridgeDriver:
                     log.warning("br_netfilter is not loaded: --icc=false cannot isolate containers")
                 self._install_chains()
                 self._iptables.append([r for n in networks for r in self._network_rules(n)])
-            for endpoint in self._store.list_endpoints():
+            for endpoint in self._endpoints.values():
                 self._restore_ports(endpoint)
+
+    def _load(self):
+        self._networks = {r.id: r for r in self._store.list_networks()}
+        self._endpoints = {e.endpoint_id: e for e in self._store.list_endpoints()}
+        self._taken = {network_id: self._store.allocations(network_id) for network_id in self._networks}
 
     def teardown(self):
         with self._lock:
-            for endpoint in self._store.list_endpoints():
+            for endpoint in list(self._endpoints.values()):
                 self.disconnect(endpoint)
             if self._proxy:
                 self._proxy.stop_all()
             if self._iptables:
                 self._remove_chains()
             if self._links is not None:
-                for record in self._store.list_networks():
+                for record in self._networks.values():
                     if record.created_bridge:
                         self._links.delete(record.bridge)
                 self._links.close()
@@ -101,10 +112,10 @@ class BridgeDriver:
 
     @property
     def default_network_id(self):
-        return next(r.id for r in self._store.list_networks() if r.default)
+        return next(r.id for r in self._networks.values() if r.default)
 
     def networks(self):
-        return self._store.list_networks()
+        return list(self._networks.values())
 
     # -- networks --------------------------------------------------------
 
@@ -113,7 +124,7 @@ class BridgeDriver:
         driver_opts = dict(options.get("options") or {})
         with self._lock:
             self._require_setup()
-            existing = self._store.list_networks()
+            existing = list(self._networks.values())
             if any(r.id == network_id or r.name == name for r in existing):
                 raise Conflict(f"network with name {name} already exists")
             bridge = driver_opts.get(OPT_BRIDGE_NAME) or f"br-{network_id[:12]}"
@@ -141,6 +152,8 @@ class BridgeDriver:
                     self._iptables.append(self._network_rules(record))
                 self._store.save_network(record)
                 undo.pop_all()
+            self._networks[record.id] = record
+            self._taken[record.id] = {}
             return record
 
     def delete_network(self, network_id):
@@ -149,13 +162,15 @@ class BridgeDriver:
             record = self._network(network_id)
             if record.default:
                 raise Forbidden(f"{record.name} is a pre-defined network and cannot be removed")
-            if any(e.network_id == record.id for e in self._store.list_endpoints()):
+            if any(e.network_id == record.id for e in self._endpoints.values()):
                 raise Conflict(f"network {record.name} has active endpoints")
             if self._iptables:
                 self._iptables.remove(self._network_rules(record))
             if record.created_bridge:
                 self._links.delete(record.bridge)
             self._store.delete_network(record.id)
+            del self._networks[record.id]
+            self._taken.pop(record.id, None)
 
     # -- endpoints -------------------------------------------------------
 
@@ -164,7 +179,7 @@ class BridgeDriver:
         with self._lock:
             self._require_setup()
             record = self._network(network_id)
-            if any(e.endpoint_id == endpoint_id for e in self._store.list_endpoints()):
+            if endpoint_id in self._endpoints:
                 raise Conflict(f"endpoint {endpoint_id} already exists")
             ns_fd = netns.open_netns(netns_ref)
             try:
@@ -175,8 +190,8 @@ class BridgeDriver:
 
     def _connect(self, record, endpoint_id, ns_fd, ns_path, requested_ip, mac, aliases, specs):
         with contextlib.ExitStack() as undo:
-            ip = ipam.allocate(self._store, record, endpoint_id, requested_ip)
-            undo.callback(self._store.release, record.id, ip)
+            taken = self._taken.setdefault(record.id, {})
+            ip = ipam.choose(record, taken, requested_ip)
             bindings = []
             for spec in ([] if record.internal else specs):
                 binding = self._ports.reserve(spec, record.host_binding_ipv4)
@@ -196,9 +211,11 @@ class BridgeDriver:
                 container_ifname=ifname, bridge=record.bridge, netns=ns_path,
                 aliases=aliases, ports=bindings)
             self._publish(record, endpoint, undo)
-            self._store.save_endpoint(endpoint)
+            self._store.add_endpoint(endpoint)
             undo.pop_all()
-            return endpoint
+        taken[ip] = endpoint_id
+        self._endpoints[endpoint_id] = endpoint
+        return endpoint
 
     def _publish(self, record, endpoint, undo):
         """Rules and proxies of the endpoint's ports, undone by ``undo`` on failure."""
@@ -214,10 +231,9 @@ class BridgeDriver:
     def disconnect(self, endpoint):
         endpoint_id = getattr(endpoint, "endpoint_id", endpoint)
         with self._lock:
-            stored = {e.endpoint_id: e for e in self._store.list_endpoints()}
-            if endpoint_id not in stored:
+            endpoint = self._endpoints.get(endpoint_id)
+            if endpoint is None:
                 raise NotFound(f"endpoint {endpoint_id} not found")
-            endpoint = stored[endpoint_id]
             record = self._network_or_none(endpoint.network_id)
             if self._proxy:
                 for binding in endpoint.ports:
@@ -228,11 +244,12 @@ class BridgeDriver:
                 self._links.delete(endpoint.host_veth)
             for binding in endpoint.ports:
                 self._ports.release(binding)
-            self._store.release(endpoint.network_id, endpoint.ip_address)
-            self._store.delete_endpoint(endpoint.endpoint_id)
+            self._store.remove_endpoint(endpoint)
+            del self._endpoints[endpoint_id]
+            self._taken.get(endpoint.network_id, {}).pop(endpoint.ip_address, None)
 
     def endpoints(self):
-        return self._store.list_endpoints()
+        return list(self._endpoints.values())
 
     def cleanup_stale(self, live_endpoint_ids):
         """Returns the ids of the endpoints removed."""
@@ -240,15 +257,17 @@ class BridgeDriver:
         with self._lock:
             self._require_setup()
             removed = []
-            for endpoint in self._store.list_endpoints():
+            for endpoint in list(self._endpoints.values()):
                 if endpoint.endpoint_id not in live:
                     self.disconnect(endpoint)
                     removed.append(endpoint.endpoint_id)
-            kept = {e.host_veth for e in self._store.list_endpoints()}
-            for record in self._store.list_networks():
-                for ip, owner in self._store.allocations(record.id).items():
+            kept = {e.host_veth for e in self._endpoints.values()}
+            for record in self._networks.values():
+                taken = self._taken.setdefault(record.id, {})
+                for ip, owner in list(taken.items()):
                     if owner not in live:
                         self._store.release(record.id, ip)
+                        del taken[ip]
                 for port in self._links.ports(record.bridge):
                     if port.startswith("veth") and port not in kept:
                         self._links.delete(port)
@@ -261,7 +280,7 @@ class BridgeDriver:
             raise Conflict("the bridge driver is not set up")
 
     def _network_or_none(self, network_id):
-        return next((r for r in self._store.list_networks()
+        return next((r for r in self._networks.values()
                      if r.id == network_id or r.name == network_id), None)
 
     def _network(self, network_id):

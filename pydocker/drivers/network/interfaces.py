@@ -59,8 +59,13 @@ class IAllocationStore(Interface):
     def allocations(network_id):
         """``{ip: owner}`` of the addresses taken in a network."""
 
-    def allocate(network_id, ip, owner):
-        """Record ``ip`` as taken; raise Conflict when it already is."""
+    def add_endpoint(endpoint):
+        """Record an Endpoint and take its address (owned by the endpoint) in
+        one transaction; raise Conflict when the address is already taken."""
+
+    def remove_endpoint(endpoint):
+        """Forget an Endpoint and release its address in one transaction (no
+        error when absent)."""
 
     def release(network_id, ip):
         """Forget an allocation (no error when absent)."""
@@ -72,16 +77,10 @@ class IAllocationStore(Interface):
         """Insert or replace a NetworkRecord."""
 
     def delete_network(network_id):
-        """Forget a network and its allocations."""
+        """Forget a network, its endpoints and its allocations."""
 
     def list_endpoints():
         """All Endpoints."""
-
-    def save_endpoint(endpoint):
-        """Insert or replace an Endpoint."""
-
-    def delete_endpoint(endpoint_id):
-        """Forget an endpoint (no error when absent)."""
 
 
 class IPortProxy(Interface):

@@ -1,5 +1,6 @@
-"""IP address allocation for a bridge network, persisted through the store so
-an address is never handed out twice, even across a daemon restart."""
+"""IP address choice for a bridge network. The driver keeps the taken
+addresses in memory and persists each with its endpoint (the store refuses an
+address twice, even across a daemon restart)."""
 
 import ipaddress
 
@@ -16,8 +17,9 @@ def reserved_addresses(record):
     return {str(a) for a in reserved}
 
 
-def allocate(store, record, owner, requested=None):
-    """Take ``requested`` or the lowest free address of the pool; returns it."""
+def choose(record, taken, requested=None):
+    """``requested`` (checked) or the lowest address of the pool that is not in
+    ``taken`` (a set of addresses as text)."""
     subnet = ipaddress.IPv4Network(record.subnet)
     reserved = reserved_addresses(record)
     if requested:
@@ -29,14 +31,14 @@ def allocate(store, record, owner, requested=None):
             raise InvalidParameter(f"address {requested} is not in the network's subnet {subnet}")
         if str(address) in reserved:
             raise Conflict(f"address {requested} is reserved on network {record.name}")
-        store.allocate(record.id, str(address), owner)
+        if str(address) in taken:
+            raise Conflict(f"address {requested} is already in use on network {record.name}")
         return str(address)
     pool = ipaddress.IPv4Network(record.ip_range or record.subnet)
-    taken = set(store.allocations(record.id)) | reserved
+    unavailable = set(taken) | reserved
     for address in pool.hosts() if pool.prefixlen < 31 else pool:
         text = str(address)
-        if text not in taken:
-            store.allocate(record.id, text, owner)
+        if text not in unavailable:
             return text
     raise Unavailable(f"no available IPv4 address in network {record.name} ({pool})")
 

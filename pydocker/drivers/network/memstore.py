@@ -23,12 +23,19 @@ class MemoryAllocationStore:
         with self._lock:
             return dict(self._allocations.get(network_id, {}))
 
-    def allocate(self, network_id, ip, owner):
+    def add_endpoint(self, endpoint):
         with self._lock:
-            taken = self._allocations.setdefault(network_id, {})
-            if ip in taken:
-                raise Conflict(f"address {ip} is already in use on network {network_id[:12]}")
-            taken[ip] = owner
+            taken = self._allocations.setdefault(endpoint.network_id, {})
+            if endpoint.ip_address in taken:
+                raise Conflict(f"address {endpoint.ip_address} is already in use on network "
+                               f"{endpoint.network_id[:12]}")
+            taken[endpoint.ip_address] = endpoint.endpoint_id
+            self._endpoints[endpoint.endpoint_id] = copy.deepcopy(endpoint)
+
+    def remove_endpoint(self, endpoint):
+        with self._lock:
+            self._endpoints.pop(endpoint.endpoint_id, None)
+            self._allocations.get(endpoint.network_id, {}).pop(endpoint.ip_address, None)
 
     def release(self, network_id, ip):
         with self._lock:
@@ -46,18 +53,11 @@ class MemoryAllocationStore:
         with self._lock:
             self._networks.pop(network_id, None)
             self._allocations.pop(network_id, None)
+            self._endpoints = {k: e for k, e in self._endpoints.items() if e.network_id != network_id}
 
     def list_endpoints(self):
         with self._lock:
             return [copy.deepcopy(e) for e in self._endpoints.values()]
-
-    def save_endpoint(self, endpoint):
-        with self._lock:
-            self._endpoints[endpoint.endpoint_id] = copy.deepcopy(endpoint)
-
-    def delete_endpoint(self, endpoint_id):
-        with self._lock:
-            self._endpoints.pop(endpoint_id, None)
 
     def snapshot(self):
         """Everything as JSON-able data, as a database would hold it."""
@@ -73,7 +73,6 @@ class MemoryAllocationStore:
         store = cls()
         for r in data["networks"]:
             store.save_network(NetworkRecord.from_dict(r))
-        for e in data["endpoints"]:
-            store.save_endpoint(Endpoint.from_dict(e))
+        store._endpoints = {e["endpoint_id"]: Endpoint.from_dict(e) for e in data["endpoints"]}
         store._allocations = copy.deepcopy(data["allocations"])
         return store

@@ -1,8 +1,9 @@
 """The json-file log driver, in Docker's on-disk format.
 
 Each line a container writes becomes ``{"log": "...\\n", "stream": "stdout",
-"time": "<RFC 3339 nanos>"}`` in ``<id>-json.log``; ``max-size``/``max-file``
-rotate it to ``.1``, ``.2``... Writes happen as output arrives (the page cache
+"attrs": {...}, "time": "<RFC 3339 nanos>"}`` in ``<id>-json.log`` (``attrs``
+only when --log-opt names labels or env); ``max-size``/``max-file`` rotate it
+to ``.1``, ``.2``... Writes happen as output arrives (the page cache
 absorbs them); readers run in worker threads.
 """
 
@@ -10,6 +11,7 @@ import json
 import os
 
 from pydocker.engine.errors import InvalidParameter
+from pydocker.logdrivers import attributes
 from pydocker.timeutil import parse_rfc3339, rfc3339
 
 MAX_LINE = 16 * 1024  # a longer partial line is written as it is, as Docker does
@@ -29,6 +31,7 @@ def parse_size(text):
 
 def parse_options(options):
     """max-size / max-file from --log-opt; unknown keys are refused."""
+    attributes.validate(options)
     max_size, max_file = None, 1
     for key, value in options.items():
         if key == "max-size":
@@ -40,7 +43,7 @@ def parse_options(options):
                 raise InvalidParameter(f"invalid value for max-file: {value!r}") from None
             if max_file < 1:
                 raise InvalidParameter("max-file cannot be less than 1")
-        elif key not in ("labels", "env", "compress", "tag", "mode", "max-buffer-size"):
+        elif key not in attributes.OPTIONS + ("compress", "tag", "mode", "max-buffer-size"):
             raise InvalidParameter(f"unknown log opt '{key}' for json-file log driver")
     if max_file > 1 and max_size is None:
         raise InvalidParameter("max-file is only valid with max-size")
@@ -50,8 +53,9 @@ def parse_options(options):
 class JSONFileWriter:
     """Appends a container's output to its json log, rotating by size."""
 
-    def __init__(self, path, max_size=None, max_file=1):
+    def __init__(self, path, max_size=None, max_file=1, attrs=None):
         self.path = path
+        self.attrs = attrs or None
         self.max_size = max_size
         self.max_file = max_file
         self._followers = set()  # callables(entry or None at close), for `logs -f`
@@ -90,7 +94,10 @@ class JSONFileWriter:
             callback(None)
 
     def _emit(self, stream, chunk):
-        entry = {"log": chunk.decode("utf-8", "replace"), "stream": stream, "time": rfc3339()}
+        entry = {"log": chunk.decode("utf-8", "replace"), "stream": stream}
+        if self.attrs:
+            entry["attrs"] = self.attrs
+        entry["time"] = rfc3339()
         record = json.dumps(entry, ensure_ascii=False).encode() + b"\n"
         if self.max_size and self._size + len(record) > self.max_size and self._size > 0:
             self._rotate()

@@ -13,6 +13,7 @@ from pydocker.containers import createconfig, inspect, logs, names
 from pydocker.containers.model import Container
 from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, NotModified
 from pydocker.images.ids import new_cache_id
+from pydocker.logdrivers import attributes
 from pydocker.runtime import rootfs
 from pydocker.runtime.signals import parse_signal
 from pydocker.runtime.spec import command_of
@@ -111,12 +112,12 @@ def create(job):
 
 
 def _check_log_config(engine, host_config):
+    """--log-opt without --log-driver applies to the daemon's default driver, like dockerd."""
     log_config = host_config.get("LogConfig") or {}
-    kind = log_config.get("Type")
-    if kind:
-        if kind not in engine.logdrivers:
-            raise InvalidParameter(f"logger: no log driver named '{kind}' is registered")
-        engine.logdrivers[kind].validate(log_config.get("Config") or {})
+    kind = log_config.get("Type") or engine.config.log_driver
+    if kind not in engine.logdrivers:
+        raise InvalidParameter(f"logger: no log driver named '{kind}' is registered")
+    engine.logdrivers[kind].validate(log_config.get("Config") or {})
 
 
 # -- inspect / list -------------------------------------------------------------------------------
@@ -504,6 +505,8 @@ def container_logs(job):
         if entry["stream"] not in wanted:
             return
         data = entry["log"].encode()
+        if req.details:
+            data = attributes.details_prefix(entry.get("attrs")).encode() + data
         if req.timestamps:
             data = entry["time"].encode() + b" " + data
         out.write(data if tty else frame(entry["stream"], data))

@@ -3,6 +3,7 @@
 from zope.interface import implementer
 
 from pydocker.containers import logs
+from pydocker.logdrivers import attributes
 from pydocker.logdrivers.interfaces import ILogDriver
 
 
@@ -16,4 +17,5 @@ class JSONFileDriver:
 
     def open(self, container, log_path, options):
         max_size, max_file = logs.parse_options(options)
-        return logs.JSONFileWriter(log_path, max_size, max_file)
+        return logs.JSONFileWriter(log_path, max_size, max_file,
+                                   attributes.of_container(container.config, options))

@@ -9,6 +9,7 @@ import time
 from zope.interface import implementer
 
 from pydocker.engine.errors import InvalidParameter, Unavailable
+from pydocker.logdrivers import attributes
 from pydocker.logdrivers.interfaces import ILogDriver
 from pydocker.timeutil import rfc3339
 
@@ -16,7 +17,7 @@ FACILITIES = {name: number for number, name in enumerate((
     "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp"))}
 FACILITIES.update({f"local{i}": 16 + i for i in range(8)})
 SEVERITY = {"stdout": 6, "stderr": 3}  # info, err
-OPTIONS = ("syslog-address", "syslog-facility", "syslog-format", "tag", "labels", "env")
+OPTIONS = ("syslog-address", "syslog-facility", "syslog-format", "tag") + attributes.OPTIONS
 
 
 def parse_address(text):
@@ -45,6 +46,7 @@ class SyslogDriver:
         for key in options:
             if key not in OPTIONS:
                 raise InvalidParameter(f"unknown log opt '{key}' for syslog log driver")
+        attributes.validate(options)
         parse_address(options.get("syslog-address"))
         if options.get("syslog-facility", "daemon") not in FACILITIES:
             raise InvalidParameter(f"invalid syslog facility {options['syslog-facility']!r}")

@@ -60,3 +60,34 @@ def test_json_file_rotation_and_follow(busybox_daemon, docker_cli):
     assert os.path.exists(log_path + ".1") and os.path.exists(log_path + ".2")
     assert not os.path.exists(log_path + ".3")
     assert docker(docker_cli, d, "logs", "--tail", "2", "rot").stdout.split() == ["line-198", "line-199"]
+
+
+def test_logs_details_show_the_labels_and_env_named_by_log_opts(busybox_daemon, docker_cli):
+    name = "details-" + os.urandom(3).hex()
+    docker(docker_cli, busybox_daemon, "run", "--name", name, "--label", "team=a b",
+           "--label", "other=x", "-e", "STAGE=prod", "-e", "SECRET=s",
+           "--log-opt", "labels=team", "--log-opt", "env-regex=^STA",
+           "busybox", "echo", "hello")
+    try:
+        shown = docker(docker_cli, busybox_daemon, "logs", "--details", name).stdout
+        assert shown == "STAGE=prod,team=a+b hello\n"
+        assert docker(docker_cli, busybox_daemon, "logs", name).stdout == "hello\n"
+        stamped = docker(docker_cli, busybox_daemon, "logs", "-t", "--details", name).stdout
+        assert stamped.split(" ", 1)[1] == "STAGE=prod,team=a+b hello\n"
+    finally:
+        docker(docker_cli, busybox_daemon, "rm", name)
+
+
+def test_logs_details_without_attributes_is_a_leading_space(busybox_daemon, docker_cli):
+    name = "nodetails-" + os.urandom(3).hex()
+    docker(docker_cli, busybox_daemon, "run", "--name", name, "busybox", "echo", "hi")
+    try:
+        assert docker(docker_cli, busybox_daemon, "logs", "--details", name).stdout == " hi\n"
+    finally:
+        docker(docker_cli, busybox_daemon, "rm", name)
+
+
+def test_a_bad_env_regex_is_refused(busybox_daemon, docker_cli):
+    result = docker(docker_cli, busybox_daemon, "create", "--log-opt", "env-regex=(",
+                    "busybox", "true", check=False)
+    assert result.returncode != 0 and "env-regex" in result.stderr

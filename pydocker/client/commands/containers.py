@@ -402,15 +402,24 @@ def stats(cli, argv):
     flags.bool("--no-stream", help="Disable streaming stats and only pull the first result")
     flags.bool("--no-trunc", help="Do not truncate output")
     opts, args = flags.parse(argv)
-    names = args or [c["Id"] for c in cli.api.get("/containers/json",
-                                                  {"all": opts.all or None})]
+    from ..livestats import StatsFeeds
+
+    def listed():
+        """Named containers stay; otherwise the running (or all) ones, re-listed
+        at each redraw so new containers appear and removed ones go."""
+        return args or [c["Id"] for c in cli.api.get("/containers/json", {"all": opts.all or None})]
+
     default = ("table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t"
                "{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}")
+    feeds = StatsFeeds(cli.api, stream=not opts.no_stream)
+    feeds.follow(listed())
+    if opts.no_stream:
+        feeds.wait()
     while True:
-        rows = []
-        for name in names:
-            sample = cli.api.get(f"/containers/{name}/stats", {"stream": False})
-            rows.append(StatsRow(name, sample))
+        error = feeds.first_error()
+        if error is not None and args:
+            raise error
+        rows = [StatsRow(name, sample) for name, sample in feeds.samples()]
         if not opts.no_stream:
             cli.out.write("\x1b[2J\x1b[H")
         write_rows(cli.out, opts.format, rows, default, StatsRow.HEADERS)
@@ -418,6 +427,8 @@ def stats(cli, argv):
             return 0
         cli.out.flush()
         time.sleep(1)
+        if not args:
+            feeds.follow(listed())
 
 
 # --------------------------------------------------------- commit/export

@@ -118,7 +118,9 @@ def _make_driver(kind, home):
 
 @pytest.fixture(params=["native", "lxc"])
 def driver(request, tmp_path, rootfs):
-    return _make_driver(request.param, str(tmp_path / request.param))
+    made = _make_driver(request.param, str(tmp_path / request.param))
+    yield made
+    wait(made.shutdown())
 
 
 def init_processes(driver):

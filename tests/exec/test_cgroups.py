@@ -7,7 +7,7 @@ import time
 import pytest
 
 from conftest import init_processes
-from exec_reactor import spin
+from exec_reactor import spin, wait
 from pydocker.drivers.exec import cgroups
 from pydocker.drivers.exec.spec import Resources, ThrottleDevice
 from pydocker.engine.errors import Conflict, InvalidParameter
@@ -174,11 +174,14 @@ def test_clean_removes_cgroups_left_by_a_crashed_daemon(tmp_path, rootfs, make_s
     d.addBoth(outcome.append)
     spin(lambda: io.pid is not None)
     memory = cgroup_dir(io.pid, "memory")
-    NativeDriver(home, {}, reactor).clean(spec.id)
+    second = NativeDriver(home, {}, reactor)
+    second.clean(spec.id)
     assert not os.path.exists(memory)
     spin(lambda: outcome)           # the abandoned driver sees its container die
     assert outcome[0].exit_code == 137
     assert not os.path.exists(os.path.join(home, spec.id))
+    for driver in (first, second):
+        wait(driver.shutdown())
 
 
 def test_the_container_sees_its_own_cgroup_read_only(run):

@@ -9,7 +9,7 @@ import signal as signals
 from twisted.internet import protocol, threads
 
 from pydocker.drivers.exec.native import validate
-from pydocker.drivers.exec.stdio import PipeStdin, PtyConnection
+from pydocker.drivers.exec.stdio import PipeStdin, PipeTransport, PtyConnection
 from pydocker.engine.errors import Conflict, InvalidParameter
 
 
@@ -78,10 +78,12 @@ class RunningContainers:
 
 
 class StdioProcess(protocol.ProcessProtocol):
-    """A child process whose fds 0-2 are a container's stdio: a pipe per stream,
-    or, with a TTY, all three the slave of a new pty whose master is ``stdin``.
+    """A process whose fds 0-2 are a container's stdio: a pipe per stream, or,
+    with a TTY, all three the slave of a new pty whose master is ``stdin``.
 
-    Output goes to ``io``. A subclass calls ``_spawn`` and is told by
+    Output goes to ``io``. A subclass either spawns the process as the daemon's
+    child (``_spawn``: lxc's tools) or makes the stdio for a process started
+    elsewhere (``_open_stdio``: the native driver's spawner). It is told by
     ``_ended()`` once the process has ended and the pty (if any) is closed."""
 
     def __init__(self, io, tty, open_stdin, reactor):
@@ -95,9 +97,6 @@ class StdioProcess(protocol.ProcessProtocol):
     def _spawn(self, argv, env, path, extra_fds=None):
         if self._tty:
             master, slave = os.openpty()
-            self._pty = PtyConnection(master, self._io.stdout, self._reactor)
-            self._waiting.add("pty")
-            self._pty.closed.addCallback(lambda _: self._finished("pty"))
             fds = {0: slave, 1: slave, 2: slave}
         else:
             fds = {0: "w", 1: "r", 2: "r"}
@@ -105,14 +104,34 @@ class StdioProcess(protocol.ProcessProtocol):
         try:
             self._reactor.spawnProcess(self, argv[0], argv, env=env, path=path, childFDs=fds)
         except Exception:
-            if self._pty is not None:
+            if self._tty:
                 os.close(master)
             raise
         finally:
-            if self._pty is not None:
+            if self._tty:
                 os.close(slave)
-        if self._pty is not None:
-            self._pty.start()
+        if self._tty:
+            self._watch_pty(master)
+
+    def _open_stdio(self):
+        """The stdio of a process the daemon does not spawn: returns the child's ends
+        of fds 0-2 (with a TTY, the pty slave three times) for the caller to hand on
+        and close."""
+        if self._tty:
+            master, slave = os.openpty()
+            self._watch_pty(master)
+            self.makeConnection(PipeTransport(self, self._reactor))
+            return [slave] * 3
+        transport, child_ends = PipeTransport.open(self, self._reactor)
+        self.makeConnection(transport)
+        return child_ends
+
+    def _watch_pty(self, master):
+        """Read the pty master; the process has ended once the last slave is closed."""
+        self._pty = pty = PtyConnection(master, self._io.stdout, self._reactor)
+        self._waiting.add("pty")
+        pty.closed.addCallback(lambda _: self._finished("pty"))
+        pty.start()
 
     @property
     def stdin(self):

@@ -1,11 +1,12 @@
-"""The daemon-side ends of a container's stdio: a pipe to its stdin, or its pty master."""
+"""The daemon-side ends of a container's stdio: pipes (a writer to its stdin, readers of its
+output), or its pty master."""
 
 import fcntl
 import os
 import struct
 import termios
 
-from twisted.internet import abstract, defer, fdesc
+from twisted.internet import abstract, defer, fdesc, process
 from zope.interface import implementer
 
 from pydocker.drivers.exec.interfaces import IContainerStdin
@@ -14,7 +15,8 @@ from pydocker.engine.errors import Conflict
 
 @implementer(IContainerStdin)
 class PipeStdin:
-    """Stdin as the helper process's fd 0 pipe (non-TTY containers)."""
+    """Stdin as the process's fd 0 pipe (non-TTY containers), through its transport
+    (``spawnProcess``'s or a ``PipeTransport``)."""
 
     master_fd = None
 
@@ -69,3 +71,52 @@ class PtyConnection(abstract.FileDescriptor):
         super().connectionLost(reason)
         os.close(self.master_fd)
         self.closed.callback(None)
+
+
+class PipeTransport:
+    """What ``spawnProcess`` gives a ProcessProtocol, for a process the daemon does
+    not spawn itself (the native driver's spawner forks it): the daemon's ends of
+    its stdio pipes, a Twisted writer for fd 0 and readers for fds 1 and 2, in
+    ``pipes`` keyed by the child's fd. ``closed`` fires once every pipe is closed:
+    the output has all been read and nothing holds the stdin pipe any more."""
+
+    def __init__(self, proto, reactor, fds=None):
+        """``fds``: {child fd: the daemon's end}; none for a process on a pty."""
+        self.proto = proto
+        self.closed = defer.Deferred()
+        self.pipes = {}
+        for child_fd, fd in (fds or {}).items():
+            kind = process.ProcessWriter if child_fd == 0 else process.ProcessReader
+            self.pipes[child_fd] = kind(reactor, self, child_fd, fd)
+        if not self.pipes:
+            self.closed.callback(None)
+
+    @classmethod
+    def open(cls, proto, reactor):
+        """New pipes for fds 0-2: the transport, and the child's ends for the caller to
+        hand on and close."""
+        stdin, stdout, stderr = os.pipe(), os.pipe(), os.pipe()
+        transport = cls(proto, reactor, {0: stdin[1], 1: stdout[0], 2: stderr[0]})
+        return transport, [stdin[0], stdout[1], stderr[1]]
+
+    def writeToChild(self, child_fd, data):
+        self.pipes[child_fd].write(data)
+
+    def closeChildFD(self, child_fd):
+        if child_fd in self.pipes:
+            self.pipes[child_fd].loseConnection()
+
+    def loseConnection(self):
+        for child_fd in list(self.pipes):
+            self.closeChildFD(child_fd)
+
+    # --- called by the readers and the writer --------------------------------------
+
+    def childDataReceived(self, child_fd, data):
+        self.proto.childDataReceived(child_fd, data)
+
+    def childConnectionLost(self, child_fd, reason):
+        os.close(self.pipes.pop(child_fd).fileno())
+        self.proto.childConnectionLost(child_fd)
+        if not self.pipes:
+            self.closed.callback(None)

@@ -1,9 +1,16 @@
 """The native exec driver: containers from namespaces and cgroups, set up by
-our own init helper (``init``) rather than an external runtime."""
+our own launcher (``init``) rather than an external runtime.
+
+Process tree: the daemon has one child, the spawner (``spawner``), a child
+subreaper that forks a short-lived launcher per run or exec. Each launcher
+makes the container process (or joins the container for an exec) and exits
+once the command runs, so every container's PID 1 and every exec'd process is
+a child of the spawner, which reports their exits to the daemon."""
 
 import json
 import os
 import shutil
+import signal as signals
 from dataclasses import dataclass
 
 from twisted.internet import defer
@@ -13,7 +20,8 @@ from pydocker.drivers.exec import cgroups, spec as specs
 from pydocker.drivers.exec.common import RunningContainers
 from pydocker.drivers.exec.interfaces import IExecDriver
 from pydocker.drivers.exec.native import seccomp, validate
-from pydocker.drivers.exec.native.launch import HelperProtocol
+from pydocker.drivers.exec.native.launch import Launch
+from pydocker.drivers.exec.native.spawner_client import SpawnerProcess
 from pydocker.engine.errors import Conflict, InvalidParameter, PrerequisiteMissing
 
 DEFAULT_CGROUP_PARENT = "pydocker"
@@ -24,15 +32,15 @@ KNOWN_OPTIONS = {"native.cgroupdriver": ("cgroupfs",)}
 class _Running:
     spec: specs.ContainerSpec
     cgroup: object
-    helper: HelperProtocol
+    launch: Launch
 
     @property
     def pid(self):
-        return self.helper.pid
+        return self.launch.pid
 
     @property
     def stdin(self):
-        return self.helper.stdin
+        return self.launch.stdin
 
 
 @implementer(IExecDriver)
@@ -53,6 +61,9 @@ class NativeDriver(RunningContainers):
         os.makedirs(home, mode=0o700, exist_ok=True)
         self._seccomp = seccomp.available()
         self._running = {}
+        self._spawner = None
+        # Started ahead of the first container, which need not wait for its interpreter.
+        self._reactor.callWhenRunning(self._current_spawner)
 
     def info(self):
         return [("Execution Driver", "native"),
@@ -61,7 +72,7 @@ class NativeDriver(RunningContainers):
                 ("Seccomp", "builtin" if self._seccomp else "unavailable (no libseccomp)")]
 
     def _seccomp_program(self, profile, caps, privileged):
-        """Compile the container's filter here, once per profile, so the helper
+        """Compile the container's filter here, once per profile, so the launcher
         only installs it; a bad profile is an InvalidParameter before any start."""
         if privileged or profile == "unconfined":
             return None
@@ -104,15 +115,18 @@ class NativeDriver(RunningContainers):
             return defer.gatherResults(steps, consumeErrors=True).addErrback(
                 lambda f: f.value.subFailure)
 
-        helper = HelperProtocol(config, io, on_pid, self._reactor)
-        self._running[spec.id] = _Running(spec, cgroup, helper)
+        def on_lost(pid):
+            self._in_thread(cgroup.kill_all, signals.SIGKILL)
+
+        launch = Launch(config, io, on_pid, on_lost, self._reactor)
+        self._running[spec.id] = _Running(spec, cgroup, launch)
         try:
-            helper.spawn()
+            launch.start(self._current_spawner())
         except Exception:
             del self._running[spec.id]
             self.clean(spec.id)
             raise
-        return helper.result.addBoth(self._container_exited, spec.id, cgroup)
+        return launch.result.addBoth(self._container_exited, spec.id, cgroup)
 
     def _container_exited(self, outcome, container_id, cgroup):
         self._running.pop(container_id, None)
@@ -137,11 +151,17 @@ class NativeDriver(RunningContainers):
         config["seccomp_bpf"] = self._seccomp_program(config.pop("seccomp"), config["caps"],
                                                       config["privileged"])
         config["init"] = False
-        helper = HelperProtocol(config, io, lambda pid: self._in_thread(running.cgroup.apply, pid),
-                                self._reactor)
-        helper.spawn()
-        return helper.result.addCallback(
+        launch = Launch(config, io, lambda pid: self._in_thread(running.cgroup.apply, pid),
+                        _kill, self._reactor)
+        launch.start(self._current_spawner())
+        return launch.result.addCallback(
             lambda outcome: specs.ExitStatus(outcome["exit_code"], False, outcome["signal"]))
+
+    def _current_spawner(self):
+        """The running spawner, started anew if there is none (first start, or it died)."""
+        if self._spawner is None or not self._spawner.alive:
+            self._spawner = SpawnerProcess(self._reactor).start()
+        return self._spawner
 
     # --- controlling running containers (the calls are in RunningContainers) --------
 
@@ -154,7 +174,11 @@ class NativeDriver(RunningContainers):
     # --- leftovers ---------------------------------------------------------------------
 
     def shutdown(self):
-        return defer.succeed(None)   # each helper ends with its container
+        """Stop the spawner; any container still running is killed by its loss."""
+        spawner, self._spawner = self._spawner, None
+        if spawner is None or not spawner.alive:
+            return defer.succeed(None)
+        return spawner.stop()
 
     def clean(self, container_id):
         if container_id in self._running:
@@ -167,6 +191,13 @@ class NativeDriver(RunningContainers):
             return
         cgroups.from_paths(state["cgroup"]).destroy()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _kill(pid):
+    try:
+        os.kill(pid, signals.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _check_options(options):

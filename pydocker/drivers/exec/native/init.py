@@ -1,32 +1,33 @@
-"""The native driver's init helper, run as ``python -m pydocker.drivers.exec.native.init``.
+"""What a launcher runs: the native driver's spawner (``spawner``) forks one per
+container start or exec, with the container's stdio on fds 0-2 and a control
+socket to the driver on fd 3, and calls ``main``.
 
-It runs on every container start, so it imports only small stdlib modules.
-Protocol with the driver (fd numbers fixed by the driver's ``childFDs``):
+It runs before the command of every container, so it imports only small
+stdlib modules (the spawner imports them once). Protocol on the control socket:
 
-* fd 3, driver -> helper: a frame with the config, later a frame ``"go"`` (or
+* driver -> launcher: a frame with the config, later a frame ``"go"`` (or
   anything else to abort) once the driver has placed the process in its
   cgroups and run the network hook;
-* fd 4, helper -> driver: frames ``{"pid": N}`` (host pid of the container
+* launcher -> driver: frames ``{"pid": N}`` (host pid of the container
   process, which sets itself up meanwhile and waits for ``go`` just before
-  exec), ``{"started": true}`` (the command
-  was exec'd), ``{"error": {"kind", "message", "exit_code"}}`` (setup or exec
-  failed) and finally ``{"exit": {"exit_code", "signal"}}``.
+  exec), then ``{"started": true}`` (the command was exec'd) or
+  ``{"error": {"kind", "message", "exit_code"}}`` (setup or exec failed).
 
 A frame is a 4-byte big-endian length and a ``marshal``-encoded value
-(``marshal`` is built in, where importing ``json`` would cost ~20 ms per start).
+(``marshal`` is built in, where importing ``json`` would cost ~20 ms).
 
 Moving a process into a fresh v1 cgroup costs an RCU grace period (~10 ms
 here), so the driver does that, and the network hook, while the container
 process builds its mounts; only the exec waits for both.
 
-The helper stays in the host's pid namespace as the parent of the container's
-PID 1 and relays its exit status; start-up errors come from the child over a
-close-on-exec pipe, so EOF on it means the exec succeeded.
+Start-up errors come from the child over a close-on-exec pipe, so EOF on it
+means the exec succeeded. Then the launcher exits: the container process is
+reparented to the spawner (a child subreaper), which reaps it and reports its
+exit status to the driver.
 """
 
 import marshal
 import os
-import sys
 
 # The C module behind ``signal``: the same calls without importing ``enum`` (~8 ms).
 import _signal as signal
@@ -38,8 +39,7 @@ import resource
 
 from pydocker.drivers.exec.native import capabilities, linux as L, rootfs, users
 
-CONFIG_FD = 3
-REPORT_FD = 4
+CONTROL_FD = 3
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _TIOCSCTTY = 0x540E
 _NAMESPACE_FILES = (("ipc", L.CLONE_NEWIPC), ("uts", L.CLONE_NEWUTS), ("net", L.CLONE_NEWNET),
@@ -79,11 +79,11 @@ def _read_exactly(fd, size):
 
 
 def _report(message):
-    write_frame(REPORT_FD, message)
+    write_frame(CONTROL_FD, message)
 
 
 def _fail(err_w, exc):
-    """Send the failure to the helper over the error pipe and die."""
+    """Send the failure to the launcher over the error pipe and die."""
     if isinstance(exc, StartError):
         report = {"kind": "config", "message": str(exc), "exit_code": exc.exit_code}
     else:
@@ -276,7 +276,7 @@ def _container_main(config, go_r, err_w, console):
         _fail(err_w, e)
 
 
-# --- the helper, in the host's pid namespace ----------------------------------------
+# --- the launcher, in the host's pid namespace ----------------------------------------
 
 def _enter_namespaces(config):
     """Create (run) or join (exec) the container's namespaces for our next child."""
@@ -303,12 +303,9 @@ def _enter_namespaces(config):
 
 
 def _supervise(child, go_w, err_r):
-    """Relay the driver's go, the start result and the exit status."""
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
+    """Relay the driver's go and the start result; the spawner reaps the child."""
     _report({"pid": child})
-    go = read_frame(CONFIG_FD) == "go"
+    go = read_frame(CONTROL_FD) == "go"
     if go:
         try:
             os.write(go_w, b"g")
@@ -323,20 +320,12 @@ def _supervise(child, go_w, err_r):
         _report({"error": error})
     elif go:
         _report({"started": True})
-    _, status = os.waitpid(child, 0)
-    if os.WIFSIGNALED(status):
-        result = {"exit_code": 128 + os.WTERMSIG(status), "signal": os.WTERMSIG(status)}
-    else:
-        result = {"exit_code": os.WEXITSTATUS(status), "signal": None}
-    _report({"exit": result})
 
 
 def main():
-    # Leave the daemon's process group: a ^C meant for a foreground daemon
-    # must not kill the helpers (and with them the containers' exit status).
-    os.setsid()
+    """The launcher's work; it returns its exit status (the spawner calls ``os._exit``)."""
     try:
-        config = read_frame(CONFIG_FD)
+        config = read_frame(CONTROL_FD)
         console = os.ttyname(0) if config["tty"] and config["mode"] == "run" else None
         _enter_namespaces(config)
         go_r, go_w = os.pipe()
@@ -348,14 +337,9 @@ def main():
     if child == 0:
         os.close(go_w)
         os.close(err_r)
-        os.close(CONFIG_FD)
-        os.close(REPORT_FD)
+        os.close(CONTROL_FD)
         _container_main(config, go_r, err_w, console)
     os.close(go_r)
     os.close(err_w)
     _supervise(child, go_w, err_r)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,93 +1,146 @@
-"""One run of the init helper: the ProcessProtocol speaking its fd 3/4
-frame protocol (see ``init``), relaying stdio to an ``IContainerIO``."""
+"""One container process (a run or an exec) started through the spawner: its
+stdio made here, its launcher driven over the control socket (see ``init``),
+its exit status from the spawner's report (see ``spawner``)."""
 
 import marshal
 import os
-import sys
+import socket
 
-from twisted.internet import defer
+from twisted.internet import defer, protocol
 from twisted.python import failure
 
-import pydocker
 from pydocker.drivers.exec import errors
 from pydocker.drivers.exec.common import StdioProcess
 from pydocker.engine.errors import SystemError_
 
-HELPER_MODULE = "pydocker.drivers.exec.native.init"
-# -S -E: no site-packages or environment processing; the helper needs only the
-# stdlib and this package, found from its working directory.
-HELPER_ARGV = [sys.executable, "-S", "-E", "-m", HELPER_MODULE]
-PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(pydocker.__file__)))
 
+class Launch(StdioProcess):
+    """``on_pid(pid)`` may return a Deferred; the process continues once it
+    fires. ``on_lost(pid)`` is called when its exit can no longer be known (the
+    spawner died): it must kill the process. ``result`` fires with the exit
+    report (a dict) or errbacks with the start failure."""
 
-class HelperProtocol(StdioProcess):
-    """Drives one helper. ``on_pid(pid)`` may return a Deferred; the process
-    continues once it fires. ``result`` fires with the helper's exit report
-    (a dict) or errbacks with the start failure."""
-
-    def __init__(self, config, io, on_pid, reactor):
+    def __init__(self, config, io, on_pid, on_lost, reactor):
         super().__init__(io, config["tty"], config["open_stdin"], reactor)
         self._config = config
         self._on_pid = on_pid
-        self._frames = b""
+        self._on_lost = on_lost
+        self._spawner = None
+        self._control = None
+        self._started = False
         self._error = None
         self._exit = None
+        self._waiting |= {"control", "pipes"}
         self.pid = None
         self.result = defer.Deferred()
 
-    def spawn(self):
-        """Start the helper; with a TTY its stdio is a new pty's slave."""
-        self._spawn(HELPER_ARGV, {}, PACKAGE_PARENT, {3: "w", 4: "r"})
+    def start(self, spawner):
+        """Hand the child's ends of stdio and of a control socket to ``spawner``,
+        which forks the launcher; ours are closed right after."""
+        child_stdio = self._open_stdio()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            spawner.launch(child_stdio + [theirs.fileno()])
+        except Exception:
+            ours.close()
+            self.transport.loseConnection()
+            if self._pty is not None:
+                self._pty.connectionLost(failure.Failure(SystemError_("not launched")))
+            raise
+        finally:
+            theirs.close()
+            for fd in set(child_stdio):
+                os.close(fd)
+        self._spawner = spawner
+        self.transport.closed.addCallback(lambda _: self._finished("pipes"))
+        self._reactor.adoptStreamConnection(ours.fileno(), socket.AF_UNIX, _ControlFactory(self))
+        ours.close()
 
-    def connectionMade(self):
-        self._send(self._config)
-        super().connectionMade()
+    # --- the control socket -----------------------------------------------------------
 
-    def childDataReceived(self, fd, data):
-        if fd in (1, 2):
-            super().childDataReceived(fd, data)
-        elif fd == 4:
-            self._frames += data
-            while len(self._frames) >= 4:
-                size = int.from_bytes(self._frames[:4], "big")
-                if len(self._frames) < 4 + size:
-                    break
-                frame, self._frames = self._frames[4:4 + size], self._frames[4 + size:]
-                self._message(marshal.loads(frame))
-
-    def _send(self, value):
-        """A frame for the helper (see ``init``: length, then marshal data)."""
-        data = marshal.dumps(value)
-        self.transport.writeToChild(3, len(data).to_bytes(4, "big") + data)
+    def _control_made(self, control):
+        self._control = control
+        control.send(self._config)
 
     def _message(self, message):
         if "pid" in message:
             self.pid = message["pid"]
+            self._spawner.watch(self.pid, self._exited)
             d = defer.maybeDeferred(self._on_pid, self.pid)
             d.addCallbacks(self._go, self._abort)
         elif "started" in message:
+            self._started = True
             self._io.started(self.pid, self.stdin)
         elif "error" in message:
             self._error = errors.from_helper(message["error"])
-        elif "exit" in message:
-            self._exit = message["exit"]
 
     def _go(self, _):
-        self._send("go")
+        self._control.send("go")
 
     def _abort(self, reason):
-        # A setup error the helper reports later explains more and wins.
+        # A setup error the launcher reports later explains more and wins.
         self._error = reason
-        self._send("abort")
+        self._control.send("abort")
 
-    def processEnded(self, reason):
+    def _control_lost(self):
+        """The launcher has exited; with no process made there is no exit to wait for."""
+        self._finished("control")
+        if self.pid is None:
+            self._finished("process")
+
+    # --- the end ----------------------------------------------------------------------
+
+    def _exited(self, report):
+        if report is None:
+            self._error = self._error or SystemError_(
+                "the native driver's spawner died: the process was killed")
+            self._on_lost(self.pid)
+        else:
+            self._exit = {"exit_code": report["exit_code"], "signal": report["signal"]}
+        self.processExited(None)
         self._finished("process")
 
     def _ended(self):
         if self._error is not None:
             self.result.errback(self._error if isinstance(self._error, failure.Failure)
                                 else failure.Failure(self._error))
-        elif self._exit is None:
-            self.result.errback(SystemError_("the container's init helper died unexpectedly"))
+        elif not self._started or self._exit is None:
+            self.result.errback(SystemError_("the container's launcher died unexpectedly"))
         else:
             self.result.callback(self._exit)
+
+
+class _Control(protocol.Protocol):
+    """The daemon's end of a launcher's control socket: frames of a 4-byte
+    big-endian length and a ``marshal``-encoded value, both ways."""
+
+    def __init__(self, launch):
+        self._launch = launch
+        self._buffer = b""
+
+    def connectionMade(self):
+        self._launch._control_made(self)
+
+    def send(self, value):
+        data = marshal.dumps(value)
+        self.transport.write(len(data).to_bytes(4, "big") + data)
+
+    def dataReceived(self, data):
+        self._buffer += data
+        while len(self._buffer) >= 4:
+            size = int.from_bytes(self._buffer[:4], "big")
+            if len(self._buffer) < 4 + size:
+                break
+            frame, self._buffer = self._buffer[4:4 + size], self._buffer[4 + size:]
+            self._launch._message(marshal.loads(frame))
+
+    def connectionLost(self, reason):
+        self._launch._control_lost()
+
+
+class _ControlFactory(protocol.Factory):
+    def __init__(self, launch):
+        self._launch = launch
+
+    def buildProtocol(self, addr):
+        return _Control(self._launch)

@@ -1,6 +1,6 @@
 """Thin ctypes wrappers for the Linux calls Python 3.11's ``os`` lacks.
 
-Imported by the init helper on every container start, so it imports only
+Imported by the spawner and its launchers (see ``init``), so it imports only
 ``ctypes`` and ``os``.
 """
 
@@ -29,6 +29,7 @@ MS_STRICTATIME = 1 << 24
 MNT_DETACH = 0x2
 
 PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 PR_SET_KEEPCAPS = 8

@@ -13,6 +13,7 @@ from pydocker.containers import createconfig, inspect, logs, names
 from pydocker.containers.model import Container
 from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, NotModified
 from pydocker.images.ids import new_cache_id
+from pydocker.jobs import resources
 from pydocker.logdrivers import attributes
 from pydocker.runtime import rootfs
 from pydocker.runtime.signals import parse_signal
@@ -53,6 +54,7 @@ def _get(engine, ref):
 class CreateRequest:
     name: str
     body: dict
+    version: tuple = (1, 44)
 
 
 def merge_image_config(config, image_config):
@@ -83,6 +85,7 @@ def merge_image_config(config, image_config):
 def create(job):
     engine, req = job.engine, job.request
     config, host_config, networking = createconfig.validate_create(req.body)
+    warnings = yield engine.run_blocking(resources.discard_kernel_memory, host_config, req.version)
     image = yield engine.db.run(istore.resolve, config["Image"])
     image_config = json.loads(image.config).get("config") or {}
     config = merge_image_config(config, image_config)
@@ -108,7 +111,8 @@ def create(job):
         yield engine.run_blocking(rootfs.remove_layers, engine.graph, container_id)
         raise
     engine.runtime.publish(container, "create")
-    return {"Id": container_id, "Warnings": []}
+    return {"Id": container_id, "Warnings": warnings}
+
 
 
 def _check_log_config(engine, host_config):

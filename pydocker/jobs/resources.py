@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from twisted.internet import defer
 
 from pydocker.containers import createconfig
+from pydocker.drivers.exec import cgroups
 from pydocker.engine.errors import Conflict, InvalidParameter
 from pydocker.engine.fields import check
 from pydocker.runtime.spec import resources_from
@@ -137,6 +138,22 @@ def top(job):
 class UpdateRequest:
     name: str
     body: dict
+    version: tuple = (1, 44)
+
+
+def discard_kernel_memory(host_config, version):
+    """KernelMemory as dockerd treats it: ignored from API 1.42 on; before that,
+    dropped with a warning where the kernel no longer enforces it."""
+    if not host_config.get("KernelMemory"):
+        return []
+    if version >= (1, 42):
+        host_config["KernelMemory"] = 0
+        return []
+    if cgroups.kernel_memory_enforced():
+        return []
+    host_config["KernelMemory"] = 0
+    return ["Your kernel does not support kernel memory limit capabilities or the cgroup "
+            "is not mounted. Limitation discarded."]
 
 
 @defer.inlineCallbacks
@@ -153,9 +170,10 @@ def update(job):
     if body.get("Memory") and not body.get("MemorySwap") and container.host_config.get("MemorySwap"):
         new["MemorySwap"] = container.host_config["MemorySwap"] if container.host_config["MemorySwap"] >= body["Memory"] else 0
     createconfig.validate_host_config(new)
+    warnings = yield engine.run_blocking(discard_kernel_memory, new, req.version)
     if container.running:
         yield engine.run_blocking(engine.execdriver.update, container.id, resources_from(new))
     container.host_config = new
     yield engine.db.run(cstore.save_container, container)
     engine.runtime.publish(container, "update")
-    return {"Warnings": []}
+    return {"Warnings": warnings}

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from twisted.internet import defer
 
 from pydocker import API_VERSION, MIN_API_VERSION, __version__, sysinfo
+from pydocker.drivers.exec import cgroups
 from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.events import EventFilter
 from pydocker.store import schema
@@ -129,7 +130,7 @@ def _host_info(engine):
         },
         "MemoryLimit": True,
         "SwapLimit": sysinfo.cgroup_v1_has("memory", "memory.memsw.limit_in_bytes") if v1 else True,
-        "KernelMemory": sysinfo.cgroup_v1_has("memory", "memory.kmem.limit_in_bytes") if v1 else False,
+        "KernelMemory": cgroups.kernel_memory_enforced(),
         "CpuCfsPeriod": True,
         "CpuCfsQuota": True,
         "CPUShares": True,

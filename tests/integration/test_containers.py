@@ -210,3 +210,34 @@ def test_daemon_stop_removes_its_cgroup_parent(tmp_path, docker_cli):
     assert os.path.isdir(parent_dir)
     assert d.stop() == 0
     assert not os.path.exists(parent_dir), "the daemon left its parent cgroup behind"
+
+
+def test_kernel_memory_is_ignored_or_discarded_like_dockerd(busybox_daemon):
+    """API >= 1.42 ignores KernelMemory; older clients get dockerd's warning where
+    the kernel does not enforce it (this one keeps the file but ignores writes)."""
+    import docker as dockerpy
+    from pydocker.drivers.exec import cgroups
+    old = dockerpy.APIClient(base_url="unix://" + busybox_daemon.socket, version="1.41")
+    new = dockerpy.APIClient(base_url="unix://" + busybox_daemon.socket, version="1.44")
+    made = []
+    try:
+        body = {"Image": "busybox", "Cmd": ["true"], "HostConfig": {"KernelMemory": 64 << 20}}
+        created = new.post(new._url("/containers/create"), json=body).json()
+        made.append(created["Id"])
+        assert created["Warnings"] in ([], None)
+        assert new.inspect_container(created["Id"])["HostConfig"]["KernelMemory"] == 0
+        legacy = old.post(old._url("/containers/create"), json=body).json()
+        made.append(legacy["Id"])
+        enforced = cgroups.kernel_memory_enforced()
+        kept = old.inspect_container(legacy["Id"])["HostConfig"]["KernelMemory"]
+        assert kept == (64 << 20 if enforced else 0)
+        assert bool(legacy["Warnings"]) is not enforced
+        assert new.info()["KernelMemory"] is enforced
+        updated = old.post(old._url("/containers/%s/update" % created["Id"]),
+                           json={"KernelMemory": 32 << 20}).json()
+        assert bool(updated["Warnings"]) is not enforced
+    finally:
+        for cid in made:
+            new.remove_container(cid, force=True)
+        old.close()
+        new.close()

@@ -69,7 +69,8 @@ def image_routes():
 
 
 def bind_create(call):
-    return containers.CreateRequest(name=call.query.str("name", ""), body=call.json())
+    return containers.CreateRequest(name=call.query.str("name", ""), body=call.json(),
+                                    version=call.version)
 
 
 def bind_logs(call):
@@ -146,7 +147,7 @@ def container_routes():
         Route("GET", C + "/top", "container.top", lambda call: resources.TopRequest(
             call.args["name"], call.query.str("ps_args", "-ef") or "-ef")),
         Route("POST", C + "/update", "container.update", lambda call: resources.UpdateRequest(
-            call.args["name"], call.json())),
+            call.args["name"], call.json(), call.version)),
         Route("POST", "/containers/prune", "container.prune", lambda call: containers.PruneRequest(
             call.query.filters())),
     ]

@@ -13,6 +13,11 @@ def version():
     return 2 if os.path.exists(os.path.join(UNIFIED_ROOT, "cgroup.controllers")) else 1
 
 
+def kernel_memory_enforced():
+    """Whether --kernel-memory can be honoured here (never under cgroup v2)."""
+    return version() == 1 and v1.kernel_memory_enforced()
+
+
 def for_container(parent, name):
     """The ``ICgroup`` for container ``name`` under ``parent`` (not created yet)."""
     if version() == 2:

@@ -1,5 +1,6 @@
 """cgroup v1: one directory per controller hierarchy."""
 
+import functools
 import os
 import signal as signals
 import time
@@ -28,6 +29,27 @@ def hierarchies():
                 if controller in options:
                     found.setdefault(controller, mountpoint)
     return found
+
+
+@functools.lru_cache(maxsize=None)
+def kernel_memory_enforced():
+    """Whether this kernel still applies memory.kmem.limit_in_bytes: recent ones
+    keep the file but ignore what is written to it (checked once, in a scratch cgroup)."""
+    memory = hierarchies().get("memory")
+    if memory is None or not os.path.exists(os.path.join(memory, "memory.kmem.limit_in_bytes")):
+        return False
+    probe = os.path.join(memory, "pydocker-kmem-probe-%d" % os.getpid())
+    try:
+        os.mkdir(probe)
+    except OSError:
+        return False
+    try:
+        fs.write(probe, "memory.kmem.limit_in_bytes", 64 << 20)
+        return fs.read_int(probe, "memory.kmem.limit_in_bytes") == 64 << 20
+    except OSError:
+        return False
+    finally:
+        os.rmdir(probe)
 
 
 def for_container(parent, name):
@@ -103,11 +125,8 @@ class CgroupV1:
                 fs.write(path, name, value)
         if r.memory_reservation:
             fs.write(path, "memory.soft_limit_in_bytes", r.memory_reservation)
-        if r.kernel_memory and os.path.exists(os.path.join(path, "memory.kmem.limit_in_bytes")):
-            try:
-                fs.write(path, "memory.kmem.limit_in_bytes", r.kernel_memory)
-            except OSError:
-                pass    # recent kernels keep the file but no longer enforce kmem limits
+        if r.kernel_memory:     # only set where kernel_memory_enforced(); see jobs.containers
+            fs.write(path, "memory.kmem.limit_in_bytes", r.kernel_memory)
         if r.oom_kill_disable:
             fs.write(path, "memory.oom_control", 1)
 

@@ -7,17 +7,11 @@ import time
 
 from zope.interface import implementer
 
-from pydocker.drivers.exec.cgroups import fs
+from pydocker.drivers.exec.cgroups import devicerules, fs
 from pydocker.drivers.exec.cgroups.interfaces import ICgroup
 from pydocker.engine.errors import InvalidParameter
 
 CONTROLLERS = ("memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices")
-
-# Docker's default device rules for a non-privileged container.
-DEFAULT_DEVICE_RULES = (
-    "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-    "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
-)
 
 
 def hierarchies():
@@ -87,13 +81,7 @@ class CgroupV1:
             fs.write(path, "devices.allow", "a")
             return
         fs.write(path, "devices.deny", "a")
-        rules = list(DEFAULT_DEVICE_RULES)
-        for device in devices:
-            st = os.stat(device.path_on_host)
-            kind = "b" if (st.st_mode & 0o170000) == 0o060000 else "c"
-            rules.append("%s %d:%d %s" % (kind, os.major(st.st_rdev), os.minor(st.st_rdev),
-                                          device.permissions))
-        for rule in rules:
+        for rule in devicerules.rules_for(devices):
             fs.write(path, "devices.allow", rule)
 
     def set(self, r):

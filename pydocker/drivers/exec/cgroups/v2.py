@@ -6,7 +6,7 @@ import time
 
 from zope.interface import implementer
 
-from pydocker.drivers.exec.cgroups import fs
+from pydocker.drivers.exec.cgroups import devicefilter, devicerules, fs
 from pydocker.drivers.exec.cgroups.interfaces import ICgroup
 from pydocker.drivers.exec.cgroups.v1 import cpu_quota
 from pydocker.engine.errors import InvalidParameter
@@ -47,7 +47,10 @@ class CgroupV2:
         return [("", self._path)]
 
     def configure_devices(self, devices, privileged):
-        """v2 device rules need an eBPF program; not done by this driver yet."""
+        """Docker's default devices plus ``devices``, enforced by an eBPF program
+        (all devices when privileged: no program)."""
+        if not privileged:
+            devicefilter.attach(self._path, devicerules.rules_for(devices))
 
     def set(self, r):
         p = self._path

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from twisted.internet import defer
 
+from pydocker import sysinfo
 from pydocker.containers import createconfig
 from pydocker.drivers.exec import cgroups
 from pydocker.engine.errors import Conflict, InvalidParameter
@@ -58,7 +59,17 @@ def sample(engine, container):
         except Conflict:
             return doc  # stopped meanwhile
         doc["networks"] = network_stats(container.state["Pid"])
+        _cap_memory_limit(doc["memory_stats"])
     return doc
+
+
+def _cap_memory_limit(memory):
+    """No limit reads as a huge number (v1) or 0 for "max" (v2); dockerd reports the
+    host's memory then, so ``stats`` shows a usable LIMIT and MEM %."""
+    if "limit" in memory:
+        total = sysinfo.mem_total()
+        if total and not 0 < memory["limit"] <= total:
+            memory["limit"] = total
 
 
 @dataclass

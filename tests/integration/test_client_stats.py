@@ -52,3 +52,23 @@ def test_live_table_redraws_and_picks_up_new_containers(busybox_daemon, two_slee
     assert len(frames) >= 3, out
     assert set(two_sleepers) <= set(frames[1].split())
     assert late in frames[-1].split()
+
+
+def test_memory_limit_is_the_hosts_memory_when_unlimited(busybox_daemon, docker_cli):
+    """As dockerd: no --memory shows the host's total, a limit shows itself."""
+    from pydocker import sysinfo
+    names = ["mem-%s-%s" % (kind, os.urandom(3).hex()) for kind in ("free", "capped")]
+    env = dict(os.environ, DOCKER_HOST=busybox_daemon.host)
+    try:
+        for name, extra in zip(names, ([], ["--memory", "64m"])):
+            subprocess.run([docker_cli, "run", "-d", "--name", name, *extra, "busybox", "sleep", "60"],
+                           env=env, check=True, capture_output=True, timeout=60)
+        import docker as dockerpy
+        client = dockerpy.APIClient(base_url=busybox_daemon.host)
+        try:
+            limits = [client.stats(n, stream=False)["memory_stats"]["limit"] for n in names]
+        finally:
+            client.close()
+        assert limits == [sysinfo.mem_total(), 64 << 20]
+    finally:
+        subprocess.run([docker_cli, "rm", "-f", *names], env=env, capture_output=True, timeout=60)

@@ -1,7 +1,7 @@
 """Linux capability names and Docker's rules for choosing a container's set.
 
 Shared by the driver (to validate ``--cap-add``/``--cap-drop`` before
-starting anything) and the init helper (to apply them); imports nothing.
+starting anything) and the launcher (``init``, to apply them); imports nothing.
 """
 
 # Index = capability number.

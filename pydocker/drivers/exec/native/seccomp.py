@@ -3,7 +3,7 @@
 Profiles are either our default (``seccomp_default``) or a Docker-format
 JSON profile; both become rules ``(names, action, errno, conditions)`` here.
 The driver compiles each (profile, capabilities) pair once, in the daemon,
-and hands the BPF program to the init helper, which only installs it
+and hands the BPF program to the launcher (``init``), which only installs it
 (``linux.install_seccomp_filter``): no libseccomp work on each start.
 """
 

@@ -181,3 +181,13 @@ def test_when_the_daemon_dies_the_spawner_exits_and_the_next_daemon_cleans_up(
     restarted.clean(container_id)       # what restore does at the next start
     wait(restarted.shutdown())
     spin(lambda: gone(container))
+
+
+def test_a_launcher_killed_after_the_pid_fails_the_start_and_leaves_nothing(driver, make_spec):
+    def kill_the_launcher(pid):
+        os.kill(stat_of(pid)[1], signal.SIGKILL)
+    io = Recorder()
+    with pytest.raises(SystemError_, match="launcher died"):
+        wait(driver.run(make_spec(["sleep", "60"], network_hook=kill_the_launcher), io))
+    assert io.pid is None
+    spin(lambda: children(the_spawner()) == [])

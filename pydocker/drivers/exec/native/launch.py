@@ -83,20 +83,30 @@ class Launch(StdioProcess):
         self._control.send("abort")
 
     def _control_lost(self):
-        """The launcher has exited; with no process made there is no exit to wait for."""
+        """The launcher has exited. With no process made there is no exit to wait
+        for; killed before it said how the start went, its process is killed too,
+        and its exit may have been reported before its pid reached us."""
         self._finished("control")
         if self.pid is None:
             self._finished("process")
+        elif not self._started and self._error is None and self._exit is None:
+            self._spawner.unwatch(self.pid)
+            self._lose("the container's launcher died before the start was confirmed")
 
     # --- the end ----------------------------------------------------------------------
 
     def _exited(self, report):
         if report is None:
-            self._error = self._error or SystemError_(
-                "the native driver's spawner died: the process was killed")
-            self._on_lost(self.pid)
-        else:
-            self._exit = {"exit_code": report["exit_code"], "signal": report["signal"]}
+            self._lose("the native driver's spawner died")
+            return
+        self._exit = {"exit_code": report["exit_code"], "signal": report["signal"]}
+        self.processExited(None)
+        self._finished("process")
+
+    def _lose(self, why):
+        """The exit cannot be known: kill the process, and fail."""
+        self._error = self._error or SystemError_(why + ": the process was killed")
+        self._on_lost(self.pid)
         self.processExited(None)
         self._finished("process")
 

@@ -68,6 +68,9 @@ class SpawnerProcess(protocol.ProcessProtocol):
         else:
             callback(None)
 
+    def unwatch(self, pid):
+        self._watchers.pop(pid, None)
+
     def stop(self):
         """Close the channel: the spawner exits. Returns ``ended``."""
         self._stopping = True

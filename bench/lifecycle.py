@@ -9,12 +9,16 @@
 Paired runs, medians. Run as root in private namespaces:
 
     unshare --mount --net --fork sh -c 'mount --make-rprivate /; ip link set lo up;
-        .venv/bin/python bench/lifecycle.py [--runs 15] [--no-dockerd]'
+        .venv/bin/python bench/lifecycle.py [--runs 15] [--no-dockerd] [--skip-ps]'
+
+For pydocker the median ``container.start`` job time is read from its debug log
+(``-job container.start = OK (N ms)``), found through the daemon's stdout.
 """
 
 import argparse
 import concurrent.futures
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -24,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sidebyside import compare, process_tree  # noqa: E402
 
+START_JOB = re.compile(rb"-job container\.start = OK \(([0-9.]+) ms\)")
 
 
 def docker(host, *args):
@@ -46,12 +51,24 @@ def pss_kib(pids):
     return total
 
 
-def measure(host, tarball, runs, daemon_pid):
+def start_job_ms(daemon_pid, skip):
+    """Median container.start job time in a pydocker debug log after its first ``skip`` starts;
+    None for a daemon that logs no such line (dockerd)."""
+    try:
+        with open(os.readlink(f"/proc/{daemon_pid}/fd/1"), "rb") as f:
+            times = [float(m.group(1)) for m in START_JOB.finditer(f.read())][skip:]
+    except OSError:
+        return None
+    return statistics.median(times) if times else None
+
+
+def measure(host, tarball, runs, daemon_pid, with_ps):
     docker(host, "import", tarball, "busybox")
     results = {}
     docker(host, "run", "--rm", "--net=none", "busybox", "true")
     results["run --rm true (s)"] = statistics.median(
         docker(host, "run", "--rm", "--net=none", "busybox", "true") for _ in range(runs))
+    results["container.start job (ms)"] = start_job_ms(daemon_pid, 1) or float("nan")
 
     def create_start(i):
         docker(host, "run", "-d", "--net=none", "--name", f"c{i}", "busybox", "sleep", "600")
@@ -69,6 +86,8 @@ def measure(host, tarball, runs, daemon_pid):
     engine = process_tree(daemon_pid)
     results["daemon memory, 50 idle containers (MiB PSS)"] = pss_kib(engine - container_pids) / 1024
     subprocess.run(["docker", "-H", host, "rm", "-f", *[f"c{i}" for i in range(50)]], capture_output=True)
+    if not with_ps:
+        return results
     for i in range(500):
         subprocess.run(["docker", "-H", host, "create", "--net=none", "busybox", "true"], capture_output=True)
     docker(host, "ps", "-a")
@@ -80,8 +99,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--no-dockerd", action="store_true")
+    parser.add_argument("--skip-ps", action="store_true", help="leave out ps -a with 500 containers")
     args = parser.parse_args()
-    compare(lambda host, tarball, pid: measure(host, tarball, args.runs, pid), not args.no_dockerd)
+    print("load average before:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    compare(lambda host, tarball, pid: measure(host, tarball, args.runs, pid, not args.skip_ps),
+            not args.no_dockerd)
+    print("load average after:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ def containers_document(network, row):
             "Name": container.name,
             "EndpointID": endpoint.endpoint_id,
             "MacAddress": endpoint.mac_address,
-            "IPv4Address": f"{endpoint.ip_address}/{endpoint.prefix_len}",
+            "IPv4Address": f"{endpoint.ip_address}/{endpoint.prefix_len}" if endpoint.ip_address else "",
             "IPv6Address": "",
         }
         for container, endpoint in network.containers_of(row.id)

@@ -16,12 +16,15 @@ import socket
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from pydocker.drivers import plugins
 from pydocker.drivers.network import dns, hosts, netns, resolvconf, settings
 from pydocker.drivers.network.config import NetworkConfig
 from pydocker.drivers.network.interfaces import INetworkDriver
+from pydocker.drivers.network.model import Endpoint
 from pydocker.drivers.network.proxy import UserlandProxy
+from pydocker.drivers.network.writebehind import WriteBehindStore
 from pydocker.engine.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from pydocker.store.networks import NetworkStore
 
@@ -70,6 +73,7 @@ class ContainerNetworking:
         self._reactor = reactor
         self.enabled = config.bridge != "none"
         self._store = None
+        self._driver_store = None  # the driver's view of the store: endpoint writes behind
         self._driver = None
         self._rows = []  # NetworkRow of every network, oldest first
         self._attached = {}  # container id -> _Attachment
@@ -90,7 +94,8 @@ class ContainerNetworking:
             self._store.ensure_network(new_id(), name, driver)
         if self.enabled:
             cls = plugins.load("pydocker.networkdrivers", DRIVER, INetworkDriver, "network driver")
-            driver = cls(network_config(self._config), self._store, UserlandProxy(self._reactor))
+            self._driver_store = WriteBehindStore(self._store)
+            driver = cls(network_config(self._config), self._driver_store, UserlandProxy(self._reactor))
             driver.setup()
             # Containers die with the daemon: every stored endpoint is stale.
             driver.cleanup_stale([])
@@ -104,6 +109,9 @@ class ContainerNetworking:
         if self._driver is not None:
             yield self._engine.run_blocking(self._driver.teardown)
             self._driver = None
+        if self._driver_store is not None:
+            yield self._engine.run_blocking(self._driver_store.close)
+            self._driver_store = None
         if self._store is not None:
             yield self._engine.run_blocking(self._store.close)
             self._store = None
@@ -276,11 +284,9 @@ class ContainerNetworking:
 
     def _hosts_text(self, container):
         config = container.config
-        ip = ""
         attachment = self._attached.get(container.id)
-        if attachment and attachment.endpoints:
-            ip = next(iter(attachment.endpoints.values())).ip_address
-        return hosts.hosts_file(config.get("Hostname") or container.id[:12], ip,
+        ips = [e.ip_address for e in attachment.endpoints.values() if e.ip_address] if attachment else []
+        return hosts.hosts_file(config.get("Hostname") or container.id[:12], ips,
                                 config.get("Domainname") or "", self._extra_hosts(container),
                                 self._links(container))
 
@@ -294,8 +300,8 @@ class ContainerNetworking:
             except NotFound:
                 continue
             attachment = self._attached.get(other.id)
-            if attachment and attachment.endpoints:
-                ip = next(iter(attachment.endpoints.values())).ip_address
+            ip = next(iter(attachment.endpoints.values())).ip_address if attachment and attachment.endpoints else ""
+            if ip:
                 entries.append((ip, list(dict.fromkeys([alias, other.name, other.id[:12]]))))
         return entries
 
@@ -304,28 +310,54 @@ class ContainerNetworking:
     def hook(self, container):
         """``f(pid) -> Deferred`` connecting the container's namespace; None when
         it has none of its own (host, container: modes). A ``none`` container
-        only gets its loopback up, as Docker's do."""
+        only gets its loopback up, as Docker's do. A host or none container is
+        listed on its network from here on (``network inspect host``)."""
         mode = network_mode(container)
-        if mode == "host" or mode.startswith("container:"):
+        if mode.startswith("container:"):
             return None
-        names = [name for name in container.network_settings.get("Networks") or {} if name not in BUILTIN]
-        if not names or self._driver is None:
+        networks = container.network_settings.get("Networks") or {}
+        builtin = next((name for name in networks if name in BUILTIN), None)
+        if builtin is not None:
+            self._attach_builtin(container, self.find(builtin))
+        if mode == "host":
+            return None
+        if builtin is not None or self._driver is None:
             return lambda pid: self._engine.run_blocking(netns.loopback_up, pid)
         return lambda pid: self._attach(container, pid)
+
+    def _attach_builtin(self, container, row):
+        """An endpoint without addresses on ``host`` or ``none``, as Docker gives one."""
+        attachment = self._attached[container.id] = _Attachment(container, None)
+        endpoint = Endpoint(endpoint_id=new_id(), network_id=row.id, ip_address="", prefix_len=0,
+                            gateway="", mac_address="", host_veth="", container_ifname="",
+                            bridge="", netns="")
+        attachment.endpoints[row.id] = endpoint
+        settings.connected(container.network_settings["Networks"][row.name], endpoint)
+        self._publish("connect", row, container)
 
     @defer.inlineCallbacks
     def _attach(self, container, pid):
         attachment = _Attachment(container, pid)
         self._attached[container.id] = attachment
-        try:
-            specs = settings.port_specs(container.config, container.host_config)
-            for index, name in enumerate(list(container.network_settings["Networks"])):
-                yield self._join(attachment, self.find(name), specs if index == 0 else ())
-            yield self._ensure_dns(attachment)
-            yield self._rewrite_hosts(container)
-        except Exception:
+        # The embedded DNS needs the namespace only: it is set up beside the joins.
+        outcomes = yield defer.DeferredList(
+            [self._join_all(attachment), self._ensure_dns(attachment)], consumeErrors=True)
+        failure = next((outcome for ok, outcome in outcomes if not ok), None)
+        if failure is None:
+            try:
+                yield self._rewrite_hosts(container)
+            except Exception:
+                failure = Failure()
+        if failure is not None:
             yield self.release(container)
-            raise
+            failure.raiseException()
+
+    @defer.inlineCallbacks
+    def _join_all(self, attachment):
+        container = attachment.container
+        specs = settings.port_specs(container.config, container.host_config)
+        for index, name in enumerate(list(container.network_settings["Networks"])):
+            yield self._join(attachment, self.find(name), specs if index == 0 else ())
 
     @defer.inlineCallbacks
     def _join(self, attachment, row, specs):
@@ -359,30 +391,50 @@ class ContainerNetworking:
         container = attachment.container
         if attachment.dns is not None or not self._user_networks(container):
             return
-        upstream = yield self._engine.run_blocking(lambda: self._resolv_conf(container).upstream)
-        udp, tcp = yield self._engine.run_blocking(dns.open_listeners, attachment.pid)
+        upstream, (udp, tcp) = yield self._engine.run_blocking(
+            lambda: (self._upstream(container), dns.open_listeners(attachment.pid)))
         try:
             server = dns.EmbeddedDNS(self._reactor, lambda name: self._lookup(attachment, name),
-                                     [(ip, 53) for ip in upstream])
+                                     [(ip, 53) for ip in upstream],
+                                     lambda ip: self._reverse(attachment, ip))
             server.serve(udp, tcp)
         finally:
             udp.close()
             tcp.close()
         attachment.dns = server
 
+    def _upstream(self, container):
+        """BLOCKING: the resolvers names go to when no container has them;
+        none when every network of the container is internal (Docker forwards
+        nothing from those)."""
+        if all(row.record.internal for row in self._user_networks(container)):
+            return []
+        return self._resolv_conf(container).upstream
+
+    def _user_endpoints(self, attachment):
+        """``[(row, container, Endpoint)]`` on the asker's user networks."""
+        found = []
+        for network_id in attachment.endpoints:
+            row = next((r for r in self._rows if r.id == network_id), None)
+            if row is None or row.driver != DRIVER or row.record.default:
+                continue
+            found += [(row, container, endpoint) for container, endpoint in self.containers_of(network_id)]
+        return found
+
+    def _reverse(self, attachment, ip):
+        """``name.network`` of the container holding ``ip`` on one of the asker's user networks."""
+        return next((f"{container.name}.{row.name}" for row, container, endpoint
+                     in self._user_endpoints(attachment) if endpoint.ip_address == ip), None)
+
     def _lookup(self, attachment, name):
         """Addresses of ``name`` (container name, alias or short id, optionally
         suffixed with the network's name) on the asker's user networks."""
         found = []
-        for network_id in attachment.endpoints:
-            row = next((r for r in self._rows if r.id == network_id), None)
-            if row is None or row.record.default:
-                continue
+        for row, container, endpoint in self._user_endpoints(attachment):
             wanted = name[:-len(row.name) - 1] if name.endswith("." + row.name) else name
-            for container, endpoint in self.containers_of(network_id):
-                names = {container.name.lower(), container.id[:12], *(a.lower() for a in endpoint.aliases)}
-                if wanted in names and endpoint.ip_address not in found:
-                    found.append(endpoint.ip_address)
+            names = {container.name.lower(), container.id[:12], *(a.lower() for a in endpoint.aliases)}
+            if wanted in names and endpoint.ip_address not in found:
+                found.append(endpoint.ip_address)
         return found
 
     def _rewrite_hosts(self, container):
@@ -405,7 +457,8 @@ class ContainerNetworking:
     @defer.inlineCallbacks
     def _leave(self, container, network_id, endpoint):
         try:
-            yield self._engine.run_blocking(self._driver.disconnect, endpoint)
+            if endpoint.host_veth:  # not a host or none endpoint
+                yield self._engine.run_blocking(self._driver.disconnect, endpoint)
         except NotFound:
             pass
         except Exception as e:  # the container is gone either way; say what was left
@@ -443,6 +496,7 @@ class ContainerNetworking:
             try:
                 yield self._join(attachment, row, ())
                 yield self._ensure_dns(attachment)
+                yield self._rewrite_hosts(container)
             except Exception:
                 del networks[row.name]
                 endpoint = attachment.endpoints.pop(row.id, None)
@@ -466,6 +520,7 @@ class ContainerNetworking:
             if attachment.dns is not None and not self._user_networks_after(container, row):
                 yield attachment.dns.stop()
                 attachment.dns = None
+            yield self._rewrite_hosts(container)
         del networks[row.name]
         if row.record and row.record.default:
             container.network_settings.update(settings.EMPTY_TOP_LEVEL)

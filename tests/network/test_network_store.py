@@ -10,6 +10,7 @@ from zope.interface.verify import verifyObject
 
 from pydocker.drivers.network.interfaces import IAllocationStore
 from pydocker.drivers.network.model import Endpoint, NetworkRecord, PortBinding
+from pydocker.drivers.network.writebehind import WriteBehindStore
 from pydocker.engine.errors import Conflict
 from pydocker.store import migrations
 from pydocker.store.db import open_engine
@@ -150,3 +151,25 @@ def test_a_version_1_database_gains_the_endpoints_table(tmp_path):
     assert migrations.upgrade(engine) == migrations.MIGRATIONS[-1][0]
     assert "network_endpoints" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_write_behind_keeps_order_and_reads_see_every_write(store, db_path, caplog):
+    wrapped = WriteBehindStore(store)
+    assert verifyObject(IAllocationStore, wrapped)
+    wrapped.save_network(record())
+    for i in range(20):
+        wrapped.add_endpoint(endpoint(f"e{i}", ip=f"172.30.0.{i + 2}"))
+    for i in range(0, 20, 2):
+        wrapped.remove_endpoint(endpoint(f"e{i}", ip=f"172.30.0.{i + 2}"))
+    wrapped.add_endpoint(endpoint("late", ip="172.30.0.3"))  # taken by e1: refused in the background
+    assert sorted(e.endpoint_id for e in wrapped.list_endpoints()) == sorted(f"e{i}" for i in range(1, 20, 2))
+    assert len(wrapped.allocations("n1")) == 10
+    assert "already in use" in caplog.text
+    wrapped.release("n1", "172.30.0.3")
+    wrapped.close()
+    assert "172.30.0.3" not in store.allocations("n1")  # close waited for the write
+    again = NetworkStore(db_path)
+    try:
+        assert len(again.list_endpoints()) == 10
+    finally:
+        again.close()

@@ -165,7 +165,7 @@ class TestResolvConf:
 
 class TestHosts:
     def test_layout(self):
-        content = hosts_file("web", "172.17.0.2", domainname="example.org",
+        content = hosts_file("web", ["172.17.0.2"], domainname="example.org",
                              extra_hosts=[parse_extra_host("db:10.0.0.5"),
                                           parse_extra_host("gw:host-gateway", "172.17.0.1")],
                              links=[("172.17.0.3", ["cache", "redis", "abc123"])])
@@ -175,6 +175,11 @@ class TestHosts:
         assert "10.0.0.5\tdb" in lines and "172.17.0.1\tgw" in lines
         assert "172.17.0.3\tcache redis abc123" in lines
         assert lines[-1] == "172.17.0.2\tweb.example.org web"
+
+    def test_one_line_per_address_in_connection_order(self):
+        lines = hosts_file("web", ["172.17.0.2", "10.5.0.3"]).splitlines()
+        assert lines[-2:] == ["172.17.0.2\tweb", "10.5.0.3\tweb"]
+        assert not any("web" in line for line in hosts_file("web").splitlines())
 
     @pytest.mark.parametrize("bad", ["nohost", "x:notanip", ":1.2.3.4", "gw:host-gateway"])
     def test_bad_extra_host(self, bad):

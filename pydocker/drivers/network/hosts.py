@@ -33,18 +33,18 @@ def parse_extra_host(text, host_gateway=""):
     return name, ip
 
 
-def hosts_file(hostname, ip="", domainname="", extra_hosts=(), links=()):
-    """The file's content.
+def hosts_file(hostname, ips=(), domainname="", extra_hosts=(), links=()):
+    """The file's content: the container's name on each of its addresses
+    (one per connected network, in connection order, as Docker writes them).
 
     ``extra_hosts`` are (name, ip) pairs; ``links`` are (ip, [names]) for
     legacy ``--link`` (alias, container name, short id)."""
     lines = [f"{addr}\t{names}" for addr, names in DEFAULT_ENTRIES]
     lines += [f"{addr}\t{name}" for name, addr in extra_hosts]
     lines += [f"{addr}\t{' '.join(names)}" for addr, names in links]
-    if ip:
-        fqdn = f"{hostname}.{domainname}" if domainname else hostname
-        short = fqdn.split(".", 1)[0]
-        lines.append(f"{ip}\t{fqdn} {short}" if short != fqdn else f"{ip}\t{fqdn}")
+    fqdn = f"{hostname}.{domainname}" if domainname else hostname
+    short = fqdn.split(".", 1)[0]
+    lines += [f"{ip}\t{fqdn} {short}" if short != fqdn else f"{ip}\t{fqdn}" for ip in ips]
     return "\n".join(lines) + "\n"
 
 

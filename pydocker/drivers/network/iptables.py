@@ -1,25 +1,21 @@
 """Running iptables. Rules are batched through ``iptables-restore --noflush``
 (one process for a whole endpoint) and checked with ``-C`` only where
-idempotence matters. ``netns`` runs the commands inside another network
-namespace (via nsenter), for the embedded DNS redirect."""
+idempotence matters. The commands run in the network namespace of the
+calling thread (see ``netns.entered``)."""
 
 import subprocess
 from collections import defaultdict
 
 from pydocker.engine.errors import PrerequisiteMissing, SystemError_
-from . import netns as netns_mod
 from .rules import render
 
 ALREADY_EXISTS = 1
 
 
 class IPTables:
-    def __init__(self, netns=None):
-        self._prefix = ["nsenter", f"--net={netns_mod.netns_path(netns)}"] if netns else []
-
     def _run(self, argv, stdin=None, check=True):
         try:
-            result = subprocess.run(self._prefix + argv, input=stdin, capture_output=True,
+            result = subprocess.run(argv, input=stdin, capture_output=True,
                                     text=True)
         except FileNotFoundError:
             raise PrerequisiteMissing(f"{argv[0]} is not installed") from None

@@ -10,9 +10,8 @@ import contextlib
 import ctypes
 import os
 
-from pyroute2 import IPRoute
-
 from pydocker.engine.errors import NotFound
+from . import rtnl
 
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -57,10 +56,12 @@ def loopback_up(netns):
     fd = open_netns(netns)
     try:
         with entered(fd):
-            ipr = IPRoute()
+            loopback_up_here()
     finally:
         os.close(fd)
-    try:
-        ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
-    finally:
-        ipr.close()
+
+
+def loopback_up_here():
+    """Bring up ``lo`` in the namespace of the calling thread."""
+    with rtnl.RtnlSocket() as sock:
+        sock.set_up(sock.link("lo").index)

@@ -82,6 +82,10 @@ def parse_attrs(data, offset=0):
     return found
 
 
+def _link_up(index):
+    return RTM_NEWLINK, 0, ifinfo(index=index, flags=IFF_UP, change=IFF_UP)
+
+
 class Link:
     """What a link dump tells us about one interface."""
 
@@ -191,6 +195,9 @@ class RtnlSocket:
                 + nested(IFLA_PROTINFO, attr(IFLA_BRPORT_MODE, b"\1")))
         self.request((RTM_SETLINK, 0, body))
 
+    def set_up(self, index):
+        self.request(_link_up(index))
+
     def delete(self, ifname):
         """Delete a link by name; False when there was none."""
         try:
@@ -214,12 +221,12 @@ class RtnlSocket:
         """In one write: link ``index`` up with its address, ``lo`` up when its
         index is given, and the default route through ``gateway``."""
         packed = socket.inet_aton(address)
-        messages = [(RTM_NEWLINK, 0, ifinfo(index=index, flags=IFF_UP, change=IFF_UP)),
+        messages = [_link_up(index),
                     (RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL,
                      _IFADDR.pack(socket.AF_INET, prefix_len, 0, 0, index)
                      + attr(IFA_LOCAL, packed) + attr(IFA_ADDRESS, packed))]
         if loopback is not None:
-            messages.append((RTM_NEWLINK, 0, ifinfo(index=loopback, flags=IFF_UP, change=IFF_UP)))
+            messages.append(_link_up(loopback))
         if gateway:
             messages.append((RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
                              _RTMSG.pack(socket.AF_INET, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, 0,

@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 APT_PACKAGES := busybox-static iptables iproute2 btrfs-progs e2fsprogs xfsprogs dmsetup \
 	thin-provisioning-tools lxc docker-registry skopeo hyperfine tmux python3-venv libseccomp2 \
-	openssl util-linux
+	openssl util-linux docker-compose
 
 .PHONY: deps venv demo test bench clean
 

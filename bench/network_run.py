@@ -39,12 +39,17 @@ def docker(host, *args):
 
 
 def measure(host, image_tar, runs):
+    """Medians per case; the cases take turns, so a change in the machine's
+    load (other work on a shared host) weighs on all of them alike."""
     docker(host, "import", image_tar, "busybox")
     docker(host, "network", "create", "benchnet")
-    results = {}
-    for name, args in CASES.items():
+    for args in CASES.values():
         docker(host, *args)  # warm-up
-        results[name] = statistics.median(docker(host, *args) for _ in range(runs))
+    timings = {name: [] for name in CASES}
+    for _ in range(runs):
+        for name, args in CASES.items():
+            timings[name].append(docker(host, *args))
+    results = {name: statistics.median(values) for name, values in timings.items()}
     pairs = []
     for i in range(runs):
         pairs.append(docker(host, "network", "create", f"tmp{i}") + docker(host, "network", "rm", f"tmp{i}"))
@@ -57,6 +62,7 @@ def main():
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--dockerd", action="store_true", help="also measure Docker's dockerd")
     args = parser.parse_args()
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory() as tmp:
         image_tar = os.path.join(tmp, "busybox.tar")
         make_rootfs_tar(image_tar)
@@ -72,7 +78,8 @@ def main():
                 engines["dockerd"] = measure(dockerd.host, image_tar, args.runs)
             finally:
                 dockerd.stop()
-    print(f"median seconds over {args.runs} runs")
+    print(f"median seconds over {args.runs} runs; load average before and after: "
+          f"{load_before}, {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{'case':24}" + "".join(f"{name:>12}" for name in engines) + ("       ratio" if len(engines) > 1 else ""))
     for case in engines["pydocker"]:
         row = [engines[name][case] for name in engines]

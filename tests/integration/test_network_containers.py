@@ -158,6 +158,49 @@ def test_containers_on_a_user_network_resolve_each_other(docker):
     assert networks["apps"]["IPAddress"] in found
 
 
+def test_live_connect_and_disconnect_rewrite_etc_hosts(docker):
+    docker("network", "create", "--subnet", "10.70.0.0/24", "live")
+    docker("run", "-d", "--name", "mover", "--hostname", "mover-host", "busybox", "sleep", "60")
+    bridge_ip = docker.inspect("mover")["NetworkSettings"]["IPAddress"]
+    docker("network", "connect", "--alias", "mover-alias", "live", "mover")
+    live_ip = docker.inspect("mover")["NetworkSettings"]["Networks"]["live"]["IPAddress"]
+    hosts = docker("exec", "mover", "cat", "/etc/hosts").stdout.splitlines()
+    assert hosts[-2:] == [f"{bridge_ip}\tmover-host", f"{live_ip}\tmover-host"]
+    # The alias is known to the network's DNS at once.
+    assert live_ip in docker.output("--network", "live", "busybox", "nslookup", "mover-alias")
+    docker("network", "disconnect", "live", "mover")
+    hosts = docker("exec", "mover", "cat", "/etc/hosts").stdout
+    assert live_ip not in hosts and f"{bridge_ip}\tmover-host" in hosts
+
+
+def test_reverse_lookups_name_the_container_on_its_network(docker):
+    docker("network", "create", "--subnet", "10.71.0.0/24", "rev")
+    docker("run", "-d", "--name", "target", "--network", "rev", "busybox", "sleep", "60")
+    ip = docker.inspect("target")["NetworkSettings"]["Networks"]["rev"]["IPAddress"]
+    out = docker.output("--network", "rev", "busybox", "sh", "-c",
+                        f"nslookup {ip}; nslookup -type=aaaa target; echo rc=$?")
+    assert "target.rev" in out
+    assert "NXDOMAIN" not in out  # a known name without IPv6 is an empty answer
+
+
+def network_containers(docker, network):
+    return json.loads(docker("network", "inspect", network).stdout)[0]["Containers"]
+
+
+def test_inspect_host_and_none_list_their_running_containers(docker):
+    docker("run", "-d", "--name", "on-host", "--net=host", "busybox", "sleep", "60")
+    docker("run", "-d", "--name", "on-none", "--net=none", "busybox", "sleep", "60")
+    for network, name in (("host", "on-host"), ("none", "on-none")):
+        container = docker.inspect(name)
+        listed = network_containers(docker, network)
+        assert listed.keys() == {container["Id"]}
+        entry = listed[container["Id"]]
+        assert entry["Name"] == name and entry["IPv4Address"] == "" and entry["EndpointID"]
+        assert container["NetworkSettings"]["Networks"][network]["EndpointID"] == entry["EndpointID"]
+    docker("stop", "-t", "0", "on-host", "on-none")
+    assert network_containers(docker, "host") == {} and network_containers(docker, "none") == {}
+
+
 def test_host_none_and_container_modes(docker):
     assert docker.output("--net=host", "busybox", "hostname").strip() == socket.gethostname()
     assert "pydocker0" in docker.output("--net=host", "busybox", "ip", "-o", "link")

@@ -38,7 +38,8 @@ def embedded(reactor, upstream, make_driver, make_container):
     pid = make_container()
     web = driver.connect(network.id, "web-ep", pid, aliases=["www"])
     names = {"web": [web.ip_address], "www": [web.ip_address]}
-    service = EmbeddedDNS(reactor, names.get, [upstream])
+    reverse = {web.ip_address: "web.appnet"}
+    service = EmbeddedDNS(reactor, names.get, [upstream], reverse.get)
     udp, tcp = open_listeners(pid)  # from this (worker) thread, as the daemon would
     blockingCallFromThread(reactor, service.serve, udp, tcp)
     udp.close()
@@ -57,6 +58,55 @@ def test_answers_network_names_and_aliases(embedded):
         result = nslookup(pid, name)
         assert result.returncode == 0, result.stdout + result.stderr
         assert f"Address: {web.ip_address}" in result.stdout
+
+
+def query(pid, name, qtype):
+    """One UDP query to 127.0.0.11:53 from inside the namespace; the answer."""
+    message = dns.Message(id=9, recDes=True)
+    message.addQuery(name.encode(), qtype)
+    with socket_in(pid, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        s.connect(("127.0.0.11", 53))  # a connected client only takes replies from port 53
+        s.send(message.toStr())
+        data = s.recv(4096)
+    answer = dns.Message()
+    answer.fromStr(data)
+    return answer
+
+
+def test_ptr_of_a_container_address_is_its_name_on_the_network(embedded):
+    pid, web = embedded
+    reversed_name = ".".join(reversed(web.ip_address.split("."))) + ".in-addr.arpa"
+    answer = query(pid, reversed_name, dns.PTR)
+    assert answer.rCode == dns.OK
+    assert [str(rr.payload.name) for rr in answer.answers] == ["web.appnet"]
+    result = in_netns(pid, "busybox", "nslookup", web.ip_address, "127.0.0.11", timeout=20)
+    assert "web.appnet" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_known_name_has_no_aaaa_but_exists(embedded):
+    pid, _ = embedded
+    answer = query(pid, "web", dns.AAAA)
+    assert (answer.rCode, answer.answers) == (dns.OK, [])  # NOERROR, empty: not NXDOMAIN
+    assert query(pid, "nowhere.example", dns.AAAA).rCode == dns.ENAME
+
+
+def test_without_upstream_unknown_names_are_nxdomain(reactor, make_driver, make_container):
+    """A container on internal networks only: nothing is forwarded."""
+    driver = make_driver(bip="10.98.0.1/24")
+    network = driver.create_network("e" * 64, "inside", {"subnet": "10.99.0.0/24", "internal": True})
+    pid = make_container()
+    web = driver.connect(network.id, "web-ep", pid)
+    service = EmbeddedDNS(reactor, {"web": [web.ip_address]}.get)
+    udp, tcp = open_listeners(pid)
+    blockingCallFromThread(reactor, service.serve, udp, tcp)
+    udp.close()
+    tcp.close()
+    try:
+        assert query(pid, "outside.example", dns.A).rCode == dns.ENAME
+        assert [rr.payload.dottedQuad() for rr in query(pid, "web", dns.A).answers] == [web.ip_address]
+    finally:
+        blockingCallFromThread(reactor, service.stop)
 
 
 def test_forwards_other_names_upstream(embedded):

@@ -86,12 +86,16 @@ def test_fifty_containers_one_spawner(driver, start):
 
 def test_exits_and_execs_are_reaped_by_the_spawner_with_their_status(driver, start, run):
     spec, io, outcome = start(["sleep", "60"])
+    spawner = the_spawner()
     out = Recorder()
-    status = wait(driver.exec(spec.id, ExecSpec(args=["sh", "-c", "exit 7"]), out))
+    d = driver.exec(spec.id, ExecSpec(args=["sh", "-c", "read x; exit 7"], open_stdin=True), out)
+    spin(lambda: out.pid is not None)
+    assert stat_of(out.pid)[1] == spawner
+    out.stdin.close()
+    status = wait(d)
     assert (status.exit_code, status.signal) == (7, None)
     status, _ = run(["sh", "-c", "kill -TERM $$"], namespaces=Namespaces(pid="host"))
     assert (status.exit_code, status.signal) == (143, signal.SIGTERM)
-    spawner = the_spawner()
     assert children(spawner) == [io.pid]
     assert zombies_under(spawner) == [] and zombies_under(os.getpid()) == []
 

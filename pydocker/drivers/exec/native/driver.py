@@ -115,10 +115,8 @@ class NativeDriver(RunningContainers):
             return defer.gatherResults(steps, consumeErrors=True).addErrback(
                 lambda f: f.value.subFailure)
 
-        def on_lost(pid):
-            self._in_thread(cgroup.kill_all, signals.SIGKILL)
-
-        launch = Launch(config, io, on_pid, on_lost, self._reactor)
+        launch = Launch(config, io, on_pid, lambda pid: cgroup.kill_all(signals.SIGKILL),
+                        self._reactor)
         self._running[spec.id] = _Running(spec, cgroup, launch)
         try:
             launch.start(self._current_spawner())

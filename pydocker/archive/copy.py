@@ -60,11 +60,12 @@ class ContainerPath:
         self.path = path
         rel = _relative(path)
         self._fds = []
+        root_fd = self._open(os.open, root, _DIR_FLAGS)
         if not rel:
-            self.parent, self.base = os.path.split(root.rstrip("/"))
+            # Through the fd: ``root`` may be a link such as /proc/PID/root.
+            self.parent, self.base = f"/proc/self/fd/{root_fd}", "."
             return
         parent_rel, self.base = posixpath.split(rel)
-        root_fd = self._open(os.open, root, _DIR_FLAGS)
         try:
             fd = self._open(open_in_root, root_fd, parent_rel or ".", _DIR_FLAGS)
         except (FileNotFoundError, NotADirectoryError):

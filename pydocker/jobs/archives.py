@@ -6,9 +6,11 @@ worker pool and large results are streamed to the job's output chunk by chunk
 """
 
 import base64
+import contextlib
 import io
 import json
 import os
+import posixpath
 import shutil
 import stat
 import tempfile
@@ -458,33 +460,63 @@ def _encoded_stat(document):
     return base64.b64encode(json.dumps(document).encode()).decode()
 
 
+def _mount_holding(container, path):
+    """The container's mount point (volume or bind) that holds ``path``, or None."""
+    path = posixpath.normpath("/" + path.lstrip("/"))
+    found = None
+    for mount in container.mounts:
+        destination = mount["Destination"].rstrip("/") or "/"
+        inside = path == destination or path.startswith(destination.rstrip("/") + "/")
+        if inside and (found is None or len(destination) > len(found["Destination"])):
+            found = mount
+    return found
+
+
+@contextlib.contextmanager
+def _filesystem_of(engine, container, path):
+    """(root, path in it) where the container's ``path`` is, as ``docker cp`` sees it
+    (blocking). A running container is reached through /proc/PID/root, its own
+    view with every volume, bind and tmpfs. A stopped one has only its rootfs
+    layers, so a path under a volume or bind is taken from that mount's source."""
+    pid = container.state.get("Pid") if container.running else 0
+    if pid:
+        yield f"/proc/{pid}/root", path
+        return
+    mount = _mount_holding(container, path)
+    if mount is not None and os.path.isdir(mount.get("Source") or ""):
+        destination = mount["Destination"].rstrip("/")
+        inner = "/" + posixpath.normpath("/" + path.lstrip("/"))[len(destination):].lstrip("/")
+        if path.endswith("/."):
+            inner = inner.rstrip("/") + "/."
+        yield mount["Source"], inner
+        return
+    root = engine.graph.get(container.id)
+    try:
+        yield root, path
+    finally:
+        engine.graph.put(container.id)
+
+
 @defer.inlineCallbacks
-def _with_rootfs(engine, container, work, *args):
-    """``work(root, *args)`` in a worker with the container's rootfs mounted (and frozen while it runs,
-    as Docker does, so the container cannot swap paths under the copy)."""
+def _on_filesystem(engine, container, work, path, *args):
+    """``work(root, path, *args)`` in a worker on the container's filesystem (frozen
+    while it runs, as Docker does, so the container cannot swap paths under the copy)."""
     if container.removing:
         raise Conflict(f"container {container.id[:12]} is being removed")
 
-    def mounted():
-        return engine.run_blocking(_call_mounted, engine, container.id, work, *args)
+    def call():
+        with _filesystem_of(engine, container, path) as (root, inner):
+            return work(root, inner, *args)
 
-    result = yield _paused(engine, container, mounted)
+    result = yield _paused(engine, container, lambda: engine.run_blocking(call))
     return result
-
-
-def _call_mounted(engine, container_id, work, *args):
-    root = engine.graph.get(container_id)
-    try:
-        return work(root, *args)
-    finally:
-        engine.graph.put(container_id)
 
 
 @defer.inlineCallbacks
 def stat_path(job):
     engine, req, output = job.engine, job.request, job.output
     container = engine.containers.get(req.name)
-    document = yield _with_rootfs(engine, container, archive.path_stat, req.path)
+    document = yield _on_filesystem(engine, container, archive.path_stat, req.path)
     output.set_header(PATH_STAT_HEADER, _encoded_stat(document))
     output.flush_headers()
 
@@ -502,24 +534,28 @@ def get_archive(job):
 
 @defer.inlineCallbacks
 def _stream_path(engine, container, path, output):
-    root = yield engine.run_blocking(engine.graph.get, container.id)
+    held = contextlib.ExitStack()
+    root, inner = yield engine.run_blocking(held.enter_context, _filesystem_of(engine, container, path))
     try:
-        document, stream = yield engine.run_blocking(archive.read_path, root, path)
+        document, stream = yield engine.run_blocking(archive.read_path, root, inner)
         output.set_header(PATH_STAT_HEADER, _encoded_stat(document))
         output.flush_headers()
         yield pump(engine, stream, output)
     finally:
-        yield engine.run_blocking(engine.graph.put, container.id)
+        yield engine.run_blocking(held.close)
 
 
 @defer.inlineCallbacks
 def put_archive(job):
     engine, req = job.engine, job.request
     container = engine.containers.get(req.name)
-    if container.host_config.get("ReadonlyRootfs"):
+    mount = _mount_holding(container, req.path)
+    if mount is not None and not mount.get("RW", True):
+        raise Forbidden("mounted volume is marked read-only")
+    if mount is None and container.host_config.get("ReadonlyRootfs"):
         raise Forbidden("container rootfs is marked read-only")
-    yield _with_rootfs(engine, container, archive.write_path, req.path, req.body, req.copy_uid_gid,
-                       req.no_overwrite_dir_non_dir)
+    yield _on_filesystem(engine, container, archive.write_path, req.path, req.body, req.copy_uid_gid,
+                         req.no_overwrite_dir_non_dir)
 
 
 # -- system df -----------------------------------------------------------------------------

@@ -63,3 +63,43 @@ def test_prune_removes_unused_volumes(busybox_daemon, docker_cli):
     assert docker(docker_cli, d, "volume", "ls", "-q").stdout.split() == ["named"]
     docker(docker_cli, d, "volume", "prune", "-f", "-a")
     assert docker(docker_cli, d, "volume", "ls", "-q").stdout.strip() == ""
+
+
+def test_cp_sees_volumes_binds_and_tmpfs_like_the_container(busybox_daemon, docker_cli, tmp_path):
+    """docker cp reads and writes the container's view: volumes and binds running or
+    stopped, tmpfs while running; read-only mounts and root refuse writes with dockerd's errors."""
+    d = busybox_daemon
+    bind = tmp_path / "bind"
+    bind.mkdir()
+    (bind / "from-host").write_text("host\n")
+    (tmp_path / "in.txt").write_text("copied in\n")
+    name = "cpvol"
+    docker(docker_cli, d, "run", "-d", "--name", name, "--read-only", "-v", "cpdata:/data",
+           "-v", f"{bind}:/bind:ro", "--tmpfs", "/scratch", "busybox", "sh", "-c",
+           "echo in-volume > /data/v; echo in-tmpfs > /scratch/t; exec sleep 60")
+    try:
+        def cat_out(path):
+            target = tmp_path / ("out-" + path.strip("/").replace("/", "_"))
+            docker(docker_cli, d, "cp", f"{name}:{path}", str(target))
+            return target.read_text()
+
+        docker(docker_cli, d, "exec", name, "sh", "-c", "while [ ! -e /scratch/t ]; do sleep 0.1; done")
+        assert cat_out("/data/v") == "in-volume\n"
+        assert cat_out("/bind/from-host") == "host\n"
+        assert cat_out("/scratch/t") == "in-tmpfs\n"
+        docker(docker_cli, d, "cp", str(tmp_path / "in.txt"), f"{name}:/data/")
+        assert docker(docker_cli, d, "exec", name, "cat", "/data/in.txt").stdout == "copied in\n"
+        refused = docker(docker_cli, d, "cp", str(tmp_path / "in.txt"), f"{name}:/bind/", check=False)
+        assert refused.returncode != 0 and "mounted volume is marked read-only" in refused.stderr
+        refused = docker(docker_cli, d, "cp", str(tmp_path / "in.txt"), f"{name}:/etc/", check=False)
+        assert refused.returncode != 0 and "container rootfs is marked read-only" in refused.stderr
+
+        docker(docker_cli, d, "stop", "-t", "0", name)
+        assert cat_out("/data/in.txt") == "copied in\n"
+        (tmp_path / "in.txt").write_text("while stopped\n")
+        docker(docker_cli, d, "cp", str(tmp_path / "in.txt"), f"{name}:/data/")
+        docker(docker_cli, d, "start", name)
+        assert docker(docker_cli, d, "exec", name, "cat", "/data/in.txt").stdout == "while stopped\n"
+    finally:
+        docker(docker_cli, d, "rm", "-f", name)
+        docker(docker_cli, d, "volume", "rm", "cpdata")

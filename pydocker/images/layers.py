@@ -15,18 +15,23 @@ import io
 import lzma
 import zlib
 
+import zstandard
+
 from pydocker.engine.errors import InvalidParameter
 from pydocker.images.ids import new_cache_id
 
 _MAGIC = ((b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f, mode="rb")),
           (b"BZh", lambda f: bz2.BZ2File(f, mode="rb")),
-          (b"\xfd7zXZ\x00", lambda f: lzma.LZMAFile(f, mode="rb")))
+          (b"\xfd7zXZ\x00", lambda f: lzma.LZMAFile(f, mode="rb")),
+          (b"\x28\xb5\x2f\xfd", lambda f: io.BufferedReader(
+              zstandard.ZstdDecompressor().stream_reader(f, closefd=False), _CHUNK)))
 _CHUNK = 1 << 20
-_CORRUPT_COMPRESSION = (gzip.BadGzipFile, zlib.error, lzma.LZMAError, EOFError)
+_CORRUPT_COMPRESSION = (gzip.BadGzipFile, zlib.error, lzma.LZMAError, EOFError, zstandard.ZstdError)
 
 
 def decompressed(stream):
-    """``stream`` with gzip, bzip2 or xz compression removed (as ``docker import`` accepts)."""
+    """``stream`` with gzip, bzip2, xz or zstd compression removed (as ``docker import``
+    and ``load`` accept)."""
     buffered = stream if hasattr(stream, "peek") else io.BufferedReader(_Raw(stream), _CHUNK)
     head = buffered.peek(6)[:6]
     for magic, opener in _MAGIC:

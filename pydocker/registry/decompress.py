@@ -1,12 +1,13 @@
 """Streaming decompression of layer blobs, chosen by their magic bytes (as Docker does,
-whatever the media type says): gzip, zstd (when the ``zstandard`` package is installed),
-bzip2, xz, or a plain tar."""
+whatever the media type says): gzip, zstd, bzip2, xz, or a plain tar."""
 
 import bz2
 import lzma
 import zlib
 
-from pydocker.engine.errors import PrerequisiteMissing, SystemError_
+import zstandard
+
+from pydocker.engine.errors import SystemError_
 
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
@@ -15,19 +16,11 @@ _XZ = b"\xfd7zXZ\x00"
 CHUNK = 1 << 16
 
 
-def _zstd_decompressor():
-    try:
-        import zstandard
-    except ImportError as exc:
-        raise PrerequisiteMissing("zstd-compressed layers need the 'zstandard' Python package") from exc
-    return zstandard.ZstdDecompressor().decompressobj()
-
-
 def _decompressor_for(head):
     if head.startswith(_GZIP):
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
     if head.startswith(_ZSTD):
-        return _zstd_decompressor()
+        return zstandard.ZstdDecompressor().decompressobj()
     if head.startswith(_BZIP2):
         return bz2.BZ2Decompressor()
     if head.startswith(_XZ):
@@ -68,7 +61,7 @@ class DecompressingReader:
     def _fill_checked(self):
         try:
             self._fill()
-        except (zlib.error, OSError, EOFError, lzma.LZMAError) as exc:
+        except (zlib.error, OSError, EOFError, lzma.LZMAError, zstandard.ZstdError) as exc:
             raise SystemError_(f"layer decompression failed: {exc}") from exc
         if self._eof and getattr(self._decompressor, "eof", True) is False:
             raise SystemError_("layer decompression failed: compressed stream is truncated")

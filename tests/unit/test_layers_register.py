@@ -79,6 +79,18 @@ def test_compressed_upload_is_decompressed_and_its_split_recorded(tmp_path):
     assert os.listdir(splits.directory) == [os.path.basename(splits.path(diff_id))]
 
 
+def test_zstd_upload_is_decompressed(tmp_path):
+    import zstandard
+    data = gzip_looking_tar()
+    splits = LayerSplits(str(tmp_path / "splits"))
+    driver = MemoryDriver()
+    blob = zstandard.ZstdCompressor().compress(data)
+    cache_id, diff_id, _ = register_layer(driver, splits, None, io.BytesIO(blob))
+    assert driver.layers[cache_id] == data and diff_id == sha256(data)
+    with pytest.raises(InvalidParameter, match="compressed data is corrupt"):
+        register_layer(driver, splits, None, io.BytesIO(blob[:30] + b"\0" * 64))
+
+
 @pytest.mark.parametrize("driver, expected, error", [
     (MemoryDriver(fail=True), None, OSError),
     (MemoryDriver(), "sha256:" + "0" * 64, InvalidParameter),

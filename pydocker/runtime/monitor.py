@@ -98,7 +98,7 @@ class Runtime:
             volume_mounts = yield engine.run_blocking(engine.volumes.mount_all, container, rootfs)
             hook = engine.network.hook(container)
             spec = container_spec(container, rootfs, self.container_dir(container.id), engine.config,
-                                  self._pid_of, volume_mounts, hook)
+                                  self._pid_of, volume_mounts, hook, engine.network.link_env(container))
             live = _Live(ContainerIO(self._log_writer(container), self.attachments(container).outputs))
             exited = engine.execdriver.run(spec, live.io)
             self._live[container.id] = live

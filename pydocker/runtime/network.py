@@ -19,7 +19,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from pydocker.drivers import plugins
-from pydocker.drivers.network import dns, hosts, netns, resolvconf, settings
+from pydocker.drivers.network import dns, hosts, linkenv, netns, resolvconf, settings
 from pydocker.drivers.network.config import NetworkConfig
 from pydocker.drivers.network.interfaces import INetworkDriver
 from pydocker.drivers.network.model import Endpoint
@@ -292,7 +292,12 @@ class ContainerNetworking:
 
     def _links(self, container):
         """Legacy ``--link name:alias`` entries: (ip, [alias, name, short id])."""
-        entries = []
+        return [(ip, list(dict.fromkeys([alias, other.name, other.id[:12]])))
+                for alias, other, ip in self._linked(container)]
+
+    def _linked(self, container):
+        """``[(alias, container, ip)]`` of the container's running legacy links."""
+        found = []
         for text in container.host_config.get("Links") or []:
             name, alias = _link_target(text)
             try:
@@ -302,8 +307,17 @@ class ContainerNetworking:
             attachment = self._attached.get(other.id)
             ip = next(iter(attachment.endpoints.values())).ip_address if attachment and attachment.endpoints else ""
             if ip:
-                entries.append((ip, list(dict.fromkeys([alias, other.name, other.id[:12]]))))
-        return entries
+                found.append((alias, other, ip))
+        return found
+
+    def link_env(self, container):
+        """The environment of the container's legacy links (``ALIAS_PORT_80_TCP``...),
+        which its own variables override."""
+        env = []
+        for alias, other, ip in self._linked(container):
+            exposed = [*(other.config.get("ExposedPorts") or {}), *(other.host_config.get("PortBindings") or {})]
+            env += linkenv.link_env(alias, container.name, ip, exposed, other.config.get("Env") or [])
+        return env
 
     # -- start and stop ------------------------------------------------------
 

@@ -109,12 +109,14 @@ def namespaces_from(hc, resolve_pid):
 
 
 def container_spec(container, rootfs, container_dir, daemon_config, resolve_pid, volume_mounts=(),
-                   network_hook=None):
-    """``volume_mounts``: (destination, host source, read-only) of binds and volumes."""
+                   network_hook=None, link_env=()):
+    """``volume_mounts``: (destination, host source, read-only) of binds and volumes;
+    ``link_env``: the legacy links' variables, which the container's own override."""
     config, hc = container.config, container.host_config
     args = command_of(config)
     env = list(config.get("Env") or [])
     names = {e.split("=", 1)[0] for e in env}
+    env = [e for e in link_env if e.split("=", 1)[0] not in names] + env
     hostname = config.get("Hostname") or container.id[:12]
     if "HOSTNAME" not in names:
         env.append(f"HOSTNAME={hostname}")

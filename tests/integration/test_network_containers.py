@@ -110,7 +110,7 @@ def host_ping(address):
 
 
 def test_published_port_reaches_the_container_from_the_host(docker):
-    cid = docker("run", "-d", "--name", "web", "-p", "8080:80", "busybox", *HTTPD).stdout.strip()
+    cid = docker("run", "-d", "--name", "web", "-p", "8080:80", "-e", "ROLE=front", "busybox", *HTTPD).stdout.strip()
     assert fetch("http://127.0.0.1:8080/") == f"hello from {cid[:12]}\n"
     settings = docker.inspect("web")["NetworkSettings"]
     assert settings["Ports"] == {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}
@@ -123,6 +123,11 @@ def test_published_port_reaches_the_container_from_the_host(docker):
     assert network["Containers"][cid]["IPv4Address"] == f"{settings['IPAddress']}/{bridge['IPPrefixLen']}"
     linked = docker.output("--link", "web:site", "busybox", "sh", "-c", "cat /etc/hosts; wget -qO- http://site/")
     assert f"{settings['IPAddress']}\tsite web {cid[:12]}" in linked and f"hello from {cid[:12]}" in linked
+    env = docker.output("--name", "client", "--link", "web:site", "-e", "SITE_ENV_ROLE=mine", "busybox", "env")
+    ip = settings["IPAddress"]
+    for line in (f"SITE_PORT=tcp://{ip}:80", f"SITE_PORT_80_TCP_ADDR={ip}", "SITE_PORT_80_TCP_PROTO=tcp",
+                 "SITE_NAME=/client/site", "SITE_ENV_ROLE=mine"):  # the container's own variable wins
+        assert line in env.splitlines(), env
 
 
 def test_a_taken_host_port_fails_the_start_and_leaves_nothing(docker):

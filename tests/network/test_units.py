@@ -8,6 +8,7 @@ import pytest
 from pydocker.drivers.network import ipam, rules, subnets
 from pydocker.drivers.network.config import NetworkConfig
 from pydocker.drivers.network.hosts import hosts_file, parse_extra_host
+from pydocker.drivers.network.linkenv import link_env
 from pydocker.drivers.network.model import Endpoint, NetworkRecord, PortBinding, PortSpec, ports_settings
 from pydocker.drivers.network.ports import PortAllocator, parse_api_bindings, parse_publish, publish_all
 from pydocker.drivers.network.resolvconf import container_resolv_conf
@@ -193,3 +194,20 @@ def test_endpoint_round_trip():
     again = Endpoint.from_dict(endpoint.to_dict())
     assert again == endpoint
     assert again.settings()["IPAddress"] == "172.17.0.2"
+
+
+def test_link_env_in_docker_s_format():
+    env = link_env("my-db", "web", "172.17.0.2", ["5432/tcp", "53/udp", "53/tcp"],
+                   ["PATH=/bin", "PGUSER=app", "EMPTY="])
+    assert env == [
+        "MY_DB_PORT=tcp://172.17.0.2:53",
+        "MY_DB_PORT_53_TCP=tcp://172.17.0.2:53", "MY_DB_PORT_53_TCP_ADDR=172.17.0.2",
+        "MY_DB_PORT_53_TCP_PORT=53", "MY_DB_PORT_53_TCP_PROTO=tcp",
+        "MY_DB_PORT_53_UDP=udp://172.17.0.2:53", "MY_DB_PORT_53_UDP_ADDR=172.17.0.2",
+        "MY_DB_PORT_53_UDP_PORT=53", "MY_DB_PORT_53_UDP_PROTO=udp",
+        "MY_DB_PORT_5432_TCP=tcp://172.17.0.2:5432", "MY_DB_PORT_5432_TCP_ADDR=172.17.0.2",
+        "MY_DB_PORT_5432_TCP_PORT=5432", "MY_DB_PORT_5432_TCP_PROTO=tcp",
+        "MY_DB_NAME=/web/my-db",
+        "MY_DB_ENV_PGUSER=app", "MY_DB_ENV_EMPTY=",
+    ]
+    assert link_env("c", "/web", "10.0.0.9", [], []) == ["C_NAME=/web/c"]

@@ -17,9 +17,12 @@ def install(engine):
 
 
 def parse_detach_keys(text):
-    """'ctrl-p,ctrl-q' → b'\\x10\\x11' (Docker's syntax: ctrl-<a-z@[\\\\]^_> or one character)."""
+    """'ctrl-p,ctrl-q' → b'\\x10\\x11' (Docker's syntax: ctrl-<a-z@[\\\\]^_> or one character).
+
+    Empty means Docker's default. dockerd has no daemon-wide setting: a user's default
+    lives in the client's config.json (``detachKeys``), which the clients send."""
     keys = bytearray()
-    for key in text.split(","):
+    for key in (text or DEFAULT_DETACH_KEYS).split(","):
         key = key.strip()
         if key.startswith("ctrl-") and len(key) == 6:
             c = key[5].lower()
@@ -59,6 +62,19 @@ class DetachMatcher:
         return data, False
 
 
+def stream_consumer(outputs, stream, wanted, framed):
+    """The consumer of ``outputs`` writing the ``wanted`` streams to one client (in stdcopy
+    frames if ``framed``); it holds the container's output while the client's connection
+    is over its high-water mark."""
+
+    def send(kind, data):
+        if kind in wanted:
+            stream.write(frame(kind, data) if framed else data)
+            outputs.hold(send, stream.when_writable())
+
+    return send
+
+
 @dataclass
 class AttachRequest:
     name: str
@@ -81,14 +97,13 @@ def attach(job):
     if container.removing:
         raise Conflict("You cannot attach to a container that is being removed")
     tty = bool(container.config.get("Tty"))
-    keys = parse_detach_keys(req.detach_keys or engine.config.values.get("detach_keys") or DEFAULT_DETACH_KEYS)
+    keys = parse_detach_keys(req.detach_keys)
     job.output.set_content_type(RAW if tty or req.version < (1, 42) else MULTIPLEXED)
     stream = job.output.upgrade()
     wanted = {s for s, on in (("stdout", req.stdout), ("stderr", req.stderr)) if on}
 
-    def send(kind, data):
-        if kind in wanted:
-            stream.write(data if tty or req.raw else frame(kind, data))
+    attachments = engine.runtime.attachments(container)
+    send = stream_consumer(attachments.outputs, stream, wanted, framed=not (tty or req.raw))
 
     if req.logs and engine.runtime.log_driver(container)[0].readable:
         entries = yield engine.run_blocking(logs.read_entries, engine.runtime.log_path(container))
@@ -97,7 +112,6 @@ def attach(job):
     if not req.stream:
         return
     done = defer.Deferred()
-    attachments = engine.runtime.attachments(container)
     session = _Session(engine, container, stream, keys, done)
     attachments.outputs.add(send)
     attachments.on_exit.add(session.container_exited)

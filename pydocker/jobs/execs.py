@@ -15,8 +15,8 @@ from twisted.internet import defer
 from pydocker.drivers.exec import spec as specs
 from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
 from pydocker.engine.fields import STR_LIST, check
-from pydocker.jobs.attach import DEFAULT_DETACH_KEYS, DetachMatcher, parse_detach_keys
-from pydocker.jobs.containers import MULTIPLEXED, RAW, frame
+from pydocker.jobs.attach import DetachMatcher, parse_detach_keys, stream_consumer
+from pydocker.jobs.containers import MULTIPLEXED, RAW
 from pydocker.runtime.io import ContainerIO
 
 EXEC_TYPES = {
@@ -104,8 +104,7 @@ def start(job):
                                cwd=config.get("WorkingDir") or "", user=config.get("User") or "",
                                tty=tty, open_stdin=bool(config.get("AttachStdin")),
                                privileged=bool(config.get("Privileged")))
-    listeners = set()
-    instance.io = ContainerIO(None, listeners)
+    instance.io = ContainerIO()
     instance.started = True
     stream = None
     if not req.detach:
@@ -113,7 +112,7 @@ def start(job):
         stream = job.output.upgrade()
         wanted = {s for s, on in (("stdout", config.get("AttachStdout")),
                                   ("stderr", config.get("AttachStderr"))) if on}
-        listeners.add(lambda kind, data: kind in wanted and stream.write(data if tty else frame(kind, data)))
+        instance.io.outputs.add(stream_consumer(instance.io.outputs, stream, wanted, framed=not tty))
     exited = engine.execdriver.exec(container.id, exec_spec, instance.io)
     instance.running = True
     if tty and req.console_size:
@@ -122,7 +121,7 @@ def start(job):
     if stream is None:
         return
     if config.get("AttachStdin"):
-        keys = parse_detach_keys(config.get("DetachKeys") or DEFAULT_DETACH_KEYS)
+        keys = parse_detach_keys(config.get("DetachKeys"))
         matcher = DetachMatcher(keys if tty else b"")
         pending = []
 

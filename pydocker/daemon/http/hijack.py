@@ -13,10 +13,12 @@ one place that does it, in four steps:
 Twisted's own websocket support swaps the channel's protocol in a similar way.
 """
 
+from twisted.internet import defer
 from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Protocol
 from zope.interface import implementer
 
+from pydocker.daemon.http.flow import WriteFlow
 from pydocker.engine.job import JobOutput
 
 
@@ -31,6 +33,7 @@ class HijackedStream(Protocol, JobOutput):
         self._early = []
         self._eof_early = False
         self.closed = False
+        self._flow = WriteFlow(lambda producer: self.transport.registerProducer(producer, True))
 
     # -- the job's side ---------------------------------------------------------------------
     def read(self, on_data, on_eof):
@@ -45,6 +48,10 @@ class HijackedStream(Protocol, JobOutput):
     def write(self, data):
         if not self.closed and data:
             self.transport.write(data)
+
+    def when_writable(self):
+        """Fires once the transport's buffer is below its high-water mark (or the client is gone)."""
+        return defer.succeed(None) if self.closed else self._flow.when_writable()
 
     def on_close(self, callback):
         if self.closed:
@@ -75,6 +82,7 @@ class HijackedStream(Protocol, JobOutput):
 
     def connectionLost(self, reason=None):
         self.closed = True
+        self._flow.resumeProducing()
         callbacks, self._close_callbacks = self._close_callbacks, []
         for callback in callbacks:
             callback()

@@ -15,6 +15,7 @@ from twisted.web import resource, server
 from pydocker import API_VERSION, __version__
 from pydocker.daemon.http import errmap, websocket
 from pydocker.daemon.http.binding import Query, parse_json_body
+from pydocker.daemon.http.flow import WriteFlow
 from pydocker.daemon.http.hijack import hijack
 from pydocker.daemon.http.router import Router
 from pydocker.engine.errors import PydockerError
@@ -55,9 +56,7 @@ class HttpJobOutput(JobOutput):
         self._content_type = content_type
         self.headers_sent = False
         self._close_callbacks = []
-        self._producing = False
-        self._paused = False
-        self._waiters = []
+        self._flow = WriteFlow(lambda producer: request.registerProducer(producer, True))
         request.notifyFinish().addBoth(self._finished)
 
     def set_content_type(self, content_type):
@@ -87,39 +86,18 @@ class HttpJobOutput(JobOutput):
         self._request.setHeader(name, value)
 
     def when_writable(self):
-        """Registers as the request's push producer on first use: the transport pauses us
-        when its buffer is full and resumes us when it drained."""
-        if not self._producing:
-            self._producing = True
-            self._request.registerProducer(self, True)
-        if not self._paused or self.closed:
-            return defer.succeed(None)
-        waiter = defer.Deferred()
-        self._waiters.append(waiter)
-        return waiter
-
-    def pauseProducing(self):
-        self._paused = True
-
-    def resumeProducing(self):
-        self._paused = False
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            waiter.callback(None)
-
-    def stopProducing(self):
-        self.resumeProducing()
+        return defer.succeed(None) if self.closed else self._flow.when_writable()
 
     def finish(self):
         """End the response (unregistering the producer first, as twisted.web requires)."""
-        if self._producing:
+        if self._flow.registered:
             self._request.unregisterProducer()
-        self.resumeProducing()
+        self._flow.resumeProducing()
         self._request.finish()
 
     def _finished(self, _):
         self.closed = True
-        self.resumeProducing()
+        self._flow.resumeProducing()
         callbacks, self._close_callbacks = self._close_callbacks, []
         for callback in callbacks:
             callback()

@@ -5,8 +5,11 @@ module adapts a websocket connection to the stream a hijacking job writes to and
 from, so the same attach job serves both endpoints.
 """
 
+from twisted.internet import defer
+from twisted.internet.interfaces import IConsumer
 from twisted.web.websocket import WebSocketResource
 
+from pydocker.daemon.http.flow import WriteFlow
 from pydocker.engine.job import JobOutput
 
 
@@ -20,6 +23,7 @@ class WebSocketStream(JobOutput):
         self._early = []
         self._close_callbacks = []
         self.closed = False
+        self._flow = WriteFlow(self._attach_producer)
 
     # JobOutput / stream, as used by hijacking jobs
     def upgrade(self):
@@ -28,6 +32,14 @@ class WebSocketStream(JobOutput):
     def write(self, data):
         if not self.closed and data:
             self._transport.sendBytesMessage(bytes(data))
+
+    def when_writable(self):
+        return defer.succeed(None) if self.closed else self._flow.when_writable()
+
+    def _attach_producer(self, producer):
+        """The HTTP channel is still the connection's producer after the upgrade: replace it."""
+        IConsumer(self._transport.transport).unregisterProducer()
+        self._transport.attachProducer(producer)
 
     def read(self, on_data, on_eof):
         self._on_data, self._on_eof = on_data, on_eof
@@ -71,6 +83,7 @@ class WebSocketStream(JobOutput):
 
     def connectionLost(self, reason):
         self.closed = True
+        self._flow.resumeProducing()
         callbacks, self._close_callbacks = self._close_callbacks, []
         for callback in callbacks:
             callback()

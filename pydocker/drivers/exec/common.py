@@ -9,7 +9,7 @@ import signal as signals
 from twisted.internet import protocol, threads
 
 from pydocker.drivers.exec.native import validate
-from pydocker.drivers.exec.stdio import PipeStdin, PipeTransport, PtyConnection
+from pydocker.drivers.exec.stdio import OutputReaders, PipeStdin, PipeTransport, PtyConnection
 from pydocker.engine.errors import Conflict, InvalidParameter
 
 
@@ -92,6 +92,7 @@ class StdioProcess(protocol.ProcessProtocol):
         self._open_stdin = open_stdin
         self._reactor = reactor
         self._pty = None
+        self._output = None
         self._waiting = {"process"}
 
     def _spawn(self, argv, env, path, extra_fds=None):
@@ -132,14 +133,27 @@ class StdioProcess(protocol.ProcessProtocol):
         self._waiting.add("pty")
         pty.closed.addCallback(lambda _: self._finished("pty"))
         pty.start()
+        self._hand_output(OutputReaders(lambda: [pty] if pty.connected else []))
 
     @property
     def stdin(self):
         return self._pty if self._pty is not None else PipeStdin(self.transport)
 
     def connectionMade(self):
+        if not self._tty:
+            pipes = self.transport.pipes
+            self._hand_output(OutputReaders(lambda: [pipes[fd] for fd in (1, 2) if fd in pipes]))
         if not self._tty and not self._open_stdin:
             self.transport.closeChildFD(0)
+
+    def _hand_output(self, readers):
+        """Back-pressure: the io pauses the reading of the output while a client is slow."""
+        self._output = readers
+        self._io.output_producer(readers)
+
+    def processExited(self, reason):
+        if self._output is not None:
+            self._output.exited()
 
     def childDataReceived(self, fd, data):
         if fd == 1:

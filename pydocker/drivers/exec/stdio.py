@@ -7,6 +7,7 @@ import struct
 import termios
 
 from twisted.internet import abstract, defer, fdesc, process
+from twisted.internet.interfaces import IPushProducer
 from zope.interface import implementer
 
 from pydocker.drivers.exec.interfaces import IContainerStdin
@@ -31,6 +32,36 @@ class PipeStdin:
 
     def resize(self, height, width):
         raise Conflict("the process has no TTY")
+
+
+@implementer(IPushProducer)
+class OutputReaders:
+    """The reading of a container's output (its stdout and stderr pipes, or its pty master),
+    as the ``IPushProducer`` handed to ``IContainerIO.output_producer``.
+
+    ``readers()`` lists the FileDescriptors still open. Once the process has exited
+    (``exited()``) pausing stops: what is left is at most a pipe's or pty's buffer, and a
+    stalled client must not hold up the exit (the process ends when its pipes close)."""
+
+    def __init__(self, readers):
+        self._readers = readers
+        self._exited = False
+
+    def pauseProducing(self):
+        if not self._exited:
+            for reader in self._readers():
+                reader.stopReading()
+
+    def resumeProducing(self):
+        for reader in self._readers():
+            reader.startReading()
+
+    def stopProducing(self):
+        pass
+
+    def exited(self):
+        self._exited = True
+        self.resumeProducing()
 
 
 @implementer(IContainerStdin)

@@ -1,0 +1,47 @@
+"""Flow control for the streams the API writes: when can a slow reader take more?
+
+A Twisted transport pauses its registered push producer once its write buffer passes
+the high-water mark and resumes it when the buffer has drained. ``WriteFlow`` is that
+producer for one stream, and turns pause/resume into ``when_writable()`` Deferreds, the
+flow control every ``JobOutput`` offers (plain HTTP streams, hijacked attach/exec
+streams, websockets).
+"""
+
+from twisted.internet import defer
+from twisted.internet.interfaces import IPushProducer
+from zope.interface import implementer
+
+
+@implementer(IPushProducer)
+class WriteFlow:
+    """``register(self)`` makes this the transport's streaming producer; it is called on
+    the first ``when_writable()``, so a stream nobody throttles costs nothing."""
+
+    def __init__(self, register):
+        self._register = register
+        self.registered = False
+        self.paused = False
+        self._waiters = []
+
+    def when_writable(self):
+        if not self.registered:
+            self.registered = True
+            self._register(self)
+        if not self.paused:
+            return defer.succeed(None)
+        waiter = defer.Deferred()
+        self._waiters.append(waiter)
+        return waiter
+
+    def pauseProducing(self):
+        self.paused = True
+
+    def resumeProducing(self):
+        self.paused = False
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+
+    def stopProducing(self):
+        """The connection is gone: nobody has to wait for it any more."""
+        self.resumeProducing()

@@ -9,6 +9,7 @@ absorbs them); readers run in worker threads.
 
 import json
 import os
+from json.encoder import encode_basestring, encode_basestring_ascii
 
 from pydocker.engine.errors import InvalidParameter
 from pydocker.logdrivers import attributes
@@ -64,14 +65,16 @@ class JSONFileWriter:
         self._size = self._file.tell()
 
     def write(self, stream, data):
-        buf = self._partial[stream] + data
-        lines = buf.split(b"\n")
-        self._partial[stream] = lines.pop()
-        for line in lines:
-            self._emit(stream, line + b"\n")
-        if len(self._partial[stream]) >= MAX_LINE:
-            self._emit(stream, self._partial[stream])
-            self._partial[stream] = b""
+        buf = self._partial[stream] + data if self._partial[stream] else data
+        end = buf.rfind(b"\n") + 1
+        texts = [line + "\n" for line in buf[:end - 1].decode("utf-8", "replace").split("\n")] if end else []
+        partial = buf[end:]
+        if len(partial) >= MAX_LINE:
+            texts.append(partial.decode("utf-8", "replace"))
+            partial = b""
+        self._partial[stream] = partial
+        if texts:
+            self._emit(stream, texts)
 
     def follow(self, callback):
         """Deliver each new entry to ``callback`` (``None`` once the log closes).
@@ -86,26 +89,38 @@ class JSONFileWriter:
     def close(self):
         for stream, rest in self._partial.items():
             if rest:
-                self._emit(stream, rest)
+                self._emit(stream, [rest.decode("utf-8", "replace")])
         self._partial = {"stdout": b"", "stderr": b""}
         self._file.close()
         followers, self._followers = self._followers, set()
         for callback in followers:
             callback(None)
 
-    def _emit(self, stream, chunk):
-        entry = {"log": chunk.decode("utf-8", "replace"), "stream": stream}
-        if self.attrs:
-            entry["attrs"] = self.attrs
-        entry["time"] = rfc3339()
-        record = json.dumps(entry, ensure_ascii=False).encode() + b"\n"
-        if self.max_size and self._size + len(record) > self.max_size and self._size > 0:
-            self._rotate()
-        self._file.write(record)
+    def _emit(self, stream, texts):
+        """One entry per text, all stamped with one time (they came in one read) and written
+        at once. The records are put together as ``json.dumps`` of the entry would write them:
+        only the text needs encoding."""
+        now = rfc3339()
+        attrs = ', "attrs": ' + json.dumps(self.attrs, ensure_ascii=False) if self.attrs else ""
+        tail = f', "stream": "{stream}"{attrs}, "time": "{now}"}}\n'.encode()
+        records = []
+        for text in texts:
+            encode = encode_basestring_ascii if text.isascii() else encode_basestring  # same output, faster
+            record = b'{"log": ' + encode(text).encode() + tail
+            if self.max_size and self._size + len(record) > self.max_size and self._size > 0:
+                self._file.write(b"".join(records))
+                records = []
+                self._rotate()
+            records.append(record)
+            self._size += len(record)
+        self._file.write(b"".join(records))
         self._file.flush()
-        self._size += len(record)
-        for callback in list(self._followers):
-            callback(entry)
+        for text in texts if self._followers else ():
+            entry = {"log": text, "stream": stream, "time": now}
+            if self.attrs:
+                entry["attrs"] = self.attrs
+            for callback in list(self._followers):
+                callback(entry)
 
     def _rotate(self):
         self._file.close()

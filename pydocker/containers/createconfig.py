@@ -53,8 +53,20 @@ def validate_create(body):
             raise InvalidParameter(f"invalid type for field {key}: expected a list of strings")
     if not config.get("Image"):
         raise InvalidParameter("config.Image is required: no image given")
+    _validate_healthcheck(config.get("Healthcheck"))
     validate_host_config(host_config)
     return config, dict(host_config), networking
+
+
+def _validate_healthcheck(healthcheck):
+    """dockerd's limits: durations 0 (the default) or at least 1ms, retries not negative."""
+    fields = check(healthcheck or {}, {"Test": list, "Interval": int, "Timeout": int, "StartPeriod": int,
+                                        "StartInterval": int, "Retries": int}, "Healthcheck")
+    for key in ("Interval", "Timeout", "StartPeriod", "StartInterval"):
+        if 0 < (fields.get(key) or 0) < 1_000_000 or (fields.get(key) or 0) < 0:
+            raise InvalidParameter(f"{key} in Healthcheck cannot be less than 1ms")
+    if (fields.get("Retries") or 0) < 0:
+        raise InvalidParameter("Retries in Healthcheck cannot be negative")
 
 
 def validate_host_config(hc):

@@ -94,7 +94,12 @@ def human_status(container, now=None):
         return f"Restarting ({state['ExitCode']}) {_ago(now, state['FinishedAt'])} ago"
     if state.get("Running"):
         text = f"Up {human_duration(now - parse_rfc3339(state['StartedAt']) / 1e9)}"
-        return text + " (Paused)" if state.get("Paused") else text
+        if state.get("Paused"):
+            return text + " (Paused)"
+        health = (state.get("Health") or {}).get("Status")
+        if health:
+            return text + (" (health: starting)" if health == "starting" else f" ({health})")
+        return text
     if state.get("Dead"):
         return "Dead"
     if state.get("Status") == "created":

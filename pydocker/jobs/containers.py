@@ -169,6 +169,7 @@ class ListRequest:
 LIST_FILTERS = ("id", "name", "label", "status", "ancestor", "exited", "before", "since", "volume",
                 "network", "health", "is-task", "publish", "expose")
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
+HEALTH_STATUSES = ("starting", "healthy", "unhealthy", "none")
 
 
 @defer.inlineCallbacks
@@ -181,6 +182,9 @@ def list_containers(job):
     for status in f.get("status", []):
         if status not in STATUSES:
             raise InvalidParameter(f"invalid filter 'status={status}'")
+    for status in f.get("health", []):
+        if status not in HEALTH_STATUSES:
+            raise InvalidParameter(f"Unrecognised filter value for health: {status}")
     ancestors = set()
     for ref in f.get("ancestor", []):
         try:
@@ -237,6 +241,10 @@ def _matches(c, f, ancestors, before, since):
     if "volume" in f:
         destinations = {m["Destination"] for m in _mounts(c)} | {m.get("Name") or m["Source"] for m in _mounts(c)}
         if not any(v in destinations for v in f["volume"]):
+            return False
+    if "health" in f:
+        status = (c.state.get("Health") or {}).get("Status", "none") if c.running else "none"
+        if status not in f["health"]:
             return False
     if "network" in f:
         nets = set((c.network_settings.get("Networks") or {}).keys())

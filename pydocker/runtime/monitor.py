@@ -13,7 +13,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from pydocker.engine.errors import Conflict, NotModified, PydockerError
-from pydocker.runtime import restart
+from pydocker.runtime import health, restart
 from pydocker.runtime.io import Attachments, ContainerIO
 from pydocker.runtime.signals import parse_signal
 from pydocker.runtime.spec import container_spec
@@ -29,6 +29,7 @@ class _Live:
         self.io = io
         self.exited = defer.Deferred()  # fires with the ExitStatus
         self.started_at = time.monotonic()
+        self.health = None              # its HealthMonitor, with a HEALTHCHECK
 
 
 class Runtime:
@@ -116,12 +117,21 @@ class Runtime:
             yield self.persist(container)
             raise failure
         container.set_running(live.io.pid)
+        self._watch_health(container, live)
         exited.addBoth(self._on_exit, container, live)
         self._apply_console_size(container)
         self.attachments(container).started(live.io)
         yield self.persist(container)
         self.publish(container, "start")
         return container
+
+    def _watch_health(self, container, live):
+        argv = health.probe_command(container)
+        if argv is None:
+            container.state.pop("Health", None)
+            return
+        live.health = health.HealthMonitor(self, container, argv)
+        live.health.start()
 
     def _prepare_dir(self, container):
         directory = self.container_dir(container.id)
@@ -175,6 +185,8 @@ class Runtime:
         else:
             exit_code, oom = outcome.exit_code, outcome.oom_killed
         self._live.pop(container.id, None)
+        if live.health is not None:
+            live.health.stop()
         live.io.close()
         try:
             yield self.engine.network.release(container)

@@ -494,11 +494,14 @@ class ContainerNetworking:
         """``docker network connect``: at once when running, else at next start."""
         row = self.find(ref)
         mode = network_mode(container)
-        if row.driver != DRIVER or mode == "host":
+        if row.name == "host":
             raise Forbidden("container cannot be disconnected from host network or connected to host network")
-        if mode in BUILTIN or mode.startswith("container:") or self._disabled_for(container):
+        if mode == "host" or mode.startswith("container:"):
             raise Forbidden("container sharing network namespace with another container or host "
                             "cannot be connected to any other network")
+        if row.driver != DRIVER or mode in BUILTIN or self._disabled_for(container):
+            raise Forbidden("container cannot be connected to multiple networks with one of the "
+                            "networks in private (none) mode")
         networks = container.network_settings.setdefault("Networks", {})
         if row.name in networks:
             raise Forbidden(f"endpoint with name {container.name} already exists in network {row.name}")

@@ -202,6 +202,11 @@ def test_inspect_host_and_none_list_their_running_containers(docker):
         entry = listed[container["Id"]]
         assert entry["Name"] == name and entry["IPv4Address"] == "" and entry["EndpointID"]
         assert container["NetworkSettings"]["Networks"][network]["EndpointID"] == entry["EndpointID"]
+    for network, name, message in (("bridge", "on-host", "sharing network namespace"),
+                                   ("bridge", "on-none", "private (none) mode"),
+                                   ("host", "on-none", "connected to host network")):
+        refused = docker("network", "connect", network, name, check=False)
+        assert refused.returncode != 0 and message in refused.stderr, refused.stderr
     docker("stop", "-t", "0", "on-host", "on-none")
     assert network_containers(docker, "host") == {} and network_containers(docker, "none") == {}
 

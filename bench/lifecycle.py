@@ -6,7 +6,7 @@
 - daemon memory (PSS) with 50 idle containers, dockerd counted with containerd and its shims
   (aim: <= 0.3x).
 
-Paired runs, medians. Run as root in private namespaces:
+Paired runs, medians (figures in lifecycle_results.md). Run as root in private namespaces:
 
     unshare --mount --net --fork sh -c 'mount --make-rprivate /; ip link set lo up;
         .venv/bin/python bench/lifecycle.py [--runs 15] [--no-dockerd] [--skip-ps]'

@@ -77,6 +77,7 @@ class ContainerNetworking:
         self._driver = None
         self._rows = []  # NetworkRow of every network, oldest first
         self._attached = {}  # container id -> _Attachment
+        self._settling = set()  # Deferreds of disconnects finishing after a release
 
     # -- daemon life cycle -------------------------------------------------
 
@@ -106,6 +107,7 @@ class ContainerNetworking:
     def stop(self):
         for attachment in list(self._attached.values()):
             yield self.release(attachment.container)
+        yield self._settled()
         if self._driver is not None:
             yield self._engine.run_blocking(self._driver.teardown)
             self._driver = None
@@ -351,6 +353,7 @@ class ContainerNetworking:
 
     @defer.inlineCallbacks
     def _attach(self, container, pid):
+        yield self._settled()  # a restart may want the address its last run had
         attachment = _Attachment(container, pid)
         self._attached[container.id] = attachment
         # The embedded DNS needs the namespace only: it is set up beside the joins.
@@ -459,14 +462,34 @@ class ContainerNetworking:
 
     @defer.inlineCallbacks
     def release(self, container):
-        """Disconnect a stopped container; safe to call twice."""
+        """Disconnect a stopped container; safe to call twice. Its published
+        ports are free when this fires; the rest (the veth, which the kernel
+        is often deleting already with the namespace, and the address) goes
+        on after, and any network change waits for it (``_settled``)."""
         attachment = self._attached.pop(container.id, None)
         if attachment is not None:
             if attachment.dns is not None:
                 yield attachment.dns.stop()
             for network_id, endpoint in attachment.endpoints.items():
-                yield self._leave(container, network_id, endpoint)
+                if endpoint.ports:
+                    yield self._unpublish(container, endpoint)
+                self._settling_add(self._leave(container, network_id, endpoint))
         _forget_addresses(container)
+
+    def _settling_add(self, d):
+        self._settling.add(d)
+        d.addBoth(lambda _: self._settling.discard(d))
+
+    def _settled(self):
+        """Fires once the disconnects that releases left going are done."""
+        return defer.DeferredList(list(self._settling))
+
+    @defer.inlineCallbacks
+    def _unpublish(self, container, endpoint):
+        try:
+            yield self._engine.run_blocking(self._driver.unpublish, endpoint)
+        except Exception as e:  # the disconnect that follows tries again
+            self.log.error("unpublishing the ports of {id}: {e}", id=container.id[:12], e=e)
 
     @defer.inlineCallbacks
     def _leave(self, container, network_id, endpoint):
@@ -510,6 +533,7 @@ class ContainerNetworking:
         networks[row.name] = settings.endpoint_settings(row.id, endpoint_config)
         attachment = self._attached.get(container.id)
         if attachment is not None:
+            yield self._settled()
             try:
                 yield self._join(attachment, row, ())
                 yield self._ensure_dns(attachment)
@@ -569,6 +593,7 @@ class ContainerNetworking:
             raise Forbidden(f"{row.name} is a pre-defined network and cannot be removed")
         if self.containers_of(row.id):
             raise Forbidden(f"error while removing network: network {row.name} id {row.id} has active endpoints")
+        yield self._settled()
         yield self._engine.run_blocking(self._driver.delete_network, row.id)
         yield self._refresh()
         self._publish("destroy", row)

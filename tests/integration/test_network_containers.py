@@ -105,6 +105,13 @@ def fetch(url, attempts=50):
     raise AssertionError(f"{url} did not answer")
 
 
+def eventually(check, seconds=5):
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"not within {seconds} s"
+        time.sleep(0.05)
+
+
 def host_ping(address):
     return subprocess.run(["busybox", "ping", "-c", "1", "-W", "2", address], capture_output=True).returncode == 0
 
@@ -259,8 +266,8 @@ def test_stop_and_removal_leave_no_rules_or_veths(docker):
     docker("run", "-d", "--name", "p2", "--network", "tidy", "-p", "8083:80", "busybox", *HTTPD)
     assert any("8082" in rule for rule in our_iptables())
     docker("stop", "-t", "1", "p1", "p2")
-    assert not any("8082" in rule or "8083" in rule for rule in our_iptables())
-    assert not {name for name in host_links() if name.startswith("veth")}
+    assert not any("8082" in rule or "8083" in rule for rule in our_iptables())  # ports go before stop returns
+    eventually(lambda: not {name for name in host_links() if name.startswith("veth")})  # veths just after
     assert docker.inspect("p1")["NetworkSettings"]["Ports"] == {}
     assert docker.inspect("p2")["NetworkSettings"]["Networks"]["tidy"]["IPAddress"] == ""
     docker("start", "p1")

@@ -228,25 +228,43 @@ class BridgeDriver:
                 self._proxy.start(binding, endpoint.ip_address)
                 undo.callback(self._proxy.stop, binding)
 
-    def disconnect(self, endpoint):
-        endpoint_id = getattr(endpoint, "endpoint_id", endpoint)
+    def unpublish(self, endpoint):
         with self._lock:
-            endpoint = self._endpoints.get(endpoint_id)
-            if endpoint is None:
-                raise NotFound(f"endpoint {endpoint_id} not found")
-            record = self._network_or_none(endpoint.network_id)
-            if self._proxy:
-                for binding in endpoint.ports:
-                    self._proxy.stop(binding)
-            if self._iptables and record:
-                self._iptables.remove(self._port_rules(record, endpoint))
+            self._unpublish(self._endpoint(endpoint))
+
+    def _unpublish(self, endpoint):
+        """Stop the endpoint's proxies, remove its port rules and free its host
+        ports. The stored copy keeps its ports until the endpoint goes: rules
+        restored from it after a crash are removed with the endpoint."""
+        if not endpoint.ports:
+            return
+        record = self._network_or_none(endpoint.network_id)
+        if self._proxy:
+            for binding in endpoint.ports:
+                self._proxy.stop(binding)
+        if self._iptables and record:
+            self._iptables.remove(self._port_rules(record, endpoint))
+        for binding in endpoint.ports:
+            self._ports.release(binding)
+        endpoint.ports = []
+
+    def disconnect(self, endpoint):
+        with self._lock:
+            endpoint = self._endpoint(endpoint)
+            self._unpublish(endpoint)
             if self._links is not None:
                 self._links.delete(endpoint.host_veth)
-            for binding in endpoint.ports:
-                self._ports.release(binding)
             self._store.remove_endpoint(endpoint)
-            del self._endpoints[endpoint_id]
+            del self._endpoints[endpoint.endpoint_id]
             self._taken.get(endpoint.network_id, {}).pop(endpoint.ip_address, None)
+
+    def _endpoint(self, endpoint):
+        """Our Endpoint for an Endpoint or an endpoint id (the lock held)."""
+        endpoint_id = getattr(endpoint, "endpoint_id", endpoint)
+        found = self._endpoints.get(endpoint_id)
+        if found is None:
+            raise NotFound(f"endpoint {endpoint_id} not found")
+        return found
 
     def endpoints(self):
         return list(self._endpoints.values())

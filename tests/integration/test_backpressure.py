@@ -85,12 +85,13 @@ def test_slow_attached_client_bounds_daemon_memory_and_loses_nothing(busybox_dae
     d.client("rm", "big")
 
 
-def _drain(reader, quiet):
-    """Read until nothing arrives for ``quiet`` seconds; returns how much came."""
+def _drain(reader, quiet, limit=256 * MIB):
+    """Read until nothing arrives for ``quiet`` seconds (or ``limit`` bytes came: the
+    output did not stop); returns how much came."""
     reader.sock.settimeout(quiet)
     total = 0
     try:
-        while n := reader.read(1 << 20):
+        while total < limit and (n := reader.read(1 << 20)):
             total += n
     except socket.timeout:
         pass

@@ -46,9 +46,7 @@ def parse_options(options):
                 raise InvalidParameter("max-file cannot be less than 1")
         elif key not in attributes.OPTIONS + ("compress", "tag", "mode", "max-buffer-size"):
             raise InvalidParameter(f"unknown log opt '{key}' for json-file log driver")
-    if max_file > 1 and max_size is None:
-        raise InvalidParameter("max-file is only valid with max-size")
-    return max_size, max_file
+    return max_size, max_file   # max-file without max-size is accepted and unused, as dockerd does
 
 
 class JSONFileWriter:

@@ -318,13 +318,31 @@ class KillRequest:
     signal: str = "KILL"
 
 
+KILL_WAIT_SECONDS = 10
+
+
+@defer.inlineCallbacks
 def kill(job):
+    """SIGKILL answers once the container is gone (up to 10 s), as dockerd does, so a
+    following inspect sees it exited; other signals answer at once."""
     engine, req = job.engine, job.request
     container = _get(engine, req.name)
     sig = parse_signal(req.signal)
-    if sig == 9:
-        container.manually_stopped = True
-    return engine.runtime.kill(container, sig)
+    if sig != 9:
+        yield engine.runtime.kill(container, sig)
+        return
+    container.manually_stopped = True
+    restarting = container.state.get("Restarting")
+    exited = engine.runtime.next_exit(container) if container.running and not restarting else None
+    yield engine.runtime.kill(container, sig)
+    if exited is not None and container.running:
+        timer = engine.call_later(KILL_WAIT_SECONDS, lambda: not exited.called and exited.cancel())
+        try:
+            yield exited
+        except defer.CancelledError:
+            pass
+        if timer.active():
+            timer.cancel()
 
 
 @dataclass

@@ -108,11 +108,13 @@ def start(job):
     instance.started = True
     stream = None
     if not req.detach:
-        job.output.set_content_type(RAW if tty or req.version < (1, 42) else MULTIPLEXED)
+        # The framing follows the start request's Tty, not the exec's (as dockerd):
+        # docker-py starts a TTY exec without it and reads stdcopy frames.
+        job.output.set_content_type(RAW if req.tty or req.version < (1, 42) else MULTIPLEXED)
         stream = job.output.upgrade()
         wanted = {s for s, on in (("stdout", config.get("AttachStdout")),
                                   ("stderr", config.get("AttachStderr"))) if on}
-        instance.io.outputs.add(stream_consumer(instance.io.outputs, stream, wanted, framed=not tty))
+        instance.io.outputs.add(stream_consumer(instance.io.outputs, stream, wanted, framed=not req.tty))
     exited = engine.execdriver.exec(container.id, exec_spec, instance.io)
     instance.running = True
     if tty and req.console_size:

@@ -241,3 +241,28 @@ def test_kernel_memory_is_ignored_or_discarded_like_dockerd(busybox_daemon):
             new.remove_container(cid, force=True)
         old.close()
         new.close()
+
+
+def test_sigkill_answers_once_the_container_is_gone(busybox_daemon):
+    """As dockerd: inspect right after `kill` (SIGKILL) sees the exit; other signals don't wait."""
+    import docker as dockerpy
+    client = dockerpy.APIClient(base_url=busybox_daemon.host)
+    made = []
+    try:
+        for _ in range(3):
+            cid = client.create_container("busybox", ["sleep", "60"])["Id"]
+            made.append(cid)
+            client.start(cid)
+            client.kill(cid)
+            state = client.inspect_container(cid)["State"]
+            assert (state["Running"], state["ExitCode"]) == (False, 137)
+        trap = client.create_container("busybox", ["sh", "-c", "trap 'exit 3' USR1; sleep 60 & wait"])["Id"]
+        made.append(trap)
+        client.start(trap)
+        time.sleep(0.5)
+        client.kill(trap, "USR1")
+        assert client.wait(trap, timeout=10)["StatusCode"] == 3
+    finally:
+        for cid in made:
+            client.remove_container(cid, force=True)
+        client.close()

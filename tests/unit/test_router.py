@@ -28,6 +28,13 @@ def test_image_names_may_hold_slashes():
     assert args == {"name": "127.0.0.1:5000/a/b:tag"}
 
 
+def test_params_are_decoded_after_matching():
+    _, args, _ = make_router().match("GET", "/v1.44/containers/test%2001/json")
+    assert args == {"name": "test 01"}
+    _, args, _ = make_router().match("GET", "/v1.44/images/a%2Fb/json")
+    assert args == {"name": "a/b"}
+
+
 def test_too_new_version_is_400():
     with pytest.raises(errors.InvalidParameter, match="1.45 is too new. Maximum supported API version is 1.44"):
         split_version("/v1.45/info")

@@ -7,6 +7,7 @@ means the newest version.
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from pydocker import API_VERSION, MIN_API_VERSION
 from pydocker.engine.errors import InvalidParameter, NotFound
@@ -54,7 +55,9 @@ class Router:
         for route in self._by_method.get(method, ()):
             m = route.regex.match(bare)
             if m:
-                return route, m.groupdict(), version
+                # Matched on the encoded path; the values are the decoded names
+                # (a network called "test 01" arrives as test%2001).
+                return route, {k: unquote(v) for k, v in m.groupdict().items()}, version
         raise NotFound("page not found")
 
 

@@ -462,17 +462,16 @@ class ContainerNetworking:
 
     @defer.inlineCallbacks
     def release(self, container):
-        """Disconnect a stopped container; safe to call twice. Its published
-        ports are free when this fires; the rest (the veth, which the kernel
-        is often deleting already with the namespace, and the address) goes
-        on after, and any network change waits for it (``_settled``)."""
+        """Disconnect a stopped container; safe to call twice. The driver's
+        part (ports, rules, the veth, which the kernel is often deleting with
+        the namespace already, the address) goes on after this fires, off the
+        path of the container's exit; every later network change and start
+        waits for it first (``_settled``), so nothing sees it half done."""
         attachment = self._attached.pop(container.id, None)
         if attachment is not None:
             if attachment.dns is not None:
                 yield attachment.dns.stop()
             for network_id, endpoint in attachment.endpoints.items():
-                if endpoint.ports:
-                    yield self._unpublish(container, endpoint)
                 self._settling_add(self._leave(container, network_id, endpoint))
         _forget_addresses(container)
 
@@ -483,13 +482,6 @@ class ContainerNetworking:
     def _settled(self):
         """Fires once the disconnects that releases left going are done."""
         return defer.DeferredList(list(self._settling))
-
-    @defer.inlineCallbacks
-    def _unpublish(self, container, endpoint):
-        try:
-            yield self._engine.run_blocking(self._driver.unpublish, endpoint)
-        except Exception as e:  # the disconnect that follows tries again
-            self.log.error("unpublishing the ports of {id}: {e}", id=container.id[:12], e=e)
 
     @defer.inlineCallbacks
     def _leave(self, container, network_id, endpoint):

@@ -97,20 +97,3 @@ def test_taken_port_is_a_conflict_and_sets_nothing_up(make_driver, make_containe
         driver.connect(driver.default_network_id, "other", make_container(),
                        ports=parse_publish("127.0.0.1:18090:80"))
 
-
-def test_unpublish_frees_the_ports_before_the_disconnect(make_driver, make_container, reactor):
-    driver = make_driver(bip="10.94.0.1/24", proxy=UserlandProxy(reactor))
-    endpoint = driver.connect(driver.default_network_id, "web", make_container(),
-                              ports=parse_publish("18095:80"))
-    driver.unpublish(endpoint)
-    rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
-    assert "--dport 18095" not in rules
-    assert endpoint.host_veth in subprocess.run(["ip", "link"], capture_output=True, text=True).stdout
-    # The host port is free at once (proxy listener closed, reservation gone) ...
-    again = driver.connect(driver.default_network_id, "next", make_container(),
-                           ports=parse_publish("18095:80"))
-    assert again.ports[0].host_port == 18095 and again.ip_address != endpoint.ip_address
-    # ... while the first endpoint keeps its address until it is disconnected.
-    driver.disconnect(endpoint)
-    assert endpoint.host_veth not in subprocess.run(["ip", "link"], capture_output=True, text=True).stdout
-    assert "--dport 18095" in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout

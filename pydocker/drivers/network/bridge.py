@@ -228,16 +228,8 @@ class BridgeDriver:
                 self._proxy.start(binding, endpoint.ip_address)
                 undo.callback(self._proxy.stop, binding)
 
-    def unpublish(self, endpoint):
-        with self._lock:
-            self._unpublish(self._endpoint(endpoint))
-
     def _unpublish(self, endpoint):
-        """Stop the endpoint's proxies, remove its port rules and free its host
-        ports. The stored copy keeps its ports until the endpoint goes: rules
-        restored from it after a crash are removed with the endpoint."""
-        if not endpoint.ports:
-            return
+        """Stop the endpoint's proxies, remove its port rules, free its host ports."""
         record = self._network_or_none(endpoint.network_id)
         if self._proxy:
             for binding in endpoint.ports:
@@ -246,7 +238,6 @@ class BridgeDriver:
             self._iptables.remove(self._port_rules(record, endpoint))
         for binding in endpoint.ports:
             self._ports.release(binding)
-        endpoint.ports = []
 
     def disconnect(self, endpoint):
         with self._lock:

@@ -42,10 +42,6 @@ class INetworkDriver(Interface):
         ``ports`` (PortSpecs). Returns an Endpoint. Fails whole: on error
         nothing of the endpoint is left."""
 
-    def unpublish(endpoint):
-        """Stop the endpoint's published ports now (proxies, rules, host ports),
-        so that they are free before the rest of its disconnect."""
-
     def disconnect(endpoint):
         """Undo connect: ports, veth, rules, IP. Tolerates a vanished netns."""
 

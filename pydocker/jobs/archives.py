@@ -264,7 +264,10 @@ def _record_loaded(conn, images, tops):
 
 @defer.inlineCallbacks
 def load_images(job):
+    """The answer is a 200 message stream from the start, a bad tarball included: its
+    error comes as an errorDetail message, as from dockerd (docker-py expects that)."""
     engine, req, output = job.engine, job.request, job.output
+    output.flush_headers()
     body, spooled = yield engine.run_blocking(_regular_file, engine, req.body)
     try:
         bundle = yield engine.run_blocking(tarball.Bundle, body)
@@ -369,7 +372,10 @@ def _paused(engine, container, work):
     """Run ``work()`` (a Deferred) with the container frozen, if it runs and is not paused already."""
     freeze = container.running and not container.paused and not container.state.get("Restarting")
     if freeze:
-        yield engine.runtime.pause(container)
+        try:
+            yield engine.runtime.pause(container)
+        except Conflict:
+            freeze = False      # its process exited meanwhile: nothing left to freeze
     try:
         result = yield work()
     finally:

@@ -116,12 +116,16 @@ def create(job):
 
 
 def _check_log_config(engine, host_config):
-    """--log-opt without --log-driver applies to the daemon's default driver, like dockerd."""
+    """LogConfig completed as dockerd does at create: no Type is the daemon's default
+    driver, whose default options fill the ones not given; then validated."""
     log_config = host_config.get("LogConfig") or {}
     kind = log_config.get("Type") or engine.config.log_driver
     if kind not in engine.logdrivers:
         raise InvalidParameter(f"logger: no log driver named '{kind}' is registered")
-    engine.logdrivers[kind].validate(log_config.get("Config") or {})
+    options = dict(engine.config.log_opts) if kind == engine.config.log_driver else {}
+    options.update(log_config.get("Config") or {})
+    engine.logdrivers[kind].validate(options)
+    host_config["LogConfig"] = {"Type": kind, "Config": options}
 
 
 # -- inspect / list -------------------------------------------------------------------------------

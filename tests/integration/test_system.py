@@ -153,3 +153,20 @@ def test_unknown_log_driver_refuses_to_start(tmp_path):
     status, output = run_to_exit(d)
     assert status == 1 and "unknown log driver 'splunk'" in output
     assert not os.path.exists(d.socket)
+
+
+def test_swarm_endpoints_answer_like_a_node_outside_any_swarm(daemon):
+    """docker-py leaves a swarm in its clean-up: a 503 (not a 404) lets it carry on."""
+    import docker as dockerpy
+    client = dockerpy.APIClient(base_url=daemon.host)
+    try:
+        assert client.leave_swarm(force=True) is True
+        with pytest.raises(dockerpy.errors.APIError, match="not a swarm manager") as info:
+            client.nodes()
+        assert info.value.status_code == 503
+        with pytest.raises(dockerpy.errors.APIError, match="not a swarm manager"):
+            client.inspect_service("web")
+        with pytest.raises(dockerpy.errors.APIError, match="does not implement swarm mode"):
+            client.init_swarm()
+    finally:
+        client.close()

@@ -1,8 +1,4 @@
-"""The route table: every (method, path) the daemon serves, the job behind it and its binder.
-
-Endpoints that later work fills are listed in ``PENDING`` and answer 501 with a
-message naming the feature, so clients get a clear error rather than a 404.
-"""
+"""The route table: every (method, path) the daemon serves, the job behind it and its binder."""
 
 from pydocker.daemon.http.archive_routes import archive_routes
 from pydocker.daemon.http.distribution_routes import bind_pull, distribution_routes
@@ -10,7 +6,7 @@ from pydocker.daemon.http.network_routes import network_routes
 from pydocker.daemon.http.router import Route
 from pydocker.engine.errors import InvalidParameter
 from pydocker.engine.fields import STR_MAP, check
-from pydocker.jobs import attach, containers, execs, images, resources, system, volumes
+from pydocker.jobs import attach, containers, execs, images, resources, swarm, system, volumes
 from pydocker.jobs.system import parse_timestamp
 
 
@@ -170,6 +166,20 @@ def volume_routes():
     ]
 
 
+def swarm_routes():
+    def answer(message):
+        return lambda call: swarm.InactiveRequest(message)
+    routes = [Route("GET", "/swarm", "swarm.inactive", answer(swarm.NOT_A_MANAGER)),
+              Route("POST", "/swarm/leave", "swarm.inactive", answer(swarm.NOT_A_MEMBER)),
+              Route("GET", "/swarm/unlockkey", "swarm.inactive", answer(swarm.NOT_A_MANAGER))]
+    routes += [Route("POST", "/swarm/" + action, "swarm.inactive", answer(swarm.NOT_SUPPORTED))
+               for action in ("init", "join", "update", "unlock")]
+    routes += [Route(method, "/%s{rest:(/.*)?}" % kind, "swarm.inactive", answer(swarm.NOT_A_MANAGER))
+               for kind in ("nodes", "services", "tasks", "secrets", "configs")
+               for method in ("GET", "POST", "DELETE")]
+    return routes
+
+
 def all_routes():
     return (system_routes() + image_routes() + container_routes() + volume_routes() + network_routes()
-            + distribution_routes() + archive_routes())
+            + distribution_routes() + archive_routes() + swarm_routes())

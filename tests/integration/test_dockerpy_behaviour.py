@@ -1,0 +1,56 @@
+"""What docker-py's own integration suite expects of dockerd and we first did
+differently; each case here failed against pydocker before it was fixed."""
+
+import pytest
+import docker
+
+pytestmark = pytest.mark.kernel
+
+
+@pytest.fixture
+def api(busybox_daemon):
+    client = docker.APIClient(base_url=busybox_daemon.host)
+    made = []
+    client.made = made
+    yield client
+    for cid in made:
+        client.remove_container(cid, force=True)
+    client.close()
+
+
+def test_a_bad_load_is_an_error_message_in_a_200_stream(busybox_daemon):
+    client = docker.DockerClient(base_url=busybox_daemon.host)
+    try:
+        with pytest.raises(docker.errors.ImageLoadError, match="not a valid tar archive"):
+            client.images.load(b"abc")
+    finally:
+        client.close()
+
+
+def test_commit_of_a_container_exiting_meanwhile(api):
+    for _ in range(3):
+        cid = api.create_container("busybox", ["touch", "/committed"])["Id"]
+        api.made.append(cid)
+        api.start(cid)
+        image = api.commit(cid)["Id"]     # pause=True: the container may exit under it
+        api.remove_image(image)
+
+
+def test_log_config_is_completed_at_create(api):
+    cid = api.create_container("busybox", "true")["Id"]
+    api.made.append(cid)
+    assert api.inspect_container(cid)["HostConfig"]["LogConfig"] == {"Type": "json-file", "Config": {}}
+    config = docker.types.LogConfig(type="json-file", config={"max-file": "100"})
+    cid = api.create_container("busybox", "true", host_config=api.create_host_config(log_config=config))["Id"]
+    api.made.append(cid)
+    assert api.inspect_container(cid)["HostConfig"]["LogConfig"]["Config"] == {"max-file": "100"}
+
+
+def test_tty_exec_started_without_tty_is_framed(api):
+    cid = api.create_container("busybox", "cat", stdin_open=True)["Id"]
+    api.made.append(cid)
+    api.start(cid)
+    exec_id = api.exec_create(cid, ["printf", "framed"], tty=True)
+    assert api.exec_start(exec_id, tty=False) == b"framed"      # docker-py strips the frame
+    exec_id = api.exec_create(cid, ["printf", "raw"], tty=True)
+    assert api.exec_start(exec_id, tty=True) == b"raw"

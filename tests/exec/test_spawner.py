@@ -65,14 +65,14 @@ def gone(pid):
 
 
 def zombies_under(pid):
-    return [child for child in children(pid) if stat_of(child) and stat_of(child)[0] == "Z"]
+    return [child for child in children(pid) if (stat_of(child) or ("",))[0] == "Z"]
 
 
 def test_the_container_is_a_child_of_the_spawner_and_no_helper_remains(driver, start):
     spec, io, outcome = start(["sleep", "60"])
     spawner = the_spawner()
+    spin(lambda: children(spawner) == [io.pid])     # the launcher exits after "started"
     assert stat_of(io.pid)[1] == spawner
-    assert children(spawner) == [io.pid]       # the launcher has exited
     with open("/proc/%d/status" % spawner) as f:
         assert "NSpid:\t%d\n" % spawner in f.read()     # in the daemon's pid namespace
 
@@ -80,8 +80,8 @@ def test_the_container_is_a_child_of_the_spawner_and_no_helper_remains(driver, s
 def test_fifty_containers_one_spawner(driver, start):
     pids = [start(["sleep", "60"])[1].pid for _ in range(50)]
     spawner = the_spawner()
+    spin(lambda: sorted(children(spawner)) == sorted(pids))
     assert {stat_of(pid)[1] for pid in pids} == {spawner}
-    assert sorted(children(spawner)) == sorted(pids)
 
 
 def test_exits_and_execs_are_reaped_by_the_spawner_with_their_status(driver, start, run):
@@ -90,14 +90,14 @@ def test_exits_and_execs_are_reaped_by_the_spawner_with_their_status(driver, sta
     out = Recorder()
     d = driver.exec(spec.id, ExecSpec(args=["sh", "-c", "read x; exit 7"], open_stdin=True), out)
     spin(lambda: out.pid is not None)
-    assert stat_of(out.pid)[1] == spawner
+    spin(lambda: stat_of(out.pid)[1] == spawner)     # once its launcher has exited
     out.stdin.close()
     status = wait(d)
     assert (status.exit_code, status.signal) == (7, None)
     status, _ = run(["sh", "-c", "kill -TERM $$"], namespaces=Namespaces(pid="host"))
     assert (status.exit_code, status.signal) == (143, signal.SIGTERM)
-    assert children(spawner) == [io.pid]
-    assert zombies_under(spawner) == [] and zombies_under(os.getpid()) == []
+    spin(lambda: children(spawner) == [io.pid])     # launchers reaped: no zombie stays
+    assert zombies_under(os.getpid()) == []
 
 
 def test_no_fds_leak_in_the_spawner(driver, run, start):
@@ -195,3 +195,14 @@ def test_a_launcher_killed_after_the_pid_fails_the_start_and_leaves_nothing(driv
         wait(driver.run(make_spec(["sleep", "60"], network_hook=kill_the_launcher), io))
     assert io.pid is None
     spin(lambda: children(the_spawner()) == [])
+
+
+def test_the_container_and_its_execs_hold_only_their_stdio(driver, start, run):
+    for tty in (False, True):
+        status, io = run(["ls", "/proc/self/fd"], tty=tty)
+        assert io.text.split() == ["0", "1", "2", "3"]      # 3: the directory ls reads
+    spec, io, outcome = start(["sleep", "60"])
+    out = Recorder()
+    wait(driver.exec(spec.id, ExecSpec(args=["ls", "/proc/self/fd"]), out))
+    assert out.text.split() == ["0", "1", "2", "3"]
+    assert sorted(os.listdir("/proc/%d/fd" % io.pid)) == ["0", "1", "2"]

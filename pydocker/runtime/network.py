@@ -391,9 +391,12 @@ class ContainerNetworking:
             aliases, list(specs))
         attachment.endpoints[row.id] = endpoint
         record = row.record
-        dns_names = None if record.default else [container.name, *aliases, container.id[:12]]
-        network_settings["Networks"][row.name] = settings.connected(
+        short_id = container.id[:12]
+        dns_names = None if record.default else list(dict.fromkeys([container.name, *aliases, short_id]))
+        network_settings["Networks"][row.name] = connected = settings.connected(
             dict(endpoint_settings, NetworkID=row.id), endpoint, dns_names)
+        if not record.default:  # API 1.44 and older list the short id among the aliases
+            connected["Aliases"] = list(dict.fromkeys([*aliases, short_id]))
         if record.default:
             settings.top_level(network_settings, endpoint, record.bridge)
         if specs:

@@ -242,7 +242,7 @@ def test_docker_py_connects_a_running_container(docker):
         net.connect(container, ipv4_address="10.67.0.40", aliases=["side-car"])
         container.reload()
         side = container.attrs["NetworkSettings"]["Networks"]["side"]
-        assert side["IPAddress"] == "10.67.0.40" and side["Aliases"] == ["side-car"]
+        assert side["IPAddress"] == "10.67.0.40" and side["Aliases"] == ["side-car", container.id[:12]]
         assert host_ping("10.67.0.40")
         assert container.id in client.networks.get("side").attrs["Containers"]
         with pytest.raises(dockerpy.errors.APIError, match="has active endpoints"):

@@ -3,20 +3,13 @@ real daemon on the real kernel."""
 
 import json
 import os
-import subprocess
 import time
 
 import pytest
 
+from pydocker.testing.cli import docker
+
 pytestmark = pytest.mark.kernel
-
-
-def docker(cli, d, *args, check=True, input=None, timeout=60):
-    proc = subprocess.run([cli, "-H", d.host, *args], capture_output=True, text=True,
-                          timeout=timeout, input=input)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)} failed ({proc.returncode}): {proc.stderr}\n{d.log()[-3000:]}")
-    return proc
 
 
 def test_run_rm_prints_output_and_is_removed(busybox_daemon, docker_cli):

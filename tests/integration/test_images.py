@@ -12,15 +12,9 @@ import time
 
 import pytest
 
+from pydocker.testing.cli import docker
 
 pytestmark = pytest.mark.kernel
-
-def docker(cli, d, *args, check=True, input=None, timeout=120):
-    import subprocess
-    proc = subprocess.run([cli, "-H", d.host, *args], capture_output=True, text=True, timeout=timeout, input=input)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)} failed ({proc.returncode}): {proc.stderr}\n{d.log()[-3000:]}")
-    return proc
 
 
 def image_ids(cli, d):

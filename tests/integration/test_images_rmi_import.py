@@ -6,12 +6,12 @@ import gzip
 import hashlib
 import json
 import os
-import subprocess
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from pydocker.testing.cli import docker
 from pydocker.testing.registry import REGISTRY_BINARY
 
 
@@ -35,14 +35,6 @@ def served(tmp_path):
     server.shutdown()
     server.server_close()
     thread.join()
-
-
-def docker(cli, d, *args, check=True):
-    proc = subprocess.run([cli, "-H", d.host, *args], capture_output=True, text=True, timeout=120,
-                          input="")
-    if check and proc.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)} failed: {proc.stderr}\n{d.log()[-3000:]}")
-    return proc
 
 
 def inspect(cli, d, name):

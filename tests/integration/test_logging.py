@@ -6,14 +6,9 @@ import subprocess
 
 import pytest
 
+from pydocker.testing.cli import docker
+
 pytestmark = pytest.mark.kernel
-
-
-def docker(cli, d, *args, check=True, timeout=60):
-    proc = subprocess.run([cli, "-H", d.host, *args], capture_output=True, text=True, timeout=timeout)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)} failed: {proc.stderr}\n{d.log()[-2000:]}")
-    return proc
 
 
 def test_syslog_driver_sends_each_line(busybox_daemon, docker_cli, tmp_path):

@@ -9,14 +9,8 @@ import time
 
 import pytest
 
+from pydocker.testing.cli import docker
 from pydocker.testing.daemon import DaemonProcess
-
-
-def docker(cli, d, *args, check=True, **kw):
-    proc = subprocess.run([cli, "-H", d.host, *args], capture_output=True, text=True, timeout=60, **kw)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)} failed: {proc.stderr}\n{d.log()}")
-    return proc
 
 
 def raw_request(d, request_bytes):

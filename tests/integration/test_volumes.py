@@ -1,18 +1,11 @@
 """Volumes end to end with the docker CLI: named, anonymous, read-only, binds, --volumes-from,
 tmpfs, filled from the image, kept after container removal unless -v."""
 
-import subprocess
-
 import pytest
 
+from pydocker.testing.cli import docker
+
 pytestmark = pytest.mark.kernel
-
-
-def docker(cli, d, *args, check=True):
-    proc = subprocess.run([cli, "-H", d.host, *args], capture_output=True, text=True, timeout=60)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)} failed: {proc.stderr}\n{d.log()[-2000:]}")
-    return proc
 
 
 def test_named_volume_persists_and_is_protected(busybox_daemon, docker_cli):

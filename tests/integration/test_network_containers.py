@@ -293,6 +293,14 @@ def test_addresses_after_a_daemon_restart(docker):
     # Nothing of the previous run is still allocated: the first free address is handed out again.
     assert docker.inspect("fresh")["NetworkSettings"]["Networks"]["keep"]["IPAddress"] == auto_ip
     assert host_ping("10.68.0.50")
+    # A restart right after the exit gets the same address and host port back: the start
+    # waits for the disconnect that the exit left going.
+    docker("run", "-d", "--name", "again", "--network", "keep", "--ip", "10.68.0.60", "-p", "8086:80",
+           "busybox", *HTTPD)
+    for _ in range(3):
+        docker("restart", "-t", "0", "again")
+        assert docker.inspect("again")["NetworkSettings"]["Networks"]["keep"]["IPAddress"] == "10.68.0.60"
+        assert fetch("http://127.0.0.1:8086/").startswith("hello")
 
 
 def test_bad_network_requests_are_refused_at_create(docker):

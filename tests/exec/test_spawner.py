@@ -206,3 +206,18 @@ def test_the_container_and_its_execs_hold_only_their_stdio(driver, start, run):
     wait(driver.exec(spec.id, ExecSpec(args=["ls", "/proc/self/fd"]), out))
     assert out.text.split() == ["0", "1", "2", "3"]
     assert sorted(os.listdir("/proc/%d/fd" % io.pid)) == ["0", "1", "2"]
+
+
+def test_a_start_right_after_the_spawner_died_gets_a_new_one(driver, start):
+    spec, io, outcome = start(["true"])
+    spin(lambda: outcome)
+    fds = len(os.listdir("/proc/self/fd"))
+    spawner = the_spawner()
+    os.kill(spawner, signal.SIGKILL)
+    while stat_of(spawner)[0] != "Z":       # dead, and the reactor has not been told yet
+        pass
+    spec, io, outcome = start(["sh", "-c", "echo next"], tty=True)
+    spin(lambda: outcome)
+    assert outcome[0].exit_code == 0 and io.text == "next\r\n"
+    assert the_spawner() != spawner
+    assert len(os.listdir("/proc/self/fd")) == fds      # the new spawner's as many as the old's

@@ -119,7 +119,7 @@ class NativeDriver(RunningContainers):
                         self._reactor)
         self._running[spec.id] = _Running(spec, cgroup, launch)
         try:
-            launch.start(self._current_spawner())
+            launch.start(self._current_spawner)
         except Exception:
             del self._running[spec.id]
             self.clean(spec.id)
@@ -151,7 +151,7 @@ class NativeDriver(RunningContainers):
         config["init"] = False
         launch = Launch(config, io, lambda pid: self._in_thread(running.cgroup.apply, pid),
                         _kill, self._reactor)
-        launch.start(self._current_spawner())
+        launch.start(self._current_spawner)
         return launch.result.addCallback(
             lambda outcome: specs.ExitStatus(outcome["exit_code"], False, outcome["signal"]))
 

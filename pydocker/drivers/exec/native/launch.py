@@ -11,6 +11,7 @@ from twisted.python import failure
 
 from pydocker.drivers.exec import errors
 from pydocker.drivers.exec.common import StdioProcess
+from pydocker.drivers.exec.native.spawner_client import SpawnerGone
 from pydocker.engine.errors import SystemError_
 
 
@@ -34,18 +35,25 @@ class Launch(StdioProcess):
         self.pid = None
         self.result = defer.Deferred()
 
-    def start(self, spawner):
-        """Hand the child's ends of stdio and of a control socket to ``spawner``,
-        which forks the launcher; ours are closed right after."""
+    def start(self, current_spawner):
+        """Hand the child's ends of stdio and of a control socket to the spawner
+        (``current_spawner()``), which forks the launcher; ours are closed right
+        after. A spawner found dead is replaced once."""
         child_stdio = self._open_stdio()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        fds = child_stdio + [theirs.fileno()]
         try:
-            spawner.launch(child_stdio + [theirs.fileno()])
+            try:
+                spawner = current_spawner()
+                spawner.launch(fds)
+            except SpawnerGone:
+                spawner = current_spawner()
+                spawner.launch(fds)
         except Exception:
             ours.close()
             self.transport.loseConnection()
             if self._pty is not None:
-                self._pty.connectionLost(failure.Failure(SystemError_("not launched")))
+                self._pty.loseConnection()
             raise
         finally:
             theirs.close()

@@ -21,6 +21,10 @@ PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(pydocker.__file
 _REPORT_SIZE = 4096
 
 
+class SpawnerGone(SystemError_):
+    """The spawner has died: a new one can take the launch."""
+
+
 class SpawnerProcess(protocol.ProcessProtocol):
     """One spawner process. ``ended`` fires once it has exited; by then every
     watcher has been called, with None for a pid whose exit it never reported."""
@@ -57,8 +61,14 @@ class SpawnerProcess(protocol.ProcessProtocol):
     def launch(self, fds):
         """Have the spawner fork a launcher with ``fds`` as its fds 0-3."""
         if not self.alive:
-            raise SystemError_("the native driver's spawner is not running")
-        self._channel.send(b"launch", fds)
+            raise SpawnerGone("the native driver's spawner is not running")
+        try:
+            self._channel.send(b"launch", fds)
+        except BlockingIOError:
+            raise SystemError_("the native driver's spawner is not keeping up") from None
+        except OSError as e:
+            self.alive = False      # it has died; its processEnded is still to come
+            raise SpawnerGone("cannot reach the native driver's spawner: %s" % e) from None
 
     def watch(self, pid, callback):
         """``callback(report)`` once ``pid`` has exited: a dict with ``exit_code``
@@ -122,10 +132,7 @@ class _Channel(abstract.FileDescriptor):
         return self._socket.fileno()
 
     def send(self, data, fds):
-        try:
-            socket.send_fds(self._socket, [data], fds)
-        except OSError as e:
-            raise SystemError_("cannot reach the native driver's spawner: %s" % e) from None
+        socket.send_fds(self._socket, [data], fds)
 
     def doRead(self):
         while True:

@@ -18,7 +18,8 @@ from pydocker.engine.errors import SystemError_
 class Launch(StdioProcess):
     """``on_pid(pid)`` may return a Deferred; the process continues once it
     fires. ``on_lost(pid)`` is called when its exit can no longer be known (the
-    spawner died): it must kill the process. ``result`` fires with the exit
+    spawner, or the launcher before it confirmed the start, died): it must kill
+    the process. ``result`` fires with the exit
     report (a dict) or errbacks with the start failure."""
 
     def __init__(self, config, io, on_pid, on_lost, reactor):

@@ -141,7 +141,10 @@ def test_no_lxc_state_is_left_behind(lxc_daemon):
 def test_daemon_stop_removes_the_parents_lxc_made(tmp_path):
     """LXC places cgroups from each hierarchy's root, not under the daemon's own cgroup."""
     parent = "pydocker-lxc-" + os.urandom(4).hex()
-    d = DaemonProcess(tmp_path / "d", extra_args=["-e", "lxc", "--cgroup-parent", parent]).start()
+    # --bridge=none: this second daemon must not take over (and at its stop remove) the
+    # pydocker0 bridge and iptables chains of the module's daemon in the same namespace.
+    d = DaemonProcess(tmp_path / "d", extra_args=["-e", "lxc", "--cgroup-parent", parent,
+                                                  "--bridge=none"]).start()
     d.import_busybox()
     docker(d, "run", "--rm", "--net", "none", "busybox", "true")
     made = glob.glob("/sys/fs/cgroup/*/" + parent)
@@ -151,7 +154,7 @@ def test_daemon_stop_removes_the_parents_lxc_made(tmp_path):
 
 
 def test_containers_of_a_crashed_daemon_are_cleaned_at_its_next_start(tmp_path):
-    d = DaemonProcess(tmp_path / "d", extra_args=["-e", "lxc"]).start()
+    d = DaemonProcess(tmp_path / "d", extra_args=["-e", "lxc", "--bridge=none"]).start()  # as above
     try:
         d.import_busybox()
         docker(d, "run", "-d", "--name", "survivor", "busybox", "sleep", "60")

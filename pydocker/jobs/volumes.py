@@ -12,7 +12,7 @@ from pydocker.archive.safepath import open_in_root
 from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
 from pydocker.store import volumes as vstore
 from pydocker.timeutil import rfc3339
-from pydocker.volumes import mountpoints
+from pydocker.volumes import mountpoints, propagation
 from pydocker.drivers import plugins
 from pydocker.volumes.interfaces import IVolumeDriver
 from pydocker.volumes.mountpoints import VOLUME_NAME
@@ -98,10 +98,11 @@ class VolumeService:
 
     def mount_all(self, container, rootfs):
         """Container start: mount volumes and fill new ones from the image (worker thread).
-        Returns (destination, source, read-only) for every mount point."""
+        Returns (destination, source, read-only, propagation) for every mount point."""
         result = []
         for point in container.mounts:
             source = point["Source"]
+            propagation.check_source(source, point.get("Propagation"))
             if point["Type"] == "volume":
                 row = self._db(vstore.get, point["Name"])
                 if row is None:
@@ -109,7 +110,7 @@ class VolumeService:
                 source = self.driver(row.driver).mount(row.name, row.options)
                 if point.pop("_copy", False):
                     copy_image_content(rootfs, point["Destination"], source)
-            result.append((point["Destination"], source, not point["RW"]))
+            result.append((point["Destination"], source, not point["RW"], point.get("Propagation") or ""))
         return result
 
     def unmount_all(self, container):

@@ -110,7 +110,7 @@ def namespaces_from(hc, resolve_pid):
 
 def container_spec(container, rootfs, container_dir, daemon_config, resolve_pid, volume_mounts=(),
                    network_hook=None, link_env=()):
-    """``volume_mounts``: (destination, host source, read-only) of binds and volumes;
+    """``volume_mounts``: (destination, host source, read-only, propagation) of binds and volumes;
     ``link_env``: the legacy links' variables, which the container's own override."""
     config, hc = container.config, container.host_config
     args = command_of(config)
@@ -126,8 +126,8 @@ def container_spec(container, rootfs, container_dir, daemon_config, resolve_pid,
              for name in ("resolv.conf", "hostname", "hosts")]
     shm_size = hc.get("ShmSize") or DEFAULT_SHM_SIZE
     mounts = files + [specs.Mount("shm", "/dev/shm", "tmpfs", [f"size={shm_size}", "mode=1777"], False)]
-    mounts += [specs.Mount(source, destination, "bind", ["rbind"], readonly)
-               for destination, source, readonly in volume_mounts]
+    mounts += [specs.Mount(source, destination, "bind", ["rbind"] + ([mode] if mode else []), readonly)
+               for destination, source, readonly, mode in volume_mounts]
     mounts += tmpfs_mounts(hc)
     seccomp, no_new_privs = security_from(hc)
     return specs.ContainerSpec(

@@ -12,9 +12,10 @@ import posixpath
 import re
 
 from pydocker.engine.errors import InvalidParameter
+from pydocker.volumes import propagation
 
 VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
-BIND_MODES = ("ro", "rw", "z", "Z", "private", "rprivate", "shared", "rshared", "slave", "rslave", "nocopy")
+BIND_MODES = ("ro", "rw", "z", "Z", "nocopy") + propagation.MODES
 
 
 def _point(kind, destination, source, rw, name="", driver="", mode="", propagation=""):
@@ -38,7 +39,7 @@ def parse_bind(text, ensure):
     rw = "ro" not in options
     if source.startswith("/"):
         os.makedirs(source, exist_ok=True)  # dockerd creates a missing -v source directory
-        return _point("bind", destination, source, rw, mode=mode, propagation="rprivate")
+        return _point("bind", destination, source, rw, mode=mode, propagation=propagation.from_options(options))
     if not VOLUME_NAME.match(source):
         raise InvalidParameter(f"create {source}: \"{source}\" includes invalid characters for a local volume "
                                f"name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a "
@@ -72,7 +73,10 @@ def parse_mount(i, m, ensure):
         source = m.get("Source", "")
         if not source.startswith("/") or not os.path.exists(source):
             raise InvalidParameter(f'invalid mount config for type "bind": bind source path does not exist: {source}')
-        return _point("bind", target, source, rw, propagation=(m.get("BindOptions") or {}).get("Propagation") or "rprivate")
+        chosen = (m.get("BindOptions") or {}).get("Propagation") or propagation.DEFAULT
+        if chosen not in propagation.MODES:
+            raise InvalidParameter(f"invalid mount config: invalid propagation mode: {chosen}")
+        return _point("bind", target, source, rw, propagation=chosen)
     if kind == "volume":
         name = m.get("Source") or None
         if name is not None and not VOLUME_NAME.match(name):

@@ -1,6 +1,9 @@
 """Volumes end to end with the docker CLI: named, anonymous, read-only, binds, --volumes-from,
 tmpfs, filled from the image, kept after container removal unless -v."""
 
+import json
+import time
+
 import pytest
 
 from pydocker.testing.cli import docker
@@ -96,3 +99,33 @@ def test_cp_sees_volumes_binds_and_tmpfs_like_the_container(busybox_daemon, dock
     finally:
         docker(docker_cli, d, "rm", "-f", name)
         docker(docker_cli, d, "volume", "rm", "cpdata")
+
+
+def test_bind_propagation_rshared_reaches_the_host(busybox_daemon, docker_cli, tmp_path):
+    """-v src:dst:rshared: a mount made in the container appears on the host, as with
+    dockerd; a source on a private mount is refused at start, naming the mount."""
+    import subprocess
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(shared)], check=True)
+    subprocess.run(["mount", "--make-shared", str(shared)], check=True)
+    d, name = busybox_daemon, "propagate"
+    try:
+        docker(docker_cli, d, "run", "-d", "--name", name, "--privileged", "-v", f"{shared}:/mnt:rshared",
+               "busybox", "sh", "-c", "mkdir /mnt/inner && mount -t tmpfs none /mnt/inner && "
+               "echo made-inside > /mnt/inner/x && exec sleep 60")
+        mounts = json.loads(docker(docker_cli, d, "inspect", "-f", "{{json .Mounts}}", name).stdout)
+        assert mounts[0]["Propagation"] == "rshared"
+        deadline = time.monotonic() + 10
+        while not (shared / "inner" / "x").exists():
+            assert time.monotonic() < deadline, "the container's mount never reached the host"
+            time.sleep(0.1)
+        assert (shared / "inner" / "x").read_text() == "made-inside\n"
+        private = tmp_path / "private"
+        private.mkdir()
+        refused = docker(docker_cli, d, "run", "--rm", "-v", f"{private}:/mnt:rshared", "busybox", "true",
+                         check=False)
+        assert refused.returncode != 0 and "is not a shared mount" in refused.stderr
+    finally:
+        docker(docker_cli, d, "rm", "-f", name, check=False)
+        subprocess.run(["umount", "-R", "-l", str(shared)])

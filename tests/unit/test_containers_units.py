@@ -102,8 +102,9 @@ def test_json_log_format_and_rotation(tmp_path):
 
 def test_log_options():
     assert logs.parse_options({"max-size": "10m", "max-file": "3"}) == (10 * 1024 * 1024, 3)
+    assert logs.parse_options({"max-file": "3"}) == (None, 3)      # accepted, unused: dockerd
     with pytest.raises(InvalidParameter):
-        logs.parse_options({"max-file": "3"})
+        logs.parse_options({"max-file": "0"})
     with pytest.raises(InvalidParameter):
         logs.parse_options({"bogus": "1"})
 

@@ -13,6 +13,9 @@ _DEV_LINKS = (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
               ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
               ("ptmx", "pts/ptmx"), ("core", "/proc/kcore"))
 _NOSUID_NODEV_NOEXEC = L.MS_NOSUID | L.MS_NODEV | L.MS_NOEXEC
+_PROPAGATION = {"private": L.MS_PRIVATE, "rprivate": L.MS_PRIVATE | L.MS_REC,
+                "slave": L.MS_SLAVE, "rslave": L.MS_SLAVE | L.MS_REC,
+                "shared": L.MS_SHARED, "rshared": L.MS_SHARED | L.MS_REC}
 
 
 def secure_join(root, path):
@@ -140,6 +143,21 @@ def _add_mount(rootfs, m):
         raise OSError("bind source path does not exist: %s" % m["source"])
     _ensure_target(target, like_dir=os.path.isdir(m["source"]))
     _bind(m["source"], target, readonly=m["readonly"], recursive="bind" not in m["options"])
+    for option in m["options"]:
+        if option in _PROPAGATION:
+            L.mount(None, target, None, _PROPAGATION[option])
+
+
+def _root_propagation(mounts):
+    """The mount namespace starts rshared if a mount shares with the host, rslave
+    if one follows it, else rprivate (what dockerd asks of runc): a bind can only
+    stay a peer or a slave of the host's mount if its copy here still is one."""
+    modes = {o for m in mounts for o in m["options"] if o in _PROPAGATION}
+    if modes & {"shared", "rshared"}:
+        return L.MS_SHARED | L.MS_REC
+    if modes & {"slave", "rslave"}:
+        return L.MS_SLAVE | L.MS_REC
+    return L.MS_PRIVATE | L.MS_REC
 
 
 def _mask(path):
@@ -175,7 +193,11 @@ def setup(config, console=None):
     """Build the container's mounts and pivot into it. ``console`` is the host
     path of the pty slave to bind on /dev/console, if any."""
     rootfs = os.path.realpath(config["rootfs"])
-    L.mount(None, "/", None, L.MS_REC | L.MS_PRIVATE)
+    root_propagation = _root_propagation(config["mounts"])
+    L.mount(None, "/", None, root_propagation)
+    if root_propagation & (L.MS_SHARED | L.MS_SLAVE):
+        # pivot_root refuses a shared new root: keep the rootfs's own mount out of it.
+        L.mount(None, L.mount_of(rootfs)[0], None, L.MS_PRIVATE)
     L.mount(rootfs, rootfs, None, L.MS_BIND | L.MS_REC)
     proc = os.path.join(rootfs, "proc")
     os.makedirs(proc, exist_ok=True)

@@ -24,6 +24,13 @@ def load_index(engine):
     return index
 
 
+def _release_rootfs(engine, container_id):
+    """Unmount the rootfs a crashed daemon left mounted: the new daemon's count of its
+    users starts at zero, so one get (which finds it mounted) and one put unmount it."""
+    engine.graph.get(container_id)
+    engine.graph.put(container_id)
+
+
 @defer.inlineCallbacks
 def restore(engine):
     """Fix records of containers that were running, clean leftovers, apply restart policies."""
@@ -35,6 +42,8 @@ def restore(engine):
             yield engine.db.run(cstore.save_container, container)
         try:
             yield engine.run_blocking(engine.execdriver.clean, container.id)
+            if was_running:
+                yield engine.run_blocking(_release_rootfs, engine, container.id)
         except Exception as e:
             log.warn("cleaning container {id} failed: {e}", id=container.id[:12], e=e)
         policy = (container.host_config.get("RestartPolicy") or {}).get("Name")

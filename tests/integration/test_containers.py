@@ -176,8 +176,16 @@ def test_containers_marked_exited_after_daemon_crash(tmp_path, docker_cli):
         d.import_busybox()
         docker(docker_cli, d, "run", "-d", "--name", "survivor", "busybox", "sleep", "60")
         pid = int(docker(docker_cli, d, "inspect", "-f", "{{.State.Pid}}", "survivor").stdout)
+        root = str(tmp_path / "d")
+
+        def mounts_under_root():
+            with open("/proc/self/mountinfo") as f:
+                return [line.split()[4] for line in f if line.split()[4].startswith(root)]
+        assert mounts_under_root(), "the running container's rootfs should be mounted"
         d.kill()
         d.start()
+        # what the crashed daemon left mounted is gone once the new one serves
+        assert mounts_under_root() == []
         # the processes of containers that outlived the crashed daemon are killed at its next start
         deadline = time.time() + 10
         while os.path.exists(f"/proc/{pid}") and time.time() < deadline:

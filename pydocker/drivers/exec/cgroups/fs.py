@@ -1,6 +1,7 @@
 """Small helpers for cgroup filesystems: read/write control files, find
 hierarchies, remove directories while their processes drain."""
 
+import functools
 import os
 import time
 
@@ -46,16 +47,19 @@ def read_pids(directory):
         return []
 
 
+@functools.lru_cache(maxsize=1)
 def mountinfo():
-    """(mount point, fstype, super options) of every cgroup mount."""
+    """(mount point, fstype, super options) of every cgroup mount. Read once: the host
+    mounts its cgroup hierarchies before the daemon starts, while the rest of the
+    mount table grows with every running container and costs more to parse each start."""
     mounts = []
     with open("/proc/self/mountinfo") as f:
         for line in f:
             left, _, right = line.partition(" - ")
             fstype, _source, options = right.split()[:3]
             if fstype in ("cgroup", "cgroup2"):
-                mounts.append((left.split()[4], fstype, options.split(",")))
-    return mounts
+                mounts.append((left.split()[4], fstype, tuple(options.split(","))))
+    return tuple(mounts)
 
 
 def own_cgroups():

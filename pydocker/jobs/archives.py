@@ -350,7 +350,7 @@ def container_changes(job):
     engine = job.engine
     container = engine.containers.get(job.request.name)
     d = engine.run_blocking(engine.graph.changes, container.id, init_layer_id(container.id))
-    return d.addCallback(lambda found: [change.to_api() for change in found] or None)
+    return d.addCallback(lambda found: [change.to_api() for change in found])
 
 
 # -- commit ----------------------------------------------------------------------------------

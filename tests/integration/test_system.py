@@ -164,3 +164,12 @@ def test_swarm_endpoints_answer_like_a_node_outside_any_swarm(daemon):
             client.init_swarm()
     finally:
         client.close()
+
+
+def test_system_prune_and_an_empty_diff(busybox_daemon, docker_cli):
+    d = busybox_daemon
+    docker(docker_cli, d, "run", "--name", "unchanged", "busybox", "true")
+    assert docker(docker_cli, d, "diff", "unchanged").stdout == ""
+    out = docker(docker_cli, d, "system", "prune", "-f").stdout
+    assert "Total reclaimed space" in out
+    assert "unchanged" not in docker(docker_cli, d, "ps", "-a", "--format", "{{.Names}}").stdout

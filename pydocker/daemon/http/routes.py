@@ -34,6 +34,7 @@ def system_routes():
         Route("GET", "/version", "version"),
         Route("GET", "/info", "info"),
         Route("GET", "/events", "events", bind_events, kind="stream"),
+        Route("POST", "/build/prune", "build.prune"),
     ]
 
 

@@ -114,8 +114,11 @@ def start(job):
         stream = job.output.upgrade()
         wanted = {s for s, on in (("stdout", config.get("AttachStdout")),
                                   ("stderr", config.get("AttachStderr"))) if on}
-        instance.io.outputs.add(stream_consumer(instance.io.outputs, stream, wanted, framed=not req.tty))
+        send = stream_consumer(instance.io.outputs, stream, wanted, framed=not req.tty)
+        instance.io.outputs.add(send)
     exited = engine.execdriver.exec(container.id, exec_spec, instance.io)
+    if stream is not None:
+        exited.addErrback(_report_start_error, send)
     instance.running = True
     if tty and req.console_size:
         instance.io.started_d.addCallback(lambda _: _resize(instance, *req.console_size))
@@ -159,13 +162,21 @@ def _flush_pending(io, pending):
             io.stdin.write(data)
 
 
+def _report_start_error(reason, send):
+    """A process that could not start: its error goes to the client's stdout, as
+    dockerd writes it there once the connection is hijacked."""
+    send("stdout", (str(reason.value) + "\r\n").encode())
+    return reason
+
+
 def _finished(outcome, engine, instance, container):
     instance.running = False
     instance.pid = 0
     if isinstance(outcome, specs.ExitStatus):
         instance.exit_code = outcome.exit_code
     else:
-        instance.exit_code = getattr(outcome.value, "exit_code", 126)
+        # dockerd: 127 for a command not found, 126 for any other failed exec.
+        instance.exit_code = 127 if getattr(outcome.value, "exit_code", 0) == 127 else 126
     engine.runtime.publish(container, "exec_die", execID=instance.id, exitCode=instance.exit_code)
     return None
 

@@ -267,3 +267,16 @@ def test_sigkill_answers_once_the_container_is_gone(busybox_daemon):
         for cid in made:
             client.remove_container(cid, force=True)
         client.close()
+
+
+def test_exec_that_cannot_start_says_why_like_dockerd(busybox_daemon, docker_cli):
+    d = busybox_daemon
+    docker(docker_cli, d, "run", "-d", "--name", "execfail", "busybox", "sleep", "60")
+    try:
+        for args, code, text in ((["-u", "nouser", "execfail", "whoami"], 126, "unable to find user nouser"),
+                                 (["-w", "/no/such", "execfail", "pwd"], 126, "/no/such"),
+                                 (["execfail", "nosuchcmd"], 127, "executable file not found")):
+            result = docker(docker_cli, d, "exec", *args, check=False)
+            assert (result.returncode, text in result.stdout) == (code, True), result
+    finally:
+        docker(docker_cli, d, "rm", "-f", "execfail")

@@ -138,6 +138,7 @@ def start(job):
                 else:
                     instance.io.stdin.write(data)
             if detached:
+                instance.io.outputs.discard(send)  # its output no longer goes to this client
                 stream.close()
 
         def on_eof():

@@ -142,6 +142,21 @@ def test_slow_exec_client_blocks_the_exec(busybox_daemon):
     d.client("rm", "-f", "ex")
 
 
+def test_a_stream_still_paused_when_the_exec_ends_is_flushed_and_closed(busybox_daemon):
+    """The exec ends while its client's connection is over the mark: the stream must still
+    be flushed and closed (the stream's producer steps down before the close)."""
+    d = busybox_daemon
+    d.client("run", "-d", "--name", "ex", "busybox", "sleep", "600")
+    body = {"AttachStdout": True, "AttachStderr": True, "Cmd": ["head", "-c", str(8 * MIB), "/dev/zero"]}
+    exec_id = _post_json(d.socket, "/v1.44/containers/ex/exec", body)["Id"]
+    received = Received()
+    reader = FrameReader(open_hijack(d.socket, f"/v1.44/exec/{exec_id}/start", b'{"Detach": false}'), received)
+    while reader.read(65536):  # slowly, to the end
+        time.sleep(0.01)
+    assert received.size == 8 * MIB
+    d.client("rm", "-f", "ex")
+
+
 class _UnixConnection(http.client.HTTPConnection):
     def __init__(self, socket_path):
         super().__init__("localhost", timeout=10)

@@ -15,15 +15,21 @@ from zope.interface import implementer
 @implementer(IPushProducer)
 class WriteFlow:
     """``register(self)`` makes this the transport's streaming producer; it is called on
-    the first ``when_writable()``, so a stream nobody throttles costs nothing."""
+    the first ``when_writable()``, so a stream nobody throttles costs nothing.
+    ``unregister()`` undoes it: ``finish()`` calls it before the stream is closed, since a
+    transport with a registered producer waits for it before it closes the connection."""
 
-    def __init__(self, register):
+    def __init__(self, register, unregister):
         self._register = register
+        self._unregister = unregister
         self.registered = False
         self.paused = False
+        self.finished = False
         self._waiters = []
 
     def when_writable(self):
+        if self.finished:
+            return defer.succeed(None)
         if not self.registered:
             self.registered = True
             self._register(self)
@@ -44,4 +50,13 @@ class WriteFlow:
 
     def stopProducing(self):
         """The connection is gone: nobody has to wait for it any more."""
+        self.resumeProducing()
+
+    def finish(self):
+        """The stream is about to close: step down as its producer for good, release
+        every waiter."""
+        self.finished = True
+        if self.registered:
+            self.registered = False
+            self._unregister()
         self.resumeProducing()

@@ -33,7 +33,8 @@ class HijackedStream(Protocol, JobOutput):
         self._early = []
         self._eof_early = False
         self.closed = False
-        self._flow = WriteFlow(lambda producer: self.transport.registerProducer(producer, True))
+        self._flow = WriteFlow(lambda producer: self.transport.registerProducer(producer, True),
+                               lambda: self.transport.unregisterProducer())
 
     # -- the job's side ---------------------------------------------------------------------
     def read(self, on_data, on_eof):
@@ -62,6 +63,7 @@ class HijackedStream(Protocol, JobOutput):
     def close(self):
         """Flush what was written, then close the connection."""
         if not self.closed:
+            self._flow.finish()
             self.transport.loseConnection()
 
     # -- the transport's side ----------------------------------------------------------------

@@ -56,7 +56,8 @@ class HttpJobOutput(JobOutput):
         self._content_type = content_type
         self.headers_sent = False
         self._close_callbacks = []
-        self._flow = WriteFlow(lambda producer: request.registerProducer(producer, True))
+        self._flow = WriteFlow(lambda producer: request.registerProducer(producer, True),
+                               request.unregisterProducer)
         request.notifyFinish().addBoth(self._finished)
 
     def set_content_type(self, content_type):
@@ -90,9 +91,7 @@ class HttpJobOutput(JobOutput):
 
     def finish(self):
         """End the response (unregistering the producer first, as twisted.web requires)."""
-        if self._flow.registered:
-            self._request.unregisterProducer()
-        self._flow.resumeProducing()
+        self._flow.finish()
         self._request.finish()
 
     def _finished(self, _):

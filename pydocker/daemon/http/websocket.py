@@ -23,7 +23,7 @@ class WebSocketStream(JobOutput):
         self._early = []
         self._close_callbacks = []
         self.closed = False
-        self._flow = WriteFlow(self._attach_producer)
+        self._flow = WriteFlow(self._attach_producer, lambda: self._transport.detachProducer())
 
     # JobOutput / stream, as used by hijacking jobs
     def upgrade(self):
@@ -55,6 +55,7 @@ class WebSocketStream(JobOutput):
 
     def close(self):
         if not self.closed and self._transport is not None:
+            self._flow.finish()
             self._transport.loseConnection()
 
     finish = close

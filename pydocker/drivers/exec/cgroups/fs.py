@@ -62,10 +62,10 @@ def mountinfo():
     return tuple(mounts)
 
 
-def own_cgroups():
-    """This process's cgroup per v1 controller name, and "" for v2."""
+def own_cgroups(pid="self"):
+    """This process's (or ``pid``'s) cgroup per v1 controller name, and "" for v2."""
     result = {}
-    with open("/proc/self/cgroup") as f:
+    with open("/proc/%s/cgroup" % pid) as f:
         for line in f:
             _, names, path = line.rstrip("\n").split(":", 2)
             for name in names.split(",") if names else [""]:

@@ -91,6 +91,29 @@ def _namespaces(ns):
     return lines
 
 
+CGROUP_KEYS = ("lxc.cgroup.dir.container", "lxc.cgroup.dir.monitor",
+               "lxc.cgroup.dir.monitor.pivot")
+
+
+def cgroup_dirs(parent, container_id):
+    """Where LXC puts the container, its monitor, and the cgroup the exiting monitor moves
+    into (it makes ``lxc.pivot`` below that one) to remove its own: a pivot per container,
+    since LXC's default one, shared at each hierarchy's root, races every other LXC user
+    removing it (a monitor that finds it gone cannot leave, nor remove, its cgroup)."""
+    base = "%s/%s" % (parent.strip("/"), container_id)
+    return dict(zip(CGROUP_KEYS, (base, base + ".lxc-monitor", base + ".lxc-pivot")))
+
+
+def cgroup_dirs_in(text):
+    """The ``cgroup_dirs`` a written configuration names (for clean-up after a crash)."""
+    found = {}
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() in CGROUP_KEYS:
+            found[key.strip()] = value.strip()
+    return found
+
+
 def in_dev(path):
     """Paths in /dev live on LXC's autodev tmpfs, not in the rootfs."""
     return path == "/dev" or path.startswith("/dev/")
@@ -166,8 +189,9 @@ def render(spec, process, caps, paths, raw_lines=()):
         "lxc.tty.max = 0",
         "lxc.pty.max = 1024",
         "lxc.apparmor.profile = unconfined",
-        "lxc.cgroup.dir.container = %s/%s" % (spec.cgroup_parent.strip("/"), spec.id),
-        "lxc.cgroup.dir.monitor = %s/%s.lxc-monitor" % (spec.cgroup_parent.strip("/"), spec.id),
+    ]
+    lines += ["%s = %s" % item for item in cgroup_dirs(spec.cgroup_parent, spec.id).items()]
+    lines += [
         "lxc.hook.start-host = " + paths.hook,
         "lxc.hook.stop = " + paths.hook,
         "lxc.init.uid = %d" % process.uid,

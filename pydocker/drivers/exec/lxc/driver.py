@@ -20,19 +20,18 @@ import re
 import resource
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass, field, replace
 
-from twisted.internet import defer, threads
+from twisted.internet import defer
+from twisted.logger import Logger
 from twisted.python import failure
 from zope.interface import implementer
 
 from pydocker.drivers.exec import cgroups, spec as specs
-from pydocker.drivers.exec.cgroups import fs as cgroupfs
 from pydocker.drivers.exec.common import RunningContainers
 from pydocker.drivers.exec.errors import ContainerStartError
 from pydocker.drivers.exec.interfaces import IExecDriver
-from pydocker.drivers.exec.lxc import config as lxc_config, hooks, seccomp
+from pydocker.drivers.exec.lxc import config as lxc_config, hooks, leftovers, seccomp
 from pydocker.drivers.exec.lxc.inroot import DEFAULT_PATH, ContainerView
 from pydocker.drivers.exec.lxc.process import LXCToolProcess
 from pydocker.drivers.exec.native import validate
@@ -46,6 +45,7 @@ UNSUPPORTED = ("supplementary groups (--group-add)", "--domainname",
                "seccomp log/trace actions")
 CAP_SYS_RESOURCE = 24
 _SIGNAL_EXIT = re.compile(r"Child <(\d+)> ended on signal \S*\((\d+)\)")
+log = Logger()
 
 
 @dataclass
@@ -87,7 +87,6 @@ class LXCDriver(RunningContainers):
         self._version = subprocess.run(["lxc-execute", "--version"], capture_output=True,
                                        text=True).stdout.strip()
         self._running = {}
-        self._pivot_removals = set()  # Deferreds of _remove_pivot_dirs under way
         self._parents = set()         # cgroup parents LXC has placed containers under
 
     def info(self):
@@ -209,22 +208,18 @@ class LXCDriver(RunningContainers):
         return reason
 
     def _container_exited(self, code, running):
+        """``lxc-execute`` (LXC's monitor) has exited: the exit is reported once the
+        cgroups it leaves (its pivot, or all of them if it failed) are gone too."""
         container_id = running.spec.id
         self._running.pop(container_id, None)
         running.channel.close()
-        log = _read(os.path.join(self._state_dir(container_id), "lxc.log"))
-        try:
-            if running.error is not None:
-                return running.error
-            if not running.started.called:
-                return failure.Failure(_start_error(log))
-            status = specs.ExitStatus(code, running.oom)
-            for pid, number in _SIGNAL_EXIT.findall(log):
-                if int(pid) == running.pid:
-                    status = specs.ExitStatus(128 + int(number), running.oom, int(number))
-            return status
-        finally:
-            self.clean(container_id)
+        outcome = _outcome(code, running,
+                           _read(os.path.join(self._state_dir(container_id), "lxc.log")))
+        removed = self._in_thread(self.clean, container_id)
+        removed.addErrback(lambda reason: log.error(
+            "cleaning up after container {id} failed: {e}", id=container_id[:12],
+            e=reason.getErrorMessage()))
+        return removed.addCallback(lambda _: outcome)
 
     # --- exec ----------------------------------------------------------------------------
 
@@ -284,56 +279,25 @@ class LXCDriver(RunningContainers):
                 paths = json.load(f)["cgroup"]
         except (FileNotFoundError, ValueError):
             paths = None
+        dirs = lxc_config.cgroup_dirs_in(_read(os.path.join(directory, "config")))
         # The FIFOs go first: LXC's stop hook then finds no daemon to wait for.
         shutil.rmtree(directory, ignore_errors=True)
         if paths is not None:
-            cgroups.from_paths(paths).destroy()
-            removal = threads.deferToThreadPool(self._reactor, self._reactor.getThreadPool(),
-                                                _remove_pivot_dirs, _pivot_parents(paths.values()))
-            self._pivot_removals.add(removal)
-            removal.addBoth(lambda _: self._pivot_removals.discard(removal))
+            cgroups.from_paths(paths).destroy()     # thaws a paused container to kill it
+        leftovers.remove(dirs)
+        if dirs:
+            self._parents.add(os.path.dirname(dirs[lxc_config.CGROUP_KEYS[0]]))
 
-    @defer.inlineCallbacks
     def shutdown(self):
         """Remove the empty parents LXC made. LXC places them from each hierarchy's
         root, where the daemon's own clean-up (relative to its own cgroup, like the
-        native driver's) does not look; they hold the lxc.pivot dirs until those go."""
-        yield defer.DeferredList(list(self._pivot_removals))
-        for parent in self._parents:
-            yield self._in_thread(cgroups.remove_parent, "/" + parent)
+        native driver's) does not look."""
+        return self._in_thread(_remove_parents, sorted(self._parents))
 
 
-PIVOT_GRACE = 10.0  # seconds the exiting LXC monitor may still sit in lxc.pivot
-
-
-def _pivot_parents(container_paths):
-    """Where LXC's monitor may leave ``lxc.pivot``: the container's parent cgroup and the root,
-    in every mounted hierarchy (LXC uses the named systemd one and the v2 one too)."""
-    mountpoints = [mountpoint for mountpoint, _, _ in cgroupfs.mountinfo()]
-    relative = set()
-    for path in container_paths:
-        for mountpoint in mountpoints:
-            if path.startswith(mountpoint + "/"):
-                relative.add(os.path.dirname(path[len(mountpoint):].rstrip("/")))
-    return {os.path.join(mountpoint, rel.lstrip("/")) for mountpoint in mountpoints for rel in relative | {"/"}}
-
-
-def _remove_pivot_dirs(parents):
-    """LXC's monitor moves itself into ``<parent>/lxc.pivot`` to remove the container's
-    cgroup, exits, and leaves that directory: remove it once it is empty."""
-    deadline = time.monotonic() + PIVOT_GRACE
-    pending = {os.path.join(parent, "lxc.pivot") for parent in parents}
-    while pending and time.monotonic() < deadline:
-        for path in list(pending):
-            try:
-                os.rmdir(path)
-            except FileNotFoundError:
-                pass
-            except OSError:
-                continue  # still in use: the monitor has not exited yet
-            pending.discard(path)
-        if pending:
-            time.sleep(0.1)
+def _remove_parents(parents):
+    for parent in parents:
+        cgroups.remove_parent("/" + parent)
 
 
 def _with_mount_targets(spec):
@@ -377,6 +341,18 @@ def _read(path):
             return f.read()
     except OSError:
         return ""
+
+
+def _outcome(code, running, lxc_log):
+    """The container's ExitStatus, or the Failure of its start."""
+    if running.error is not None:
+        return running.error
+    if not running.started.called:
+        return failure.Failure(_start_error(lxc_log))
+    for pid, number in _SIGNAL_EXIT.findall(lxc_log):
+        if int(pid) == running.pid:
+            return specs.ExitStatus(128 + int(number), running.oom, int(number))
+    return specs.ExitStatus(code, running.oom)
 
 
 def _start_error(log):

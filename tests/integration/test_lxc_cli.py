@@ -5,6 +5,7 @@ import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 
@@ -153,28 +154,34 @@ def test_daemon_stop_removes_the_parents_lxc_made(tmp_path):
     assert [path for path in made if os.path.exists(path)] == []
 
 
+def lxc_processes(name):
+    """lxc-execute and hook processes naming ``name`` on their command line (no zombies)."""
+    out = subprocess.run(["pgrep", "-f", "-r", "DRSTU", name], capture_output=True, text=True)
+    return out.stdout.split()
+
+
 def test_containers_of_a_crashed_daemon_are_cleaned_at_its_next_start(tmp_path):
-    d = DaemonProcess(tmp_path / "d", extra_args=["-e", "lxc", "--bridge=none"]).start()  # as above
+    parent = "pydocker-lxc-" + os.urandom(4).hex()      # tells our cgroups from other tests'
+    d = DaemonProcess(tmp_path / "d", extra_args=["-e", "lxc", "--cgroup-parent", parent,
+                                                  "--bridge=none"]).start()  # as above
     try:
         d.import_busybox()
-        docker(d, "run", "-d", "--name", "survivor", "busybox", "sleep", "60")
+        cid = docker(d, "run", "-d", "--name", "survivor", "busybox", "sleep", "60").stdout.strip()
         pid = int(docker(d, "inspect", "-f", "{{.State.Pid}}", "survivor").stdout)
-        with open("/proc/%d/cgroup" % pid) as f:
-            memory = [line.split(":", 2)[2].strip() for line in f if ":memory:" in line][0]
         d.kill()
         assert os.path.exists("/proc/%d" % pid)     # LXC's container outlives the daemon
-        d.start()
-        deadline = time.monotonic() + 10
-        while os.path.exists("/proc/%d" % pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not os.path.exists("/proc/%d" % pid)
-        assert not os.path.exists(os.path.join("/sys/fs/cgroup/memory", memory.lstrip("/")))
+        # ... and when it exits, LXC's monitor waits in its stop hook for the dead daemon.
+        os.kill(pid, signal.SIGKILL)
+        d.start()           # which cleans up before it serves
+        assert lxc_processes(cid) == []
+        assert glob.glob("/sys/fs/cgroup/*/%s/*/" % parent) == []
         state = docker(d, "inspect", "-f", "{{.State.Status}}", "survivor").stdout.strip()
         assert state == "exited"
         docker(d, "rm", "survivor")
         assert docker(d, "run", "--rm", "busybox", "echo", "again").stdout == "again\n"
     finally:
         assert d.stop() == 0, d.log()[-3000:]
+    assert glob.glob("/sys/fs/cgroup/*/" + parent) == []
 
 
 def test_volumes_tmpfs_and_read_only_root(lxc_daemon):

@@ -12,6 +12,10 @@ driver reads the cgroup paths from /proc, writes the limits with the shared
 cgroup code, runs the network hook, and only then lets the command run.
 Stats, pids, pause and update use that same cgroup code (one implementation
 for both drivers, no fork per ``docker stats`` sample).
+
+An exit is reported once the cgroups LXC made for the container (its own, its
+monitor's and the monitor's pivot: ``config.cgroup_dirs``) are gone; ``clean``
+removes them, killing what still runs there after a daemon crash (``leftovers``).
 """
 
 import json

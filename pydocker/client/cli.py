@@ -78,6 +78,10 @@ class CLI:
 
         return ConfigFile(self.config_dir)
 
+    def detach_keys(self, flag):
+        """``--detach-keys`` when given, else ``detachKeys`` from config.json (None: the default)."""
+        return flag or self.config_file().detach_keys
+
     @property
     def api(self):
         if self._api is None:

@@ -39,6 +39,11 @@ class ConfigFile:
     def auths(self):
         return self.data.setdefault("auths", {})
 
+    @property
+    def detach_keys(self):
+        """``detachKeys``: the user's default detach sequence, as the docker CLI reads it."""
+        return self.data.get("detachKeys") or None
+
     def save(self):
         """Write atomically with mode 0600: the file holds credentials."""
         import json

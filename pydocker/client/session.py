@@ -17,10 +17,7 @@ from .errors import ClientError
 from .stdcopy import FrameError, copy_stream
 
 DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
-
-
-class Detached(Exception):
-    """The user typed the detach key sequence."""
+ESCAPE_MESSAGE = "read escape sequence"  # the docker CLI's error when attach or exec is detached
 
 
 def parse_detach_keys(spec):

@@ -2,6 +2,8 @@
 and pydocker's own client: run -it, resize, detach and re-attach, exit codes, exec -it; and
 docker-py's exec_run and attach."""
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -48,6 +50,64 @@ def test_run_it_resize_detach_reattach_exit_code(busybox_daemon, client):
     again.type("exit 3\r")
     assert again.wait() == 3
     assert busybox_daemon.client("inspect", "-f", "{{.State.ExitCode}}", "tty1").stdout.strip() == "3"
+
+
+def test_detach_keys_from_the_client_config(busybox_daemon, client, tmp_path):
+    """``detachKeys`` in $DOCKER_CONFIG/config.json replaces ctrl-p ctrl-q, for run and exec."""
+    (tmp_path / "config.json").write_text('{"detachKeys": "ctrl-x,x"}')
+    env = {"DOCKER_CONFIG": str(tmp_path)}
+    term = Terminal(client + ["run", "-it", "--name", "keys", "busybox", "sh"], env=env)
+    term.read_until(b"/ # ")
+    term.type(b"\x10\x11echo still-here\r")  # the default keys are plain input now
+    term.read_until(b"still-here\r\n")
+    term.type(b"\x18x")
+    assert term.wait() == 0
+    assert busybox_daemon.client("inspect", "-f", "{{.State.Running}}", "keys").stdout.strip() == "true"
+    execd = Terminal(client + ["exec", "-it", "keys", "sh"], env=env)
+    execd.read_until(b"# ")
+    execd.type(b"\x18x")
+    assert execd.wait() == 1  # detaching from exec or attach is an error for the docker CLI
+    assert b"read escape sequence" in execd.output
+    attached = Terminal(client + ["attach", "keys"], env=env)
+    time.sleep(0.5)
+    attached.type(b"\x18x")
+    assert attached.wait() == 1
+    assert b"read escape sequence" in attached.output
+    assert busybox_daemon.client("inspect", "-f", "{{.State.Running}}", "keys").stdout.strip() == "true"
+    busybox_daemon.client("rm", "-f", "keys")
+
+
+TRAPS = ("trap 'echo got-INT; exit 8' INT; trap 'echo got-TERM; exit 7' TERM; echo ready; "
+         "while true; do sleep 0.1; done")
+
+
+def test_sig_proxy(busybox_daemon, client):
+    """Attached without a TTY, run proxies the signals it receives (^C in its terminal,
+    SIGTERM) to the container; with --sig-proxy=false the container is left alone."""
+    term = Terminal(client + ["run", "--name", "sp", "busybox", "sh", "-c", TRAPS])
+    term.read_until(b"ready")
+    term.type(b"\x03")  # the terminal sends SIGINT to the client
+    term.read_until(b"got-INT")
+    assert term.wait() == 8
+    term = Terminal(client + ["start", "-a", "sp"])
+    term.read_until(b"ready")
+    time.sleep(0.5)  # the client installs its handlers once the start has answered
+    os.kill(term.pid, signal.SIGTERM)
+    term.wait()  # the docker CLI 28 forwards the signal and ends at once (status 0), ours waits (7)
+    assert busybox_daemon.client("wait", "sp").stdout.strip() == "7"
+    busybox_daemon.client("rm", "sp")
+    term = Terminal(client + ["run", "--sig-proxy=false", "--name", "nosp", "busybox", "sh", "-c", TRAPS])
+    term.read_until(b"ready")
+    time.sleep(0.5)
+    term.type(b"\x03")
+    time.sleep(1)
+    assert os.waitpid(term.pid, os.WNOHANG) == (0, 0)  # still attached
+    term.type(b"\x03")
+    time.sleep(0.5)
+    term.type(b"\x03")
+    assert term.wait() == 1  # the docker CLI gives up on the third interrupt
+    assert busybox_daemon.client("inspect", "-f", "{{.State.Running}}", "nosp").stdout.strip() == "true"
+    busybox_daemon.client("rm", "-f", "nosp")
 
 
 def test_exec_it(busybox_daemon, client):

@@ -64,12 +64,13 @@ def attach(cli, argv):
     if config.get("OpenStdin") and not opts.no_stdin:
         streams.add("stdin")
     return run_attached(cli, info["Id"], tty=config.get("Tty", False), streams=streams,
-                        detach_keys=opts.detach_keys, sig_proxy=opts.sig_proxy, start=False)
+                        detach_keys=opts.detach_keys, sig_proxy=opts.sig_proxy, start=False,
+                        detach_fails=True)
 
 
 def exec_(cli, argv):
     from ..runconfig import env_list
-    from ..session import Session, stdin_fd, terminal_size
+    from ..session import ESCAPE_MESSAGE, Session, stdin_fd, terminal_size
 
     flags = FlagSet("exec [OPTIONS] CONTAINER COMMAND [ARG...]",
                     "Execute a command in a running container", interspersed=False,
@@ -84,11 +85,12 @@ def exec_(cli, argv):
     flags.string("-u", "--user", help="Username or UID (format: \"<name|uid>[:<group|gid>]\")")
     flags.string("-w", "--workdir", help="Working directory inside the container")
     opts, args = flags.parse(argv)
+    detach_keys = cli.detach_keys(opts.detach_keys)
     body = {"AttachStdin": opts.interactive and not opts.detach,
             "AttachStdout": not opts.detach, "AttachStderr": not opts.detach,
             "Tty": opts.tty, "Cmd": args[1:], "Env": env_list(opts.env, opts.env_file) or None,
             "Privileged": opts.privileged, "User": opts.user or "",
-            "WorkingDir": opts.workdir or "", "DetachKeys": opts.detach_keys or ""}
+            "WorkingDir": opts.workdir or "", "DetachKeys": detach_keys or ""}
     exec_id = cli.api.post(f"/containers/{args[0]}/exec", body=body)["Id"]
     if opts.detach:
         cli.api.post(f"/exec/{exec_id}/start", body={"Detach": True, "Tty": opts.tty})
@@ -103,10 +105,10 @@ def exec_(cli, argv):
         cli.api.post(f"/exec/{exec_id}/resize", {"h": rows, "w": cols})
 
     session = Session(response, tty=opts.tty, stdin=opts.interactive,
-                      detach_keys=opts.detach_keys, resize=resize, in_fd=stdin_fd(cli.stdin),
+                      detach_keys=detach_keys, resize=resize, in_fd=stdin_fd(cli.stdin),
                       out=binary(cli.out), err=binary(cli.err))
     if not session.run():
-        return 0
+        raise ClientError(ESCAPE_MESSAGE, status=1)
     status = (cli.api.get(f"/exec/{exec_id}/json") or {}).get("ExitCode") or 0
     if status:
         raise StatusError(status)

@@ -98,11 +98,14 @@ def run(cli, argv):
 
 
 def run_attached(cli, container_id, tty, streams, detach_keys=None, autoremove=False,
-                 sig_proxy=True, start=True):
-    """Attach, register the wait, start, pump; return the container's exit status."""
+                 sig_proxy=True, start=True, detach_fails=False):
+    """Attach, register the wait, start, pump; return the container's exit status.
+    Detaching ends ``run`` with 0 and ``attach`` (``detach_fails``) with status 1 and
+    "read escape sequence", as with the docker CLI."""
     from ..localio import binary
-    from ..session import Session, stdin_fd
+    from ..session import ESCAPE_MESSAGE, Session, stdin_fd
 
+    detach_keys = cli.detach_keys(detach_keys)
     params = {"stream": True, "stdin": "stdin" in streams, "stdout": "stdout" in streams,
               "stderr": "stderr" in streams, "detachKeys": detach_keys}
     response = cli.api.hijack(f"/containers/{container_id}/attach", params)
@@ -116,7 +119,7 @@ def run_attached(cli, container_id, tty, streams, detach_keys=None, autoremove=F
         response.close()
         waiter.close()
         raise _run_failure(exc) from None
-    restore_signals = _proxy_signals(cli, container_id) if sig_proxy and not tty else None
+    restore_signals = _handle_signals(cli, container_id, sig_proxy) if not tty else None
 
     def resize(rows, cols):
         cli.api.post(f"/containers/{container_id}/resize", {"h": rows, "w": cols})
@@ -131,6 +134,8 @@ def run_attached(cli, container_id, tty, streams, detach_keys=None, autoremove=F
             restore_signals()
     if not finished:
         waiter.close()
+        if detach_fails:
+            raise ClientError(ESCAPE_MESSAGE, status=1)
         return 0
     return _exit_status(waiter)
 
@@ -166,24 +171,36 @@ def _exit_status(waiter):
     return 0
 
 
-def _proxy_signals(cli, container_id):
-    """Forward SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 to the container;
-    returns a function that restores the previous handlers."""
+# Never forwarded, as by the docker CLI: child and pipe events are the client's own, and
+# faults cannot be caught; uncatchable and real-time signals are left out too.
+UNPROXIED = {"SIGCHLD", "SIGPIPE", "SIGURG", "SIGKILL", "SIGSTOP", "SIGSEGV", "SIGBUS", "SIGFPE",
+             "SIGILL", "SIGTRAP", "SIGRTMIN", "SIGRTMAX"}
+GIVE_UP_AFTER = 3  # SIGINT/SIGTERMs
+
+
+def _handle_signals(cli, container_id, proxy):
+    """While attached without a TTY, as the docker CLI: every signal the client receives is
+    forwarded to the container (``--sig-proxy``, the default), and the client itself stays
+    attached until its third SIGINT/SIGTERM. Returns a function restoring the handlers."""
     import signal
 
-    names = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+    interrupts = (signal.SIGINT, signal.SIGTERM)
+    numbers = [s for s in signal.Signals if s.name not in UNPROXIED] if proxy else list(interrupts)
+    received = []
 
-    def forward(signum, frame):
-        try:
-            cli.api.post(f"/containers/{container_id}/kill",
-                         {"signal": signal.Signals(signum).name})
-        except ClientError as exc:
-            cli.err.write(f"{exc}\n")
+    def on_signal(signum, frame):
+        if proxy:
+            try:
+                cli.api.post(f"/containers/{container_id}/kill",
+                             {"signal": signal.Signals(signum).name})
+            except ClientError as exc:
+                cli.err.write(f"{exc}\n")
+        if signum in interrupts:
+            received.append(signum)
+            if len(received) == GIVE_UP_AFTER:
+                raise ClientError(f"got {GIVE_UP_AFTER} SIGTERM/SIGINTs, forcefully exiting", status=1)
 
-    previous = {}
-    for name in names:
-        number = getattr(signal, name)
-        previous[number] = signal.signal(number, forward)
+    previous = {number: signal.signal(number, on_signal) for number in numbers}
 
     def restore():
         for number, handler in previous.items():

@@ -16,18 +16,31 @@ from pydocker.testing.daemon import DaemonProcess
 pytestmark = pytest.mark.kernel
 
 
+def lxc_processes(name):
+    """lxc-execute and hook processes naming ``name`` on their command line (no zombies)."""
+    out = subprocess.run(["pgrep", "-f", "-r", "DRSTU", name], capture_output=True, text=True)
+    return out.stdout.split()
+
+
 @pytest.fixture(scope="module")
 def lxc_daemon(tmp_path_factory):
     if shutil.which("docker") is None:
         pytest.skip("the docker CLI is not installed")
     if shutil.which("lxc-execute") is None:
         pytest.skip("LXC is not installed")
+    parent = "pydocker-lxc-" + os.urandom(4).hex()      # tells our cgroups from other tests'
     d = DaemonProcess(tmp_path_factory.mktemp("lxc") / "daemon",
-                      extra_args=["-e", "lxc", "--exec-opt", "lxc.prlimit.nproc=4000:5000"])
+                      extra_args=["-e", "lxc", "--exec-opt", "lxc.prlimit.nproc=4000:5000",
+                                  "--cgroup-parent", parent])
     d.start()
     d.import_busybox()
     yield d
     assert d.stop() == 0, d.log()[-3000:]
+    # The host as it was: no cgroup, LXC process or mount of this daemon's left.
+    assert glob.glob("/sys/fs/cgroup/*/" + parent) == []
+    assert lxc_processes(d.base) == []
+    with open("/proc/self/mountinfo") as f:
+        assert [line for line in f if d.base in line] == []
 
 
 def docker(d, *args, check=True, input=None, timeout=60):
@@ -152,12 +165,6 @@ def test_daemon_stop_removes_the_parents_lxc_made(tmp_path):
     assert made, "LXC placed no cgroup under the parent"
     assert d.stop() == 0
     assert [path for path in made if os.path.exists(path)] == []
-
-
-def lxc_processes(name):
-    """lxc-execute and hook processes naming ``name`` on their command line (no zombies)."""
-    out = subprocess.run(["pgrep", "-f", "-r", "DRSTU", name], capture_output=True, text=True)
-    return out.stdout.split()
 
 
 def test_containers_of_a_crashed_daemon_are_cleaned_at_its_next_start(tmp_path):

@@ -425,9 +425,10 @@ class ContainerNetworking:
 
     def _upstream(self, container):
         """BLOCKING: the resolvers names go to when no container has them;
-        none when every network of the container is internal (Docker forwards
-        nothing from those)."""
-        if all(row.record.internal for row in self._user_networks(container)):
+        none when every network of the container, the default bridge
+        included, is internal (Docker forwards nothing without a way out)."""
+        names = container.network_settings.get("Networks") or {}
+        if all(r.record.internal for r in self._rows if r.name in names and r.driver == DRIVER):
             return []
         return self._resolv_conf(container).upstream
 

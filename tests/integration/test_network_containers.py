@@ -195,6 +195,23 @@ def test_reverse_lookups_name_the_container_on_its_network(docker):
     assert "NXDOMAIN" not in out  # a known name without IPv6 is an empty answer
 
 
+def test_names_are_forwarded_only_from_containers_with_a_way_out(docker):
+    """Upstream is 127.0.0.1, where nothing listens: a forwarded query gets no answer. A
+    container on internal networks only gets NXDOMAIN at once, without any forwarding."""
+    docker("network", "create", "--internal", "--subnet", "10.72.0.0/24", "closed")
+    inside = docker.output("--network", "closed", "--dns", "127.0.0.1", "busybox",
+                           "nslookup", "-type=a", "example.com")
+    assert "NXDOMAIN" in inside, inside
+    docker("create", "--name", "both", "--network", "closed", "--dns", "127.0.0.1", "busybox",
+           "sh", "-c", "nslookup -type=a both; echo ===; nslookup -type=a example.com")
+    docker("network", "connect", "bridge", "both")
+    docker("start", "both")
+    docker("wait", "both")
+    own, forwarded = docker("logs", "both").stdout.split("===")
+    assert "Address: 10.72.0." in own, own  # the embedded DNS answers
+    assert "NXDOMAIN" not in forwarded, forwarded  # sent upstream, where nothing answers
+
+
 def network_containers(docker, network):
     return json.loads(docker("network", "inspect", network).stdout)[0]["Containers"]
 

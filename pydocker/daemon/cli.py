@@ -51,7 +51,21 @@ def main(argv):
         daemonlog.set_level(new.log_level)
         daemon.reload(new)
 
+    def stop_once(signame):
+        """A second SIGTERM or ^C while the daemon stops is noted, not an error."""
+        if status.get("stopping"):
+            daemon.log.info("{sig} again: the daemon is already shutting down", sig=signame)
+            return
+        status["stopping"] = True
+        daemon.log.info("Received {sig}, shutting down.", sig=signame)
+        reactor.stop()
+
+    def install_stop_signals():
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, lambda n, _: reactor.callFromThread(stop_once, signal.Signals(n).name))
+
     reactor.callWhenRunning(start)
+    reactor.callWhenRunning(install_stop_signals)
     reactor.addSystemEventTrigger("before", "shutdown", daemon.stopService)
     signal.signal(signal.SIGHUP, lambda *_: reactor.callFromThread(reload))
     reactor.run()

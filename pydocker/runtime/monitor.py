@@ -20,6 +20,7 @@ from pydocker.runtime.spec import container_spec
 from pydocker.store import containers as cstore
 
 DEFAULT_STOP_TIMEOUT = 10
+SHUTDOWN_KILL_GRACE = 10    # seconds after the stop timeout for SIGKILLed containers to be reported
 
 
 class _Live:
@@ -322,7 +323,13 @@ class Runtime:
                 call.cancel()
         self._restart_calls.clear()
         running = [c for c in self.engine.containers.all() if c.id in self._live]
-        results = yield defer.DeferredList([self.stop(c, timeout) for c in running], consumeErrors=True)
+        stops = defer.DeferredList([self.stop(c, timeout) for c in running], consumeErrors=True)
+        # SIGKILL is final, but an exit that is never reported must not keep the
+        # daemon from stopping: give up on the stragglers after a grace period.
+        give_up = self.engine.call_later(timeout + SHUTDOWN_KILL_GRACE, stops.cancel)
+        results = yield stops
+        if give_up.active():
+            give_up.cancel()
         for ok, value in results:
             if not ok:
                 self.log.error("stopping a container at shutdown failed: {e}", e=value.getErrorMessage())

@@ -118,6 +118,19 @@ def test_sigterm_leaves_no_children(tmp_path):
     assert children.strip() == ""
 
 
+def test_a_second_sigterm_while_stopping_is_harmless(tmp_path):
+    d = DaemonProcess(tmp_path / "d").start()
+    d.import_busybox()
+    d.client("run", "-d", "--name", "stubborn", "busybox", "sleep", "60")   # PID 1 ignores TERM
+    d.proc.send_signal(signal.SIGTERM)
+    time.sleep(1)
+    assert d.proc.poll() is None                    # still stopping the container
+    d.proc.send_signal(signal.SIGTERM)
+    assert d.proc.wait(60) == 0
+    log = d.log()
+    assert "already shutting down" in log and "Traceback" not in log and "critical" not in log
+
+
 def test_bad_flag_exits_before_touching_anything(tmp_path):
     d = DaemonProcess(tmp_path / "d", extra_args=["--bip", "not-a-cidr"])
     status, output = run_to_exit(d)

@@ -46,19 +46,19 @@ class TestPublishParsing:
 
 class TestPortAllocator:
     def test_ephemeral_ports_are_distinct_and_in_range(self):
-        allocator = PortAllocator(ephemeral=(45000, 45010))
+        allocator = PortAllocator(ephemeral=(25000, 25010))
         a = allocator.reserve(PortSpec(80), "0.0.0.0")
         b = allocator.reserve(PortSpec(80), "0.0.0.0")
         assert a.host_port != b.host_port
-        assert 45000 <= a.host_port <= 45010 and 45000 <= b.host_port <= 45010
+        assert 25000 <= a.host_port <= 25010 and 25000 <= b.host_port <= 25010
 
     def test_same_port_twice_is_a_conflict_until_released(self):
-        allocator = PortAllocator(ephemeral=(45000, 45010))
-        first = allocator.reserve(PortSpec(80, host_port=45500), "0.0.0.0")
+        allocator = PortAllocator(ephemeral=(25000, 25010))
+        first = allocator.reserve(PortSpec(80, host_port=25500), "0.0.0.0")
         with pytest.raises(Conflict, match="already allocated"):
-            allocator.reserve(PortSpec(81, host_port=45500), "127.0.0.1")
+            allocator.reserve(PortSpec(81, host_port=25500), "127.0.0.1")
         allocator.release(first)
-        assert allocator.reserve(PortSpec(81, host_port=45500), "127.0.0.1").host_port == 45500
+        assert allocator.reserve(PortSpec(81, host_port=25500), "127.0.0.1").host_port == 25500
 
 
 class TestSubnets:

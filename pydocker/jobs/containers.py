@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from twisted.internet import defer
 
-from pydocker.containers import createconfig, inspect, logs, names
+from pydocker.containers import createconfig, inspect, links, logs, names
 from pydocker.containers.model import Container
 from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, NotModified
 from pydocker.images.ids import new_cache_id
@@ -208,11 +208,21 @@ def list_containers(job):
         rows.append(c)
     if req.limit > 0:
         rows = rows[:req.limit]
+    extra_names = links.link_names(everything, lambda ref: _id_or_none(engine, ref))
     result = []
     for c in rows:
         size = (yield engine.run_blocking(_sizes, engine, c)) if req.size else None
-        result.append(inspect.summary_document(c, _mounts(c), size))
+        doc = inspect.summary_document(c, _mounts(c), size)
+        doc["Names"] += extra_names.get(c.id, [])
+        result.append(doc)
     return result
+
+
+def _id_or_none(engine, ref):
+    try:
+        return engine.containers.get(ref).id
+    except NotFound:
+        return None
 
 
 def _created_of(engine, refs):
@@ -392,12 +402,28 @@ class RemoveRequest:
     link: bool = False
 
 
+def _remove_link(engine, name):
+    """``rm --link /linking/alias``: the linking container forgets that link, as dockerd
+    does (its running processes keep their /etc/hosts and environment)."""
+    holder_name, _, alias = name.strip("/").rpartition("/")
+    if not holder_name:
+        raise Conflict("Conflict, cannot remove the default link name of the container")
+    holder = _get(engine, holder_name)
+    entries = holder.host_config.get("Links") or []
+    kept = [text for text in entries if links.parse_link(text)[1] != alias]
+    if len(kept) == len(entries):
+        raise NotFound(f"Could not find entity for {name}")
+    holder.host_config["Links"] = kept or None
+    return engine.db.run(cstore.save_container, holder)
+
+
 @defer.inlineCallbacks
 def remove(job):
     engine, req = job.engine, job.request
-    container = _get(engine, req.name)
     if req.link:
-        raise InvalidParameter("legacy links are not supported: nothing to remove")
+        yield _remove_link(engine, req.name)
+        return
+    container = _get(engine, req.name)
     if container.running and not req.force:
         raise Conflict(f"You cannot remove a running container {container.id}. Stop the container before "
                        f"attempting removal or force remove")

@@ -1,8 +1,10 @@
 """What docker-py's own integration suite expects of dockerd and we first did
 differently; each case here failed against pydocker before it was fixed."""
 
-import pytest
+import os
+
 import docker
+import pytest
 
 pytestmark = pytest.mark.kernel
 
@@ -54,3 +56,24 @@ def test_tty_exec_started_without_tty_is_framed(api):
     assert api.exec_start(exec_id, tty=False) == b"framed"      # docker-py strips the frame
     exec_id = api.exec_create(cid, ["printf", "raw"], tty=True)
     assert api.exec_start(exec_id, tty=True) == b"raw"
+
+
+def test_legacy_link_names_in_ps_and_their_removal(api):
+    upstream = api.create_container("busybox", "cat", stdin_open=True, name="upstream-" + os.urandom(3).hex())
+    api.made.append(upstream["Id"])
+    api.start(upstream)
+    upstream_name = api.inspect_container(upstream)["Name"][1:]
+    linked = api.create_container("busybox", "cat", stdin_open=True, name="linked-" + os.urandom(3).hex(),
+                                  host_config=api.create_host_config(links={upstream_name: "db"}))
+    api.made.append(linked["Id"])
+    api.start(linked)
+    linked_name = api.inspect_container(linked)["Name"][1:]
+
+    def names_of_upstream():
+        return next(c["Names"] for c in api.containers(all=True) if c["Id"] == upstream["Id"])
+    assert f"/{linked_name}/db" in names_of_upstream()
+    api.remove_container(f"{linked_name}/db", link=True)
+    assert names_of_upstream() == ["/" + upstream_name]
+    assert not api.inspect_container(linked)["HostConfig"]["Links"]
+    with pytest.raises(docker.errors.APIError, match="cannot remove the default link name"):
+        api.remove_container(upstream_name, link=True)

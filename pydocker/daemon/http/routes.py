@@ -102,6 +102,11 @@ def bind_exec_start(call):
                                   tuple(size) if size and all(size) else ())
 
 
+def bind_remove(call):
+    return containers.RemoveRequest(call.args["name"], call.query.bool("force"), call.query.bool("v"),
+                                    call.query.bool("link"))
+
+
 def container_routes():
     C = "/containers/{name}"
     named = lambda call: containers.ContainerRequest(call.args["name"], call.query.bool("size"))
@@ -119,8 +124,9 @@ def container_routes():
             call.args["name"], call.query.str("signal", "KILL") or "KILL"), status=204),
         Route("POST", C + "/wait", "container.wait", lambda call: containers.WaitRequest(
             call.args["name"], call.query.str("condition", "not-running") or "not-running"), kind="stream"),
-        Route("DELETE", C, "container.remove", lambda call: containers.RemoveRequest(
-            call.args["name"], call.query.bool("force"), call.query.bool("v"), call.query.bool("link")), status=204),
+        Route("DELETE", C, "container.remove", bind_remove, status=204),
+        # A legacy link is removed by its name, /<linking container>/<alias>.
+        Route("DELETE", "/containers/{name:[^/]+/[^/]+}", "container.remove", bind_remove, status=204),
         Route("POST", C + "/rename", "container.rename", lambda call: containers.RenameRequest(
             call.args["name"], call.query.str("name", "")), status=204),
         Route("POST", C + "/pause", "container.pause", named, status=204),

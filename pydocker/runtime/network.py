@@ -18,6 +18,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from pydocker.containers.links import parse_link
 from pydocker.drivers import plugins
 from pydocker.drivers.network import dns, hosts, linkenv, netns, resolvconf, settings
 from pydocker.drivers.network.config import NetworkConfig
@@ -167,7 +168,7 @@ class ContainerNetworking:
             hosts.parse_extra_host(text, host_gateway="0.0.0.0")
         settings.port_specs(config, hc)
         for text in hc.get("Links") or []:
-            self._engine.containers.get(_link_target(text)[0])
+            self._engine.containers.get(parse_link(text)[0])
         if mode.startswith("container:"):
             self._check_shared(container, mode)
             networks = {}
@@ -301,7 +302,7 @@ class ContainerNetworking:
         """``[(alias, container, ip)]`` of the container's running legacy links."""
         found = []
         for text in container.host_config.get("Links") or []:
-            name, alias = _link_target(text)
+            name, alias = parse_link(text)
             try:
                 other = self._engine.containers.get(name)
             except NotFound:
@@ -407,7 +408,10 @@ class ContainerNetworking:
 
     @defer.inlineCallbacks
     def _ensure_dns(self, attachment):
-        """The embedded DNS, once the container is on a user-defined network."""
+        """The embedded DNS, once the container is on a user-defined network.
+        It serves until the container's release, through disconnects too:
+        the DNAT rules in the namespace name its ports, and a new server
+        after a reconnect would sit behind the old rules (refused queries)."""
         container = attachment.container
         if attachment.dns is not None or not self._user_networks(container):
             return
@@ -434,13 +438,13 @@ class ContainerNetworking:
 
     def _user_endpoints(self, attachment):
         """``[(row, container, Endpoint)]`` on the asker's user networks."""
-        found = []
-        for network_id in attachment.endpoints:
-            row = next((r for r in self._rows if r.id == network_id), None)
-            if row is None or row.driver != DRIVER or row.record.default:
-                continue
-            found += [(row, container, endpoint) for container, endpoint in self.containers_of(network_id)]
-        return found
+        return [(row, container, endpoint) for row in self._attached_user_rows(attachment)
+                for container, endpoint in self.containers_of(row.id)]
+
+    def _attached_user_rows(self, attachment):
+        """Rows of the user networks the asker is connected to now."""
+        rows = (next((r for r in self._rows if r.id == network_id), None) for network_id in attachment.endpoints)
+        return [r for r in rows if r is not None and r.driver == DRIVER and not r.record.default]
 
     def _reverse(self, attachment, ip):
         """``name.network`` of the container holding ``ip`` on one of the asker's user networks."""
@@ -448,15 +452,33 @@ class ContainerNetworking:
                      in self._user_endpoints(attachment) if endpoint.ip_address == ip), None)
 
     def _lookup(self, attachment, name):
-        """Addresses of ``name`` (container name, alias or short id, optionally
-        suffixed with the network's name) on the asker's user networks."""
+        """Addresses of ``name``, optionally suffixed with a network's name, on
+        the asker's user networks: first as an alias of the asker's own links
+        on a network (``EndpointSettings.Links``, which only the asker sees),
+        then as a container name, network alias or short id (Docker's order)."""
+        rows = self._attached_user_rows(attachment)
+        links = {row.id: self._link_aliases(attachment.container, row) for row in rows}
+        return (self._addresses(rows, name, lambda row, wanted: links[row.id].get(wanted))
+                or self._addresses(rows, name, lambda row, wanted: wanted))
+
+    def _addresses(self, rows, name, target):
+        """Addresses of the containers that ``target(row, name)`` names on
+        each row (``name`` without the row's suffix; None names nothing)."""
         found = []
-        for row, container, endpoint in self._user_endpoints(attachment):
-            wanted = name[:-len(row.name) - 1] if name.endswith("." + row.name) else name
-            names = {container.name.lower(), container.id[:12], *(a.lower() for a in endpoint.aliases)}
-            if wanted in names and endpoint.ip_address not in found:
-                found.append(endpoint.ip_address)
+        for row in rows:
+            suffix = "." + row.name.lower()
+            wanted = target(row, name[:-len(suffix)] if name.endswith(suffix) else name)
+            for container, endpoint in self.containers_of(row.id) if wanted else ():
+                if wanted in _dns_names(container, endpoint) and endpoint.ip_address not in found:
+                    found.append(endpoint.ip_address)
         return found
+
+    @staticmethod
+    def _link_aliases(container, row):
+        """``{alias: linked name}`` (lower case) of the container's links on one network."""
+        endpoint_settings = (container.network_settings.get("Networks") or {}).get(row.name) or {}
+        return {alias.lower(): target.lower()
+                for target, alias in map(parse_link, endpoint_settings.get("Links") or [])}
 
     def _rewrite_hosts(self, container):
         """/etc/hosts again, now that the address is known: made here, written
@@ -554,17 +576,11 @@ class ContainerNetworking:
         endpoint = attachment.endpoints.pop(row.id, None) if attachment else None
         if endpoint is not None:
             yield self._leave(container, row.id, endpoint)
-            if attachment.dns is not None and not self._user_networks_after(container, row):
-                yield attachment.dns.stop()
-                attachment.dns = None
             yield self._rewrite_hosts(container)
         del networks[row.name]
         if row.record and row.record.default:
             container.network_settings.update(settings.EMPTY_TOP_LEVEL)
         yield self._engine.runtime.persist(container)
-
-    def _user_networks_after(self, container, leaving):
-        return [r for r in self._user_networks(container) if r.id != leaving.id]
 
     # -- network management ----------------------------------------------------
 
@@ -595,10 +611,9 @@ class ContainerNetworking:
         self._publish("destroy", row)
 
 
-def _link_target(text):
-    """``--link name[:alias]`` (the API form is ``/name:/self/alias``) as (name, alias)."""
-    name, _, alias = text.lstrip("/").partition(":")
-    return name, alias.rsplit("/", 1)[-1] or name
+def _dns_names(container, endpoint):
+    """The names (lower case) a container answers to on one network."""
+    return {container.name.lower(), container.id[:12], *(a.lower() for a in endpoint.aliases)}
 
 
 def _forget_addresses(container):

@@ -1,7 +1,9 @@
 """Unit tests of the daemon side of networking that need no kernel: the
 NetworkSettings documents, request checks and the network jobs' filters."""
 
+import dataclasses
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -9,6 +11,7 @@ from pydocker.drivers.network import settings
 from pydocker.drivers.network.model import Endpoint, NetworkRecord, PortBinding
 from pydocker.engine.errors import Forbidden, InvalidParameter, NotFound
 from pydocker.jobs import networks as jobs
+from pydocker.runtime.network import ContainerNetworking, _Attachment
 from pydocker.store.networks import NetworkRow
 
 
@@ -124,3 +127,37 @@ def test_until_takes_durations_and_timestamps():
     assert jobs.parse_until("1700000000") == 1700000000 * 10**9
     with pytest.raises(InvalidParameter):
         jobs.parse_until("yesterday")
+
+
+# -- embedded DNS names ------------------------------------------------------------------------
+
+def running(networking, name, row, ip, links=None):
+    """``name`` running on ``row`` at ``ip`` with endpoint links there; its attachment."""
+    container = SimpleNamespace(id=name.encode().hex().ljust(64, "0"), name=name, network_settings={"Networks": {}})
+    attachment = networking._attached.setdefault(container.id, _Attachment(container, 1))
+    attachment.container.network_settings["Networks"][row.name] = {"Links": links}
+    attachment.endpoints[row.id] = dataclasses.replace(endpoint(ip), network_id=row.id)
+    return attachment
+
+
+def test_endpoint_link_aliases_resolve_first_and_for_the_linking_container_only():
+    networking = ContainerNetworking(engine=None, config=SimpleNamespace(bridge="pydocker0"), reactor=None)
+    apps, side = bridge_row("apps"), bridge_row("Side")
+    networking._rows = [bridge_row("bridge", default=True), apps, side]
+    client = running(networking, "client", apps, "10.0.0.2", ["upstream:bar", "/db:/client/store", "later:soon"])
+    upstream = running(networking, "upstream", apps, "10.0.0.3")
+    running(networking, "db", apps, "10.0.0.4")
+    running(networking, "bar", apps, "10.0.0.5")
+    assert networking._lookup(client, "bar") == ["10.0.0.3"]  # the link before the container named bar
+    assert networking._lookup(client, "bar.apps") == ["10.0.0.3"]
+    assert networking._lookup(client, "store") == ["10.0.0.4"]  # the API's /name:/self/alias form
+    assert networking._lookup(upstream, "bar") == ["10.0.0.5"] and networking._lookup(upstream, "store") == []
+    assert networking._lookup(client, "soon") == []
+    running(networking, "later", apps, "10.0.0.6")
+    assert networking._lookup(client, "soon") == ["10.0.0.6"]  # the target may start after the link
+    # A link is scoped to its network; network suffixes match whatever the case of the network's name.
+    running(networking, "client", side, "10.1.0.2")
+    running(networking, "upstream", side, "10.1.0.3")
+    assert networking._lookup(client, "bar.side") == []
+    assert networking._lookup(client, "upstream.side") == ["10.1.0.3"]
+    assert networking._lookup(client, "upstream") == ["10.0.0.3", "10.1.0.3"]

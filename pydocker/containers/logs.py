@@ -9,13 +9,14 @@ absorbs them); readers run in worker threads.
 
 import json
 import os
-from json.encoder import encode_basestring, encode_basestring_ascii
+from json.encoder import encode_basestring
 
 from pydocker.engine.errors import InvalidParameter
 from pydocker.logdrivers import attributes
 from pydocker.timeutil import parse_rfc3339, rfc3339
 
-MAX_LINE = 16 * 1024  # a longer partial line is written as it is, as Docker does
+RECORD_HEAD = b'{"log": '
+MAX_LINE = 16 * 1024  # a longer line is logged in pieces of this size, as Docker does
 
 UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
 
@@ -71,6 +72,8 @@ class JSONFileWriter:
             texts.append(partial.decode("utf-8", "replace"))
             partial = b""
         self._partial[stream] = partial
+        if texts and max(map(len, texts)) > MAX_LINE:
+            texts = [text[i:i + MAX_LINE] for text in texts for i in range(0, len(text), MAX_LINE)]
         if texts:
             self._emit(stream, texts)
 
@@ -101,17 +104,17 @@ class JSONFileWriter:
         now = rfc3339()
         attrs = ', "attrs": ' + json.dumps(self.attrs, ensure_ascii=False) if self.attrs else ""
         tail = f', "stream": "{stream}"{attrs}, "time": "{now}"}}\n'.encode()
-        records = []
+        pieces = []  # joined once: the records are not copied one by one
         for text in texts:
-            encode = encode_basestring_ascii if text.isascii() else encode_basestring  # same output, faster
-            record = b'{"log": ' + encode(text).encode() + tail
-            if self.max_size and self._size + len(record) > self.max_size and self._size > 0:
-                self._file.write(b"".join(records))
-                records = []
+            log = encode_basestring(text).encode()
+            size = len(RECORD_HEAD) + len(log) + len(tail)
+            if self.max_size and self._size + size > self.max_size and self._size > 0:
+                self._file.write(b"".join(pieces))
+                pieces = []
                 self._rotate()
-            records.append(record)
-            self._size += len(record)
-        self._file.write(b"".join(records))
+            pieces += (RECORD_HEAD, log, tail)
+            self._size += size
+        self._file.write(b"".join(pieces))
         self._file.flush()
         for text in texts if self._followers else ():
             entry = {"log": text, "stream": stream, "time": now}

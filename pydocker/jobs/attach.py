@@ -6,7 +6,7 @@ from twisted.internet import defer
 
 from pydocker.containers import logs
 from pydocker.engine.errors import Conflict, InvalidParameter
-from pydocker.jobs.containers import MULTIPLEXED, RAW, frame
+from pydocker.jobs.containers import MULTIPLEXED, RAW, frame_header
 
 DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
 
@@ -69,7 +69,9 @@ def stream_consumer(outputs, stream, wanted, framed):
 
     def send(kind, data):
         if kind in wanted:
-            stream.write(frame(kind, data) if framed else data)
+            if framed:  # the header on its own: large chunks are not copied to prefix it
+                stream.write(frame_header(kind, len(data)))
+            stream.write(data)
             outputs.hold(send, stream.when_writable())
 
     return send

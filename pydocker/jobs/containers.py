@@ -543,9 +543,13 @@ MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
 RAW = "application/vnd.docker.raw-stream"
 
 
-def frame(stream, data):
+def frame_header(stream, size):
     """stdcopy framing: 1 byte stream (1 stdout, 2 stderr), 3 zero bytes, 4-byte big-endian length."""
-    return struct.pack(">BxxxI", 1 if stream == "stdout" else 2, len(data)) + data
+    return struct.pack(">BxxxI", 1 if stream == "stdout" else 2, size)
+
+
+def frame(stream, data):
+    return frame_header(stream, len(data)) + data
 
 
 @defer.inlineCallbacks

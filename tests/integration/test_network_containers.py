@@ -185,6 +185,77 @@ def test_live_connect_and_disconnect_rewrite_etc_hosts(docker):
     assert live_ip not in hosts and f"{bridge_ip}\tmover-host" in hosts
 
 
+def dns_redirects(docker, container):
+    """The embedded DNS's DNAT rules inside a running container's namespace."""
+    pid = docker.inspect(container)["State"]["Pid"]
+    out = subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", "iptables-save", "-t", "nat"],
+                         capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if "127.0.0.11" in line]
+
+
+def test_names_resolve_again_after_a_disconnect_and_a_reconnect(docker):
+    """docker-py's test_connect_with_links with the CLI: the reconnect of a container's only
+    network (its link alias too); one DNS and one pair of redirects for its whole run."""
+    docker("network", "create", "--subnet", "10.73.0.0/24", "again")
+    docker("run", "-d", "--name", "asker", "--network", "again", "busybox", "sleep", "60")
+    redirects = dns_redirects(docker, "asker")
+    assert len(redirects) == 2
+    docker("network", "disconnect", "again", "asker")
+    docker("network", "connect", "--link", "upstream:bar", "again", "asker")
+    assert docker.inspect("asker")["NetworkSettings"]["Networks"]["again"]["Links"] == ["upstream:bar"]
+    docker("run", "-d", "--name", "upstream", "--network", "again", "busybox", "sleep", "60")
+    upstream_ip = docker.inspect("upstream")["NetworkSettings"]["Networks"]["again"]["IPAddress"]
+    for name in ("upstream", "bar", "bar.again"):
+        found = docker("exec", "asker", "nslookup", name)
+        assert f"Address: {upstream_ip}" in found.stdout, (name, found.stdout)
+    assert dns_redirects(docker, "asker") == redirects
+    # Without links, and after two round trips.
+    for _ in range(2):
+        docker("network", "disconnect", "again", "asker")
+        docker("network", "connect", "again", "asker")
+    assert f"Address: {upstream_ip}" in docker("exec", "asker", "nslookup", "upstream").stdout
+    assert docker("exec", "asker", "nslookup", "bar", check=False).returncode != 0  # that link went with its endpoint
+
+
+def test_endpoint_links_resolve_for_the_linking_container_only(docker):
+    """docker-py's test_create_with_links, the same link in the API's stored form
+    (/name:/self/alias) and from the CLI's legacy --link on a user network."""
+    dockerpy = pytest.importorskip("docker")
+    api = dockerpy.APIClient(base_url=docker.daemon.host, version="1.44", timeout=60)
+    try:
+        api.create_network("linked", ipam=dockerpy.types.IPAMConfig(
+            pool_configs=[dockerpy.types.IPAMPool(subnet="10.74.0.0/24")]))
+        links = api.create_endpoint_config(links=[("docker-py-test-upstream", "bar")])
+        links["Links"].append("/docker-py-test-upstream:/with-links/stored")
+        container = api.create_container("busybox", ["sleep", "60"], name="with-links",
+                                         host_config=api.create_host_config(network_mode="linked"),
+                                         networking_config=api.create_networking_config({"linked": links}))
+        api.start(container)
+        networks = api.inspect_container(container)["NetworkSettings"]["Networks"]
+        assert networks["linked"]["Links"] == ["docker-py-test-upstream:bar",
+                                               "/docker-py-test-upstream:/with-links/stored"]
+        upstream = api.create_container("busybox", ["sleep", "60"], name="docker-py-test-upstream",
+                                        host_config=api.create_host_config(network_mode="linked"))
+        api.start(upstream)
+        upstream_ip = api.inspect_container(upstream)["NetworkSettings"]["Networks"]["linked"]["IPAddress"]
+
+        def nslookup(asker, name):
+            run = api.exec_create(asker, ["nslookup", name])
+            output = api.exec_start(run).decode()
+            return api.exec_inspect(run)["ExitCode"], output
+
+        for name in ("bar", "stored", "docker-py-test-upstream"):
+            code, output = nslookup(container, name)
+            assert code == 0 and f"Address: {upstream_ip}" in output, (name, output)
+        code, output = nslookup(upstream, "bar")  # another container's link is no name here
+        assert code != 0 and upstream_ip not in output, output
+    finally:
+        api.close()
+    docker("run", "-d", "--name", "legacy", "--network", "linked", "--link", "docker-py-test-upstream:db",
+           "busybox", "sleep", "60")
+    assert f"Address: {upstream_ip}" in docker("exec", "legacy", "nslookup", "db").stdout
+
+
 def test_reverse_lookups_name_the_container_on_its_network(docker):
     docker("network", "create", "--subnet", "10.71.0.0/24", "rev")
     docker("run", "-d", "--name", "target", "--network", "rev", "busybox", "sleep", "60")

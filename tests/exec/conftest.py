@@ -77,8 +77,9 @@ def _parent_dirs(name):
 
 
 def _children_after_grace(path, grace=5.0):
-    """Child cgroups of ``path``, once an exiting LXC monitor (which removes
-    its own cgroups just after the container's exit is reported) had time to."""
+    """Child cgroups of ``path``, once a container the test did not wait for has
+    had time to exit (both drivers remove a container's cgroups before they report
+    its exit; tests/exec/test_lxc_leftovers.py checks that at the moment of the report)."""
     deadline = time.monotonic() + grace
     while True:
         children = [os.path.join(path, d) for d in os.listdir(path)

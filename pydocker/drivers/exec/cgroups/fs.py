@@ -3,6 +3,7 @@ hierarchies, remove directories while their processes drain."""
 
 import functools
 import os
+import signal
 import time
 
 USER_HZ = os.sysconf("SC_CLK_TCK")
@@ -94,10 +95,16 @@ def makedirs(root, relative):
     return created
 
 
-def remove(directory, timeout=5.0):
-    """rmdir a cgroup, retrying while killed processes are still leaving it."""
+def remove(directory, timeout=5.0, kill=False):
+    """rmdir a cgroup, retrying while killed processes are still leaving it; with
+    ``kill``, whatever is in it is SIGKILLed on every round (one may be moving in)."""
     deadline = time.monotonic() + timeout
     while True:
+        for pid in read_pids(directory) if kill else ():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         try:
             os.rmdir(directory)
             return

@@ -10,7 +10,6 @@ gone): it is killed, as is anything still in those cgroups.
 """
 
 import os
-import signal
 import time
 
 from pydocker.drivers.exec.cgroups import fs
@@ -27,7 +26,7 @@ def remove(dirs, timeout=5.0):
     deadline = time.monotonic() + timeout
     for relative in filter(None, relatives):
         for path in in_every_hierarchy(relative):
-            _kill_and_remove(path, deadline)
+            fs.remove(path, timeout=max(0.0, deadline - time.monotonic()), kill=True)
 
 
 def in_every_hierarchy(relative):
@@ -39,24 +38,3 @@ def in_every_hierarchy(relative):
         base = next((init[k] for k in keys if k in init), "/")
         paths.append(os.path.join(mountpoint, base.lstrip("/"), relative.strip("/")))
     return paths
-
-
-def _kill_and_remove(path, deadline):
-    """rmdir ``path``, killing whatever is in it until it is empty: a monitor moving
-    into its pivot is caught there on a later round."""
-    while True:
-        for pid in fs.read_pids(path):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            os.rmdir(path)
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.005)
-

@@ -11,6 +11,8 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IPushProducer
 from zope.interface import implementer
 
+from pydocker.engine.job import JobOutput
+
 
 @implementer(IPushProducer)
 class WriteFlow:
@@ -60,3 +62,31 @@ class WriteFlow:
             self.registered = False
             self._unregister()
         self.resumeProducing()
+
+
+class UpgradedStream(JobOutput):
+    """What a hijacked and a websocket stream share: throttled writes through their
+    ``WriteFlow`` and the ``on_close`` callbacks, which run once, when the connection
+    is gone (then the flow lets go of anyone waiting to write)."""
+
+    def __init__(self, flow):
+        self._flow = flow
+        self._close_callbacks = []
+        self.closed = False
+
+    def when_writable(self):
+        """Fires once the transport's buffer is below its high-water mark (or the client is gone)."""
+        return defer.succeed(None) if self.closed else self._flow.when_writable()
+
+    def on_close(self, callback):
+        if self.closed:
+            callback()
+        else:
+            self._close_callbacks.append(callback)
+
+    def _connection_gone(self):
+        self.closed = True
+        self._flow.resumeProducing()
+        callbacks, self._close_callbacks = self._close_callbacks, []
+        for callback in callbacks:
+            callback()

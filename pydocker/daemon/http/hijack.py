@@ -13,28 +13,24 @@ one place that does it, in four steps:
 Twisted's own websocket support swaps the channel's protocol in a similar way.
 """
 
-from twisted.internet import defer
 from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Protocol
 from zope.interface import implementer
 
-from pydocker.daemon.http.flow import WriteFlow
-from pydocker.engine.job import JobOutput
+from pydocker.daemon.http.flow import UpgradedStream, WriteFlow
 
 
 @implementer(IHalfCloseableProtocol)
-class HijackedStream(Protocol, JobOutput):
+class HijackedStream(Protocol, UpgradedStream):
     """The raw two-way stream a hijacking job reads from and writes to."""
 
     def __init__(self):
+        super().__init__(WriteFlow(lambda producer: self.transport.registerProducer(producer, True),
+                                   lambda: self.transport.unregisterProducer()))
         self._on_data = None
         self._on_eof = None
-        self._close_callbacks = []
         self._early = []
         self._eof_early = False
-        self.closed = False
-        self._flow = WriteFlow(lambda producer: self.transport.registerProducer(producer, True),
-                               lambda: self.transport.unregisterProducer())
 
     # -- the job's side ---------------------------------------------------------------------
     def read(self, on_data, on_eof):
@@ -49,16 +45,6 @@ class HijackedStream(Protocol, JobOutput):
     def write(self, data):
         if not self.closed and data:
             self.transport.write(data)
-
-    def when_writable(self):
-        """Fires once the transport's buffer is below its high-water mark (or the client is gone)."""
-        return defer.succeed(None) if self.closed else self._flow.when_writable()
-
-    def on_close(self, callback):
-        if self.closed:
-            callback()
-        else:
-            self._close_callbacks.append(callback)
 
     def close(self):
         """Flush what was written, then close the connection."""
@@ -83,11 +69,7 @@ class HijackedStream(Protocol, JobOutput):
         self.transport.loseConnection()
 
     def connectionLost(self, reason=None):
-        self.closed = True
-        self._flow.resumeProducing()
-        callbacks, self._close_callbacks = self._close_callbacks, []
-        for callback in callbacks:
-            callback()
+        self._connection_gone()
 
 
 def hijack(request, content_type):

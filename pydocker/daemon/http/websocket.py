@@ -5,25 +5,21 @@ module adapts a websocket connection to the stream a hijacking job writes to and
 from, so the same attach job serves both endpoints.
 """
 
-from twisted.internet import defer
 from twisted.internet.interfaces import IConsumer
 from twisted.web.websocket import WebSocketResource
 
-from pydocker.daemon.http.flow import WriteFlow
-from pydocker.engine.job import JobOutput
+from pydocker.daemon.http.flow import UpgradedStream, WriteFlow
 
 
-class WebSocketStream(JobOutput):
+class WebSocketStream(UpgradedStream):
     """The job's output and stream over one websocket connection."""
 
     def __init__(self):
+        super().__init__(WriteFlow(self._attach_producer, lambda: self._transport.detachProducer()))
         self._transport = None
         self._on_data = None
         self._on_eof = None
         self._early = []
-        self._close_callbacks = []
-        self.closed = False
-        self._flow = WriteFlow(self._attach_producer, lambda: self._transport.detachProducer())
 
     # JobOutput / stream, as used by hijacking jobs
     def upgrade(self):
@@ -32,9 +28,6 @@ class WebSocketStream(JobOutput):
     def write(self, data):
         if not self.closed and data:
             self._transport.sendBytesMessage(bytes(data))
-
-    def when_writable(self):
-        return defer.succeed(None) if self.closed else self._flow.when_writable()
 
     def _attach_producer(self, producer):
         """The HTTP channel is still the connection's producer after the upgrade: replace it."""
@@ -46,12 +39,6 @@ class WebSocketStream(JobOutput):
         early, self._early = self._early, []
         for data in early:
             on_data(data)
-
-    def on_close(self, callback):
-        if self.closed:
-            callback()
-        else:
-            self._close_callbacks.append(callback)
 
     def close(self):
         if not self.closed and self._transport is not None:
@@ -83,11 +70,7 @@ class WebSocketStream(JobOutput):
         self.bytesMessageReceived(message.encode())
 
     def connectionLost(self, reason):
-        self.closed = True
-        self._flow.resumeProducing()
-        callbacks, self._close_callbacks = self._close_callbacks, []
-        for callback in callbacks:
-            callback()
+        self._connection_gone()
 
 
 class _Factory:

@@ -1,5 +1,6 @@
 """Facts about the host that /info and /version report. Blocking reads of /proc and /sys."""
 
+import functools
 import os
 import platform
 
@@ -20,6 +21,7 @@ def operating_system():
     return "Linux", ""
 
 
+@functools.lru_cache(maxsize=1)
 def mem_total():
     with open("/proc/meminfo") as f:
         for line in f:

@@ -132,6 +132,11 @@ class Engine:
         """Schedule ``f`` on the engine's reactor (timers for jobs: events until, restarts)."""
         return self._reactor.callLater(delay, f, *args, **kwargs)
 
+    def with_timeout(self, d, seconds):
+        """``d``, cancelled after ``seconds`` on the engine's clock: then it fails with
+        ``defer.TimeoutError`` (waits such as a container's exit within a stop timeout)."""
+        return d.addTimeout(seconds, self._reactor)
+
     def drain(self, timeout):
         """A Deferred that fires when running jobs finish, or after ``timeout`` seconds."""
         pending = list(self._running)

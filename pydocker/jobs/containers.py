@@ -350,13 +350,10 @@ def kill(job):
     exited = engine.runtime.next_exit(container) if container.running and not restarting else None
     yield engine.runtime.kill(container, sig)
     if exited is not None and container.running:
-        timer = engine.call_later(KILL_WAIT_SECONDS, lambda: not exited.called and exited.cancel())
         try:
-            yield exited
-        except defer.CancelledError:
+            yield engine.with_timeout(exited, KILL_WAIT_SECONDS)
+        except defer.TimeoutError:
             pass
-        if timer.active():
-            timer.cancel()
 
 
 @dataclass

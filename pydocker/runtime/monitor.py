@@ -277,14 +277,11 @@ class Runtime:
         except Conflict:
             pass  # it exited meanwhile
         if timeout >= 0:
-            timer = self.engine.call_later(timeout, lambda: not exited.called and exited.cancel())
             try:
-                yield exited
-                if timer.active():
-                    timer.cancel()
+                yield self.engine.with_timeout(exited, timeout)
                 self.publish(container, "stop")
                 return
-            except defer.CancelledError:
+            except defer.TimeoutError:
                 self.log.info("container {id} did not stop within {t}s: killing it", id=container.id[:12], t=timeout)
         exited = self.next_exit(container)
         if container.running:

@@ -9,7 +9,7 @@ after their children stopped changing them.
 import os
 import stat
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 from .safepath import Root, clean_name, split
 from .source import open_layer

@@ -12,7 +12,7 @@ import posixpath
 import stat
 from datetime import datetime, timezone
 
-from pydocker.engine.errors import InvalidParameter, NotFound
+from pydocker.errdefs import InvalidParameter, NotFound
 
 from .apply import apply_layer
 from .pack import tar_path

@@ -14,7 +14,7 @@ import posixpath
 import re
 import struct
 
-from pydocker.engine.errors import InvalidParameter, PrerequisiteMissing
+from pydocker.errdefs import InvalidParameter, PrerequisiteMissing
 
 _SYS_OPENAT2 = 437  # the same number on every architecture (asm-generic)
 _RESOLVE_NO_MAGICLINKS = 0x02

@@ -17,7 +17,7 @@ import os
 import stat
 import zlib
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _NO_COPY_RANGE = (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP)

@@ -10,7 +10,7 @@ the source for the caller to copy (see :class:`.source.ForwardReader`).
 
 import struct
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 BLOCK = 512
 _HEADER = struct.Struct("100s8s8s8s12s12s8sc100s6s2s32s32s8s8s155s12x")

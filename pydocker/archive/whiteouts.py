@@ -15,7 +15,7 @@ import stat
 
 from zope.interface import Attribute, Interface, implementer
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 WHITEOUT_PREFIX = ".wh."
 WHITEOUT_META_PREFIX = ".wh..wh."

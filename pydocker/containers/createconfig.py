@@ -7,7 +7,7 @@ AutoRemove, memory minimums, CPU ranges) are applied with dockerd's messages.
 
 import os
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.engine.fields import STR_LIST, STR_MAP, check
 
 CONFIG_TYPES = {

@@ -11,7 +11,7 @@ import json
 import os
 from json.encoder import encode_basestring
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.logdrivers import attributes
 from pydocker.timeutil import parse_rfc3339, rfc3339
 

@@ -7,7 +7,7 @@ whole record to the store after each change, as dockerd keeps its memdb beside
 
 from dataclasses import dataclass, field
 
-from pydocker.engine.errors import Conflict, NotFound
+from pydocker.errdefs import Conflict, NotFound
 from pydocker.timeutil import ZERO_TIME, rfc3339
 
 def new_state():

@@ -3,7 +3,7 @@
 import signal
 import sys
 
-from pydocker.engine.errors import PydockerError
+from pydocker.errdefs import PydockerError
 
 EXIT_CONFIG = 1
 

@@ -7,7 +7,7 @@ raises ``ConfigError`` with a message naming what is wrong.
 import ipaddress
 import re
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 
 class ConfigError(InvalidParameter):

@@ -10,7 +10,7 @@ import importlib.metadata
 from zope.interface.exceptions import Invalid
 from zope.interface.verify import verifyClass
 
-from pydocker.engine.errors import InvalidParameter, SystemError_
+from pydocker.errdefs import InvalidParameter, SystemError_
 
 
 def available(group):

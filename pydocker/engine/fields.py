@@ -5,7 +5,7 @@ that sends a wrong type learns exactly which field is wrong. ``check`` applies
 a declarative table of field types to a whole object at once.
 """
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 STR_LIST = "list of strings"
 STR_MAP = "object of strings"

@@ -13,7 +13,7 @@ from twisted.internet import defer, threads
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from pydocker.engine.errors import NotFound, PydockerError
+from pydocker.errdefs import NotFound, PydockerError
 
 
 class JobOutput:

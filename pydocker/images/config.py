@@ -9,7 +9,7 @@ import platform
 import shlex
 
 from pydocker import __version__
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.timeutil import rfc3339
 
 GO_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}

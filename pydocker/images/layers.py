@@ -17,7 +17,7 @@ import zlib
 
 import zstandard
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.images.ids import new_cache_id
 
 _MAGIC = ((b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f, mode="rb")),

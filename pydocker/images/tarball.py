@@ -26,7 +26,7 @@ import posixpath
 import tarfile
 from dataclasses import dataclass, field
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.registry.reference import parse_reference
 
 MANIFEST_FILE = "manifest.json"

@@ -18,7 +18,7 @@ import json
 import os
 import tempfile
 
-from pydocker.engine.errors import NotFound, SystemError_
+from pydocker.errdefs import NotFound, SystemError_
 
 BLOCK = 512
 _FILE_TYPES = (b"0", b"\0", b"7")

@@ -21,7 +21,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from pydocker import archive
-from pydocker.engine.errors import Conflict, Forbidden, InvalidParameter, NotFound
+from pydocker.errdefs import Conflict, Forbidden, InvalidParameter, NotFound
 from pydocker.images import config as imgconfig
 from pydocker.images import tarball
 from pydocker.images.ids import chain_id

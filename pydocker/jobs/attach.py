@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from twisted.internet import defer
 
 from pydocker.containers import logs
-from pydocker.engine.errors import Conflict, InvalidParameter
+from pydocker.errdefs import Conflict, InvalidParameter
 from pydocker.jobs.containers import MULTIPLEXED, RAW, frame_header
 
 DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"

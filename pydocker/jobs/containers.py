@@ -11,7 +11,7 @@ from twisted.internet import defer
 
 from pydocker.containers import createconfig, inspect, links, logs, names
 from pydocker.containers.model import Container
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, NotModified
+from pydocker.errdefs import Conflict, InvalidParameter, NotFound, NotModified
 from pydocker.images.ids import new_cache_id
 from pydocker.jobs import resources
 from pydocker.logdrivers import attributes

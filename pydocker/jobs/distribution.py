@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from twisted.internet import defer
 
-from pydocker.engine.errors import InvalidParameter, NotFound
+from pydocker.errdefs import InvalidParameter, NotFound
 from pydocker.images import ids
 from pydocker.images.pulltarget import LayerStoreTarget
 from pydocker.jobs.images import ImportRequest, free_layers, import_image, layer_splits, original_tar_opener

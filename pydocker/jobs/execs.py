@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from twisted.internet import defer
 
 from pydocker.drivers.exec import spec as specs
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
+from pydocker.errdefs import Conflict, InvalidParameter, NotFound
 from pydocker.engine.fields import STR_LIST, check
 from pydocker.jobs.attach import DetachMatcher, parse_detach_keys, stream_consumer
 from pydocker.jobs.containers import MULTIPLEXED, RAW

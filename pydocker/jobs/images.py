@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from twisted.internet import defer
 
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, SystemError_
+from pydocker.errdefs import Conflict, InvalidParameter, NotFound, SystemError_
 from pydocker.images import config as imgconfig
 from pydocker.images import ids, inspect
 from pydocker.images.layers import register_layer

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from twisted.internet import defer
 
 from pydocker.drivers.network import bridge
-from pydocker.engine.errors import Forbidden, InvalidParameter, NotFound
+from pydocker.errdefs import Forbidden, InvalidParameter, NotFound
 from pydocker.engine.fields import STR_MAP, check
 from pydocker.jobs.system import parse_timestamp
 from pydocker.timeutil import rfc3339

@@ -9,7 +9,7 @@ from twisted.internet import defer
 from pydocker import sysinfo
 from pydocker.containers import createconfig
 from pydocker.drivers.exec import cgroups
-from pydocker.engine.errors import Conflict, InvalidParameter
+from pydocker.errdefs import Conflict, InvalidParameter
 from pydocker.engine.fields import check
 from pydocker.runtime.spec import resources_from
 from pydocker.store import containers as cstore

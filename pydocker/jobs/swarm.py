@@ -4,7 +4,7 @@ leave a swarm in their clean-up, carry on."""
 
 from dataclasses import dataclass
 
-from pydocker.engine.errors import Unavailable
+from pydocker.errdefs import Unavailable
 
 NOT_A_MANAGER = ('This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" '
                  'to connect this node to swarm and try again.')

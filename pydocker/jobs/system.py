@@ -14,7 +14,7 @@ from twisted.internet import defer
 
 from pydocker import API_VERSION, MIN_API_VERSION, __version__, sysinfo
 from pydocker.drivers.exec import cgroups
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.engine.events import EventFilter
 from pydocker.store import schema
 

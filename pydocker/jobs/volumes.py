@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from twisted.internet import defer, threads
 
 from pydocker.archive.safepath import open_in_root
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
+from pydocker.errdefs import Conflict, InvalidParameter, NotFound
 from pydocker.store import volumes as vstore
 from pydocker.timeutil import rfc3339
 from pydocker.volumes import mountpoints, propagation

@@ -5,7 +5,7 @@ as Docker's log drivers collect them (shown by ``logs --details``)."""
 import re
 from urllib.parse import quote_plus
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 OPTIONS = ("labels", "labels-regex", "env", "env-regex")
 

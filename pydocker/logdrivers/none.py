@@ -2,7 +2,7 @@
 
 from zope.interface import implementer
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.logdrivers.interfaces import ILogDriver
 
 

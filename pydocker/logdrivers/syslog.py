@@ -8,7 +8,7 @@ import time
 
 from zope.interface import implementer
 
-from pydocker.engine.errors import InvalidParameter, Unavailable
+from pydocker.errdefs import InvalidParameter, Unavailable
 from pydocker.logdrivers import attributes
 from pydocker.logdrivers.interfaces import ILogDriver
 from pydocker.timeutil import rfc3339

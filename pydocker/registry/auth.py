@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from pydocker.engine.errors import Unauthorized
+from pydocker.errdefs import Unauthorized
 from pydocker.registry import transport
 from pydocker.registry.errors import RegistryUnavailable
 

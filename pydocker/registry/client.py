@@ -7,7 +7,7 @@ repository path. Every manifest is verified against its digest before it is retu
 import json
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from pydocker.engine.errors import (Forbidden, InvalidParameter, NotFound, SystemError_,
+from pydocker.errdefs import (Forbidden, InvalidParameter, NotFound, SystemError_,
                                     Unauthorized)
 from pydocker.registry import mediatypes, transport
 from pydocker.registry.auth import Authorizer, repository_scope

@@ -10,7 +10,7 @@ import os
 import subprocess
 from dataclasses import asdict, dataclass
 
-from pydocker.engine.errors import InvalidParameter, NotFound, SystemError_
+from pydocker.errdefs import InvalidParameter, NotFound, SystemError_
 
 INDEX_SERVER = "https://index.docker.io/v1/"
 _DOCKER_IO_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io", INDEX_SERVER}

@@ -7,7 +7,7 @@ import zlib
 
 import zstandard
 
-from pydocker.engine.errors import SystemError_
+from pydocker.errdefs import SystemError_
 
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"

@@ -4,7 +4,7 @@
 import hashlib
 import re
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.images.layers import HashingReader
 from pydocker.registry.errors import DigestMismatch
 

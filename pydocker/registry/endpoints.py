@@ -10,7 +10,7 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.registry.reference import DEFAULT_DOMAIN
 
 DEFAULT_CERTS_DIR = "/etc/pydocker/certs.d"

@@ -1,7 +1,7 @@
 """Registry-specific error kinds, each a subclass of one of the engine's kinds so the HTTP
 layer maps them to a status without knowing about registries."""
 
-from pydocker.engine.errors import SystemError_, Unavailable
+from pydocker.errdefs import SystemError_, Unavailable
 
 
 class DigestMismatch(SystemError_):

@@ -3,7 +3,7 @@
 import json
 from dataclasses import dataclass
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.images.ids import chain_ids
 from pydocker.registry import mediatypes
 from pydocker.registry.digest import validate_digest

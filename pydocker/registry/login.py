@@ -3,7 +3,7 @@ expects (ping, then Basic or a Bearer token fetched with the credentials)."""
 
 from dataclasses import dataclass
 
-from pydocker.engine.errors import InvalidParameter, Unauthorized
+from pydocker.errdefs import InvalidParameter, Unauthorized
 from pydocker.registry.client import RegistryClient, error_message
 from pydocker.registry.credentials import INDEX_SERVER
 from pydocker.registry.errors import RegistryUnavailable

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from pydocker.engine.errors import InvalidParameter, NotFound
+from pydocker.errdefs import InvalidParameter, NotFound
 
 _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm",
                  "armel": "arm", "i386": "386"}

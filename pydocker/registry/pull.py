@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from pydocker.engine.errors import NotFound, PydockerError, SystemError_, Unauthorized
+from pydocker.errdefs import NotFound, PydockerError, SystemError_, Unauthorized
 from pydocker.registry import mediatypes
 from pydocker.registry.client import RegistryClient
 from pydocker.registry.decompress import DecompressingReader

@@ -15,7 +15,7 @@ from typing import Callable
 
 from zope.interface import implementer
 
-from pydocker.engine.errors import InvalidParameter, PydockerError
+from pydocker.errdefs import InvalidParameter, PydockerError
 from pydocker.registry import mediatypes
 from pydocker.registry.client import RegistryClient
 from pydocker.registry.digest import digest_of, short_id

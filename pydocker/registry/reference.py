@@ -8,7 +8,7 @@ the *familiar* form (``busybox:latest``), the wire protocol needs the full one.
 import re
 from dataclasses import dataclass
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 DEFAULT_DOMAIN = "docker.io"
 LEGACY_DEFAULT_DOMAIN = "index.docker.io"

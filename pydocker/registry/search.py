@@ -7,7 +7,7 @@ they answer 404 and the caller gets an error that says so instead of an empty re
 import json
 from urllib.parse import urlencode
 
-from pydocker.engine.errors import InvalidParameter, NotFound, SystemError_
+from pydocker.errdefs import InvalidParameter, NotFound, SystemError_
 from pydocker.registry.client import RegistryClient, raise_for_status
 from pydocker.registry.endpoints import Endpoint
 from pydocker.registry.errors import RegistryUnavailable

@@ -12,7 +12,7 @@ import time
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from pydocker.engine.errors import Conflict, NotModified, PydockerError
+from pydocker.errdefs import Conflict, NotModified, PydockerError
 from pydocker.runtime import health, restart
 from pydocker.runtime.io import Attachments, ContainerIO
 from pydocker.runtime.signals import parse_signal

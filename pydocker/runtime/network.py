@@ -26,7 +26,7 @@ from pydocker.drivers.network.interfaces import INetworkDriver
 from pydocker.drivers.network.model import Endpoint
 from pydocker.drivers.network.proxy import UserlandProxy
 from pydocker.drivers.network.writebehind import WriteBehindStore
-from pydocker.engine.errors import Conflict, Forbidden, InvalidParameter, NotFound
+from pydocker.errdefs import Conflict, Forbidden, InvalidParameter, NotFound
 from pydocker.store.networks import NetworkStore
 
 DRIVER = "bridge"

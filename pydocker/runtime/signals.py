@@ -2,7 +2,7 @@
 
 import signal
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 
 def parse_signal(text, default=signal.SIGKILL):

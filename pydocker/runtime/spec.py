@@ -8,7 +8,7 @@ import json
 import os
 
 from pydocker.drivers.exec import spec as specs
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 DEFAULT_SHM_SIZE = 64 * 1024 * 1024
 

@@ -8,7 +8,7 @@ whole version. A daemon refuses a database newer than it knows.
 
 from sqlalchemy import select
 
-from pydocker.engine.errors import PydockerError
+from pydocker.errdefs import PydockerError
 from pydocker.store import schema
 
 

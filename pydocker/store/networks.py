@@ -21,7 +21,7 @@ from zope.interface import implementer
 
 from pydocker.drivers.network.interfaces import IAllocationStore
 from pydocker.drivers.network.model import Endpoint, NetworkRecord
-from pydocker.engine.errors import Conflict
+from pydocker.errdefs import Conflict
 from pydocker.store.db import open_engine
 from pydocker.store.schema import ip_allocations, network_endpoints, networks
 

@@ -29,7 +29,7 @@ from zope.interface.verify import verifyObject
 
 from pydocker.archive import ChangeKind
 from pydocker.drivers.graph.interfaces import IGraphDriver
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
+from pydocker.errdefs import Conflict, InvalidParameter, NotFound
 
 
 class LayerTar:

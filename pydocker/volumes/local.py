@@ -8,7 +8,7 @@ import subprocess
 
 from zope.interface import implementer
 
-from pydocker.engine.errors import InvalidParameter, SystemError_
+from pydocker.errdefs import InvalidParameter, SystemError_
 from pydocker.volumes.interfaces import IVolumeDriver
 
 OPTIONS = ("type", "device", "o")

@@ -7,7 +7,7 @@ dockerd refuses the start otherwise, and so do we, naming the mount point."""
 import os
 
 from pydocker.drivers.exec.native.linux import mount_of
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 MODES = ("private", "rprivate", "shared", "rshared", "slave", "rslave")
 DEFAULT = "rprivate"

@@ -10,7 +10,7 @@ import pytest
 
 from pydocker.archive import path_stat, read_path, write_path
 from pydocker.archive.copy import go_file_mode
-from pydocker.engine.errors import InvalidParameter, NotFound
+from pydocker.errdefs import InvalidParameter, NotFound
 
 
 def tar_bytes(*entries):

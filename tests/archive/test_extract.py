@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from pydocker.archive import apply_layer
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.testing.graphtest import LayerTar, base_layer_tar
 
 CAPABILITY = b"\x01\x00\x00\x02\x00\x20\x00\x00" + b"\x00" * 12  # cap_net_raw, permitted

@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.images import tarball
 
 

@@ -8,7 +8,7 @@ inside the root) and that the host file it aimed at is unchanged.
 import pytest
 
 from pydocker.archive import apply_layer
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.testing.graphtest import LayerTar
 
 

@@ -110,7 +110,7 @@ def _make_driver(kind, home):
         from pydocker.drivers.exec.native.driver import NativeDriver
         return NativeDriver(home, {}, reactor)
     from pydocker.drivers.exec.lxc.driver import LXCDriver
-    from pydocker.engine.errors import PrerequisiteMissing
+    from pydocker.errdefs import PrerequisiteMissing
     try:
         return LXCDriver(home, {}, reactor)
     except PrerequisiteMissing as e:

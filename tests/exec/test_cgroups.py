@@ -10,7 +10,7 @@ from conftest import init_processes
 from exec_reactor import spin, wait
 from pydocker.drivers.exec import cgroups
 from pydocker.drivers.exec.spec import Resources, ThrottleDevice
-from pydocker.engine.errors import Conflict, InvalidParameter
+from pydocker.errdefs import Conflict, InvalidParameter
 
 pytestmark = [pytest.mark.kernel,
               pytest.mark.skipif(cgroups.version() != 1, reason="these checks read v1 files")]

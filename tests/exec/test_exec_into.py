@@ -8,7 +8,7 @@ from conftest import Recorder
 from exec_reactor import spin, wait
 from pydocker.drivers.exec.errors import ContainerStartError
 from pydocker.drivers.exec.spec import ExecSpec
-from pydocker.engine.errors import Conflict
+from pydocker.errdefs import Conflict
 
 pytestmark = pytest.mark.kernel
 NAMESPACES = ("pid", "net", "mnt", "uts", "ipc")

@@ -133,7 +133,7 @@ def test_native_driver_is_registered_and_provides_the_interface():
 
 def test_driver_options_are_checked(tmp_path):
     from pydocker.drivers.exec.native.driver import NativeDriver
-    from pydocker.engine.errors import InvalidParameter
+    from pydocker.errdefs import InvalidParameter
     from twisted.internet.testing import MemoryReactorClock
     reactor = MemoryReactorClock()
     with pytest.raises(InvalidParameter, match="unknown exec-opt"):

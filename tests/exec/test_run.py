@@ -9,7 +9,7 @@ from conftest import skip_on
 from exec_reactor import spin, wait
 from pydocker.drivers.exec.errors import ContainerStartError
 from pydocker.drivers.exec.spec import Mount, Namespaces, Rlimit
-from pydocker.engine.errors import InvalidParameter, SystemError_
+from pydocker.errdefs import InvalidParameter, SystemError_
 
 pytestmark = pytest.mark.kernel
 

@@ -16,7 +16,7 @@ from conftest import Recorder
 from exec_reactor import spin, wait
 from pydocker.drivers.exec.native.driver import NativeDriver
 from pydocker.drivers.exec.spec import ExecSpec, Namespaces
-from pydocker.engine.errors import SystemError_
+from pydocker.errdefs import SystemError_
 
 pytestmark = [pytest.mark.kernel, pytest.mark.parametrize("driver", ["native"], indirect=True)]
 

@@ -10,7 +10,7 @@ from pydocker.drivers.graph.devmapper import DeviceMapperDriver
 from pydocker.drivers.graph.mount import fs_name, mount, unmount
 from pydocker.drivers.graph.overlay import MAX_LOWERS, OverlayDriver
 from pydocker.drivers.graph.vfs import VFSDriver
-from pydocker.engine.errors import PrerequisiteMissing
+from pydocker.errdefs import PrerequisiteMissing
 from pydocker.testing.graphtest import GraphDriverConformance
 
 

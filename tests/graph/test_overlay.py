@@ -5,7 +5,7 @@ import os
 import pytest
 
 from pydocker.drivers.graph.overlay import MAX_LOWERS, OverlayDriver
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.testing.graphtest import LayerTar
 
 

@@ -11,7 +11,7 @@ from pydocker.drivers.graph.mount import mount, unmount
 from pydocker.drivers.graph.overlay import OverlayDriver
 from pydocker.drivers.graph.registry import load_driver_class, new_driver, previous_driver
 from pydocker.drivers.graph.vfs import VFSDriver
-from pydocker.engine.errors import InvalidParameter, PrerequisiteMissing, SystemError_
+from pydocker.errdefs import InvalidParameter, PrerequisiteMissing, SystemError_
 
 
 def install_plugin(site, name, target):

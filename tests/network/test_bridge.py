@@ -14,7 +14,7 @@ from pydocker.drivers.network.bridge import BridgeDriver
 from pydocker.drivers.network.config import NetworkConfig
 from pydocker.drivers.network.memstore import MemoryAllocationStore
 from pydocker.drivers.network.ports import parse_publish
-from pydocker.engine.errors import Conflict, Forbidden, InvalidParameter, NotFound
+from pydocker.errdefs import Conflict, Forbidden, InvalidParameter, NotFound
 
 from nethelpers import in_netns
 

@@ -9,7 +9,7 @@ import pytest
 
 from pydocker.drivers.network import settings
 from pydocker.drivers.network.model import Endpoint, NetworkRecord, PortBinding
-from pydocker.engine.errors import Forbidden, InvalidParameter, NotFound
+from pydocker.errdefs import Forbidden, InvalidParameter, NotFound
 from pydocker.jobs import networks as jobs
 from pydocker.runtime.network import ContainerNetworking, _Attachment
 from pydocker.store.networks import NetworkRow

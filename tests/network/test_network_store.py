@@ -11,7 +11,7 @@ from zope.interface.verify import verifyObject
 from pydocker.drivers.network.interfaces import IAllocationStore
 from pydocker.drivers.network.model import Endpoint, NetworkRecord, PortBinding
 from pydocker.drivers.network.writebehind import WriteBehindStore
-from pydocker.engine.errors import Conflict
+from pydocker.errdefs import Conflict
 from pydocker.store import migrations
 from pydocker.store.db import open_engine
 from pydocker.store.networks import NetworkStore

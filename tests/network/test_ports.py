@@ -9,7 +9,7 @@ import pytest
 
 from pydocker.drivers.network.ports import ephemeral_range, parse_publish
 from pydocker.drivers.network.proxy import UserlandProxy
-from pydocker.engine.errors import Conflict
+from pydocker.errdefs import Conflict
 
 from nethelpers import require_private_netns, tcp_echo, tcp_echo_from, udp_echo
 

@@ -12,7 +12,7 @@ from pydocker.drivers.network.linkenv import link_env
 from pydocker.drivers.network.model import Endpoint, NetworkRecord, PortBinding, PortSpec, ports_settings
 from pydocker.drivers.network.ports import PortAllocator, parse_api_bindings, parse_publish, publish_all
 from pydocker.drivers.network.resolvconf import container_resolv_conf
-from pydocker.engine.errors import Conflict, InvalidParameter, Unavailable
+from pydocker.errdefs import Conflict, InvalidParameter, Unavailable
 
 
 def net(subnet="172.18.0.0/16", gateway="172.18.0.1", **kw):

@@ -6,7 +6,7 @@ from pydocker.testing.registry import bytes_layer, htpasswd_line, image_of, laye
 from registry_proxy import FaultyProxy
 from registry_tokens import ISSUER, SERVICE, TokenServer
 
-from pydocker.engine.errors import NotFound, Unauthorized
+from pydocker.errdefs import NotFound, Unauthorized
 from pydocker.registry import AuthConfig
 
 

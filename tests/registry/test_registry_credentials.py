@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.registry import AuthConfig, DockerConfig, decode_registry_auth, encode_registry_auth
 
 HELPER = """#!{python}

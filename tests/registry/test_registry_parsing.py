@@ -8,7 +8,7 @@ import lzma
 
 import pytest
 
-from pydocker.engine.errors import InvalidParameter, NotFound, SystemError_
+from pydocker.errdefs import InvalidParameter, NotFound, SystemError_
 from pydocker.registry import DigestMismatch, Platform, chain_ids
 from pydocker.registry.auth import parse_challenges
 from pydocker.registry.decompress import DecompressingReader

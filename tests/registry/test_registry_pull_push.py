@@ -10,7 +10,7 @@ from pydocker.testing.registry import (bytes_layer, file_layer, file_sha256, ima
                                        sha256)
 from registry_proxy import FaultyProxy
 
-from pydocker.engine.errors import NotFound
+from pydocker.errdefs import NotFound
 from pydocker.registry import DigestMismatch, Platform, RegistryService, parse_reference
 from pydocker.registry.client import RegistryClient
 from pydocker.registry.endpoints import Endpoint

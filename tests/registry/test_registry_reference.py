@@ -2,7 +2,7 @@
 
 import pytest
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.registry import parse_reference, parse_repository
 
 DIGEST = "sha256:" + "ab" * 32

@@ -5,7 +5,7 @@ import pytest
 from pydocker.testing.registry import bytes_layer, image_of, layer_tar
 from registry_pki import issue, make_ca
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.registry import RegistryService
 from pydocker.registry.errors import RegistryUnavailable
 

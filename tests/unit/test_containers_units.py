@@ -8,7 +8,7 @@ import pytest
 
 from pydocker.containers import createconfig, logs, names
 from pydocker.containers.model import ContainerIndex, Container
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound
+from pydocker.errdefs import Conflict, InvalidParameter, NotFound
 from pydocker.images.config import apply_changes
 from pydocker.jobs.attach import DetachMatcher, parse_detach_keys
 from pydocker.jobs.containers import frame, merge_image_config

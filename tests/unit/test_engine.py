@@ -5,7 +5,7 @@ import pytest
 from twisted.internet import defer
 from twisted.internet.testing import MemoryReactorClock
 
-from pydocker.engine.errors import Conflict, NotFound
+from pydocker.errdefs import Conflict, NotFound
 from pydocker.engine.events import EventBus, EventFilter
 from pydocker.engine.job import Engine
 

@@ -11,7 +11,7 @@ from pydocker.daemon.http.binding import Query
 from pydocker.engine.fields import Fields
 from pydocker.daemon.http.resource import ApiResource
 from pydocker.daemon.http.router import Route
-from pydocker.engine.errors import Conflict
+from pydocker.errdefs import Conflict
 from pydocker.engine.job import Engine
 
 

@@ -12,7 +12,7 @@ import tarfile
 
 import pytest
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.images.layers import HashingReader, register_layer
 from pydocker.images.tarsplit import LayerSplits
 from pydocker.registry.digest import VerifyingReader

@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from pydocker.engine.errors import NotFound, SystemError_
+from pydocker.errdefs import NotFound, SystemError_
 from pydocker.images.tarsplit import ChunkReader, LayerSplits
 
 LONG = "deep/" * 30 + "long-file-name-" + "x" * 60

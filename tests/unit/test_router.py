@@ -2,7 +2,7 @@ import pytest
 
 from pydocker.daemon.http import errmap
 from pydocker.daemon.http.router import Route, Router, split_version
-from pydocker.engine import errors
+from pydocker import errdefs
 
 
 def make_router():
@@ -36,12 +36,12 @@ def test_params_are_decoded_after_matching():
 
 
 def test_too_new_version_is_400():
-    with pytest.raises(errors.InvalidParameter, match="1.45 is too new. Maximum supported API version is 1.44"):
+    with pytest.raises(errdefs.InvalidParameter, match="1.45 is too new. Maximum supported API version is 1.44"):
         split_version("/v1.45/info")
 
 
 def test_too_old_version_is_400():
-    with pytest.raises(errors.InvalidParameter, match="too old. Minimum supported API version is 1.24"):
+    with pytest.raises(errdefs.InvalidParameter, match="too old. Minimum supported API version is 1.24"):
         split_version("/v1.23/info")
 
 
@@ -50,16 +50,16 @@ def test_oldest_supported_version_accepted():
 
 
 def test_unknown_route_and_wrong_method_are_404():
-    with pytest.raises(errors.NotFound):
+    with pytest.raises(errdefs.NotFound):
         make_router().match("GET", "/nope")
-    with pytest.raises(errors.NotFound):
+    with pytest.raises(errdefs.NotFound):
         make_router().match("POST", "/info")
 
 
 @pytest.mark.parametrize("exc, status", [
-    (errors.InvalidParameter("x"), 400), (errors.Unauthorized("x"), 401), (errors.Forbidden("x"), 403),
-    (errors.NotFound("x"), 404), (errors.Conflict("x"), 409), (errors.NotModified("x"), 304),
-    (errors.NotImplementedYet("x"), 501), (errors.Unavailable("x"), 503), (errors.SystemError_("x"), 500),
+    (errdefs.InvalidParameter("x"), 400), (errdefs.Unauthorized("x"), 401), (errdefs.Forbidden("x"), 403),
+    (errdefs.NotFound("x"), 404), (errdefs.Conflict("x"), 409), (errdefs.NotModified("x"), 304),
+    (errdefs.NotImplementedYet("x"), 501), (errdefs.Unavailable("x"), 503), (errdefs.SystemError_("x"), 500),
     (ValueError("x"), 500),
 ])
 def test_error_kinds_map_to_status(exc, status):

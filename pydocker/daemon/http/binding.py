@@ -6,7 +6,7 @@ sends a wrong type learns which field is wrong.
 
 import json
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 JSON_BODY_LIMIT = 16 * 1024 * 1024  # bytes; upload routes (load, import, archive) stream instead
 

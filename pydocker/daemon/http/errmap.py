@@ -1,18 +1,18 @@
 """The one table from error kinds to HTTP status codes."""
 
-from pydocker.engine import errors
+from pydocker import errdefs
 
 STATUS = [
-    (errors.NotModified, 304),
-    (errors.InvalidParameter, 400),
-    (errors.Unauthorized, 401),
-    (errors.Forbidden, 403),
-    (errors.NotFound, 404),
-    (errors.Conflict, 409),
-    (errors.NotImplementedYet, 501),
-    (errors.Unavailable, 503),
-    (errors.PrerequisiteMissing, 500),
-    (errors.PydockerError, 500),
+    (errdefs.NotModified, 304),
+    (errdefs.InvalidParameter, 400),
+    (errdefs.Unauthorized, 401),
+    (errdefs.Forbidden, 403),
+    (errdefs.NotFound, 404),
+    (errdefs.Conflict, 409),
+    (errdefs.NotImplementedYet, 501),
+    (errdefs.Unavailable, 503),
+    (errdefs.PrerequisiteMissing, 500),
+    (errdefs.PydockerError, 500),
 ]
 
 

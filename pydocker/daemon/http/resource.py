@@ -18,7 +18,7 @@ from pydocker.daemon.http.binding import Query, parse_json_body
 from pydocker.daemon.http.flow import WriteFlow
 from pydocker.daemon.http.hijack import hijack
 from pydocker.daemon.http.router import Router
-from pydocker.engine.errors import PydockerError
+from pydocker.errdefs import PydockerError
 from pydocker.engine.job import JobOutput
 
 SERVER_HEADER = f"pydocker/{__version__} (linux)"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from pydocker import API_VERSION, MIN_API_VERSION
-from pydocker.engine.errors import InvalidParameter, NotFound
+from pydocker.errdefs import InvalidParameter, NotFound
 
 _VERSIONED = re.compile(r"^/v(\d+)\.(\d+)(/.*)$")
 _PARAM = re.compile(r"\{(\w+)(?::([^}]+))?\}")

@@ -4,7 +4,7 @@ from pydocker.daemon.http.archive_routes import archive_routes
 from pydocker.daemon.http.distribution_routes import bind_pull, distribution_routes
 from pydocker.daemon.http.network_routes import network_routes
 from pydocker.daemon.http.router import Route
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.engine.fields import STR_MAP, check
 from pydocker.jobs import attach, containers, execs, images, resources, swarm, system, volumes
 from pydocker.jobs.system import parse_timestamp

@@ -10,7 +10,7 @@ from twisted.internet import protocol, threads
 
 from pydocker.drivers.exec.native import validate
 from pydocker.drivers.exec.stdio import OutputReaders, PipeStdin, PipeTransport, PtyConnection
-from pydocker.engine.errors import Conflict, InvalidParameter
+from pydocker.errdefs import Conflict, InvalidParameter
 
 
 class RunningContainers:

@@ -1,6 +1,6 @@
 """Start failures reported by the init helper, mapped to the engine's error kinds."""
 
-from pydocker.engine.errors import InvalidParameter, SystemError_
+from pydocker.errdefs import InvalidParameter, SystemError_
 
 
 class ContainerStartError(InvalidParameter):

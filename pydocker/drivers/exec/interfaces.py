@@ -69,7 +69,7 @@ class IExecDriver(Interface):
         first process exits. ``io.started(pid, stdin)`` is called once the
         command has been exec'd; a start failure (bad user, cwd, missing
         binary...) errbacks the Deferred *instead*, with an
-        ``engine.errors`` kind (``ContainerStartError`` carries Docker's
+        ``errdefs`` kind (``ContainerStartError`` carries Docker's
         exit code 126/127).
         """
 

@@ -11,7 +11,7 @@ from twisted.internet.interfaces import IPushProducer
 from zope.interface import implementer
 
 from pydocker.drivers.exec.interfaces import IContainerStdin
-from pydocker.engine.errors import Conflict
+from pydocker.errdefs import Conflict
 
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 PIPE_SIZE = 1024 * 1024  # Linux's default fs.pipe-max-size

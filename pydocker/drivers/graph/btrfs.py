@@ -14,7 +14,7 @@ import subprocess
 
 from zope.interface import implementer
 
-from pydocker.engine.errors import Conflict, InvalidParameter, PrerequisiteMissing, SystemError_
+from pydocker.errdefs import Conflict, InvalidParameter, PrerequisiteMissing, SystemError_
 
 from .dirlayers import DirectoryLayers
 from .interfaces import IGraphDriver

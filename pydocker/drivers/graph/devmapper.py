@@ -17,7 +17,7 @@ import threading
 
 from zope.interface import implementer
 
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, PrerequisiteMissing, SystemError_
+from pydocker.errdefs import Conflict, InvalidParameter, NotFound, PrerequisiteMissing, SystemError_
 
 from .dmsetup import SECTOR, DMSetup, attach_loop, find_loop, kernel_has_device_mapper
 from .interfaces import IGraphDriver

@@ -3,7 +3,7 @@ mounted, so ``get`` only checks and counts a reference and ``put`` drops it."""
 
 import os
 
-from pydocker.engine.errors import NotFound
+from pydocker.errdefs import NotFound
 
 
 class DirectoryLayers:

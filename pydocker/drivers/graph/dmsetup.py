@@ -9,7 +9,7 @@ snapshotted and deleted by messages to the pool.
 import os
 import subprocess
 
-from pydocker.engine.errors import Conflict, PrerequisiteMissing, SystemError_
+from pydocker.errdefs import Conflict, PrerequisiteMissing, SystemError_
 
 SECTOR = 512
 

@@ -1,6 +1,6 @@
 """Layer ids become path components, so they must be plain names."""
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 
 def check_layer_id(id):

@@ -2,7 +2,7 @@
 
 import re
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)

@@ -25,7 +25,7 @@ import subprocess
 from zope.interface import implementer
 
 from pydocker.archive import OVERLAY, apply_layer, changes, tar_directory
-from pydocker.engine.errors import Conflict, InvalidParameter, NotFound, PrerequisiteMissing, SystemError_
+from pydocker.errdefs import Conflict, InvalidParameter, NotFound, PrerequisiteMissing, SystemError_
 
 from .interfaces import IGraphDriver
 from .layerid import check_layer_id

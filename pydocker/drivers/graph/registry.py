@@ -11,7 +11,7 @@ with a different driver is refused: its layers would be invisible.
 import os
 
 from pydocker.drivers import plugins
-from pydocker.engine.errors import InvalidParameter, PrerequisiteMissing
+from pydocker.errdefs import InvalidParameter, PrerequisiteMissing
 
 from .interfaces import IGraphDriver
 

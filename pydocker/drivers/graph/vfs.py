@@ -12,7 +12,7 @@ import subprocess
 
 from zope.interface import implementer
 
-from pydocker.engine.errors import Conflict, NotFound, SystemError_
+from pydocker.errdefs import Conflict, NotFound, SystemError_
 
 from .dirlayers import DirectoryLayers
 from .interfaces import IGraphDriver

@@ -18,7 +18,7 @@ import threading
 
 from zope.interface import implementer
 
-from pydocker.engine.errors import (
+from pydocker.errdefs import (
     Conflict, Forbidden, InvalidParameter, NotFound, PrerequisiteMissing)
 from . import ipam, netns, rules, subnets, sysctl
 from .config import NetworkConfig

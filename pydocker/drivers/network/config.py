@@ -4,7 +4,7 @@ once so the driver can trust them."""
 import ipaddress
 from dataclasses import dataclass
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 DEFAULT_BRIDGE = "pydocker0"
 

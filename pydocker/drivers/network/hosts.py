@@ -2,7 +2,7 @@
 
 import ipaddress
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 DEFAULT_ENTRIES = (
     ("127.0.0.1", "localhost"),

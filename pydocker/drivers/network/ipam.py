@@ -4,7 +4,7 @@ address twice, even across a daemon restart)."""
 
 import ipaddress
 
-from pydocker.engine.errors import Conflict, InvalidParameter, Unavailable
+from pydocker.errdefs import Conflict, InvalidParameter, Unavailable
 
 
 def reserved_addresses(record):

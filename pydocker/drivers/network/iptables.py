@@ -6,7 +6,7 @@ calling thread (see ``netns.entered``)."""
 import subprocess
 from collections import defaultdict
 
-from pydocker.engine.errors import PrerequisiteMissing, SystemError_
+from pydocker.errdefs import PrerequisiteMissing, SystemError_
 from .rules import render
 
 ALREADY_EXISTS = 1

@@ -6,7 +6,7 @@ import itertools
 
 from pyroute2 import IPRoute
 
-from pydocker.engine.errors import Conflict, InvalidParameter, SystemError_
+from pydocker.errdefs import Conflict, InvalidParameter, SystemError_
 from . import netns, rtnl
 
 EEXIST = 17

@@ -6,7 +6,7 @@ import threading
 
 from zope.interface import implementer
 
-from pydocker.engine.errors import Conflict
+from pydocker.errdefs import Conflict
 from .interfaces import IAllocationStore
 from .model import Endpoint, NetworkRecord
 

@@ -10,7 +10,7 @@ import contextlib
 import ctypes
 import os
 
-from pydocker.engine.errors import NotFound
+from pydocker.errdefs import NotFound
 from . import rtnl
 
 CLONE_NEWNET = 0x40000000

@@ -7,7 +7,7 @@ import ipaddress
 import socket
 import threading
 
-from pydocker.engine.errors import Conflict, InvalidParameter
+from pydocker.errdefs import Conflict, InvalidParameter
 from .model import PortBinding, PortSpec
 
 PROTOCOLS = ("tcp", "udp")

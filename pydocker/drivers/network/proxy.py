@@ -12,7 +12,7 @@ from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.threads import blockingCallFromThread
 from zope.interface import implementer
 
-from pydocker.engine.errors import Conflict
+from pydocker.errdefs import Conflict
 from .interfaces import IPortProxy
 
 UDP_IDLE_TIMEOUT = 90.0  # seconds a UDP client's return path is kept

@@ -8,7 +8,7 @@ documents, and inspect shows them as they are.
 import ipaddress
 import re
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 from pydocker.engine.fields import STR_LIST, STR_MAP, check
 from . import ipam, ports
 from .model import ports_settings

@@ -8,7 +8,7 @@ reach it) or a network we already made.
 
 import ipaddress
 
-from pydocker.engine.errors import Unavailable
+from pydocker.errdefs import Unavailable
 
 
 def candidate_pools():

@@ -9,7 +9,7 @@ from zope.interface import implementer
 
 from pydocker.drivers.exec.cgroups import devicerules, fs
 from pydocker.drivers.exec.cgroups.interfaces import ICgroup
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 CONTROLLERS = ("memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices")
 

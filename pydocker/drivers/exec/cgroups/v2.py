@@ -9,7 +9,7 @@ from zope.interface import implementer
 from pydocker.drivers.exec.cgroups import devicefilter, devicerules, fs
 from pydocker.drivers.exec.cgroups.interfaces import ICgroup
 from pydocker.drivers.exec.cgroups.v1 import cpu_quota
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 WANTED_CONTROLLERS = ("cpuset", "cpu", "io", "memory", "pids")
 

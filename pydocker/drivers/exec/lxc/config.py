@@ -10,7 +10,7 @@ import os
 import stat
 from dataclasses import dataclass
 
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 # Keys the driver owns: a raw line setting one would break the start protocol.
 RESERVED_PREFIXES = ("lxc.rootfs.path", "lxc.rootfs.mount", "lxc.hook.", "lxc.console.",

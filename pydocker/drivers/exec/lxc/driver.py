@@ -39,7 +39,7 @@ from pydocker.drivers.exec.lxc import config as lxc_config, hooks, leftovers, se
 from pydocker.drivers.exec.lxc.inroot import DEFAULT_PATH, ContainerView
 from pydocker.drivers.exec.lxc.process import LXCToolProcess
 from pydocker.drivers.exec.native import validate
-from pydocker.engine.errors import Conflict, InvalidParameter, PrerequisiteMissing, SystemError_
+from pydocker.errdefs import Conflict, InvalidParameter, PrerequisiteMissing, SystemError_
 
 DEFAULT_CGROUP_PARENT = "pydocker"
 TOOLS = ("lxc-execute", "lxc-attach", "init.lxc.static", "setsid", "timeout")

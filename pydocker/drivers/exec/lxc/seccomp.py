@@ -7,7 +7,7 @@ say (the ``log`` and ``trace`` actions) is refused, not weakened.
 """
 
 from pydocker.drivers.exec.native import seccomp as native_seccomp, seccomp_default
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 _OPS = {"ne": "SCMP_CMP_NE", "lt": "SCMP_CMP_LT", "le": "SCMP_CMP_LE", "eq": "SCMP_CMP_EQ",
         "ge": "SCMP_CMP_GE", "gt": "SCMP_CMP_GT", "masked_eq": "SCMP_CMP_MASKED_EQ"}

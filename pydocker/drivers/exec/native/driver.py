@@ -22,7 +22,7 @@ from pydocker.drivers.exec.interfaces import IExecDriver
 from pydocker.drivers.exec.native import seccomp, validate
 from pydocker.drivers.exec.native.launch import Launch
 from pydocker.drivers.exec.native.spawner_client import SpawnerProcess
-from pydocker.engine.errors import Conflict, InvalidParameter, PrerequisiteMissing
+from pydocker.errdefs import Conflict, InvalidParameter, PrerequisiteMissing
 
 DEFAULT_CGROUP_PARENT = "pydocker"
 KNOWN_OPTIONS = {"native.cgroupdriver": ("cgroupfs",)}

@@ -12,7 +12,7 @@ from twisted.python import failure
 from pydocker.drivers.exec import errors
 from pydocker.drivers.exec.common import StdioProcess
 from pydocker.drivers.exec.native.spawner_client import SpawnerGone
-from pydocker.engine.errors import SystemError_
+from pydocker.errdefs import SystemError_
 
 
 class Launch(StdioProcess):

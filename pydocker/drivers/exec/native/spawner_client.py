@@ -11,7 +11,7 @@ from twisted.logger import Logger
 from twisted.python import failure
 
 import pydocker
-from pydocker.engine.errors import SystemError_
+from pydocker.errdefs import SystemError_
 
 SPAWNER_MODULE = "pydocker.drivers.exec.native.spawner"
 # -S -E: no site-packages or environment processing; the spawner needs only the

@@ -4,7 +4,7 @@ InvalidParameter and leaves nothing behind."""
 import os
 
 from pydocker.drivers.exec.native import capabilities
-from pydocker.engine.errors import InvalidParameter
+from pydocker.errdefs import InvalidParameter
 
 MIN_MEMORY = 6 * 1024 * 1024
 RLIMIT_NAMES = ("as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice",

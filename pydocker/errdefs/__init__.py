@@ -1,8 +1,10 @@
-"""Error classes shared by jobs, drivers and the HTTP layer.
+"""Error kinds shared by jobs, drivers, libraries and the HTTP layer.
 
-Code raises these by *kind*; the HTTP layer maps each kind to a status code in
-one table (``pydocker.daemon.errmap``), never by looking at message text.
-This module imports nothing from Twisted so drivers and the client may use it.
+A package of its own (moby's ``errdefs`` idea) so that drivers and libraries
+raise a kind without importing the engine. Code raises these by *kind*; the
+HTTP layer maps each kind to a status code in one table
+(``pydocker.daemon.http.errmap``), never by looking at message text. It
+imports nothing, so the client and every driver may use it.
 """
 
 

@@ -19,7 +19,7 @@ from zope.interface import implementer
 
 from pydocker.errdefs import Conflict, InvalidParameter, NotFound, PrerequisiteMissing, SystemError_
 
-from .dmsetup import SECTOR, DMSetup, attach_loop, find_loop, kernel_has_device_mapper
+from .dmsetup import SECTOR, DMSetup, attach_loop, find_loop, kernel_has_device_mapper, udev_running
 from .interfaces import IGraphDriver
 from .layerid import check_layer_id
 from .mount import is_mountpoint, mount, unmount
@@ -109,12 +109,12 @@ class DeviceMapperDriver(NaiveDiffer):
         if not kernel_has_device_mapper():
             raise PrerequisiteMissing("devicemapper: device-mapper is not available in this kernel "
                                       "(no dm_mod module, no /dev/mapper/control)")
-        udev_running = os.path.exists("/run/udev/control")
-        if not udev_running and not self.config.override_udev_sync_check:
+        udev_sync = udev_running()
+        if not udev_sync and not self.config.override_udev_sync_check:
             raise PrerequisiteMissing("devicemapper: udev is not running, so device-mapper cannot sync with it; "
                                       "set dm.override_udev_sync_check=true to run without")
         self.home = home
-        self._dm = DMSetup(udev_sync=udev_running)
+        self._dm = DMSetup(udev_sync=udev_sync)
         self._lock = threading.RLock()
         self._refs = RefCounts()
         os.makedirs(os.path.join(home, "mnt"), mode=0o700, exist_ok=True)
@@ -242,7 +242,7 @@ class DeviceMapperDriver(NaiveDiffer):
             ("Data Space Total", str(usage["data_total"] * block)),
             ("Metadata Space Used", str(usage["meta_used"] * 4096)),
             ("Metadata Space Total", str(usage["meta_total"] * 4096)),
-            ("Udev Sync Supported", str(os.path.exists("/run/udev/control")).lower()),
+            ("Udev Sync Supported", str(udev_running()).lower()),
             ("Library Version", self._dm.version()),
         ]
 

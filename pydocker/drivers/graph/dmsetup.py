@@ -21,6 +21,11 @@ def kernel_has_device_mapper():
         return any(line.split()[-1:] == ["device-mapper"] for line in f)
 
 
+def udev_running():
+    """True when udevd listens (its control socket exists), so dmsetup can wait for its device nodes."""
+    return os.path.exists("/run/udev/control")
+
+
 class DMSetup:
     """Runs dmsetup; ``udev_sync=False`` tells it not to wait for udev (no udevd on the host)."""
 

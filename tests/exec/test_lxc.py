@@ -8,6 +8,7 @@ from twisted.internet import reactor
 
 from conftest import Recorder
 from exec_reactor import spin, wait
+from pydocker.drivers.exec import cgroups
 from pydocker.drivers.exec import spec as specs
 from pydocker.drivers.exec.lxc import config, seccomp
 from pydocker.drivers.exec.native import capabilities
@@ -120,13 +121,12 @@ def test_clean_after_a_daemon_crash_kills_the_container_and_removes_cgroups(tmp_
     outcome = []
     first.run(spec, io).addBoth(outcome.append)
     spin(lambda: io.pid is not None)
-    with open("/proc/%d/cgroup" % io.pid) as f:
-        memory = [line.split(":", 2)[2].strip() for line in f if ":memory:" in line][0]
+    placed = cgroups.of_process(io.pid).paths.values()    # v1: one per controller; v2: one
     # A new daemon knows nothing but the state on disk.
     second = lxc_driver(home)
     second.clean(spec.id)
     spin(lambda: outcome)
     assert not os.path.exists("/proc/%d" % io.pid) or open(
         "/proc/%d/stat" % io.pid).read().split()[2] == "Z"
-    assert not os.path.exists(os.path.join("/sys/fs/cgroup/memory", memory.lstrip("/")))
+    assert not [path for path in placed if os.path.exists(path)]
     assert not os.path.exists(home / spec.id)

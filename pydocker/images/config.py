@@ -37,6 +37,26 @@ def new_config(diff_ids, container_config, created_ns, history, author="", paren
     return config
 
 
+def child_config(parent_config, container_config, now, created_by, diff_id=None, author="", comment=""):
+    """The config of an image made on ``parent_config`` (``{}`` for none): its layers and
+    history plus one entry, ``empty_layer`` when no layer (``diff_id``) was added (commit, build)."""
+    entry = {"created": rfc3339(now), "created_by": created_by}
+    if author:
+        entry["author"] = author
+    if comment:
+        entry["comment"] = comment
+    if diff_id is None:
+        entry["empty_layer"] = True
+    diff_ids = list((parent_config.get("rootfs") or {}).get("diff_ids") or [])
+    if diff_id is not None:
+        diff_ids.append(diff_id)
+    history = list(parent_config.get("history") or []) + [entry]
+    config = new_config(diff_ids, container_config, now, history, author)
+    if parent_config.get("variant"):
+        config["variant"] = parent_config["variant"]
+    return config
+
+
 def apply_changes(container_config, changes):
     """Apply Dockerfile instructions (``--change``) to a container config dict."""
     config = dict(container_config or {})

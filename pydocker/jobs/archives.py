@@ -365,6 +365,8 @@ class CommitRequest:
     pause: bool = True
     changes: list = field(default_factory=list)
     config: dict = None  # the body: container config overrides
+    container_config: dict = None  # a build step's container config (then ``config`` is taken whole)
+    created_by: str = ""  # a build step's history text
 
 
 @defer.inlineCallbacks
@@ -401,29 +403,24 @@ def _commit_layer(engine, container, image):
 
 def commit_config(container, parent_config, layer, request, now):
     """The committed image's config: the container's config with ``--change``s, the parent's
-    history and layers plus this commit's."""
-    container_config = dict(container.config)
-    if isinstance(request.config, dict):
-        container_config.update(request.config)
-    container_config = imgconfig.apply_changes(container_config, request.changes)
-    command = list(container.config.get("Entrypoint") or []) + list(container.config.get("Cmd") or [])
-    entry = {"created": imgconfig.rfc3339(now), "created_by": " ".join(command)}
-    if request.author:
-        entry["author"] = request.author
-    if request.comment:
-        entry["comment"] = request.comment
-    if layer is None:
-        entry["empty_layer"] = True
-    diff_ids = list((parent_config.get("rootfs") or {}).get("diff_ids") or [])
-    if layer is not None:
-        diff_ids.append(layer.diff_id)
-    history = list(parent_config.get("history") or []) + [entry]
-    config = imgconfig.new_config(diff_ids, container_config, now, history, request.author)
-    config.update(container=container.id, container_config=dict(container.config))
+    history and layers plus this commit's. A build step (``request.container_config``) gives
+    the config, the step's container config and its history text as they are."""
+    if request.container_config is not None:
+        container_config = dict(request.config)
+        created_by = request.created_by
+    else:
+        container_config = dict(container.config)
+        if isinstance(request.config, dict):
+            container_config.update(request.config)
+        container_config = imgconfig.apply_changes(container_config, request.changes)
+        command = list(container.config.get("Entrypoint") or []) + list(container.config.get("Cmd") or [])
+        created_by = " ".join(command)
+    config = imgconfig.child_config(parent_config, container_config, now, created_by,
+                                    layer.diff_id if layer is not None else None, request.author, request.comment)
+    config.update(container=container.id,
+                  container_config=dict(request.container_config or container.config))
     if request.comment:
         config["comment"] = request.comment
-    if parent_config.get("variant"):
-        config["variant"] = parent_config["variant"]
     return config
 
 

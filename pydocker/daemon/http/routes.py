@@ -1,6 +1,7 @@
 """The route table: every (method, path) the daemon serves, the job behind it and its binder."""
 
 from pydocker.daemon.http.archive_routes import archive_routes
+from pydocker.daemon.http.build_routes import build_routes
 from pydocker.daemon.http.distribution_routes import bind_pull, distribution_routes
 from pydocker.daemon.http.network_routes import network_routes
 from pydocker.daemon.http.router import Route
@@ -189,4 +190,4 @@ def swarm_routes():
 
 def all_routes():
     return (system_routes() + image_routes() + container_routes() + volume_routes() + network_routes()
-            + distribution_routes() + archive_routes() + swarm_routes())
+            + distribution_routes() + archive_routes() + build_routes() + swarm_routes())

@@ -1,0 +1,354 @@
+"""Build jobs: ``build`` (POST /build) and the steps the builder needs that no other job does.
+
+``build`` receives the context, reads the Dockerfile and hands the program to
+``pydocker.builder.dispatcher.Builder``, which runs every step through named jobs:
+RUN through container create/attach/start/wait/commit/remove, and these:
+``image.derive`` (a metadata step: a child image with a new config and no layer),
+``build.copy`` (COPY, ADD and WORKDIR: a new layer over the parent made from files),
+``image.cache_probe`` (a local child image whose step config matches: the classic cache).
+"""
+
+import email.utils
+import json
+import os
+import posixpath
+import shutil
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+
+from twisted.internet import defer
+
+from pydocker.builder import context as buildcontext
+from pydocker.builder import copy as buildcopy
+from pydocker.builder import instructions, parser
+from pydocker.builder.dispatcher import Builder, BuildOptions
+from pydocker.engine.job import JobOutput
+from pydocker.errdefs import InvalidParameter, NotFound
+from pydocker.images import config as imgconfig
+from pydocker.images.ids import new_cache_id
+from pydocker.jobs.archives import CommitRequest
+from pydocker.jobs.attach import AttachRequest
+from pydocker.jobs.containers import ContainerRequest, CreateRequest, KillRequest, RemoveRequest, WaitRequest
+from pydocker.jobs.distribution import PullRequest
+from pydocker.jobs.images import ImageNameRequest, TagRequest, add_layer, store_image
+from pydocker.registry import AuthConfig
+from pydocker.registry.reference import parse_reference
+from pydocker.store import images as q
+
+
+def install(engine):
+    engine.register("build", build)
+    engine.register("build.copy", copy_step)
+    engine.register("image.derive", derive_image)
+    engine.register("image.cache_probe", cache_probe)
+
+
+def _scratch(engine):
+    path = os.path.join(engine.config.data_root, "tmp")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return tempfile.mkdtemp(prefix="build-", dir=path)
+
+
+# -- POST /build ----------------------------------------------------------------------------
+
+@dataclass
+class BuildRequest:
+    body: object
+    options: BuildOptions
+    remote: str = ""
+    auth_configs: dict = field(default_factory=dict)
+
+
+def _fetch_remote(url, directory, dockerfile_name):
+    """A remote context: a tar (any compression) or a plain Dockerfile fetched over http(s)."""
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return buildcontext.receive(response, directory, dockerfile_name)
+    except urllib.error.HTTPError as e:
+        raise InvalidParameter(f"unable to prepare context: failed to GET {url} with status {e.code}") from None
+    except (urllib.error.URLError, OSError) as e:
+        raise InvalidParameter(f"unable to prepare context: {getattr(e, 'reason', e)}") from None
+
+
+def _prepare(req, directory):
+    """(program, escape token) from the context in ``directory``; raises before anything is written."""
+    name = req.options.dockerfile
+    if req.remote:
+        if not req.remote.startswith(("http://", "https://")):
+            raise InvalidParameter(f"unable to prepare context: remote URL {req.remote!r} is not supported "
+                                   f"(http and https only; git is not supported by this daemon)")
+        _fetch_remote(req.remote, directory, name or "Dockerfile")
+    else:
+        buildcontext.receive(req.body, directory, name or "Dockerfile")
+    dockerfile = parser.parse(buildcontext.read_dockerfile(directory, name))
+    return instructions.group(dockerfile, name or "Dockerfile"), dockerfile.escape
+
+
+@defer.inlineCallbacks
+def build(job):
+    engine, req, out = job.engine, job.request, job.output
+    directory = yield engine.run_blocking(_scratch, engine)
+    try:
+        program, escape = yield engine.run_blocking(_prepare, req, directory)
+        builder = Builder(EngineSteps(engine, req.auth_configs), out, req.options, directory, program, escape)
+        yield builder.run()
+    finally:
+        yield engine.run_blocking(shutil.rmtree, directory, True)
+
+
+class _Collected(JobOutput):
+    """A job output kept in memory (the exit status of ``container.wait``)."""
+
+    def __init__(self):
+        self.data = b""
+
+    def write(self, data):
+        self.data += data
+
+
+class _StepOutput(JobOutput):
+    """What ``container.attach`` writes to: a RUN step's output goes to the build stream."""
+
+    def __init__(self, forward):
+        self._forward = forward
+
+    def upgrade(self):
+        return self
+
+    def write(self, data):
+        if data:
+            self._forward(data)
+
+    def on_close(self, callback):
+        pass
+
+    def close(self):
+        pass
+
+
+class EngineSteps:
+    """The builder's view of the daemon: every step is a named job."""
+
+    def __init__(self, engine, auth_configs):
+        self._engine = engine
+        self._auth_configs = auth_configs
+
+    def inspect_image(self, name):
+        return self._engine.job("image.inspect", ImageNameRequest(name))
+
+    def pull(self, name, output):
+        ref = parse_reference(name)
+        auth = self._auth_configs.get(ref.domain) or AuthConfig()
+        return self._engine.job("image.pull", PullRequest(name, platform="", auth=auth),
+                                output if output is not None else _Collected())
+
+    def derive(self, **request):
+        return self._engine.job("image.derive", DeriveRequest(**request))
+
+    def copy(self, **request):
+        return self._engine.job("build.copy", CopyStepRequest(**request))
+
+    def probe(self, parent, container_config):
+        return self._engine.job("image.cache_probe", CacheProbeRequest(parent, container_config))
+
+    def create(self, body):
+        return self._engine.job("container.create", CreateRequest("", body)).addCallback(lambda r: r["Id"])
+
+    @defer.inlineCallbacks
+    def run(self, container_id, forward):
+        """Start the container with its output forwarded; its exit code."""
+        engine = self._engine
+        attached = engine.job("container.attach", AttachRequest(container_id, stdout=True, stderr=True,
+                                                                 stream=True, raw=True), _StepOutput(forward))
+        status = _Collected()
+        exited = engine.job("container.wait", WaitRequest(container_id, "next-exit"), status)
+        try:
+            yield engine.job("container.start", ContainerRequest(container_id))
+        except BaseException:
+            exited.cancel()
+            attached.cancel()
+            raise
+        yield exited
+        yield attached
+        return json.loads(status.data)["StatusCode"]
+
+    def kill(self, container_id):
+        d = self._engine.job("container.kill", KillRequest(container_id, "KILL"))
+        d.addErrback(lambda _: None)  # it may have exited meanwhile
+
+    def commit(self, container_id, **request):
+        return self._engine.job("container.commit", CommitRequest(container_id, pause=False, **request))
+
+    def remove(self, container_id):
+        return self._engine.job("container.remove", RemoveRequest(container_id, force=True, volumes=True))
+
+    def tag(self, image_id, ref):
+        return self._engine.job("image.tag", TagRequest(image_id, ref.familiar_name, ref.tag or "latest"))
+
+    def hash_sources(self, paths):
+        return self._engine.run_blocking(lambda: [buildcontext.content_hash(p) for p in paths])
+
+    def download(self, urls, directory):
+        return self._engine.run_blocking(download_all, urls, directory)
+
+
+def download_all(urls, directory):
+    """ADD's URLs fetched into the context under ``.pydocker-add/N/<name>``; [(path, relpath)]."""
+    found = []
+    for index, url in enumerate(urls):
+        name = posixpath.basename(urllib.parse.urlparse(url).path) or "__unnamed__"
+        rel = f".pydocker-add/{index}/{name}"
+        path = os.path.join(directory, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response, open(path, "wb") as f:
+                shutil.copyfileobj(response, f, 1 << 20)
+                modified = response.headers.get("Last-Modified")
+        except urllib.error.HTTPError as e:
+            raise InvalidParameter(f"failed to GET {url} with status {e.code} {e.reason}") from None
+        except (urllib.error.URLError, OSError) as e:
+            raise InvalidParameter(f"failed to GET {url}: {getattr(e, 'reason', e)}") from None
+        if modified:
+            try:
+                stamp = email.utils.parsedate_to_datetime(modified).timestamp()
+                os.utime(path, (stamp, stamp))
+            except (TypeError, ValueError):
+                pass
+        found.append((path, rel))
+    return found
+
+
+# -- steps ----------------------------------------------------------------------------------
+
+@dataclass
+class DeriveRequest:
+    parent: str  # image ID, "" for scratch
+    config: dict  # the new image's container config
+    container_config: dict  # the step's config (its Cmd says what the step was)
+    created_by: str
+    author: str = ""
+
+
+@defer.inlineCallbacks
+def _store_child(engine, parent_id, layer, req):
+    parent = yield engine.db.run(q.get_image, parent_id) if parent_id else None
+    if parent_id and parent is None:
+        raise NotFound(f"No such image: {parent_id}")
+    parent_config = json.loads(parent.config) if parent else {}
+    config = imgconfig.child_config(parent_config, req.config, time.time_ns(), req.created_by,
+                                    layer.diff_id if layer else None, req.author)
+    config["container_config"] = req.container_config
+    top = layer.chain_id if layer else (parent.top_layer if parent else None)
+    image_id = yield store_image(engine, config, top, parent=parent_id or None)
+    return {"Id": image_id}
+
+
+def derive_image(job):
+    return _store_child(job.engine, job.request.parent, None, job.request)
+
+
+@dataclass
+class CopyStepRequest(DeriveRequest):
+    sources: list = field(default_factory=list)  # source patterns, as resolved by the builder
+    source_root: str = ""  # the context directory, or "" with source_image
+    source_image: str = ""  # COPY --from: an image whose rootfs holds the sources
+    dest: str = ""  # absolute container path (a trailing / means a directory)
+    chown: str = ""
+    extract_archives: bool = False
+    mode: int = None
+    mkdir: str = ""  # WORKDIR: make this directory
+
+
+@defer.inlineCallbacks
+def _top_cache_id(engine, image_id):
+    image = yield engine.db.run(q.get_image, image_id) if image_id else None
+    if image_id and image is None:
+        raise NotFound(f"No such image: {image_id}")
+    if image is None or not image.top_layer:
+        return image, None
+    layer = yield engine.db.run(q.get_layer, image.top_layer)
+    return image, layer.cache_id
+
+
+def _copy_files(graph, layer_id, source_cache, req):
+    """Mount the new layer (and the --from image), copy, release (a worker)."""
+    root = graph.get(layer_id)
+    try:
+        if req.mkdir:
+            buildcopy.make_dir(root, req.mkdir)
+        if not req.sources:
+            return
+        source_root = graph.get(source_cache) if source_cache else req.source_root
+        try:
+            found = buildcontext.Sources(source_root, "source image" if source_cache else "build context")
+            paths = [item for pattern in req.sources for item in found.resolve(pattern)]
+            owner = buildcopy.resolve_owner(root, req.chown) if req.chown else None
+            buildcopy.copy_into(root, [(path, os.path.basename(rel) or ".") for path, rel in paths], req.dest,
+                                owner, req.extract_archives, req.mode)
+        finally:
+            if source_cache:
+                graph.put(source_cache)
+    finally:
+        graph.put(layer_id)
+
+
+@defer.inlineCallbacks
+def copy_step(job):
+    engine, req = job.engine, job.request
+    parent, parent_cache = yield _top_cache_id(engine, req.parent)
+    source_cache = None
+    if req.source_image:
+        _, source_cache = yield _top_cache_id(engine, req.source_image)
+    layer_id = "build-" + new_cache_id()
+    yield engine.run_blocking(engine.graph.create_rw, layer_id, parent_cache)
+    layer = None
+    try:
+        yield engine.run_blocking(_copy_files, engine.graph, layer_id, source_cache, req)
+        changed = yield engine.run_blocking(engine.graph.changes, layer_id, parent_cache)
+        if changed:
+            diff = yield engine.run_blocking(engine.graph.diff, layer_id, parent_cache)
+            try:
+                layer = yield add_layer(engine, parent.top_layer if parent else None, diff, decompress=False)
+            finally:
+                yield engine.run_blocking(diff.close)
+    finally:
+        yield engine.run_blocking(engine.graph.remove, layer_id)
+    result = yield _store_child(engine, req.parent, layer, req)
+    return result
+
+
+@dataclass
+class CacheProbeRequest:
+    parent: str  # image ID, "" for scratch
+    container_config: dict
+
+
+# Keys of a step's config that never decide a cache hit (dockerd's compare skips them too).
+_PROBE_IGNORED = ("Image", "Hostname", "Domainname", "AttachStdin", "AttachStdout", "AttachStderr")
+
+
+def normalized(config):
+    """A step config without empty values or the keys the cache ignores."""
+    return {k: v for k, v in (config or {}).items() if v not in (None, "", [], {}, False)
+            and k not in _PROBE_IGNORED}
+
+
+def _probe(conn, req):
+    wanted = normalized(req.container_config)
+    best = None
+    for child_id in q.children_of(conn, req.parent or None):
+        image = q.get_image(conn, child_id)
+        if normalized(json.loads(image.config).get("container_config")) == wanted:
+            if best is None or image.created > best.created:
+                best = image
+    return best.id if best else None
+
+
+def cache_probe(job):
+    """The newest local child of the parent made by the same step, or None."""
+    return job.engine.db.run(_probe, job.request)
+

@@ -118,6 +118,8 @@ def validate_host_config(hc):
         mode = hc.get(mode_key, "")
         if mode not in ("", "host", "private", "shareable") and not mode.startswith("container:"):
             raise InvalidParameter(f"invalid {mode_key}: {mode}")
+    if hc.get("CgroupnsMode") not in (None, "", "host", "private"):
+        raise InvalidParameter(f"invalid cgroup namespace mode: {hc['CgroupnsMode']}")
     for i, entry in enumerate(hc.get("LxcConf") or []):
         check(entry, {"Key": str, "Value": str}, f"HostConfig.LxcConf[{i}]")
         if not entry.get("Key"):

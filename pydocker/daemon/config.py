@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 
 from pydocker.daemon import options as p
+from pydocker.drivers.exec import cgroups
 from pydocker.daemon.options import ConfigError
 
 DEFAULT_CONFIG_FILE = "/etc/pydocker/daemon.json"
@@ -83,6 +84,7 @@ OPTIONS = [
     _o("--log-opt", "log-opts", p.parse_key_value, [], "default log driver option KEY=VALUE (repeatable)", True),
     _o("--default-ulimit", "default-ulimits", p.parse_ulimit, [], "default ulimit NAME=SOFT[:HARD] for containers (repeatable)", True),
     _o("--cgroup-parent", "cgroup-parent", str, "pydocker", "parent cgroup of containers"),
+    _o("--default-cgroupns-mode", "default-cgroupns-mode", p.parse_cgroupns_mode, None, "cgroup namespace of containers that name none: host or private; default: private on a cgroup v2 host, host on v1"),
     _o("--selinux-enabled", "selinux-enabled", p.parse_bool, False, "SELinux support (not available: refused when true)"),
     _o("--api-cors-header", "api-cors-header", str, "", "value of Access-Control-Allow-Origin on API responses"),
     _o("--shutdown-timeout", "shutdown-timeout", p.parse_int, 15, "seconds to let containers stop at daemon shutdown"),
@@ -235,6 +237,10 @@ def validate(config):
         v["ip_masq"] = False  # masquerading is an iptables rule; dockerd drops it the same way
     if v["selinux_enabled"]:
         raise ConfigError("--selinux-enabled: SELinux is not supported by pydocker")
+    if v["default_cgroupns_mode"] is None:
+        v["default_cgroupns_mode"] = cgroups.default_namespace_mode()
+    elif v["default_cgroupns_mode"] == "private" and not cgroups.namespaces_supported():
+        raise ConfigError("--default-cgroupns-mode=private: this kernel has no cgroup namespaces")
     if v["shutdown_timeout"] < 0:
         raise ConfigError("--shutdown-timeout must be 0 or more")
     for key in ("max_concurrent_downloads", "max_concurrent_uploads"):

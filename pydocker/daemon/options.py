@@ -43,6 +43,12 @@ def parse_log_level(text):
     return text
 
 
+def parse_cgroupns_mode(text):
+    if text not in ("host", "private"):
+        raise ConfigError(f"invalid default cgroup namespace mode {text!r}: use host or private")
+    return text
+
+
 def parse_host(text):
     """unix://PATH, tcp://[HOST]:PORT, fd://, fd://N → (scheme, address)."""
     text = text.strip()

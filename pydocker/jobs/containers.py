@@ -11,6 +11,7 @@ from twisted.internet import defer
 
 from pydocker.containers import createconfig, inspect, links, logs, names
 from pydocker.containers.model import Container
+from pydocker.drivers.exec import cgroups
 from pydocker.errdefs import Conflict, InvalidParameter, NotFound, NotModified
 from pydocker.images.ids import new_cache_id
 from pydocker.jobs import resources
@@ -99,6 +100,7 @@ def create(job):
                           created=time.time_ns(), config=config, host_config=host_config,
                           rw_layer=container_id)
     _check_log_config(engine, host_config)
+    _choose_cgroupns(engine, host_config, req.version)
     engine.network.on_create(container, networking)
     engine.containers.add(container)  # reserves the name while the layers are made
     try:
@@ -113,6 +115,16 @@ def create(job):
     engine.runtime.publish(container, "create")
     return {"Id": container_id, "Warnings": warnings}
 
+
+
+def _choose_cgroupns(engine, host_config, version):
+    """CgroupnsMode fixed at create as dockerd does: none given is the daemon's default
+    (host for clients older than API 1.41, which predate the choice); private needs a
+    kernel with cgroup namespaces."""
+    if not host_config.get("CgroupnsMode"):
+        host_config["CgroupnsMode"] = "host" if version < (1, 41) else engine.config.default_cgroupns_mode
+    if host_config["CgroupnsMode"] == "private" and not cgroups.namespaces_supported():
+        raise InvalidParameter("--cgroupns=private: this kernel has no cgroup namespaces")
 
 
 def _check_log_config(engine, host_config):

@@ -105,7 +105,8 @@ def namespaces_from(hc, resolve_pid):
     else:
         network = "none"  # a new netns; the network driver fills it for bridge modes
     return specs.Namespaces(network=network, ipc=mode(hc.get("IpcMode") or "", "ipc"),
-                            pid=mode(hc.get("PidMode") or "", "pid"), uts=mode(hc.get("UTSMode") or "", "uts"))
+                            pid=mode(hc.get("PidMode") or "", "pid"), uts=mode(hc.get("UTSMode") or "", "uts"),
+                            cgroup="private" if hc.get("CgroupnsMode") == "private" else "host")
 
 
 def container_spec(container, rootfs, container_dir, daemon_config, resolve_pid, volume_mounts=(),

@@ -7,7 +7,9 @@ import pytest
 from conftest import Recorder
 from exec_reactor import spin, wait
 from pydocker.drivers.exec.errors import ContainerStartError
-from pydocker.drivers.exec.spec import ExecSpec
+from pydocker.drivers.exec import cgroups
+from pydocker.drivers.exec.cgroups import fs
+from pydocker.drivers.exec.spec import ExecSpec, Namespaces
 from pydocker.errdefs import Conflict
 
 pytestmark = pytest.mark.kernel
@@ -20,21 +22,52 @@ def exec_in(driver, container_id, args, **kwargs):
     return status, io
 
 
+def container_cgroup(text):
+    """The path of the container's cgroup in a /proc/PID/cgroup text: the memory
+    controller's under v1, the unified one under v2."""
+    return fs.parse_proc_cgroup(text)["" if cgroups.version() == 2 else "memory"]
+
+
+def exec_cgroup(text):
+    """``container_cgroup`` of an exec'd process: lxc-attach puts it in a ``.lxc`` leaf
+    below the container's cgroup on the unified hierarchy (no processes in inner nodes)."""
+    path = container_cgroup(text)
+    return os.path.dirname(path) if os.path.basename(path) == ".lxc" else path
+
+
+def cgroup_seen_inside(driver, start, namespaces):
+    """(the container's cgroup as an exec in it sees it, the same seen by its PID 1)."""
+    spec, io, outcome = start(["sleep", "60"], namespaces=namespaces)
+    status, out = exec_in(driver, spec.id, ["sh", "-c", "cat /proc/self/cgroup; echo --; cat /proc/1/cgroup"])
+    own, init = out.text.split("--\n")
+    return spec, exec_cgroup(own), container_cgroup(init)
+
+
 def test_exec_joins_every_namespace_and_the_cgroup(driver, start):
     spec, io, outcome = start(["sleep", "60"], hostname="joined")
-    script = "hostname; cat /proc/1/cmdline; echo; grep memory /proc/self/cgroup; " + \
-        "grep memory /proc/1/cgroup; " + \
-        "".join("readlink /proc/self/ns/%s; " % ns for ns in NAMESPACES)
+    script = "hostname; cat /proc/1/cmdline; echo; " + \
+        "".join("readlink /proc/self/ns/%s; " % ns for ns in NAMESPACES + ("cgroup",)) + \
+        "echo --; cat /proc/self/cgroup; echo --; cat /proc/1/cgroup"
     status, out = exec_in(driver, spec.id, ["sh", "-c", script])
-    lines = out.text.splitlines()
+    head, own, init = out.text.split("--\n")
+    lines = head.splitlines()
     assert status.exit_code == 0
     assert lines[0] == "joined"
     with open("/proc/%d/cmdline" % io.pid) as f:     # the container's PID 1, seen from the host
         assert lines[1].split("\0")[0] == f.read().split("\0")[0]
-    assert lines[2] == lines[3]         # in the cgroup of the container's PID 1
-    if driver.name == "native":         # LXC gives containers a cgroup namespace: "/"
-        assert lines[2].endswith("/" + spec.id)
-    assert lines[4:] == [os.readlink("/proc/%d/ns/%s" % (io.pid, ns)) for ns in NAMESPACES]
+    assert lines[2:] == [os.readlink("/proc/%d/ns/%s" % (io.pid, ns)) for ns in NAMESPACES + ("cgroup",)]
+    assert exec_cgroup(own) == container_cgroup(init)     # in the cgroup of the container's PID 1
+
+
+def test_a_private_cgroup_namespace_is_rooted_at_the_containers_cgroup(driver, start):
+    spec, own, init = cgroup_seen_inside(driver, start, Namespaces(cgroup="private"))
+    assert own == init == "/"
+
+
+def test_the_host_cgroup_namespace_shows_the_host_paths(driver, start):
+    spec, own, init = cgroup_seen_inside(driver, start, Namespaces(cgroup="host"))
+    assert own == init
+    assert own.endswith("/" + spec.id)
 
 
 def test_exec_exit_code_env_user_and_cwd(driver, start):

@@ -85,11 +85,14 @@ class Namespaces:
     (share the host's), or a path such as "/proc/PID/ns/net" to join.
     ``ipc``/``pid``/``uts``: "private" (new) or "host" (share); ``ipc`` and ``pid``
     may also be a path to join, for ``container:`` modes.
+    ``cgroup``: "private" (a cgroup namespace rooted at the container's cgroup, so
+    /proc/self/cgroup reads ``/``) or "host" (the host's view of the cgroup paths).
     """
     network: str = "none"
     ipc: str = "private"
     pid: str = "private"
     uts: str = "private"
+    cgroup: str = "private"
 
 
 @dataclass

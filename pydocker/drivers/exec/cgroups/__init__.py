@@ -13,6 +13,16 @@ def version():
     return 2 if os.path.exists(os.path.join(UNIFIED_ROOT, "cgroup.controllers")) else 1
 
 
+def namespaces_supported():
+    """Whether this kernel has cgroup namespaces (Linux 4.6 on), for ``--cgroupns private``."""
+    return os.path.exists("/proc/self/ns/cgroup")
+
+
+def default_namespace_mode():
+    """dockerd's default cgroup namespace mode: private on a cgroup v2 host, host on v1."""
+    return "private" if version() == 2 else "host"
+
+
 def kernel_memory_enforced():
     """Whether --kernel-memory can be honoured here (never under cgroup v2)."""
     return version() == 1 and v1.kernel_memory_enforced()

@@ -65,12 +65,17 @@ def mountinfo():
 
 def own_cgroups(pid="self"):
     """This process's (or ``pid``'s) cgroup per v1 controller name, and "" for v2."""
-    result = {}
     with open("/proc/%s/cgroup" % pid) as f:
-        for line in f:
-            _, names, path = line.rstrip("\n").split(":", 2)
-            for name in names.split(",") if names else [""]:
-                result[name.replace("name=", "")] = path
+        return parse_proc_cgroup(f.read())
+
+
+def parse_proc_cgroup(text):
+    """A /proc/PID/cgroup text as {v1 controller name: path, "": the unified path}."""
+    result = {}
+    for line in text.splitlines():
+        _, names, path = line.split(":", 2)
+        for name in names.split(",") if names else [""]:
+            result[name.replace("name=", "")] = path
     return result
 
 

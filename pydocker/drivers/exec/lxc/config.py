@@ -74,7 +74,8 @@ def _namespaces(ns):
     lines = []
     keep = []
     for kind, value, lxc_name in (("network", ns.network, "net"), ("ipc", ns.ipc, "ipc"),
-                                  ("pid", ns.pid, "pid"), ("uts", ns.uts, "uts")):
+                                  ("pid", ns.pid, "pid"), ("uts", ns.uts, "uts"),
+                                  ("cgroup", ns.cgroup, "cgroup")):
         if value == "host":
             keep.append(lxc_name)
         elif value not in ("none", "private"):

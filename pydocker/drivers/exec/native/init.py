@@ -43,7 +43,7 @@ CONTROL_FD = 3
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _TIOCSCTTY = 0x540E
 _NAMESPACE_FILES = (("ipc", L.CLONE_NEWIPC), ("uts", L.CLONE_NEWUTS), ("net", L.CLONE_NEWNET),
-                    ("pid", L.CLONE_NEWPID), ("mnt", L.CLONE_NEWNS))
+                    ("pid", L.CLONE_NEWPID), ("cgroup", L.CLONE_NEWCGROUP), ("mnt", L.CLONE_NEWNS))
 
 
 class StartError(Exception):
@@ -210,9 +210,21 @@ def _reap_as_init(path, args, env, err_w):
                      else 128 + os.WTERMSIG(status))
 
 
+def _await_go(go_r):
+    """Block until the driver says go (cgroups and network are ready); leave if it aborted."""
+    if os.read(go_r, 1) != b"g":
+        os._exit(1)         # the driver aborted the start; it reports why
+    os.close(go_r)
+
+
 def _finalize(config, go_r, err_w):
     """The steps shared by run and exec: limits, privileges, then (once the
-    driver says go) exec."""
+    driver says go) exec. A private cgroup namespace is rooted at the cgroup the
+    process is in when it unshares: so after go, and before privileges drop."""
+    if config["mode"] == "run" and config["namespaces"]["cgroup"] == "private":
+        _await_go(go_r)
+        L.unshare(L.CLONE_NEWCGROUP)
+        go_r = None
     env = list(config["env"])
     _set_rlimits(config["rlimits"])
     caps = config["caps"]
@@ -243,9 +255,8 @@ def _finalize(config, go_r, err_w):
     path = _look_path(config["args"][0], env)
     _restore_signals()
     os.umask(0o022)
-    if os.read(go_r, 1) != b"g":
-        os._exit(1)         # the driver aborted the start; it reports why
-    os.close(go_r)
+    if go_r is not None:
+        _await_go(go_r)
     if config.get("init"):
         _reap_as_init(path, config["args"], env, err_w)
     _execute(path, config["args"], env)

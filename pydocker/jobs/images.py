@@ -197,9 +197,12 @@ def _listing(conn, req):
     for key in ("before", "since"):
         for value in req.filters.get(key, []):
             bounds[key] = q.resolve(conn, value).created
+    parents = {image.parent for image in images if image.parent}
     result = []
     for image in images:
         names = refs.get(image.id, [])
+        if not names and image.id in parents and not req.all:
+            continue  # an intermediate image (a build step's parent): shown by -a only
         if not _matches(image, names, req.filters, bounds):
             continue
         result.append(inspect.summary_document(image, names, image_size(conn, image),

@@ -113,3 +113,133 @@ def test_copy_of_missing_or_outside_files_fails_naming_the_path(busybox_daemon, 
     ctx = write(tmp_path / "ctx2", {"Dockerfile": "FROM busybox\nCOPY ../secret /\n"})
     out = build(docker_cli, d, ctx, check=False)
     assert out.returncode != 0 and "Forbidden path outside the build context: ../secret" in out.stderr
+
+
+def test_cache_hits_then_a_changed_file_invalidates_from_its_step(busybox_daemon, docker_cli, tmp_path):
+    d = busybox_daemon
+    ctx = write(tmp_path / "ctx", {
+        "Dockerfile": "FROM busybox\nENV A=1\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\nCMD [\"cat\", \"/b.txt\"]\n",
+        "a.txt": "one\n",
+    })
+    first = build(docker_cli, d, ctx, "-t", "cached").stdout
+    assert "Using cache" not in first
+    second = build(docker_cli, d, ctx, "-t", "cached").stdout
+    assert second.count(" ---> Using cache") == 4 and "Running in" not in second
+    assert first.split("Successfully built ")[1][:12] == second.split("Successfully built ")[1][:12]
+    os.utime(ctx / "a.txt", (1, 1))  # a new mtime alone keeps the cache
+    assert build(docker_cli, d, ctx).stdout.count("Using cache") == 4
+    (ctx / "a.txt").write_text("two\n")
+    third = build(docker_cli, d, ctx, "-t", "cached").stdout
+    assert third.count(" ---> Using cache") == 1  # ENV only: the first miss ends the cache
+    assert run(docker_cli, d, "cached") == "two\n"
+    nocache = build(docker_cli, d, ctx, "--no-cache").stdout
+    assert "Using cache" not in nocache
+    # Intermediate images are kept as parents: shown by images -a only.
+    listed = docker(docker_cli, d, "images", "-q").stdout.split()
+    everything = docker(docker_cli, d, "images", "-aq").stdout.split()
+    assert len(everything) > len(listed) + 3
+
+
+def test_build_args_multi_stage_and_target(busybox_daemon, docker_cli, tmp_path):
+    d = busybox_daemon
+    ctx = write(tmp_path / "ctx", {
+        "Dockerfile": (
+            "ARG BASE=busybox\n"
+            "FROM ${BASE} AS builder\n"
+            "ARG WHO=nobody\n"
+            "ARG BASE\n"
+            "RUN mkdir /out && echo \"built by $WHO from $BASE\" > /out/result\n"
+            "FROM busybox AS second\n"
+            "COPY --from=builder /out/result /result\n"
+            "RUN echo second > /second\n"
+            "FROM second\n"
+            "COPY --from=0 /out /copied/\n"
+            "CMD cat /result /second /copied/result\n"),
+    })
+    out = build(docker_cli, d, ctx, "-t", "multi", "--build-arg", "WHO=tester", "--build-arg", "UNUSED=1")
+    assert "[Warning] One or more build-args [UNUSED] were not consumed" in out.stdout
+    assert run(docker_cli, d, "multi") == ("built by tester from busybox\nsecond\n"
+                                          "built by tester from busybox\n")
+    history = docker(docker_cli, d, "history", "--no-trunc", "--format", "{{.CreatedBy}}",
+                     "multi").stdout
+    assert "|0 " not in history
+    first_stage = docker(docker_cli, d, "history", "--no-trunc", "--format", "{{.CreatedBy}}",
+                         build(docker_cli, d, ctx, "-q", "--build-arg", "WHO=tester", "--target", "builder")
+                         .stdout.strip()).stdout
+    assert "|2 BASE=busybox WHO=tester /bin/sh -c mkdir /out" in first_stage
+    out = build(docker_cli, d, ctx, "--target", "second", "--build-arg", "WHO=tester", "-t", "second")
+    assert "Step 9/" not in out.stdout
+    assert docker(docker_cli, d, "run", "--rm", "second", "cat", "/second").stdout == "second\n"
+    out = build(docker_cli, d, ctx, "--target", "nope", check=False)
+    assert out.returncode != 0 and "failed to reach build target nope in Dockerfile" in out.stderr
+
+
+def test_add_chown_wildcards_dockerignore_and_metadata(busybox_daemon, docker_cli, tmp_path):
+    d = busybox_daemon
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        data = b"from the tar\n"
+        member = tarfile.TarInfo("pkg/inside.txt")
+        member.size = len(data)
+        tar.addfile(member, io.BytesIO(data))
+    ctx = write(tmp_path / "ctx", {
+        "Dockerfile": (
+            "FROM busybox\n"
+            "MAINTAINER someone@example.com\n"
+            "ADD bundle.tar.gz /opt/\n"
+            "COPY --chown=daemon:nogroup *.txt /files/\n"
+            "COPY --chown=1234 keep.txt /numeric\n"
+            "COPY . /all/\n"
+            "SHELL [\"/bin/sh\", \"-ec\"]\n"
+            "RUN echo shell is $0\n"
+            "VOLUME /data\n"
+            "STOPSIGNAL SIGUSR1\n"
+            "HEALTHCHECK --interval=5s --retries=2 CMD true\n"
+            "ONBUILD RUN echo triggered > /trigger\n"),
+        "bundle.tar.gz": archive.getvalue(),
+        "keep.txt": "keep\n",
+        "other.txt": "other\n",
+        "ignored.log": "ignored\n",
+        "secret/key": "secret\n",
+        ".dockerignore": "*.log\nsecret\n",
+    })
+    out = build(docker_cli, d, ctx, "-t", "meta").stdout
+    assert "shell is /bin/sh" in out
+    listing = run(docker_cli, d, "meta", "sh", "-c",
+                  "cat /opt/pkg/inside.txt; stat -c '%n %u:%g' /files/keep.txt /files/other.txt /numeric;"
+                  " ls -a /all | sort | tr '\\n' ' '")
+    assert "from the tar\n" in listing
+    assert "/files/keep.txt 1:65534" in listing and "/files/other.txt 1:65534" in listing
+    assert "/numeric 1234:1234" in listing
+    assert "ignored.log" not in listing and "secret" not in listing and "keep.txt" in listing
+    image = inspect(docker_cli, d, "meta")
+    config = image["Config"]
+    assert image["Author"] == "someone@example.com"
+    assert config["Shell"] == ["/bin/sh", "-ec"] and config["StopSignal"] == "SIGUSR1"
+    assert config["Volumes"] == {"/data": {}}
+    assert config["Healthcheck"] == {"Test": ["CMD-SHELL", "true"], "Interval": 5_000_000_000, "Retries": 2}
+    assert config["OnBuild"] == ["RUN echo triggered > /trigger"]
+    child = write(tmp_path / "child", {"Dockerfile": "FROM meta\nRUN cat /trigger\n"})
+    out = build(docker_cli, d, child, "-t", "child").stdout
+    assert "# Executing 1 build trigger" in out and "triggered" in out
+    assert not inspect(docker_cli, d, "child")["Config"].get("OnBuild")
+
+
+def test_quiet_iidfile_and_docker_py(busybox_daemon, docker_cli, tmp_path):
+    docker_py = pytest.importorskip("docker")
+    d = busybox_daemon
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nRUN echo hi > /hi\nCMD [\"cat\", \"/hi\"]\n"})
+    out = build(docker_cli, d, ctx, "-q", "--iidfile", str(tmp_path / "iid"))
+    image_id = (tmp_path / "iid").read_text().strip()
+    assert out.stdout.strip() == image_id and image_id.startswith("sha256:")
+    client = docker_py.DockerClient(base_url=d.host)
+    try:
+        image, logs = client.images.build(path=str(ctx), tag="frompy:1", rm=True)
+        assert image.id == image_id  # the same steps: all from the cache
+        assert any("Using cache" in entry.get("stream", "") for entry in logs)
+        assert client.containers.run("frompy:1", remove=True) == b"hi\n"
+        with pytest.raises(docker_py.errors.BuildError) as caught:
+            client.images.build(fileobj=io.BytesIO(b"FROM busybox\nRUN exit 3\n"))
+        assert "returned a non-zero code: 3" in str(caught.value)
+    finally:
+        client.close()

@@ -79,6 +79,8 @@ def validate_host_config(hc):
         raise InvalidParameter("invalid restart policy: maximum retry count cannot be negative")
     if retries and name != "on-failure":
         raise InvalidParameter("invalid restart policy: maximum retry count can only be used with 'on-failure'")
+    if "RestartPolicy" in hc:
+        hc["RestartPolicy"] = {"Name": name or "no", "MaximumRetryCount": retries}
     if hc.get("AutoRemove") and name not in ("", "no"):
         raise InvalidParameter("conflicting options: cannot specify both --restart and --rm")
     memory = hc.get("Memory", 0) or 0
@@ -110,10 +112,16 @@ def validate_host_config(hc):
     if weight and not 10 <= weight <= 1000:
         raise InvalidParameter("Range of blkio weight is from 10 to 1000")
     check(hc.get("LogConfig") or {}, {"Type": str, "Config": STR_MAP}, "HostConfig.LogConfig")
+    ulimits = []
     for i, ulimit in enumerate(hc.get("Ulimits") or []):
         check(ulimit, {"Name": str, "Soft": int, "Hard": int}, f"HostConfig.Ulimits[{i}]")
-        if ulimit.get("Soft", 0) > ulimit.get("Hard", 0):
-            raise InvalidParameter(f"ulimit {ulimit.get('Name')}: soft limit must be less than or equal to hard limit")
+        # stored whole, as Go's struct: a field left out (or null) is its zero value
+        ulimit = {"Name": ulimit.get("Name", ""), "Soft": ulimit.get("Soft", 0), "Hard": ulimit.get("Hard", 0)}
+        if ulimit["Soft"] > ulimit["Hard"]:
+            raise InvalidParameter(f"ulimit {ulimit['Name']}: soft limit must be less than or equal to hard limit")
+        ulimits.append(ulimit)
+    if ulimits:
+        hc["Ulimits"] = ulimits
     for mode_key in ("PidMode", "IpcMode", "UTSMode"):
         mode = hc.get(mode_key, "")
         if mode not in ("", "host", "private", "shareable") and not mode.startswith("container:"):

@@ -38,7 +38,10 @@ def parse_bind(text, ensure):
     _check_destination(destination, text)
     rw = "ro" not in options
     if source.startswith("/"):
-        os.makedirs(source, exist_ok=True)  # dockerd creates a missing -v source directory
+        if not os.path.exists(source):
+            # dockerd makes a missing -v source a directory; an existing file, socket, device
+            # or fifo is bound as it is
+            os.makedirs(source, exist_ok=True)
         return _point("bind", destination, source, rw, mode=mode, propagation=propagation.from_options(options))
     if not VOLUME_NAME.match(source):
         raise InvalidParameter(f"create {source}: \"{source}\" includes invalid characters for a local volume "

@@ -3,7 +3,6 @@ container's writes block instead of the daemon buffering its output, as under do
 The daemon's memory is read from /proc/PID/status (VmRSS) while the client lags."""
 
 import hashlib
-import http.client
 import json
 import os
 import socket
@@ -11,6 +10,7 @@ import time
 
 import pytest
 
+from pydocker.testing import rawhttp
 from pydocker.testing.hijack import FrameReader, open_hijack
 
 pytestmark = pytest.mark.kernel
@@ -157,23 +157,7 @@ def test_a_stream_still_paused_when_the_exec_ends_is_flushed_and_closed(busybox_
     d.client("rm", "-f", "ex")
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, socket_path):
-        super().__init__("localhost", timeout=10)
-        self._socket_path = socket_path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self._socket_path)
-
-
 def _post_json(socket_path, path, body):
-    connection = _UnixConnection(socket_path)
-    try:
-        connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
-        response = connection.getresponse()
-        assert response.status == 201, response.read()
-        return json.loads(response.read())
-    finally:
-        connection.close()
+    answer = rawhttp.request(socket_path, "POST", path, body)
+    assert answer.status == 201, answer.body
+    return answer.json()

@@ -2,6 +2,8 @@
 the black-box tests in tests/integration use real sockets)."""
 
 import io
+
+import pytest
 import json
 
 from twisted.internet.testing import MemoryReactorClock
@@ -113,3 +115,63 @@ def test_query_readers_name_the_parameter():
         assert "'limit'" in str(e)
     else:
         raise AssertionError("a bad integer was accepted")
+
+
+def raw_exchange(resource, request_bytes):
+    """The bytes twisted.web writes for one request (a string transport stands in for the
+    socket), so the framing (Content-Length or chunks) is what a client would read."""
+    from twisted.internet.testing import StringTransport
+    from twisted.web import server
+    channel = server.Site(resource).buildProtocol(None)
+    transport = StringTransport()
+    channel.makeConnection(transport)
+    channel.dataReceived(request_bytes)
+    return transport.value()
+
+
+def status_resource():
+    engine = Engine(MemoryReactorClock())
+    engine.register("nothing", lambda job: None)
+    engine.register("fail", lambda job: (_ for _ in ()).throw(Conflict("no")))
+    engine.register("ping", lambda job: "OK")
+    return ApiResource(engine, [
+        Route("PUT", "/containers/{name}/archive", "nothing"),
+        Route("POST", "/containers/{name}/start", "nothing", status=204),
+        Route("POST", "/images/{name}/tag", "nothing", status=201),
+        Route("POST", "/fail", "fail"),
+        Route("HEAD", "/_ping", "ping", kind="text", content_type=b"text/plain"),
+    ])
+
+
+def head_of(raw):
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, body
+
+
+@pytest.mark.parametrize("method,path,status", [
+    ("PUT", "/v1.44/containers/c/archive", 200), ("POST", "/containers/c/start", 204),
+    ("POST", "/images/i/tag", 201)])
+def test_a_job_returning_nothing_answers_its_routes_status(method, path, status):
+    raw = raw_exchange(status_resource(), f"{method} {path} HTTP/1.1\r\nHost: d\r\n\r\n".encode())
+    code, headers, body = head_of(raw)
+    assert code == status and body == b""
+    assert b"transfer-encoding" not in headers
+    if status != 204:
+        assert headers[b"content-length"] == b"0"
+
+
+def test_error_body_has_a_content_length_not_chunks():
+    raw = raw_exchange(status_resource(), b"POST /fail HTTP/1.1\r\nHost: d\r\n\r\n")
+    code, headers, body = head_of(raw)
+    assert code == 409 and b"transfer-encoding" not in headers
+    assert int(headers[b"content-length"]) == len(body) and json.loads(body) == {"message": "no"}
+    raw = raw_exchange(status_resource(), b"GET /nowhere HTTP/1.1\r\nHost: d\r\n\r\n")
+    code, headers, body = head_of(raw)
+    assert code == 404 and int(headers[b"content-length"]) == len(body)
+
+
+def test_head_ping_has_length_zero():
+    code, headers, body = head_of(raw_exchange(status_resource(), b"HEAD /_ping HTTP/1.1\r\nHost: d\r\n\r\n"))
+    assert code == 200 and headers[b"content-length"] == b"0" and body == b""

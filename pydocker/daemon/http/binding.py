@@ -67,7 +67,9 @@ class Query:
             raise InvalidParameter("invalid filters: expected a JSON object")
         result = {}
         for key, value in raw.items():
-            if isinstance(value, dict):
+            if value is None:  # Go's decoder keeps the key with no values
+                result[key] = []
+            elif isinstance(value, dict):
                 result[key] = [k for k, on in value.items() if on]
             elif isinstance(value, list) and all(isinstance(v, str) for v in value):
                 result[key] = value
@@ -77,7 +79,8 @@ class Query:
 
 
 def parse_json_body(raw, required=True):
-    """The request body as JSON; malformed JSON is a 400 that says where."""
+    """The request body as JSON, with null read as Go reads it (``go_nulls``); malformed JSON
+    is a 400 that says where."""
     if len(raw) > JSON_BODY_LIMIT:
         raise InvalidParameter(f"request body too large: {len(raw)} bytes (limit {JSON_BODY_LIMIT})")
     if not raw.strip():
@@ -85,6 +88,43 @@ def parse_json_body(raw, required=True):
             raise InvalidParameter("request body is empty: expected a JSON object")
         return None
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except ValueError as e:
         raise InvalidParameter(f"malformed JSON in request body: {e}") from None
+    return {} if body is None else go_nulls(body)
+
+
+# The objects of the request bodies we serve that are Go maps, by their path in the body ("[]"
+# an array's items, "*" any key of a map), and the JSON kind of their values. JSON cannot tell
+# a map from a struct; tests/unit/test_api_spec.py checks this table against the v1.44
+# description.
+MAP_FIELDS = {
+    "Labels": "string", "ExposedPorts": "object", "Volumes": "object", "Options": "string",
+    "DriverOpts": "string", "HostConfig.Annotations": "string", "HostConfig.LogConfig.Config": "string",
+    "HostConfig.PortBindings": "array", "HostConfig.StorageOpt": "string", "HostConfig.Sysctls": "string",
+    "HostConfig.Tmpfs": "string", "HostConfig.DeviceRequests[].Options": "string",
+    "HostConfig.Mounts[].VolumeOptions.DriverConfig.Options": "string",
+    "HostConfig.Mounts[].VolumeOptions.Labels": "string", "DeviceRequests[].Options": "string",
+    "NetworkingConfig.EndpointsConfig": "object", "NetworkingConfig.EndpointsConfig.*.DriverOpts": "string",
+    "EndpointConfig.DriverOpts": "string", "IPAM.Options": "string",
+    "IPAM.Config[].AuxiliaryAddresses": "string",
+}
+_ZERO = {"string": "", "object": dict, "array": list, "boolean": False, "integer": 0, "number": 0}
+
+
+def go_nulls(value, path=""):
+    """``value`` with every null read as Go's JSON decoder reads it into a fresh value: a null
+    member of a struct is as if it were absent (its zero value), a null value in a map is kept
+    as the zero value of the map's value type. Null items of arrays stay: their readers answer
+    400 naming the field."""
+    if isinstance(value, list):
+        return [go_nulls(item, path + "[]") for item in value]
+    if not isinstance(value, dict):
+        return value
+    kind = MAP_FIELDS.get(path)
+    if kind is not None:
+        zero = _ZERO.get(kind)
+        return {key: (zero() if callable(zero) else zero) if item is None else go_nulls(item, f"{path}.*")
+                for key, item in value.items()}
+    prefix = path + "." if path else ""
+    return {key: go_nulls(item, prefix + key) for key, item in value.items() if item is not None}

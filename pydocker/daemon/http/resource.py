@@ -124,8 +124,7 @@ class Upgrader(JobOutput):
         if self.stream is not None:
             self.stream.close()
         else:
-            self._request.setResponseCode(200)
-            self._request.finish()
+            write_whole(self._request, 200, None, b"")
 
     def fail(self, failure, respond):
         """Before the upgrade an error is an HTTP response; after it, the stream just closes."""
@@ -190,35 +189,25 @@ class ApiResource(resource.Resource):
         return server.NOT_DONE_YET
 
     def _respond(self, request, route, result):
+        """The route's own success status; a result of None is an empty body, not a 204."""
         for name, value in route.headers:
             request.setHeader(name, value)
         if route.kind == "text":
-            request.setResponseCode(route.status)
-            request.setHeader(b"Content-Type", route.content_type)
-            if request.method != b"HEAD":
-                request.write(result.encode())
-        elif route.status == 204 or (result is None and route.status != 201):
-            request.setResponseCode(204 if route.status in (200, 204) else route.status)
+            write_whole(request, route.status, route.content_type, result.encode())
+        elif route.status == 204 or result is None:
+            write_whole(request, route.status, None, b"")
         else:
-            request.setResponseCode(route.status)
-            request.setHeader(b"Content-Type", b"application/json")
-            # Compact, as Go encodes it, and with a length rather than chunks: the
-            # largest answers (ps -a, images) go out faster and parse faster.
+            # Compact, as Go encodes it: the largest answers (ps -a, images) go out faster
+            # and parse faster.
             body = json.dumps(result, separators=(",", ":")).encode() + b"\n"
-            request.setHeader(b"Content-Length", b"%d" % len(body))
-            request.write(body)
-        request.finish()
+            write_whole(request, route.status, b"application/json", body)
 
     def _error(self, request, exc):
         status = errmap.status_for(exc)
         if status >= 500 and not isinstance(exc, PydockerError):
             self.log.error("internal error: {exc!r}", exc=exc)
         message = str(exc) if isinstance(exc, PydockerError) else f"internal error: {exc}"
-        request.setResponseCode(status)
-        if status != 304:
-            request.setHeader(b"Content-Type", b"application/json")
-            request.write(json.dumps({"message": message}).encode() + b"\n")
-        request.finish()
+        write_whole(request, status, b"application/json", json.dumps({"message": message}).encode() + b"\n")
 
     def _end_stream(self, request, output):
         if not output.closed:
@@ -236,6 +225,24 @@ class ApiResource(resource.Resource):
             output.emit({"errorDetail": {"message": message}, "error": message})
         output.finish()
 
+
+
+def write_whole(request, status, content_type, body):
+    """A complete answer, sent as dockerd sends every answer that is not a stream: with a
+    Content-Length, never chunked (a client's stream reader takes a chunked body for a
+    stream). 204 and 304 have no body; a HEAD answer's length is 0, as dockerd's."""
+    request.setResponseCode(status)
+    if status in (204, 304):
+        request.finish()
+        return
+    if request.method == b"HEAD":
+        body = b""
+    if content_type:
+        request.setHeader(b"Content-Type", content_type)
+    request.setHeader(b"Content-Length", b"%d" % len(body))
+    if body:
+        request.write(body)
+    request.finish()
 
 
 def _watch_disconnect(request):

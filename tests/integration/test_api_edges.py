@@ -1,0 +1,202 @@
+"""The API edges real tools hit (issue 15), each checked against pydocker and, where Debian's
+docker.io is installed, against dockerd with the same assertions (the `engine` fixture)."""
+
+import copy
+import io
+import json
+import os
+import socket
+import tarfile
+
+import pytest
+
+pytestmark = pytest.mark.kernel
+
+SPEC = json.load(open(os.path.join(os.path.dirname(__file__), "..", "unit", "data", "api_v1.44.json")))
+
+
+def one_file_tar(name, data):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def create(engine, name, *cmd, **host_config):
+    body = {"Image": "busybox", "Cmd": list(cmd or ["true"]), "HostConfig": {"NetworkMode": "none", **host_config}}
+    answer = engine.request("POST", f"/containers/create?name={name}", body)
+    assert answer.status == 201, answer.body
+    return answer.json()["Id"]
+
+
+def assert_empty_success(answer, status=200):
+    """dockerd's answer when a handler writes nothing: the status, Content-Length 0, no chunks."""
+    assert answer.status == status, answer.body
+    assert answer.body == b"" and not answer.chunked
+    assert answer.headers.get("content-length") == "0"
+
+
+# --- success statuses of routes whose job returns nothing ---------------------------------
+
+
+def test_put_archive_answers_200(engine):
+    cid = create(engine, "put-archive")
+    try:
+        answer = engine.request("PUT", f"/containers/{cid}/archive?path=/tmp", one_file_tar("f", b"x"),
+                                {"Content-Type": "application/x-tar"})
+        assert_empty_success(answer)
+    finally:
+        engine.cli("rm", "-f", cid)
+
+
+def test_network_connect_and_disconnect_answer_200(engine):
+    engine.cli("network", "create", "edges-net")
+    cid = create(engine, "net-connect", NetworkMode="default")
+    try:
+        assert_empty_success(engine.request("POST", "/networks/edges-net/connect", {"Container": cid}))
+        assert_empty_success(engine.request("POST", "/networks/edges-net/disconnect", {"Container": cid}))
+    finally:
+        engine.cli("rm", "-f", cid)
+        engine.cli("network", "rm", "edges-net")
+
+
+# --- every answer that is not a stream has a Content-Length --------------------------------
+
+
+@pytest.mark.parametrize("method,path,status", [
+    ("GET", "/containers/nothing-here/json", 404),
+    ("GET", "/containers/nothing-here/logs?stdout=1", 404),   # a stream route failing first
+    ("POST", "/containers/nothing-here/start", 404),
+    ("POST", "/volumes/create", 400),                          # an invalid name
+    ("GET", "/no/such/route", 404),
+])
+def test_error_bodies_are_not_chunked(engine, method, path, status):
+    answer = engine.request(method, path, {"Name": "in/valid"} if path == "/volumes/create" else None)
+    assert answer.status == status and not answer.chunked
+    assert int(answer.headers["content-length"]) == len(answer.body)
+    assert answer.json()["message"]
+
+
+def test_json_answers_are_not_chunked(engine):
+    """Go's net/http sends a length when the handler's whole answer fits its 2 KiB buffer and
+    chunks a longer one (dockerd's /info); pydocker sends a length always."""
+    for path in ("/info", "/version", "/containers/json?all=1", "/images/json", "/networks", "/volumes"):
+        answer = engine.request("GET", path)
+        assert answer.status == 200, path
+        if engine.kind == "pydocker" or len(answer.body) < 2048:
+            assert not answer.chunked and int(answer.headers["content-length"]) == len(answer.body), path
+
+
+# --- null in request bodies --------------------------------------------------------------
+
+
+def with_null(base, path):
+    """``base`` with the field at ``path`` ("A.B[].C") set to null, making what lies between."""
+    body = copy.deepcopy(base)
+    node = body
+    parts = path.split(".")
+    for part in parts[:-1]:
+        if part.endswith("[]"):
+            item = {}
+            node[part[:-2]] = [item]
+            node = item
+        else:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+    node[parts[-1]] = None
+    return body
+
+
+def test_the_nulls_ansible_sends_create_a_container(engine):
+    body = {"Image": "busybox", "Cmd": ["true"], "Env": None, "Labels": {"a": None},
+            "HostConfig": {"NetworkMode": "none", "RestartPolicy": {"Name": None, "MaximumRetryCount": None},
+                           "PidMode": None, "IpcMode": None, "UTSMode": None,
+                           "Ulimits": [{"Name": "nofile", "Soft": None, "Hard": 1024}]}}
+    answer = engine.request("POST", "/containers/create?name=nulls", body)
+    assert answer.status == 201, answer.body
+    try:
+        doc = engine.request("GET", "/containers/nulls/json").json()
+        assert doc["HostConfig"]["RestartPolicy"] == {"Name": "no", "MaximumRetryCount": 0} or \
+            doc["HostConfig"]["RestartPolicy"] == {"Name": "", "MaximumRetryCount": 0}
+        assert doc["Config"]["Labels"] == {"a": ""}
+        assert doc["HostConfig"]["Ulimits"] == [{"Name": "nofile", "Soft": 0, "Hard": 1024}]
+    finally:
+        engine.cli("rm", "-f", "nulls")
+
+
+def spec_fields(route):
+    return [f for f in SPEC["bodies"][route]["fields"] if not f.startswith("ClusterVolumeSpec")]
+
+
+def test_every_create_field_accepts_null(engine):
+    base = {"Image": "busybox", "Cmd": ["true"], "HostConfig": {"NetworkMode": "none"}}
+    failures = {}
+    for i, path in enumerate(spec_fields("POST /containers/create")):
+        if path in ("Image", "HostConfig", "HostConfig.NetworkMode"):
+            continue  # their zero values are a create without an image or with the default network
+        answer = engine.request("POST", f"/containers/create?name=null-{i}", with_null(base, path))
+        if answer.status >= 500:
+            failures[path] = answer.body
+        if answer.status == 201:
+            engine.request("DELETE", f"/containers/null-{i}")
+    assert not failures
+
+
+# Nulls dockerd itself answers with a 500 (a network without a name, an IPAM config without a
+# subnet); pydocker's is a 400.
+DOCKERD_500 = {"Name", "IPAM.Config[].AuxiliaryAddresses", "IPAM.Config[].Gateway", "IPAM.Config[].IPRange",
+               "IPAM.Config[].Subnet"}
+
+
+@pytest.mark.parametrize("route,base", [
+    ("POST /containers/{id}/update", {}),
+    ("POST /networks/create", {"Name": "null-net"}),
+    ("POST /volumes/create", {"Name": "null-vol"}),
+    ("POST /commit", {}),
+])
+def test_every_field_of_other_bodies_accepts_null(engine, route, base):
+    cid = create(engine, "null-target")
+    method, path = route.split(" ")
+    path = path.replace("{id}", cid) + (f"?container={cid}" if path == "/commit" else "")
+    failures = {}
+    try:
+        for field in spec_fields(route):
+            answer = engine.request(method, path, with_null(base, field))
+            if answer.status >= 500 and not (engine.kind == "dockerd" and field in DOCKERD_500):
+                failures[field] = answer.body
+            if route == "POST /networks/create" and answer.status == 201:
+                engine.request("DELETE", "/networks/null-net")
+            if route == "POST /volumes/create" and answer.status == 201:
+                engine.request("DELETE", "/volumes/null-vol")
+            if route == "POST /commit" and answer.status == 201:
+                engine.request("DELETE", "/images/" + answer.json()["Id"])
+    finally:
+        engine.cli("rm", "-f", cid)
+    assert not failures
+
+
+# --- binding files --------------------------------------------------------------------
+
+
+def test_binding_a_file_socket_device_or_fifo(engine, tmp_path):
+    regular = tmp_path / "config"
+    regular.write_text("from the host\n")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(tmp_path / "sock"))
+    missing = tmp_path / "missing" / "dir"
+    try:
+        out = engine.cli(
+            "run", "--rm", "--network", "none", "-v", f"{regular}:/etc/app.conf:ro", "-v", "/dev/null:/x/null",
+            "-v", f"{fifo}:/x/fifo", "-v", f"{tmp_path / 'sock'}:/var/run/docker.sock", "-v", f"{missing}:/x/dir",
+            "busybox", "sh", "-c",
+            "cat /etc/app.conf; test -c /x/null && test -p /x/fifo && test -S /var/run/docker.sock "
+            "&& test -d /x/dir && echo kinds-kept").stdout
+    finally:
+        listener.close()
+    assert out == "from the host\nkinds-kept\n"
+    assert missing.is_dir()

@@ -60,10 +60,7 @@ def child_config(parent_config, container_config, now, created_by, diff_id=None,
 def apply_changes(container_config, changes):
     """Apply Dockerfile instructions (``--change``) to a container config dict."""
     config = dict(container_config or {})
-    for line in changes:
-        line = line.strip()
-        if not line:
-            continue
+    for line in instruction_lines(changes):
         word, _, rest = line.partition(" ")
         instruction = word.upper()
         rest = rest.strip()
@@ -71,6 +68,24 @@ def apply_changes(container_config, changes):
             raise InvalidParameter(f"{word} is not a valid change command")
         _APPLY[instruction](config, rest)
     return config
+
+
+def instruction_lines(changes):
+    """The instructions in ``changes`` read as dockerd reads them: the values joined by newlines
+    and parsed as Dockerfile lines (one value may hold several; a trailing backslash continues
+    a line; empty lines and # comments are skipped)."""
+    pending = ""
+    for raw in "\n".join(changes).split("\n"):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        yield (pending + line).strip()
+        pending = ""
+    if pending.strip():
+        yield pending.strip()
 
 
 def _json_or_shell(rest):

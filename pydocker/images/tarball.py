@@ -200,20 +200,39 @@ def _add_stream(tar, name, size, stream):
 # -- reading ------------------------------------------------------------------------------
 
 class Bundle:
-    """A tarball indexed in place: member name → (offset, size) in a seekable regular file."""
+    """A tarball indexed in place: member name → (offset, size) in a seekable regular file.
+
+    A symbolic or hard link to another member reads as that member: ``docker save`` writes an
+    identical layer once and links the other images' ``layer.tar`` to it."""
+
+    MAX_LINK_HOPS = 8
 
     def __init__(self, fileobj):
         self._file = fileobj
         self._fd = fileobj.fileno()
         self._members = {}
+        links = {}
         try:
             with tarfile.open(fileobj=fileobj, mode="r:") as tar:
                 for member in tar:
                     name = _clean(member.name)
-                    if member.isreg() and name is not None:
+                    if name is None:
+                        continue
+                    if member.isreg():
                         self._members[name] = (member.offset_data, member.size)
+                    elif member.issym():
+                        links[name] = _clean(posixpath.normpath(posixpath.join(posixpath.dirname(name), member.linkname)))
+                    elif member.islnk():
+                        links[name] = _clean(member.linkname)
         except (tarfile.TarError, EOFError) as e:
             raise InvalidParameter(f"the image tarball is not a valid tar archive: {e}") from None
+        for name, target in links.items():
+            for _ in range(self.MAX_LINK_HOPS):
+                if target in self._members or target not in links:
+                    break
+                target = links[target]
+            if target in self._members:
+                self._members[name] = self._members[target]
 
     def __contains__(self, name):
         return _clean(name) in self._members

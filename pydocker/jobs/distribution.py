@@ -63,7 +63,7 @@ class DistributionService:
 class PullRequest:
     image: str                       # fromImage: a name, maybe with :tag or @digest
     tag: str = ""                    # a tag or a digest; empty with a bare name: all tags
-    platform: str = ""
+    platform: object = None          # a registry.platform.Platform, parsed by the binder; None: the host's
     auth: AuthConfig = field(default_factory=AuthConfig)
 
 
@@ -127,7 +127,7 @@ def _pull_one(engine, service, ref, req, output):
     target = LayerStoreTarget(engine, service.reactor, layer_splits(engine))
     try:
         result = yield engine.run_blocking(
-            service.registry.pull, ref, target, req.auth, req.platform or None,
+            service.registry.pull, ref, target, req.auth, req.platform,
             service.progress_to(output), max_concurrent_downloads=service.max_downloads)
     except BaseException:
         yield _release_layers(engine, target.created)

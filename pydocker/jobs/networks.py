@@ -286,7 +286,7 @@ def prune_networks(job):
             continue
         yield network.remove(row.id)
         deleted.append(row.name)
-    return {"NetworksDeleted": deleted}
+    return {"NetworksDeleted": deleted or None}  # null when none, as dockerd's nil slice
 
 
 # -- connect, disconnect --------------------------------------------------------------------

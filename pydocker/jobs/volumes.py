@@ -255,13 +255,15 @@ def remove(job):
 @dataclass
 class PruneVolumesRequest:
     filters: dict = field(default_factory=dict)
+    version: tuple = (1, 44)
 
 
 @defer.inlineCallbacks
 def prune(job):
-    """Unused anonymous volumes; with the filter all=true, unused named ones too (API ≥ 1.42)."""
+    """Unused anonymous volumes; with the filter all=true, unused named ones too. Before API
+    1.42 every unused volume, as dockerd. The list is [] when none was deleted, as dockerd's."""
     engine, f = job.engine, dict(job.request.filters)
-    everything = (f.pop("all", ["false"]))[-1] in ("true", "1")
+    everything = (f.pop("all", ["false"]))[-1] in ("true", "1") or job.request.version < (1, 42)
     rows = yield engine.db.run(vstore.all_volumes)
     deleted, reclaimed = [], 0
     for row in rows:
@@ -272,7 +274,7 @@ def prune(job):
         reclaimed += yield engine.run_blocking(_size, row.mountpoint)
         yield engine.run_blocking(engine.volumes.destroy, row)
         deleted.append(row.name)
-    return {"VolumesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+    return {"VolumesDeleted": deleted, "SpaceReclaimed": reclaimed}
 
 
 def _size(path):

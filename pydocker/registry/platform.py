@@ -1,5 +1,6 @@
 """Platforms (``os/arch[/variant]``) and choosing an image from a multi-platform index."""
 
+import re
 from dataclasses import dataclass
 
 from pydocker.errdefs import InvalidParameter, NotFound
@@ -8,6 +9,13 @@ _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armh
                  "armel": "arm", "i386": "386"}
 # The variant an architecture implies when none is written (containerd's normalisation).
 _DEFAULT_VARIANTS = {"arm64": "v8", "arm": "v7"}
+# containerd's syntax: what a component may hold, and what one component alone may name.
+_COMPONENT = re.compile(r"^[A-Za-z0-9_.-]+$")
+_KNOWN_OS = {"aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux",
+             "nacl", "netbsd", "openbsd", "plan9", "solaris", "windows", "zos"}
+_KNOWN_ARCH = {"386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "ppc64", "ppc64le",
+               "loong64", "mips", "mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc",
+               "riscv", "riscv64", "s390", "s390x", "sparc", "sparc64", "wasm"}
 
 
 @dataclass(frozen=True)
@@ -22,10 +30,15 @@ class Platform:
         if not text:
             return cls()
         parts = text.lower().split("/")
-        if len(parts) > 3 or not all(parts):
+        if len(parts) > 3 or not all(_COMPONENT.match(part) for part in parts):
             raise InvalidParameter(f"invalid platform {text!r}: expected os[/arch[/variant]]")
         if len(parts) == 1:
-            return cls(parts[0]).normalized()
+            if parts[0] in _KNOWN_OS:
+                return cls(parts[0]).normalized()
+            arch = _ARCH_ALIASES.get(parts[0], parts[0])
+            if arch in _KNOWN_ARCH:
+                return cls("linux", arch).normalized()
+            raise InvalidParameter(f"invalid platform {text!r}: unknown operating system or architecture")
         return cls(*parts).normalized()
 
     def normalized(self):

@@ -117,3 +117,32 @@ def test_not_a_tarball():
     f.seek(0)
     with pytest.raises(InvalidParameter, match="not a valid tar archive"):
         tarball.Bundle(f)
+
+
+def test_a_deduplicated_save_reads_through_its_links():
+    """docker save writes a layer shared by two images once; the other image's layer.tar is a
+    symlink (relative, ../<id>/layer.tar) to it. A link leaving the tarball reads as missing."""
+    shared = layer(b"shared")
+    configs = [json.dumps({"config": {"Cmd": [c]}, "rootfs": {"type": "layers", "diff_ids": [digest(shared)]}}).encode()
+               for c in ("a", "b")]
+    manifest = [{"Config": "a.json", "RepoTags": ["one:1"], "Layers": ["aaa/layer.tar"]},
+                {"Config": "b.json", "RepoTags": ["two:1"], "Layers": ["bbb/layer.tar"]},
+                {"Config": "b.json", "RepoTags": ["three:1"], "Layers": ["ccc/layer.tar"]}]
+    out = tempfile.TemporaryFile()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name, data in (("manifest.json", json.dumps(manifest).encode()), ("a.json", configs[0]),
+                           ("b.json", configs[1]), ("aaa/layer.tar", shared)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for name, target, kind in (("bbb/layer.tar", "../aaa/layer.tar", tarfile.SYMTYPE),
+                                   ("ccc/layer.tar", "bbb/layer.tar", tarfile.LNKTYPE),
+                                   ("ddd/layer.tar", "../../../etc/passwd", tarfile.SYMTYPE)):
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = kind, target
+            tar.addfile(info)
+    out.seek(0)
+    bundle = tarball.Bundle(out)
+    loaded = tarball.read_images(bundle)
+    assert [bundle.read(i.layers[0].path) for i in loaded] == [shared] * 3
+    assert "ddd/layer.tar" not in bundle

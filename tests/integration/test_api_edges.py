@@ -200,3 +200,85 @@ def test_binding_a_file_socket_device_or_fifo(engine, tmp_path):
         listener.close()
     assert out == "from the host\nkinds-kept\n"
     assert missing.is_dir()
+
+
+# --- prune answers -----------------------------------------------------------------------
+# dockerd's report lists start as Go nil slices (null when nothing was deleted), except the
+# volumes' (a made slice: [] when nothing was deleted); the description says arrays throughout.
+# Clients index the lists only when non-empty, and docker-py passes them through: we send what
+# dockerd sends.
+
+
+def prune(engine, kind):
+    answer = engine.request("POST", f"/{kind}/prune")
+    assert answer.status == 200 and not answer.chunked, answer.body
+    return answer.json()
+
+
+def test_prune_answers_when_nothing_is_deleted(engine):
+    for kind in ("containers", "images", "volumes", "networks"):
+        prune(engine, kind)  # a clean slate
+    assert prune(engine, "containers") == {"ContainersDeleted": None, "SpaceReclaimed": 0}
+    assert prune(engine, "images") == {"ImagesDeleted": None, "SpaceReclaimed": 0}
+    assert prune(engine, "volumes") == {"VolumesDeleted": [], "SpaceReclaimed": 0}
+    assert prune(engine, "networks") == {"NetworksDeleted": None}
+
+
+def test_prune_answers_when_something_is_deleted(engine):
+    cid = create(engine, "to-prune")
+    volume_user = engine.cli("create", "-v", "/data", "busybox").stdout.strip()
+    volume = engine.cli("inspect", "-f", "{{(index .Mounts 0).Name}}", volume_user).stdout.strip()
+    engine.cli("rm", volume_user)
+    engine.cli("network", "create", "to-prune")
+    engine.cli("tag", "busybox", "prunable:1")
+    image = engine.cli("commit", cid).stdout.strip()  # a dangling image
+    answer = prune(engine, "containers")
+    assert answer["ContainersDeleted"] == [cid] and isinstance(answer["SpaceReclaimed"], int)
+    answer = prune(engine, "images")
+    assert [entry for entry in answer["ImagesDeleted"] if entry.get("Deleted") == image]
+    answer = prune(engine, "volumes")
+    assert answer["VolumesDeleted"] == [volume] and isinstance(answer["SpaceReclaimed"], int)
+    assert prune(engine, "networks") == {"NetworksDeleted": ["to-prune"]}
+    engine.cli("rmi", "prunable:1")
+
+
+# --- pull with an invalid platform -------------------------------------------------------
+
+
+@pytest.mark.parametrize("platform", ["not a platform!", "bogus", "linux/amd64/v8/extra", "linux//amd64"])
+def test_pull_with_an_invalid_platform_is_400_before_dialling(engine, platform):
+    from urllib.parse import quote
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.setblocking(False)
+    try:
+        port = listener.getsockname()[1]
+        answer = engine.request("POST", f"/images/create?fromImage=127.0.0.1:{port}/x&tag=1&platform={quote(platform)}")
+        assert answer.status == 400 and not answer.chunked, answer.body
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody dialled the registry
+    finally:
+        listener.close()
+
+
+# --- commit changes ----------------------------------------------------------------------
+
+
+def test_commit_changes_joined_by_newlines(engine):
+    cid = create(engine, "commit-changes")
+    try:
+        answer = engine.request("POST", f"/commit?container={cid}&changes=" + quote_all(
+            'CMD ["echo", "hi"]\nEXPOSE 8080\n# a comment\nENV A=1 \\\n  B=2'))
+        assert answer.status == 201, answer.body
+        config = engine.request("GET", f"/images/{answer.json()['Id']}/json").json()["Config"]
+        assert config["Cmd"] == ["echo", "hi"] and "8080/tcp" in config["ExposedPorts"]
+        assert "A=1" in config["Env"] and "B=2" in config["Env"]
+        engine.request("DELETE", f"/images/{answer.json()['Id']}")
+    finally:
+        engine.cli("rm", "-f", cid)
+
+
+def quote_all(text):
+    from urllib.parse import quote
+    return quote(text, safe="")

@@ -56,3 +56,22 @@ def test_dockerd_save_loads_and_runs_in_pydocker(busybox_daemon, dockerd, tmp_pa
     cli(ours, "save", "-o", again, "dmade:2")
     cli(theirs, "load", "-i", again)
     assert cli(theirs, "image", "inspect", "dmade:2", "--format", "{{.Id}}").stdout.strip() == image_id
+
+
+def test_a_deduplicated_dockerd_save_loads_in_pydocker(busybox_daemon, dockerd, tmp_path):
+    """Two images with one identical layer: dockerd's save writes it once and makes the other
+    layer.tar a symlink to it."""
+    import tarfile
+    from pydocker.testing.images import make_rootfs_tar
+    rootfs = make_rootfs_tar(str(tmp_path / "rootfs.tar"))
+    theirs, ours = dockerd.host, busybox_daemon.host
+    cli(theirs, "import", "-c", 'CMD ["echo", "one"]', rootfs, "dup:1")
+    cli(theirs, "import", "-c", 'CMD ["echo", "two"]', rootfs, "dup:2")
+    saved = str(tmp_path / "dup.tar")
+    cli(theirs, "save", "-o", saved, "dup:1", "dup:2")
+    with tarfile.open(saved) as tar:
+        assert [m for m in tar if m.name.endswith("layer.tar") and m.issym()], "dockerd wrote no link"
+    out = cli(ours, "load", "-i", saved).stdout
+    assert "Loaded image: dup:1" in out and "Loaded image: dup:2" in out
+    assert cli(ours, "run", "--rm", "dup:1").stdout == "one\n"
+    assert cli(ours, "run", "--rm", "dup:2").stdout == "two\n"

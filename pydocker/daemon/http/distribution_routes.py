@@ -5,6 +5,7 @@ search) or the JSON body (``/auth``)."""
 from pydocker.daemon.http.router import Route
 from pydocker.jobs import distribution
 from pydocker.registry import AuthConfig, decode_registry_auth
+from pydocker.registry.platform import Platform
 
 
 def registry_auth(call):
@@ -17,8 +18,10 @@ def registry_auth(call):
 
 def bind_pull(call):
     q = call.query
+    # A bad platform is a 400 before anything is dialled, as dockerd's.
+    platform = Platform.parse(q.str("platform", "")) if q.str("platform") else None
     return distribution.PullRequest(image=q.str("fromImage"), tag=q.str("tag", ""),
-                                    platform=q.str("platform", ""), auth=registry_auth(call))
+                                    platform=platform, auth=registry_auth(call))
 
 
 def bind_push(call):

@@ -168,7 +168,8 @@ def volume_routes():
     return [
         Route("POST", "/volumes/create", "volume.create", bind_volume_create, status=201),
         Route("GET", "/volumes", "volume.list", lambda call: volumes.ListVolumesRequest(call.query.filters())),
-        Route("POST", "/volumes/prune", "volume.prune", lambda call: volumes.PruneVolumesRequest(call.query.filters())),
+        Route("POST", "/volumes/prune", "volume.prune", lambda call: volumes.PruneVolumesRequest(
+            call.query.filters(), call.version)),
         Route("GET", "/volumes/{name}", "volume.inspect", named),
         Route("DELETE", "/volumes/{name}", "volume.remove", named, status=204),
     ]

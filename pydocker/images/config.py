@@ -9,6 +9,7 @@ import platform
 import shlex
 
 from pydocker import __version__
+from pydocker.builder import parser as dockerfile
 from pydocker.errdefs import InvalidParameter
 from pydocker.timeutil import rfc3339
 
@@ -58,34 +59,18 @@ def child_config(parent_config, container_config, now, created_by, diff_id=None,
 
 
 def apply_changes(container_config, changes):
-    """Apply Dockerfile instructions (``--change``) to a container config dict."""
+    """Apply Dockerfile instructions (``--change``) to a container config dict. As dockerd, the
+    values are joined by newlines and read as a Dockerfile: one value may hold several lines,
+    with continuations and comments."""
     config = dict(container_config or {})
-    for line in instruction_lines(changes):
-        word, _, rest = line.partition(" ")
+    for line in dockerfile.parse("\n".join(changes)).lines:
+        word, _, rest = line.original.partition(" ")
         instruction = word.upper()
         rest = rest.strip()
         if instruction not in CHANGE_INSTRUCTIONS:
             raise InvalidParameter(f"{word} is not a valid change command")
         _APPLY[instruction](config, rest)
     return config
-
-
-def instruction_lines(changes):
-    """The instructions in ``changes`` read as dockerd reads them: the values joined by newlines
-    and parsed as Dockerfile lines (one value may hold several; a trailing backslash continues
-    a line; empty lines and # comments are skipped)."""
-    pending = ""
-    for raw in "\n".join(changes).split("\n"):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        yield (pending + line).strip()
-        pending = ""
-    if pending.strip():
-        yield pending.strip()
 
 
 def _json_or_shell(rest):

@@ -24,6 +24,17 @@ from pydocker.daemon.options import ConfigError  # noqa: E402
 log = Logger()
 
 SD_LISTEN_FDS_START = 3
+SOMAXCONN_PATH = "/proc/sys/net/core/somaxconn"
+
+
+def listen_backlog(path=SOMAXCONN_PATH):
+    """The system's largest accept queue: a burst of clients (hundreds of ``docker ps``
+    at once) must queue, not fail with EAGAIN as it does at Twisted's default of 50."""
+    try:
+        with open(path) as f:
+            return max(int(f.read()), socket.SOMAXCONN)
+    except (OSError, ValueError):
+        return socket.SOMAXCONN
 
 
 def socket_is_live(path):
@@ -67,7 +78,7 @@ def endpoint_for(reactor, host, group, tls_context=None, environ=SYSTEMD_ENVIRON
         return [(f"unix://{address}", UnixSocketEndpoint(reactor, address, group))]
     if scheme == "tcp":
         host_ip, port = address
-        ep = endpoints.TCP4ServerEndpoint(reactor, port, interface=host_ip)
+        ep = endpoints.TCP4ServerEndpoint(reactor, port, backlog=listen_backlog(), interface=host_ip)
         if tls_context is not None:
             ep = TLSEndpoint(ep, tls_context)
         else:
@@ -97,7 +108,8 @@ class UnixSocketEndpoint:
     """A unix server endpoint with mode 0660 and the -G group (when it exists)."""
 
     def __init__(self, reactor, path, group):
-        self._inner = endpoints.UNIXServerEndpoint(reactor, path, mode=0o660, wantPID=False)
+        self._inner = endpoints.UNIXServerEndpoint(reactor, path, backlog=listen_backlog(), mode=0o660,
+                                                   wantPID=False)
         self.path = path
         self.group = group
 
@@ -145,4 +157,6 @@ class AdoptedEndpoint:
         os.set_blocking(self.fd, False)  # systemd hands sockets over blocking; accept() must not block the reactor
         port = self._reactor.adoptStreamPort(self.fd, family, factory)
         os.close(self.fd)
+        # Twisted listens again at its default of 50; again on a listening socket only sets the queue.
+        port.socket.listen(listen_backlog())
         return defer.succeed(port)

@@ -10,6 +10,7 @@ import pytest
 
 from pydocker import __version__, tlsgen
 from pydocker.testing.daemon import DaemonProcess
+from pydocker.testing.sockets import system_backlog, unix_backlog
 
 pytestmark = pytest.mark.kernel
 
@@ -125,3 +126,13 @@ def test_sockets_meant_for_another_process_are_not_taken(tmp_path):
     proc = _refused(tmp_path, [f"unix:{tmp_path / 'one.sock'}"], ["-H", "fd://"], env=env)
     assert proc.returncode == 1
     assert "no sockets found via socket activation" in proc.stderr
+
+
+def test_an_adopted_socket_queues_the_system_maximum(tmp_path):
+    """systemd's ListenStream= backlog (here 128) is raised to the system's maximum."""
+    path = str(tmp_path / "activated.sock")
+    d = ActivatedDaemon(tmp_path / "d", [f"unix:{path}"], ["-H", "fd://"]).start()
+    try:
+        assert unix_backlog(path) == system_backlog()
+    finally:
+        assert d.stop() == 0, d.log()

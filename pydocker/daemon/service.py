@@ -16,7 +16,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
-from pydocker.daemon import listeners, pidfile
+from pydocker.daemon import deadline, leftovers, listeners, pidfile
 from pydocker.daemon.options import ConfigError, parse_key_value
 from pydocker.drivers import plugins
 from pydocker.drivers.exec import cgroups
@@ -35,7 +35,7 @@ from pydocker.store import schema
 from pydocker.store.db import Database
 
 WORKER_THREADS = 8
-DRAIN_SECONDS = 10
+STOP_GRACE_SECONDS = 10  # after --shutdown-timeout: clean-up, then the hard exit
 
 
 def _daemon_id(conn):
@@ -97,6 +97,7 @@ class Daemon(service.MultiService):
         self._pidfile = c.pidfile
         os.makedirs(c.data_root, mode=0o711, exist_ok=True)
         os.makedirs(c.exec_root, mode=0o700, exist_ok=True)
+        leftovers.remove_scratch(c.data_root)
         self.db = Database(os.path.join(c.data_root, "pydocker.db"), self._reactor)
         self.workers = ThreadPool(minthreads=0, maxthreads=WORKER_THREADS, name="pydocker-workers")
         services = {
@@ -147,15 +148,23 @@ class Daemon(service.MultiService):
     # -- shut-down --------------------------------------------------------
     @defer.inlineCallbacks
     def stopService(self):
+        """Stop within ``--shutdown-timeout`` plus a short grace: containers get their stop
+        signal at once while running jobs finish (jobs such as ``wait`` or ``attach`` end
+        with the containers), anything left is abandoned, and a stuck thread cannot keep
+        the process alive past the deadline."""
+        timeout = self.config.shutdown_timeout
+        deadline.arm(timeout + STOP_GRACE_SECONDS, self._release_files)
         self.log.info("shutting down: no new connections")
         for port in self._ports:
             yield defer.maybeDeferred(port.stopListening)
         self._ports = []
-        yield self.engine.drain(DRAIN_SECONDS)
+        containers = self.engine.runtime.shutdown(timeout)
+        jobs = self.engine.drain(timeout)
         try:
-            yield self.engine.runtime.shutdown(self.config.shutdown_timeout)
+            yield containers
         except Exception as e:  # a failed clean-up must not keep the daemon alive
             self.log.error("stopping containers failed: {e}", e=e)
+        yield jobs
         try:
             yield self.engine.network.stop()
         except Exception as e:
@@ -163,15 +172,19 @@ class Daemon(service.MultiService):
         yield super().stopService()
         yield self.engine.run_blocking(self.engine.graph.cleanup)
         yield self.engine.run_blocking(cgroups.remove_parent, self.config.cgroup_parent)
-        self.workers.stop()
         self.db.stop()
+        self._release_files()
+        self.log.info("daemon stopped")
+        self.workers.stop()  # joins: a stuck worker is cut short by the deadline
+
+    def _release_files(self):
+        """Remove the sockets and the pid file: the next daemon may start."""
         for path in self._unix_paths:
             try:
                 os.unlink(path)
             except FileNotFoundError:
                 pass
         pidfile.release(self._pidfile)
-        self.log.info("daemon stopped")
 
     def reload(self, new_config):
         """SIGHUP: apply what can change at run time, say what cannot."""

@@ -203,6 +203,18 @@ class _Splitter:
         self._flush_raw()
 
 
+def remove_staging(directory):
+    """Remove the staging files a killed process left in ``directory``; returns how many
+    (call only when no recorder can be running: at daemon start)."""
+    try:
+        names = [n for n in os.listdir(directory) if n.startswith(_STAGING_PREFIX)]
+    except FileNotFoundError:
+        return 0
+    for name in names:
+        os.unlink(os.path.join(directory, name))
+    return len(names)
+
+
 class SplitRecorder:
     """A reader over a layer's uncompressed tar that records its split while it is read.
 

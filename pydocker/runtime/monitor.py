@@ -20,7 +20,7 @@ from pydocker.runtime.spec import container_spec
 from pydocker.store import containers as cstore
 
 DEFAULT_STOP_TIMEOUT = 10
-SHUTDOWN_KILL_GRACE = 10    # seconds after the stop timeout for SIGKILLed containers to be reported
+SHUTDOWN_KILL_GRACE = 5     # seconds after the stop timeout for SIGKILLed containers to be reported
 
 
 class _Live:

@@ -13,6 +13,11 @@ cgroup code, runs the network hook, and only then lets the command run.
 Stats, pids, pause and update use that same cgroup code (one implementation
 for both drivers, no fork per ``docker stats`` sample).
 
+``lxc-execute`` runs from a sealed in-memory copy (``sealed``) made once per
+driver: LXC runs its own executable as the container's init, which would
+otherwise leave the host's file reachable through ``/proc/1/exe``
+(``lxc-attach`` re-executes itself from such a copy on its own).
+
 An exit is reported once the cgroups LXC made for the container (its own, its
 monitor's and the monitor's pivot: ``config.cgroup_dirs``) are gone; ``clean``
 removes them, killing what still runs there after a daemon crash (``leftovers``).
@@ -39,6 +44,7 @@ from pydocker.drivers.exec.lxc import config as lxc_config, hooks, leftovers, se
 from pydocker.drivers.exec.lxc.inroot import DEFAULT_PATH, ContainerView
 from pydocker.drivers.exec.lxc.process import LXCToolProcess
 from pydocker.drivers.exec.native import validate
+from pydocker.drivers.exec.sealed import SealedCopy
 from pydocker.errdefs import Conflict, InvalidParameter, PrerequisiteMissing, SystemError_
 
 DEFAULT_CGROUP_PARENT = "pydocker"
@@ -86,6 +92,7 @@ class LXCDriver(RunningContainers):
             raise PrerequisiteMissing("no cgroup filesystem at /sys/fs/cgroup")
         os.makedirs(home, mode=0o700, exist_ok=True)
         self._hook = hooks.install_script(home)
+        self._execute = SealedCopy(shutil.which("lxc-execute", path=DEFAULT_PATH), "lxc-execute")
         self._rootfs_mount = os.path.join(home, "rootfs-mount")
         os.makedirs(self._rootfs_mount, exist_ok=True)
         self._version = subprocess.run(["lxc-execute", "--version"], capture_output=True,
@@ -159,7 +166,7 @@ class LXCDriver(RunningContainers):
             shutil.rmtree(self._state_dir(spec.id), ignore_errors=True)
             raise
         directory = self._state_dir(spec.id)
-        argv = ["setsid", "lxc-execute", "-n", spec.id, "-P", self._home, "-f", config_path,
+        argv = ["setsid", self._execute.path, "-n", spec.id, "-P", self._home, "-f", config_path,
                 "-q", "-l", "INFO", "-o", os.path.join(directory, "lxc.log"), "--"] + spec.args
         tool = LXCToolProcess(argv, io, spec.tty, spec.open_stdin, self._reactor)
         channel = hooks.HookChannel(directory, lambda kind, pid: self._hook_called(
@@ -296,6 +303,7 @@ class LXCDriver(RunningContainers):
         """Remove the empty parents LXC made. LXC places them from each hierarchy's
         root, where the daemon's own clean-up (relative to its own cgroup, like the
         native driver's) does not look."""
+        self._execute.close()
         return self._in_thread(_remove_parents, sorted(self._parents))
 
 

@@ -146,6 +146,22 @@ def _prepare_cwd(cwd, uid, gid):
         os.chown(path, uid, gid)
 
 
+def _enter_cwd(cwd):
+    """chdir to the working directory, which must be inside the container's root:
+    a path through an fd of ours (``/proc/self/fd/N``) could lead out of it (the
+    class of runc's CVE-2024-21626), and getcwd fails for a directory outside."""
+    try:
+        os.chdir(cwd)
+    except OSError as e:
+        raise StartError("chdir to cwd (%r) set in config failed: %s"
+                         % (cwd, e.strerror.lower())) from None
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise StartError("the working directory (%r) is outside the container's root" % cwd,
+                         ) from None
+
+
 def _look_path(name, env):
     """Find ``name`` like Go's exec.LookPath with the container's PATH."""
     if "/" in name:
@@ -247,16 +263,16 @@ def _finalize(config, go_r, err_w):
     effective = keep if uid == 0 else 0
     L.capset(effective, effective, 0)
     L.prctl(L.PR_CAP_AMBIENT, L.PR_CAP_AMBIENT_CLEAR_ALL)
-    try:
-        os.chdir(cwd)
-    except OSError as e:
-        raise StartError("chdir to cwd (%r) set in config failed: %s"
-                         % (cwd, e.strerror.lower())) from None
+    # The spawner's non-dumpable state, which a change of credentials resets to
+    # fs.suid_dumpable: no process of the container may open our /proc handles.
+    L.prctl(L.PR_SET_DUMPABLE, 0)
+    _enter_cwd(cwd)
     path = _look_path(config["args"][0], env)
     _restore_signals()
     os.umask(0o022)
     if go_r is not None:
         _await_go(go_r)
+    L.set_cloexec_from(CONTROL_FD)      # the command gets its stdio, nothing of ours
     if config.get("init"):
         _reap_as_init(path, config["args"], env, err_w)
     _execute(path, config["args"], env)

@@ -30,6 +30,7 @@ MS_STRICTATIME = 1 << 24
 MNT_DETACH = 0x2
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
@@ -41,6 +42,8 @@ PR_CAP_AMBIENT_CLEAR_ALL = 4
 
 _SYS_PIVOT_ROOT = 155      # x86_64
 _SYS_SETNS = 308
+_SYS_CLOSE_RANGE = 436
+_CLOSE_RANGE_CLOEXEC = 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
@@ -73,6 +76,13 @@ def umount2(target, flags=0):
 def pivot_root(new_root, put_old):
     _check(_libc.syscall(_SYS_PIVOT_ROOT, os.fsencode(new_root), os.fsencode(put_old)),
            "pivot_root")
+
+
+def set_cloexec_from(first):
+    """Mark every fd from ``first`` up close-on-exec (Linux 5.11+), so an exec
+    takes along only the fds below it."""
+    _check(_libc.syscall(_SYS_CLOSE_RANGE, ctypes.c_uint(first), ctypes.c_uint(0xFFFFFFFF),
+                         ctypes.c_uint(_CLOSE_RANGE_CLOEXEC)), "close_range")
 
 
 def sethostname(name):

@@ -18,6 +18,13 @@ On its channel (fd 3, a ``SOCK_SEQPACKET`` socket to the daemon):
 
 End of file on the channel means the daemon is gone: the spawner exits, and
 the daemon's next start kills leftover containers through their cgroups.
+
+Nothing of the host may be reachable from a container through a launcher's
+``/proc/<pid>`` (the class of runc's CVE-2019-5736): the spawner runs a sealed
+copy of the interpreter (see ``spawner_client``), and makes itself non-dumpable
+with its working directory at / before any launch. Both pass to every launcher
+and container process it forks, until their exec: a non-dumpable process's
+exe, cwd, root, fds and mappings are closed to anyone without CAP_SYS_PTRACE.
 """
 
 import marshal
@@ -106,6 +113,8 @@ def main():
     # kill the spawner, and with it the exit status of every container.
     os.setsid()
     L.prctl(L.PR_SET_CHILD_SUBREAPER, 1)
+    L.prctl(L.PR_SET_DUMPABLE, 0)
+    os.chdir("/")       # out of the daemon's package directory, which we imported from
     channel = _socket.socket(fileno=CHANNEL_FD)
     channel.setblocking(True)
     wake_r, wake_w = os.pipe()

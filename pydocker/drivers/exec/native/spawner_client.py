@@ -1,5 +1,9 @@
 """The daemon's side of the spawner (see ``spawner``): starting it, handing it
-the fds of each launch, and routing its exit reports to whoever watches a pid."""
+the fds of each launch, and routing its exit reports to whoever watches a pid.
+
+The spawner runs a sealed in-memory copy of the interpreter (``sealed``), made
+at its start: every launcher it forks, and so every process entering a
+container, has that copy, never the host's file, as ``/proc/self/exe``."""
 
 import marshal
 import os
@@ -11,12 +15,14 @@ from twisted.logger import Logger
 from twisted.python import failure
 
 import pydocker
+from pydocker.drivers.exec.sealed import SealedCopy
 from pydocker.errdefs import SystemError_
 
 SPAWNER_MODULE = "pydocker.drivers.exec.native.spawner"
+INTERPRETER = os.path.realpath(sys.executable)
 # -S -E: no site-packages or environment processing; the spawner needs only the
 # stdlib and this package, found from its working directory.
-SPAWNER_ARGV = [sys.executable, "-S", "-E", "-m", SPAWNER_MODULE]
+SPAWNER_OPTIONS = ["-S", "-E", "-m", SPAWNER_MODULE]
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(pydocker.__file__)))
 _REPORT_SIZE = 4096
 
@@ -34,19 +40,25 @@ class SpawnerProcess(protocol.ProcessProtocol):
     def __init__(self, reactor):
         self._reactor = reactor
         self._channel = None
+        self._interpreter = None
         self._watchers = {}
         self._stopping = False
         self.alive = False
         self.ended = defer.Deferred()
 
     def start(self):
+        # Kept open while the spawner lives: it is executed through our fd.
+        self._interpreter = SealedCopy(INTERPRETER, "pydocker-spawner")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            self._reactor.spawnProcess(self, SPAWNER_ARGV[0], SPAWNER_ARGV, env={},
+            # argv[0] is the interpreter's real path: Python finds its stdlib from it.
+            self._reactor.spawnProcess(self, self._interpreter.path,
+                                       [INTERPRETER] + SPAWNER_OPTIONS, env={},
                                        path=PACKAGE_PARENT,
                                        childFDs={0: "w", 1: "r", 2: "r", 3: theirs.fileno()})
         except Exception:
             ours.close()
+            self._interpreter.close()
             raise
         finally:
             theirs.close()
@@ -104,6 +116,7 @@ class SpawnerProcess(protocol.ProcessProtocol):
 
     def processEnded(self, reason):
         self.alive = False
+        self._interpreter.close()
         if self._channel is not None:
             self._channel.drain()       # exits reported before it ended
             self._channel.close()

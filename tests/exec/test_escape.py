@@ -1,0 +1,245 @@
+"""No host file reachable from inside a container through the processes that
+enter it (the class of runc's CVE-2019-5736 and CVE-2024-21626).
+
+An attacker in the container (``escape_racer.c``, built here with ``cc -static``)
+scans /proc without pause while processes enter the container (execs, and the
+init of another container joining its pid namespace), holds every exe, cwd,
+root, fd and map_files handle it can open and, once nothing executes the files
+any more, tries to write through them. The native driver's spawner runs a
+private copy of the interpreter (its own libpython too), and the racer only
+ever writes to that copy or to memfds, never to a real host file.
+"""
+
+import hashlib
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+
+import pytest
+
+from conftest import Recorder
+from exec_reactor import spin, wait
+from pydocker.drivers.exec.errors import ContainerStartError
+from pydocker.drivers.exec.native import spawner_client
+from pydocker.drivers.exec.spec import ExecSpec, Mount, Namespaces
+
+pytestmark = pytest.mark.kernel
+RACER_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "escape_racer.c")
+
+
+@pytest.fixture(scope="session")
+def racer(tmp_path_factory):
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("no C compiler to build the in-container racer")
+    path = str(tmp_path_factory.mktemp("racer") / "escape_racer")
+    built = subprocess.run([compiler, "-static", "-O2", "-o", path, RACER_SOURCE],
+                           capture_output=True, text=True)
+    if built.returncode != 0:
+        pytest.skip("cannot build a static racer: %s" % built.stderr.strip()[-200:])
+    return path
+
+
+@pytest.fixture(scope="session")
+def private_interpreter():
+    """A copy of this interpreter (and of its libpython, with the copy's RUNPATH
+    pointed at it) that the racer may write to: the real one is never at risk."""
+    directory = tempfile.mkdtemp(prefix="pdk", dir="/tmp")
+    os.makedirs(os.path.join(directory, "bin"))
+    executable = os.path.join(directory, "bin", os.path.basename(os.path.realpath(sys.executable)))
+    with open(os.path.realpath(sys.executable), "rb") as f:
+        image = f.read()
+    copies = [executable]
+    if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        libdir = sysconfig.get_config_var("LIBDIR").encode()
+        private_lib = os.path.join(directory, "lib").encode()
+        if image.count(libdir + b"\0") != 1 or len(private_lib) > len(libdir):
+            pytest.skip("cannot point a copy of the interpreter at a private libpython")
+        image = image.replace(libdir + b"\0", private_lib.ljust(len(libdir) + 1, b"\0"))
+        os.makedirs(private_lib)
+        library = os.path.join(private_lib.decode(), sysconfig.get_config_var("INSTSONAME"))
+        shutil.copy2(os.path.join(libdir.decode(), sysconfig.get_config_var("INSTSONAME")),
+                     library)
+        copies.append(library)
+    with open(executable, "wb") as f:
+        f.write(image)
+    os.chmod(executable, 0o755)
+    yield copies
+    shutil.rmtree(directory)
+
+
+def identity(path):
+    st = os.stat(path)
+    return "%d:%d:%d" % (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
+
+
+def digest(paths):
+    result = []
+    for path in paths:
+        with open(path, "rb") as f:
+            result.append(hashlib.sha256(f.read()).hexdigest())
+    return result
+
+
+class Attack:
+    """The racer running as a container's command, and what it found."""
+
+    def __init__(self, driver, start, racer, tmp_path, targets, **kwargs):
+        self.driver = driver
+        self.shared = str(tmp_path / "shared")
+        os.makedirs(self.shared, mode=0o755)
+        shutil.copy2(racer, os.path.join(self.shared, "racer"))
+        self.spec, self.io, self.outcome = start(
+            ["/shared/racer", "/shared"] + [identity(path) for path in targets],
+            mounts=[Mount(self.shared, "/shared")], **kwargs)
+        spin(lambda: self.log().startswith("ready"))
+
+    def path(self, name):
+        return os.path.join(self.shared, name)
+
+    def log(self):
+        try:
+            with open(self.path("log")) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def exec(self, args, **kwargs):
+        return self.exec_in(self.driver, self.spec.id, args, **kwargs)
+
+    @staticmethod
+    def exec_in(driver, container_id, args, **kwargs):
+        io = Recorder()
+        status = wait(driver.exec(container_id, ExecSpec(args=args, **kwargs), io))
+        return status, io
+
+    def write_now(self, timeout=30.0):
+        """Have the racer write through what it holds. The reactor is not run
+        meanwhile: the driver cannot react to a spawner killed just before."""
+        with open(self.path("now"), "w"):
+            pass
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(self.path("done")):
+            assert time.monotonic() < deadline, "the racer did not write in time"
+            time.sleep(0.01)
+
+    def finish(self):
+        with open(self.path("stop"), "w"):
+            pass
+        spin(lambda: self.outcome)
+        return self.log()
+
+
+def host_handles(log, *container_trees):
+    """The handles the racer reached that are files or directories of the host:
+    on a host filesystem and not in the container's own trees."""
+    inside = set()
+    for tree in container_trees:
+        for directory, dirs, files in os.walk(tree):
+            for name in [directory] + [os.path.join(directory, n) for n in dirs + files]:
+                st = os.lstat(name)
+                inside.add((st.st_dev, st.st_ino))
+    with open("/proc/self/mountinfo") as f:
+        host_devices = {tuple(int(n) for n in line.split()[2].split(":")) for line in f}
+    found = []
+    for line in log.splitlines():
+        if not line.startswith("reach "):
+            continue
+        _, handle, device, inode, mode, target = line.split(" ", 5)
+        major, minor = (int(n) for n in device.split(":"))
+        if not (stat.S_ISREG(int(mode, 8)) or stat.S_ISDIR(int(mode, 8))):
+            continue
+        if (major, minor) in host_devices and (os.makedev(major, minor), int(inode)) not in inside:
+            found.append("%s -> %s" % (handle, target))
+    return found
+
+
+def writes_that_worked(log):
+    return [line for line in log.splitlines() if line.startswith("write ") and
+            line.endswith(" ok")]
+
+
+def kill_spawner(driver):
+    """Kill the native driver's spawner and wait until it no longer runs (it stays
+    a zombie: the reactor, which would reap it, is not run until the racer wrote)."""
+    if driver.name != "native":
+        return
+    pid = driver._current_spawner().pid
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while True:
+        with open("/proc/%d/stat" % pid) as f:
+            if f.read().rsplit(")", 1)[1].split()[0] in "ZX":
+                return
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def attack(driver, start, racer, tmp_path, private_interpreter, monkeypatch):
+    monkeypatch.setattr(spawner_client, "INTERPRETER", private_interpreter[0])
+    if driver.name == "native":
+        wait(driver.shutdown())     # its next spawner runs the private copy
+    before = digest(private_interpreter)
+
+    def begin(**kwargs):
+        return Attack(driver, start, racer, tmp_path, private_interpreter, **kwargs)
+    yield begin
+    assert digest(private_interpreter) == before, "the private interpreter was changed"
+
+
+@pytest.mark.parametrize("cap_add", [[], ["SYS_PTRACE"]], ids=["default-caps", "sys_ptrace"])
+def test_execs_leave_no_host_handle_to_a_racer_in_the_container(driver, attack, rootfs,
+                                                                cap_add):
+    racing = attack(cap_add=cap_add)
+    for round_ in range(10):
+        status, out = racing.exec(["true"])
+        assert status.exit_code == 0, out.err
+        status, out = racing.exec(["sh", "-c", "exit 0"], user="daemon", cwd="/tmp")
+        assert status.exit_code == 0, out.err
+    kill_spawner(driver)
+    racing.write_now()
+    log = racing.finish()
+    assert (host_handles(log, rootfs, racing.shared), writes_that_worked(log)) == ([], [])
+
+
+@pytest.mark.parametrize("cap_add", [[]], ids=["default-caps"])
+def test_containers_starting_in_its_pid_namespace_leave_no_host_handle(driver, attack, run,
+                                                                       rootfs, cap_add):
+    """The init path of run, seen by a racer whose pid namespace the new
+    containers join; their commands are ``/proc/self/exe`` (the starting
+    process's own executable) and a script run by it."""
+    racing = attack(cap_add=cap_add)
+    script = os.path.join(racing.shared, "script")
+    with open(script, "w") as f:
+        f.write("#!/proc/self/exe\nraise SystemExit(7)\n")
+    os.chmod(script, 0o755)
+    joined = Namespaces(pid="/proc/%d/ns/pid" % racing.io.pid)
+    mounts = [Mount(racing.shared, "/shared")]
+    for round_ in range(5):
+        for command in (["/proc/self/exe"], ["/shared/script"], ["true"]):
+            try:
+                status, io = run(command, namespaces=joined, mounts=mounts)
+            except ContainerStartError:
+                continue        # the sealed interpreter finds no loader in a busybox image
+            assert status.exit_code != 7     # never the host's interpreter running the script
+    kill_spawner(driver)
+    racing.write_now()
+    log = racing.finish()
+    assert (host_handles(log, rootfs, racing.shared), writes_that_worked(log)) == ([], [])
+
+
+def test_the_command_starts_with_its_cwd_inside_the_root_and_only_its_stdio(driver, run, start):
+    # ls lists its own fds: 0-2 from its start, and 3 for the directory it reads.
+    script = "readlink /proc/self/cwd; readlink /proc/self/root; exec ls /proc/self/fd"
+    status, io = run(["sh", "-c", script], cwd="/tmp")
+    assert (status.exit_code, io.text.split()) == (0, ["/tmp", "/", "0", "1", "2", "3"]), io.err
+    spec, _, _ = start(["sleep", "60"])
+    status, out = Attack.exec_in(driver, spec.id, ["sh", "-c", script], cwd="/etc")
+    assert (status.exit_code, out.text.split()) == (0, ["/etc", "/", "0", "1", "2", "3"]), out.err

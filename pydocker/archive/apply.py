@@ -23,13 +23,15 @@ _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CL
 _DEVICE_TYPES = {b"3": stat.S_IFCHR, b"4": stat.S_IFBLK, b"6": stat.S_IFIFO}
 
 
-def apply_layer(root, tar_stream, whiteouts="naive", owner=None, keep_kinds=False):
+def apply_layer(root, tar_stream, whiteouts="naive", owner=None, keep_kinds=False, idmap=None):
     """Extract the layer tar read from ``tar_stream`` into directory ``root``.
 
     ``tar_stream`` is a binary file object, plain or gzip-compressed.
     ``whiteouts`` is a format name ("naive", "overlay") or strategy object;
     None extracts a plain archive (``docker cp``), where ``.wh.`` names are
     ordinary files.  ``owner`` (uid, gid) overrides the entries' owners.
+    ``idmap`` (a ``pydocker.userns.IdentityMapping``) shifts every owner
+    from container ids to the host ids of a remapped root.
     ``keep_kinds`` refuses to replace a directory by a non-directory or the
     reverse (``docker cp``'s noOverwriteDirNonDir).
     Returns the number of file-content bytes written.  Bad input raises
@@ -39,15 +41,16 @@ def apply_layer(root, tar_stream, whiteouts="naive", owner=None, keep_kinds=Fals
     fmt = None if whiteouts is None else whiteout_format(whiteouts)
     reader = open_layer(tar_stream)
     with Root(root) as tree:
-        return _Extractor(tree, fmt, reader, owner, keep_kinds).run()
+        return _Extractor(tree, fmt, reader, owner, keep_kinds, idmap).run()
 
 
 class _Extractor:
-    def __init__(self, tree, fmt, reader, owner=None, keep_kinds=False):
+    def __init__(self, tree, fmt, reader, owner=None, keep_kinds=False, idmap=None):
         self.tree = tree
         self.fmt = fmt
         self.reader = reader
         self.owner = owner
+        self.idmap = idmap
         self.keep_kinds = keep_kinds
         self.unpacked = set()
         self.dir_times = []
@@ -66,6 +69,8 @@ class _Extractor:
         parent, base = split(relpath)
         if self.owner is not None:
             member.uid, member.gid = self.owner
+        if self.idmap is not None:
+            member.uid, member.gid = self.idmap.to_host(member.uid, member.gid)
         if self.fmt is not None and base.startswith(WHITEOUT_PREFIX):
             self._whiteout(parent, base, member)
             return

@@ -116,29 +116,31 @@ def path_stat(root, path):
                 "linkTarget": link}
 
 
-def read_path(root, path):
+def read_path(root, path, idmap=None):
     """(stat document, readable tar stream) of ``path``, its entries named after the path's base.
 
-    A path ending in "/." archives the directory's content (entries "./...")."""
+    A path ending in "/." archives the directory's content (entries "./...");
+    ``idmap`` gives the owners as the container's remapped ids."""
     document = path_stat(root, path)
     where = ContainerPath(root, path)
     try:
         where.lstat()
         arcname = "." if path.endswith("/.") else (document["name"] if document["name"] != "/" else ".")
-        stream = tar_path(where.where, arcname)
+        stream = tar_path(where.where, arcname, idmap)
     except BaseException:
         where.close()
         raise
     return document, _ClosingStream(stream, where)
 
 
-def write_path(root, path, stream, keep_owners=False, keep_kinds=False):
+def write_path(root, path, stream, keep_owners=False, keep_kinds=False, idmap=None):
     """Extract the tar ``stream`` into directory ``path`` of the container at ``root``.
 
     Symlinks on the way are followed inside the root; entries are extracted
     relative to the resolved directory and can never leave it.  Without
     ``keep_owners`` everything belongs to root, as with ``docker cp`` without ``-a``;
-    ``keep_kinds`` refuses to replace a directory by a file or the reverse."""
+    ``keep_kinds`` refuses to replace a directory by a file or the reverse;
+    ``idmap`` shifts the owners to the container's remapped host ids."""
     rel = _relative(path)
     root_fd = os.open(root, _DIR_FLAGS)
     try:
@@ -152,7 +154,7 @@ def write_path(root, path, stream, keep_owners=False, keep_kinds=False):
             if not stat.S_ISDIR(os.fstat(fd).st_mode):
                 raise InvalidParameter(f"extraction point {path} is not a directory")
             return apply_layer(f"/proc/self/fd/{fd}", stream, whiteouts=None,
-                               owner=None if keep_owners else (0, 0), keep_kinds=keep_kinds)
+                               owner=None if keep_owners else (0, 0), keep_kinds=keep_kinds, idmap=idmap)
         finally:
             os.close(fd)
     finally:

@@ -24,13 +24,14 @@ _FILE_TYPES = {
 }
 
 
-def tar_directory(root, whiteouts="naive", include_root=False):
+def tar_directory(root, whiteouts="naive", include_root=False, idmap=None):
     """A readable stream of a tar of everything under ``root``.
 
     Entries are in walk order, parents first, with names relative to
     ``root``; with ``whiteouts="overlay"`` on-disk whiteouts become
     ``.wh.`` entries.  ``include_root`` adds a ``./`` entry for the root's
-    own attributes.
+    own attributes.  ``idmap`` shifts owners from a remapped root's host ids
+    back to container ids.
     """
     fmt = whiteout_format(whiteouts)
 
@@ -44,10 +45,10 @@ def tar_directory(root, whiteouts="naive", include_root=False):
             for name in sorted(filenames + dirnames):
                 yield prefix + name
 
-    return TarStream(lambda writer: writer.write_tree(root, entries(), fmt))
+    return TarStream(lambda writer: writer.write_tree(root, entries(), fmt), idmap)
 
 
-def tar_path(path, arcname):
+def tar_path(path, arcname, idmap=None):
     """A readable stream of a tar of ``path`` (a file, symlink or directory tree), named ``arcname``.
 
     ``docker cp`` out of a container: entries are ``arcname`` and
@@ -67,10 +68,11 @@ def tar_path(path, arcname):
     def rename(relpath):
         return arcname + relpath[len(base):]
 
-    return TarStream(lambda writer: writer.write_tree(parent, entries(), whiteout_format("naive"), rename))
+    return TarStream(lambda writer: writer.write_tree(parent, entries(), whiteout_format("naive"), rename),
+                     idmap)
 
 
-def diff_tar(changes, root, whiteouts="naive"):
+def diff_tar(changes, root, whiteouts="naive", idmap=None):
     """A readable stream of a layer tar holding ``changes`` taken from ``root``.
 
     Deletions become ``.wh.`` entries; added and modified paths are read
@@ -78,7 +80,7 @@ def diff_tar(changes, root, whiteouts="naive"):
     """
     fmt = whiteout_format(whiteouts)
     ordered = sorted(changes, key=lambda c: c.path)
-    return TarStream(lambda writer: writer.write_changes(root, ordered, fmt))
+    return TarStream(lambda writer: writer.write_changes(root, ordered, fmt), idmap)
 
 
 class PipeStream:
@@ -137,18 +139,20 @@ class PipeStream:
 
 
 class TarStream(PipeStream):
-    """A :class:`PipeStream` of a tar that ``produce(writer)`` fills through a ``_TarWriter``."""
+    """A :class:`PipeStream` of a tar that ``produce(writer)`` fills through a ``_TarWriter``;
+    ``idmap`` turns host owners into container ones."""
 
-    def __init__(self, produce):
+    def __init__(self, produce, idmap=None):
         def write_tar(out):
             with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, bufsize=_PIPE_CHUNK) as tar:
-                produce(_TarWriter(tar))
+                produce(_TarWriter(tar, idmap))
         super().__init__(write_tar)
 
 
 class _TarWriter:
-    def __init__(self, tar):
+    def __init__(self, tar, idmap=None):
         self._tar = tar
+        self._idmap = idmap
         self._inodes = {}  # (dev, ino) -> first name, to write hard links
 
     def write_tree(self, root, relpaths, fmt, rename=None):
@@ -183,7 +187,7 @@ class _TarWriter:
     def _info(self, path, name, st):
         info = tarfile.TarInfo(name)  # tarfile adds the trailing "/" of directories
         info.mode = stat.S_IMODE(st.st_mode)
-        info.uid, info.gid = st.st_uid, st.st_gid
+        info.uid, info.gid = self._owner(st)
         info.mtime = int(st.st_mtime)  # whole seconds, as Docker writes them
         info.type = _FILE_TYPES.get(stat.S_IFMT(st.st_mode), tarfile.REGTYPE)
         if stat.S_ISLNK(st.st_mode):
@@ -205,8 +209,16 @@ class _TarWriter:
         info = tarfile.TarInfo(name)
         info.mode = 0o644
         if st is not None:
-            info.uid, info.gid, info.mtime = st.st_uid, st.st_gid, int(st.st_mtime)
+            info.mtime = int(st.st_mtime)
+            if self._idmap is None:
+                info.uid, info.gid = st.st_uid, st.st_gid
+            # else: overlay makes whiteouts as the mounter (host root, unmapped); theirs stays 0:0
         self._tar.addfile(info)
+
+    def _owner(self, st):
+        if self._idmap is None:
+            return st.st_uid, st.st_gid
+        return self._idmap.to_container(st.st_uid, st.st_gid)
 
 
 def _xattrs(path):

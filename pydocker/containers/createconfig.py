@@ -69,6 +69,20 @@ def _validate_healthcheck(healthcheck):
         raise InvalidParameter("Retries in Healthcheck cannot be negative")
 
 
+def check_userns_remap(hc):
+    """What dockerd refuses when the daemon remaps root and the container does
+    not opt out with ``--userns=host``."""
+    if hc.get("UsernsMode") == "host":
+        return
+    if hc.get("Privileged"):
+        raise InvalidParameter("privileged mode is incompatible with user namespaces.  You must run the "
+                               "container in the host namespace when running privileged mode")
+    if hc.get("NetworkMode") == "host":
+        raise InvalidParameter("cannot share the host's network namespace when user namespaces are enabled")
+    if hc.get("PidMode") == "host":
+        raise InvalidParameter("cannot share the host PID namespace when user namespaces are enabled")
+
+
 def validate_host_config(hc):
     policy = check(hc.get("RestartPolicy") or {}, {"Name": str, "MaximumRetryCount": int}, "HostConfig.RestartPolicy")
     name = policy.get("Name", "")
@@ -133,6 +147,6 @@ def validate_host_config(hc):
         if not entry.get("Key"):
             raise InvalidParameter(f"HostConfig.LxcConf[{i}].Key is required")
     if hc.get("UsernsMode") not in (None, "", "host"):
-        raise InvalidParameter("user namespaces (--userns) are not supported by pydocker")
+        raise InvalidParameter(f"invalid UsernsMode {hc['UsernsMode']!r}: only \"host\" (or nothing) is allowed")
     if hc.get("Isolation") not in (None, "", "default"):
         raise InvalidParameter(f"invalid isolation '{hc['Isolation']}' on linux")

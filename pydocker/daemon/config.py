@@ -85,6 +85,7 @@ OPTIONS = [
     _o("--default-ulimit", "default-ulimits", p.parse_ulimit, [], "default ulimit NAME=SOFT[:HARD] for containers (repeatable)", True),
     _o("--cgroup-parent", "cgroup-parent", str, "pydocker", "parent cgroup of containers"),
     _o("--default-cgroupns-mode", "default-cgroupns-mode", p.parse_cgroupns_mode, None, "cgroup namespace of containers that name none: host or private; default: private on a cgroup v2 host, host on v1"),
+    _o("--userns-remap", "userns-remap", str, "", "run containers in user namespaces whose root is an unprivileged host id: default (the dockremap user, created if missing), USER, USER:GROUP, UID or UID:GID, with ranges from /etc/subuid and /etc/subgid; images, containers and volumes then live in <data-root>/<uid>.<gid>"),
     _o("--selinux-enabled", "selinux-enabled", p.parse_bool, False, "SELinux support (not available: refused when true)"),
     _o("--api-cors-header", "api-cors-header", str, "", "value of Access-Control-Allow-Origin on API responses"),
     _o("--shutdown-timeout", "shutdown-timeout", p.parse_int, 15, "seconds to let containers stop at daemon shutdown"),

@@ -33,6 +33,8 @@ from pydocker.runtime.monitor import Runtime
 from pydocker.runtime.network import ContainerNetworking
 from pydocker.store import schema
 from pydocker.store.db import Database
+from pydocker import userns
+from pydocker.userns import ownership
 
 WORKER_THREADS = 8
 STOP_GRACE_SECONDS = 10  # after --shutdown-timeout: clean-up, then the hard exit
@@ -95,6 +97,7 @@ class Daemon(service.MultiService):
                 self._unix_paths.append(address)
         pidfile.acquire(c.pidfile)
         self._pidfile = c.pidfile
+        idmap = self._remap_root()
         os.makedirs(c.data_root, mode=0o711, exist_ok=True)
         os.makedirs(c.exec_root, mode=0o700, exist_ok=True)
         leftovers.remove_scratch(c.data_root)
@@ -106,10 +109,12 @@ class Daemon(service.MultiService):
             "events": EventBus(),
             "daemon_id": self.db.run_sync(_daemon_id),
             "warnings": [],
+            "idmap": idmap,
         }
         self.engine = Engine(self._reactor, self.workers, services)
         services = self.engine.services
-        services["graph"] = graph_registry.new_driver(c.data_root, c.storage_driver, _key_values(c.storage_opts))
+        services["graph"] = graph_registry.new_driver(c.data_root, c.storage_driver, _key_values(c.storage_opts),
+                                                      idmap)
         services["execdriver"] = _exec_driver(c, self._reactor)
         services["logdrivers"] = _log_drivers(c)
         services["containers"] = restore.load_index(self.engine)
@@ -121,6 +126,21 @@ class Daemon(service.MultiService):
         self._site = ApiSite(ApiResource(self.engine, all_routes(), c.api_cors_header))
         for host in c.hosts:
             self._endpoints.extend(listeners.endpoint_for(self._reactor, host, c.group, tls))
+
+    def _remap_root(self):
+        """--userns-remap: the id mapping (None without one), and the data root
+        moved to its own ``<uid>.<gid>`` subdirectory, as dockerd does."""
+        c = self.config
+        if not c.userns_remap:
+            return None
+        idmap, names = userns.load_remapping(c.userns_remap)
+        if idmap is None:
+            self.log.warn("--userns-remap: root cannot be remapped onto itself; user namespaces are off")
+            return None
+        c.values["data_root"] = ownership.remapped_root(c.data_root, idmap)
+        self.log.info("user namespaces: root is {uid}:{gid} on the host ({names}), data root {root}",
+                      uid=idmap.root_pair[0], gid=idmap.root_pair[1], names=names, root=c.data_root)
+        return idmap
 
     def abandon(self):
         """Undo a failed prepare(): release the pid file, close the database."""

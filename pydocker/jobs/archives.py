@@ -340,7 +340,8 @@ class _Releasing:
 def export_container(job):
     engine, output = job.engine, job.output
     container = engine.containers.get(job.request.name)
-    stream = yield engine.run_blocking(_mounted, engine, container.id, archive.tar_directory)
+    stream = yield engine.run_blocking(_mounted, engine, container.id,
+                                       lambda root: archive.tar_directory(root, idmap=engine.idmap))
     output.flush_headers()
     yield pump(engine, stream, output)
     engine.runtime.publish(container, "export")
@@ -540,7 +541,7 @@ def _stream_path(engine, container, path, output):
     held = contextlib.ExitStack()
     root, inner = yield engine.run_blocking(held.enter_context, _filesystem_of(engine, container, path))
     try:
-        document, stream = yield engine.run_blocking(archive.read_path, root, inner)
+        document, stream = yield engine.run_blocking(archive.read_path, root, inner, engine.idmap)
         output.set_header(PATH_STAT_HEADER, _encoded_stat(document))
         output.flush_headers()
         yield pump(engine, stream, output)
@@ -558,7 +559,7 @@ def put_archive(job):
     if mount is None and container.host_config.get("ReadonlyRootfs"):
         raise Forbidden("container rootfs is marked read-only")
     yield _on_filesystem(engine, container, archive.write_path, req.path, req.body, req.copy_uid_gid,
-                         req.no_overwrite_dir_non_dir)
+                         req.no_overwrite_dir_non_dir, engine.idmap)
 
 
 # -- system df -----------------------------------------------------------------------------

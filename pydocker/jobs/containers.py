@@ -86,6 +86,8 @@ def merge_image_config(config, image_config):
 def create(job):
     engine, req = job.engine, job.request
     config, host_config, networking = createconfig.validate_create(req.body)
+    if engine.idmap is not None:
+        createconfig.check_userns_remap(host_config)
     warnings = yield engine.run_blocking(resources.discard_kernel_memory, host_config, req.version)
     image = yield engine.db.run(istore.resolve, config["Image"])
     image_config = json.loads(image.config).get("config") or {}
@@ -106,7 +108,8 @@ def create(job):
     try:
         container.mounts = yield engine.run_blocking(engine.volumes.resolve, container, config.get("Volumes"))
         top = yield engine.db.run(istore.get_layer, image.top_layer) if image.top_layer else None
-        yield engine.run_blocking(rootfs.create_layers, engine.graph, container_id, top.cache_id if top else None)
+        yield engine.run_blocking(rootfs.create_layers, engine.graph, container_id, top.cache_id if top else None,
+                                  engine.idmap)
         yield engine.db.run(cstore.insert_container, container)
     except BaseException:
         engine.containers.remove(container)

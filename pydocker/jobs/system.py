@@ -191,7 +191,8 @@ def _host_info(engine):
         "ContainerdCommit": {"ID": ""},
         "RuncCommit": {"ID": ""},
         "InitCommit": {"ID": ""},
-        "SecurityOptions": ["name=seccomp,profile=builtin", "name=no-new-privileges"],
+        "SecurityOptions": ["name=seccomp,profile=builtin", "name=no-new-privileges"]
+                           + (["name=userns"] if engine.idmap is not None else []),
         "CDISpecDirs": [],
         "Warnings": warnings,
     }

@@ -45,7 +45,10 @@ class VolumeService:
         for name in plugins.available(DRIVER_GROUP):
             cls = plugins.load(DRIVER_GROUP, name, IVolumeDriver, "volume driver")
             home = "volumes" if name == "local" else f"volumes-{name}"
-            self.drivers[name] = cls(os.path.join(engine.config.data_root, home))
+            if name == "local":
+                self.drivers[name] = cls(os.path.join(engine.config.data_root, home), engine.idmap)
+            else:
+                self.drivers[name] = cls(os.path.join(engine.config.data_root, home))
 
     def _db(self, f, *args):
         return threads.blockingCallFromThread(self.engine._reactor, self.engine.db.run, f, *args)

@@ -18,6 +18,7 @@ from pydocker.runtime.io import Attachments, ContainerIO
 from pydocker.runtime.signals import parse_signal
 from pydocker.runtime.spec import container_spec
 from pydocker.store import containers as cstore
+from pydocker.userns import ownership
 
 DEFAULT_STOP_TIMEOUT = 10
 SHUTDOWN_KILL_GRACE = 5     # seconds after the stop timeout for SIGKILLed containers to be reported
@@ -100,7 +101,8 @@ class Runtime:
             volume_mounts = yield engine.run_blocking(engine.volumes.mount_all, container, rootfs)
             hook = engine.network.hook(container)
             spec = container_spec(container, rootfs, self.container_dir(container.id), engine.config,
-                                  self._pid_of, volume_mounts, hook, engine.network.link_env(container))
+                                  self._pid_of, volume_mounts, hook, engine.network.link_env(container),
+                                  engine.idmap)
             live = _Live(ContainerIO(self._log_writer(container), self.attachments(container).outputs))
             exited = engine.execdriver.run(spec, live.io)
             self._live[container.id] = live
@@ -136,8 +138,10 @@ class Runtime:
 
     def _prepare_dir(self, container):
         directory = self.container_dir(container.id)
-        os.makedirs(directory, mode=0o710, exist_ok=True)
+        ownership.traversable_dir(directory, self.engine.idmap, mode=0o710)
         self.engine.network.write_files(container, directory)
+        for name in ("hostname", "hosts", "resolv.conf"):   # the container's root may edit them
+            ownership.owned_by_root(os.path.join(directory, name), self.engine.idmap)
 
     def _apply_console_size(self, container):
         """A TTY starts at HostConfig.ConsoleSize, so the first output is laid out for the

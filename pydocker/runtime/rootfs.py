@@ -5,6 +5,8 @@ Blocking code for worker threads. Layer ids: ``<id>-init`` and ``<id>``.
 
 import os
 
+from pydocker.userns import ownership
+
 INIT_DIRS = ("dev", "dev/pts", "dev/shm", "proc", "sys", "etc")
 INIT_FILES = ("etc/hosts", "etc/hostname", "etc/resolv.conf", ".dockerenv", "dev/console")
 
@@ -13,14 +15,15 @@ def init_layer_id(container_id):
     return f"{container_id}-init"
 
 
-def create_layers(driver, container_id, image_cache_id):
-    """Make the init and read-write layers; nothing is left behind on failure."""
+def create_layers(driver, container_id, image_cache_id, idmap=None):
+    """Make the init and read-write layers; nothing is left behind on failure.
+    With ``idmap`` (--userns-remap) the init layer's entries belong to the remapped root."""
     init_id = init_layer_id(container_id)
     driver.create(init_id, image_cache_id)
     try:
         path = driver.get(init_id)
         try:
-            populate_init_layer(path)
+            populate_init_layer(path, idmap)
         finally:
             driver.put(init_id)
         driver.create_rw(container_id, init_id)
@@ -29,23 +32,31 @@ def create_layers(driver, container_id, image_cache_id):
         raise
 
 
-def populate_init_layer(root):
+def populate_init_layer(root, idmap=None):
     """Mount points and files the container's mounts will cover, made ahead so the
     image's own entries (or their absence) never decide where a bind lands."""
+    made = []
     for rel in INIT_DIRS:
         path = os.path.join(root, rel)
         if os.path.islink(path):
             os.unlink(path)
-        os.makedirs(path, mode=0o755, exist_ok=True)
+        if not os.path.isdir(path):
+            os.makedirs(path, mode=0o755)
+            made.append(path)
     for rel in INIT_FILES:
         path = os.path.join(root, rel)
         if os.path.islink(path) or os.path.isdir(path):
             continue
+        if not os.path.exists(path):
+            made.append(path)
         with open(path, "a"):
             pass
     mtab = os.path.join(root, "etc", "mtab")
     if not os.path.lexists(mtab):
         os.symlink("/proc/mounts", mtab)
+        made.append(mtab)
+    for path in made:
+        ownership.owned_by_root(path, idmap)
 
 
 def remove_layers(driver, container_id):

@@ -110,9 +110,10 @@ def namespaces_from(hc, resolve_pid):
 
 
 def container_spec(container, rootfs, container_dir, daemon_config, resolve_pid, volume_mounts=(),
-                   network_hook=None, link_env=()):
+                   network_hook=None, link_env=(), idmap=None):
     """``volume_mounts``: (destination, host source, read-only, propagation) of binds and volumes;
-    ``link_env``: the legacy links' variables, which the container's own override."""
+    ``link_env``: the legacy links' variables, which the container's own override; ``idmap``:
+    the daemon's --userns-remap mapping, used unless the container asks for ``--userns=host``."""
     config, hc = container.config, container.host_config
     args = command_of(config)
     env = list(config.get("Env") or [])
@@ -161,4 +162,5 @@ def container_spec(container, rootfs, container_dir, daemon_config, resolve_pid,
         init=bool(hc.get("Init")),
         lxc_conf=[(e["Key"], e["Value"]) for e in hc.get("LxcConf") or []],
         network_hook=network_hook,
+        userns=idmap.launcher_config() if idmap is not None and hc.get("UsernsMode") != "host" else None,
     )

@@ -9,6 +9,7 @@ import subprocess
 from zope.interface import implementer
 
 from pydocker.errdefs import InvalidParameter, SystemError_
+from pydocker.userns import ownership
 from pydocker.volumes.interfaces import IVolumeDriver
 
 OPTIONS = ("type", "device", "o")
@@ -18,8 +19,10 @@ OPTIONS = ("type", "device", "o")
 class LocalVolumeDriver:
     name = "local"
 
-    def __init__(self, root):
+    def __init__(self, root, idmap=None):
+        """``idmap``: with --userns-remap, a volume's directory belongs to the remapped root."""
         self.root = root
+        self.idmap = idmap
         os.makedirs(root, mode=0o701, exist_ok=True)
         self._mounted = {}
 
@@ -33,7 +36,9 @@ class LocalVolumeDriver:
         if options and not options.get("type"):
             raise InvalidParameter("local volume options need 'type' (and 'device'), e.g. type=tmpfs device=tmpfs")
         path = self.path(name)
-        os.makedirs(path, mode=0o755, exist_ok=True)
+        if not os.path.isdir(path):
+            os.makedirs(path, mode=0o755)
+            ownership.owned_by_root(path, self.idmap)
         return path
 
     def remove(self, name):

@@ -126,6 +126,9 @@ class ContainerSpec:
     init: bool = False
     # Raw (key, value) LXC settings (HostConfig.LxcConf); only the lxc driver can apply them.
     lxc_conf: list = field(default_factory=list)
+    # --userns-remap: {"uid_map": [[inside, outside, count], ...], "gid_map": [...]}, or None
+    # for the host's user namespace.
+    userns: Optional[dict] = None
     # Called with the container's host pid once its namespaces exist and before
     # the process continues; returns a Deferred (e.g. the bridge driver's veth setup).
     network_hook: Optional[Callable] = None
@@ -171,6 +174,7 @@ class ExecSpec:
             no_new_privileges=container.no_new_privileges,
             rlimits=[asdict(r) for r in container.rlimits],
             namespaces=asdict(container.namespaces),
+            userns=container.userns,
         )
         return config
 

@@ -15,6 +15,7 @@ import subprocess
 from zope.interface import implementer
 
 from pydocker.errdefs import Conflict, InvalidParameter, PrerequisiteMissing, SystemError_
+from pydocker.userns import ownership
 
 from .dirlayers import DirectoryLayers
 from .interfaces import IGraphDriver
@@ -96,14 +97,16 @@ def _progs_version():
 class BtrfsDriver(DirectoryLayers, NaiveDiffer):
     name = "btrfs"
 
-    def __init__(self, home, options):
+    def __init__(self, home, options, idmap=None):
         check_known(self.name, options, ())
         backing = nearest_existing(home)
         if fs_magic(backing) != BTRFS_MAGIC:
             raise PrerequisiteMissing(f"btrfs: {home} is not on a btrfs filesystem ({backing} is on {fs_name(backing)})")
         self.home = home
+        self.idmap = idmap
         self._subvolumes = os.path.join(home, "subvolumes")
-        os.makedirs(self._subvolumes, mode=0o700, exist_ok=True)
+        for path in (home, self._subvolumes):
+            ownership.traversable_dir(path, idmap)
         self._refs = RefCounts()
 
     def _dir(self, id):
@@ -118,6 +121,7 @@ class BtrfsDriver(DirectoryLayers, NaiveDiffer):
             raise Conflict(f"btrfs: layer {id} already exists")
         if parent is None:
             subvolume_create(self._subvolumes, id)
+            ownership.owned_by_root(self._dir(id), self.idmap)
         else:
             self._check_exists(parent)
             subvolume_snapshot(self._dir(parent), self._subvolumes, id)

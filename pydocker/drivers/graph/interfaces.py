@@ -4,7 +4,11 @@ Modelled on Docker's ``graphdriver.Driver`` (ProtoDriver + Differ).  A
 driver is constructed as ``Driver(home, options)``: ``home`` is its own
 directory under the data root, ``options`` its own ``--storage-opt`` keys.
 The constructor raises ``PrerequisiteMissing`` when the host cannot run the
-driver and ``InvalidParameter`` for an unknown or bad option.  All methods
+driver and ``InvalidParameter`` for an unknown or bad option.  With
+``--userns-remap`` it is called as ``Driver(home, options, idmap=mapping)``
+(a ``pydocker.userns.IdentityMapping``): layer roots then belong to the
+remapped root, ``apply_diff`` shifts owners to host ids and ``diff`` back;
+a driver without the keyword cannot serve a remapped daemon.  All methods
 block; callers run them in a worker thread.
 """
 

@@ -3,7 +3,8 @@
 Such a driver has no record of what a layer changed, so — like Docker's
 NaiveDiffDriver — the differ mounts the layer and its parent and compares
 the two trees.  Mix :class:`NaiveDiffer` into a driver that implements the
-rest of :class:`~.interfaces.IGraphDriver`.
+rest of :class:`~.interfaces.IGraphDriver` and has an ``idmap`` attribute
+(None, or the ``--userns-remap`` mapping that shifts owners).
 """
 
 from pydocker.archive import NAIVE, apply_layer, changes, changes_size, diff_tar, tar_directory
@@ -14,10 +15,10 @@ class NaiveDiffer:
         layer = self.get(id)
         try:
             if parent is None:
-                stream = tar_directory(layer, NAIVE)
+                stream = tar_directory(layer, NAIVE, idmap=self.idmap)
             else:
                 found = self._changes_against(layer, parent)
-                stream = diff_tar(found, layer, NAIVE)
+                stream = diff_tar(found, layer, NAIVE, idmap=self.idmap)
         except BaseException:
             self.put(id)
             raise
@@ -40,7 +41,7 @@ class NaiveDiffer:
     def apply_diff(self, id, parent, stream):
         layer = self.get(id)
         try:
-            size = apply_layer(layer, stream, NAIVE)
+            size = apply_layer(layer, stream, NAIVE, idmap=self.idmap)
         except BaseException:
             self.put(id)
             self._discard(id, parent)

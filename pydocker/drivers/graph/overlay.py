@@ -26,6 +26,7 @@ from zope.interface import implementer
 
 from pydocker.archive import OVERLAY, apply_layer, changes, tar_directory
 from pydocker.errdefs import Conflict, InvalidParameter, NotFound, PrerequisiteMissing, SystemError_
+from pydocker.userns import ownership
 
 from .interfaces import IGraphDriver
 from .layerid import check_layer_id
@@ -56,15 +57,17 @@ def kernel_supports_overlay():
 class OverlayDriver:
     name = "overlay2"
 
-    def __init__(self, home, options):
+    def __init__(self, home, options, idmap=None):
         check_known(self.name, options, ())
         if not kernel_supports_overlay():
             raise PrerequisiteMissing("overlay2: the kernel does not support the overlay filesystem")
         self.home = home
+        self.idmap = idmap
         self.backing_fs = fs_name(nearest_existing(home))
         if self.backing_fs in _UNSUPPORTED_BACKING:
             raise PrerequisiteMissing(f"overlay2: cannot use {home}: it is on {self.backing_fs}, "
                                       f"which cannot be an overlay upper layer")
+        ownership.traversable_dir(home, idmap)
         os.makedirs(os.path.join(home, "l"), mode=0o700, exist_ok=True)
         self._probe_mount()
         self._refs = RefCounts()
@@ -132,6 +135,7 @@ class OverlayDriver:
                                        f"the maximum is {MAX_LOWERS}")
         os.mkdir(layer, 0o700)
         try:
+            ownership.traversable_dir(layer, self.idmap)
             self._populate(id, lowers)
         except BaseException:
             self.remove(id)
@@ -144,14 +148,20 @@ class OverlayDriver:
             return ["l/" + f.read().strip()]
 
     def _populate(self, id, lowers):
-        os.mkdir(self._dir(id, "diff"), 0o755)
+        self._make_diff_dir(id)
         short = "".join(secrets.choice(_SHORT_ALPHABET) for _ in range(_SHORT_LENGTH))
         os.symlink(os.path.join("..", id, "diff"), os.path.join(self.home, "l", short))
         _write(self._dir(id, "link"), short)
         if lowers:
             _write(self._dir(id, "lower"), ":".join(lowers))
-            os.mkdir(self._dir(id, "work"), 0o700)
-            os.mkdir(self._dir(id, "merged"), 0o700)
+            for part in ("work", "merged"):
+                os.mkdir(self._dir(id, part), 0o700)
+                ownership.owned_by_root(self._dir(id, part), self.idmap)
+
+    def _make_diff_dir(self, id):
+        """The layer's root directory: it belongs to the (remapped) root."""
+        os.mkdir(self._dir(id, "diff"), 0o755)
+        ownership.owned_by_root(self._dir(id, "diff"), self.idmap)
 
     def remove(self, id):
         layer = self._dir(id)
@@ -210,7 +220,7 @@ class OverlayDriver:
 
     def diff(self, id, parent=None):
         self._check_exists(id)
-        return tar_directory(self._dir(id, "diff"), OVERLAY)
+        return tar_directory(self._dir(id, "diff"), OVERLAY, idmap=self.idmap)
 
     def changes(self, id, parent=None):
         self._check_exists(id)
@@ -220,10 +230,10 @@ class OverlayDriver:
         self._check_exists(id)
         diff = self._dir(id, "diff")
         try:
-            return apply_layer(diff, stream, OVERLAY)
+            return apply_layer(diff, stream, OVERLAY, idmap=self.idmap)
         except BaseException:
             shutil.rmtree(diff)  # never leave a half layer behind
-            os.mkdir(diff, 0o755)
+            self._make_diff_dir(id)
             raise
 
     def diff_size(self, id, parent=None):

@@ -57,13 +57,13 @@ def previous_driver(root):
     return names[0] if names else None
 
 
-def new_driver(root, name=None, options=None):
+def new_driver(root, name=None, options=None, idmap=None):
     """Construct the graph driver for data root ``root``.
 
     ``name`` is the ``-s`` choice (None: pick one); ``options`` the
-    ``--storage-opt`` keys.  Raises PrerequisiteMissing if an explicit
-    driver cannot run here, InvalidParameter if ``root`` was initialised by
-    another driver.
+    ``--storage-opt`` keys; ``idmap`` the ``--userns-remap`` mapping.
+    Raises PrerequisiteMissing if an explicit driver cannot run here,
+    InvalidParameter if ``root`` was initialised by another driver.
     """
     options = dict(options or {})
     previous = previous_driver(root)
@@ -73,26 +73,34 @@ def new_driver(root, name=None, options=None):
                                f"delete the data root or pass -s {previous}")
     name = name or previous
     if name:
-        driver = _construct(name, root, options)
+        driver = _construct(name, root, options, idmap)
     else:
-        driver = _first_usable(root, options)
+        driver = _first_usable(root, options, idmap)
     os.makedirs(os.path.join(root, "image", driver.name), mode=0o700, exist_ok=True)
     return driver
 
 
-def _construct(name, root, options):
+def _construct(name, root, options, idmap=None):
     cls = load_driver_class(name)
-    return cls(os.path.join(root, name), driver_options(name, options))
+    home, options = os.path.join(root, name), driver_options(name, options)
+    if idmap is None:
+        return cls(home, options)
+    try:
+        return cls(home, options, idmap=idmap)
+    except TypeError as e:
+        if "idmap" not in str(e):
+            raise
+        raise PrerequisiteMissing(f"the {name} storage driver does not support --userns-remap") from None
 
 
-def _first_usable(root, options):
+def _first_usable(root, options, idmap=None):
     missing = []
     for name in PRIORITY:
         if any(not key.startswith(OPTION_PREFIXES.get(name, name + ".")) for key in options):
             missing.append(f"{name}: storage options are for another driver")
             continue
         try:
-            return _construct(name, root, options)
+            return _construct(name, root, options, idmap)
         except PrerequisiteMissing as e:
             missing.append(str(e))
     raise PrerequisiteMissing("no usable storage driver: " + "; ".join(missing))

@@ -13,6 +13,7 @@ import subprocess
 from zope.interface import implementer
 
 from pydocker.errdefs import Conflict, NotFound, SystemError_
+from pydocker.userns import ownership
 
 from .dirlayers import DirectoryLayers
 from .interfaces import IGraphDriver
@@ -34,11 +35,12 @@ def copy_tree(source, dest):
 class VFSDriver(DirectoryLayers, NaiveDiffer):
     name = "vfs"
 
-    def __init__(self, home, options):
+    def __init__(self, home, options, idmap=None):
         check_known(self.name, options, ())
         self.home = home
-        os.makedirs(os.path.join(home, "dir"), mode=0o700, exist_ok=True)
-        os.makedirs(os.path.join(home, "staging"), mode=0o700, exist_ok=True)
+        self.idmap = idmap
+        for path in (home, os.path.join(home, "dir"), os.path.join(home, "staging")):
+            ownership.traversable_dir(path, idmap)
         self._refs = RefCounts()
 
     def _dir(self, id):
@@ -57,6 +59,7 @@ class VFSDriver(DirectoryLayers, NaiveDiffer):
         staging = os.path.join(self.home, "staging", id)
         shutil.rmtree(staging, ignore_errors=True)
         os.mkdir(staging, 0o755)
+        ownership.owned_by_root(staging, self.idmap)
         try:
             if parent is not None:
                 copy_tree(self._dir(parent), staging)

@@ -37,7 +37,7 @@ import _signal as signal
 import fcntl
 import resource
 
-from pydocker.drivers.exec.native import capabilities, linux as L, rootfs, users
+from pydocker.drivers.exec.native import capabilities, linux as L, rootfs, users, userns
 
 CONTROL_FD = 3
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -354,6 +354,7 @@ def main():
     try:
         config = read_frame(CONTROL_FD)
         console = os.ttyname(0) if config["tty"] and config["mode"] == "run" else None
+        userns.enter(config)
         _enter_namespaces(config)
         go_r, go_w = os.pipe()
         err_r, err_w = os.pipe()

@@ -55,21 +55,49 @@ def _ensure_target(target, like_dir):
             pass
 
 
+# statvfs flags a bind remount must repeat: in a user namespace the kernel
+# locks them on mounts that came from the host (runc keeps them the same way).
+_LOCKED_FLAGS = ((os.ST_NOSUID, L.MS_NOSUID), (os.ST_NODEV, L.MS_NODEV), (os.ST_NOEXEC, L.MS_NOEXEC),
+                 (os.ST_RDONLY, L.MS_RDONLY), (os.ST_NOATIME, L.MS_NOATIME),
+                 (os.ST_NODIRATIME, L.MS_NODIRATIME), (os.ST_RELATIME, L.MS_RELATIME))
+
+
+def _kept_flags(path):
+    flags = os.statvfs(path).f_flag
+    kept = 0
+    for st_flag, ms_flag in _LOCKED_FLAGS:
+        if flags & st_flag:
+            kept |= ms_flag
+    if not kept & (L.MS_NOATIME | L.MS_RELATIME):
+        kept |= L.MS_STRICTATIME
+    return kept
+
+
 def _bind(source, target, readonly=False, recursive=True, extra=0):
     L.mount(source, target, None, L.MS_BIND | (L.MS_REC if recursive else 0))
     if readonly or extra:
-        L.mount(None, target, None,
-                L.MS_BIND | L.MS_REMOUNT | extra | (L.MS_RDONLY if readonly else 0))
+        L.mount(None, target, None, L.MS_BIND | L.MS_REMOUNT | extra | _kept_flags(target)
+                | (L.MS_RDONLY if readonly else 0))
 
 
-def _mount_dev(rootfs, console):
+def _make_node(path, st_mode, rdev, host_path, in_userns):
+    """A device node; in a user namespace, where mknod is refused, a bind of the host's."""
+    if in_userns:
+        with open(path, "a"):
+            pass
+        L.mount(host_path, path, None, L.MS_BIND)
+        return
+    os.mknod(path, st_mode, rdev)
+    os.chmod(path, st_mode & 0o7777)
+
+
+def _mount_dev(rootfs, console, in_userns):
     dev = os.path.join(rootfs, "dev")
     os.makedirs(dev, exist_ok=True)
     L.mount("tmpfs", dev, "tmpfs", L.MS_NOSUID | L.MS_STRICTATIME, "mode=755,size=65536k")
     for name, major, minor in _DEV_NODES:
-        path = os.path.join(dev, name)
-        os.mknod(path, 0o666 | 0o020000, os.makedev(major, minor))
-        os.chmod(path, 0o666)
+        _make_node(os.path.join(dev, name), 0o666 | 0o020000, os.makedev(major, minor), "/dev/" + name,
+                   in_userns)
     for name, target in _DEV_LINKS:
         os.symlink(target, os.path.join(dev, name))
     os.mkdir(os.path.join(dev, "pts"))
@@ -119,7 +147,7 @@ def _mount_cgroups(rootfs, view):
     L.mount(None, base, None, L.MS_REMOUNT | L.MS_RDONLY | flags)
 
 
-def _add_devices(rootfs, devices):
+def _add_devices(rootfs, devices, in_userns):
     for device in devices:
         st = os.stat(device["path_on_host"])
         target = secure_join(rootfs, device["path_in_container"])
@@ -128,8 +156,7 @@ def _add_devices(rootfs, devices):
             if os.path.isdir(target):
                 continue
             os.unlink(target)
-        os.mknod(target, st.st_mode, st.st_rdev)
-        os.chmod(target, st.st_mode & 0o7777)
+        _make_node(target, st.st_mode, st.st_rdev, device["path_on_host"], in_userns)
 
 
 def _add_mount(rootfs, m):
@@ -210,8 +237,9 @@ def setup(config, console=None):
     else:
         L.mount("sysfs", sys_dir, "sysfs", sys_flags)
     _mount_cgroups(rootfs, config.get("cgroup_view", []))
-    _mount_dev(rootfs, console)
-    _add_devices(rootfs, _host_devices() if config["privileged"] else config["devices"])
+    in_userns = bool(config.get("userns"))
+    _mount_dev(rootfs, console, in_userns)
+    _add_devices(rootfs, _host_devices() if config["privileged"] else config["devices"], in_userns)
     for m in config["mounts"]:
         _add_mount(rootfs, m)
     _pivot(rootfs)

@@ -101,6 +101,8 @@ class Daemon(service.MultiService):
         os.makedirs(c.data_root, mode=0o711, exist_ok=True)
         os.makedirs(c.exec_root, mode=0o700, exist_ok=True)
         leftovers.remove_scratch(c.data_root)
+        if idmap is not None:
+            os.chmod(c.exec_root, 0o711)    # the exec drivers' state, reached by the remapped root
         self.db = Database(os.path.join(c.data_root, "pydocker.db"), self._reactor)
         self.workers = ThreadPool(minthreads=0, maxthreads=WORKER_THREADS, name="pydocker-workers")
         services = {

@@ -40,12 +40,12 @@ def test_mount_entries_are_escaped():
 
 
 def test_namespaces_keep_the_user_namespace_and_share_by_pid():
-    lines = config._namespaces(specs.Namespaces(network="host", ipc="/proc/42/ns/ipc"))
+    lines = config._namespaces(specs.Namespaces(network="host", ipc="/proc/42/ns/ipc"), None)
     assert "lxc.namespace.keep = net user" in lines
     assert "lxc.namespace.share.ipc = 42" in lines
     assert "lxc.net.0.type = empty" not in lines
     with pytest.raises(InvalidParameter):
-        config._namespaces(specs.Namespaces(pid="/run/netns/x"))
+        config._namespaces(specs.Namespaces(pid="/run/netns/x"), None)
 
 
 def test_seccomp_default_profile_in_lxc_format():

@@ -216,3 +216,29 @@ def test_bad_remap_stops_the_start(base, remap, etc, message):
         d.start()
     assert message in str(failed.value)
     assert not os.path.exists(d.pidfile)
+
+
+def test_lxc_driver_maps_the_same_ranges(daemons):
+    if shutil.which("lxc-execute") is None:
+        pytest.skip("LXC is not installed")
+    ranges = "nobody:300000:65536\nroot:300000:65536\n"   # LXC's newuidmap wants root to hold them
+    d = daemons("lxc", "-e", "lxc", "--userns-remap=nobody:nogroup", etc={"subuid": ranges, "subgid": ranges})
+    d.import_busybox()
+    docker(d, "run", "-d", "--name", "ctr", "-v", "data:/data", "busybox", "sleep", "300")
+    pid = inspect(d, "container", "ctr")["State"]["Pid"]
+    assert host_ids(pid) == (300000, 300000)
+    out = docker(d, "exec", "ctr", "sh", "-c", "cat /proc/self/uid_map; id -u; touch /data/f").stdout.split("\n")
+    assert out[0].split() == ["0", "300000", "65536"] and out[1] == "0"
+    assert owner(os.path.join(inspect(d, "volume", "data")["Mountpoint"], "f")) == (300000, 300000)
+    docker(d, "rm", "-f", "ctr")
+
+
+def test_lxc_driver_names_the_ranges_root_lacks(daemons):
+    if shutil.which("lxc-execute") is None or shutil.which("newuidmap") is None:
+        pytest.skip("LXC or newuidmap is not installed")
+    ranges = "nobody:300000:65536\n"
+    d = daemons("lxc", "-e", "lxc", "--userns-remap=nobody:nogroup", etc={"subuid": ranges, "subgid": ranges})
+    d.import_busybox()
+    proc = docker(d, "run", "--rm", "busybox", "true", check=False)
+    assert proc.returncode != 0
+    assert "add root:300000:65536 to /etc/subuid" in proc.stderr

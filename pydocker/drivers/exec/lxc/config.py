@@ -68,11 +68,14 @@ def host_devices():
     return found
 
 
-def _namespaces(ns):
+def _namespaces(ns, userns):
     """Keeping a namespace makes LXC clone every other one, a user namespace
-    (with no id map) included: so the user namespace is always kept too."""
+    (with no id map) included: so the user namespace is kept too, unless the
+    container has one (--userns-remap: ``lxc.idmap`` lines), which is then
+    shared with the container whose namespaces are joined, as dockerd does."""
     lines = []
     keep = []
+    shared_pid = None
     for kind, value, lxc_name in (("network", ns.network, "net"), ("ipc", ns.ipc, "ipc"),
                                   ("pid", ns.pid, "pid"), ("uts", ns.uts, "uts"),
                                   ("cgroup", ns.cgroup, "cgroup")):
@@ -85,8 +88,14 @@ def _namespaces(ns):
                 raise InvalidParameter("the lxc exec driver joins %s namespaces by "
                                        "/proc/PID/ns path only, not %r" % (kind, value))
             lines.append("lxc.namespace.share.%s = %s" % (lxc_name, parts[2]))
+            shared_pid = shared_pid or parts[2]
+    if userns:
+        lines += ["lxc.idmap = %s %d %d %d" % (kind, *r)
+                  for kind, key in (("u", "uid_map"), ("g", "gid_map")) for r in userns[key]]
+        if shared_pid:
+            lines.append("lxc.namespace.share.user = " + shared_pid)
     if keep:
-        lines.append("lxc.namespace.keep = " + " ".join(keep + ["user"]))
+        lines.append("lxc.namespace.keep = " + " ".join(keep + ([] if userns else ["user"])))
     if ns.network == "none":
         lines.append("lxc.net.0.type = empty")
     return lines
@@ -212,7 +221,7 @@ def render(spec, process, caps, paths, raw_lines=()):
         lines.append("lxc.rootfs.options = ro")
     if spec.namespaces.uts != "host" and spec.hostname:
         lines.append("lxc.uts.name = " + spec.hostname)
-    lines += _namespaces(spec.namespaces)
+    lines += _namespaces(spec.namespaces, spec.userns)
     for item in process.env:
         if "\n" in item:
             raise InvalidParameter("environment variables cannot contain newlines with the "

@@ -40,7 +40,7 @@ from pydocker.drivers.exec import cgroups, spec as specs
 from pydocker.drivers.exec.common import RunningContainers
 from pydocker.drivers.exec.errors import ContainerStartError
 from pydocker.drivers.exec.interfaces import IExecDriver
-from pydocker.drivers.exec.lxc import config as lxc_config, hooks, leftovers, seccomp
+from pydocker.drivers.exec.lxc import config as lxc_config, hooks, leftovers, seccomp, userns
 from pydocker.drivers.exec.lxc.inroot import DEFAULT_PATH, ContainerView
 from pydocker.drivers.exec.lxc.process import LXCToolProcess
 from pydocker.drivers.exec.native import validate
@@ -142,6 +142,9 @@ class LXCDriver(RunningContainers):
         raw = list(self._raw) + [lxc_config.check_raw(k, v) for k, v in spec.lxc_conf]
         directory = self._state_dir(spec.id)
         os.makedirs(directory, mode=0o700, exist_ok=True)
+        if spec.userns:
+            userns.check_root_ranges(spec.userns)
+            userns.make_traversable(self._home, directory, self._rootfs_mount)
         paths = lxc_config.Paths(self._hook, self._rootfs_mount)
         profile = None if spec.privileged else seccomp.profile_text(spec.seccomp, caps)
         if profile is not None:

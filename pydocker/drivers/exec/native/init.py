@@ -309,8 +309,10 @@ def _enter_namespaces(config):
     """Create (run) or join (exec) the container's namespaces for our next child."""
     if config["mode"] == "exec":
         target = config["target_pid"]
+        # One we are in already is skipped: from the container's user namespace
+        # (--userns-remap) the host's (e.g. its cgroup namespace) cannot be joined.
         fds = [(os.open("/proc/%d/ns/%s" % (target, name), os.O_RDONLY), flag)
-               for name, flag in _NAMESPACE_FILES]
+               for name, flag in _NAMESPACE_FILES if not _inside(target, name)]
         for fd, flag in fds:
             L.setns(fd, flag)
             os.close(fd)
@@ -327,6 +329,11 @@ def _enter_namespaces(config):
             L.setns(fd, flag)
             os.close(fd)
     L.unshare(flags)
+
+
+def _inside(pid, name):
+    """True if we are in process ``pid``'s namespace ``name`` already."""
+    return os.stat("/proc/%d/ns/%s" % (pid, name)).st_ino == os.stat("/proc/self/ns/" + name).st_ino
 
 
 def _supervise(child, go_w, err_r):

@@ -2,6 +2,7 @@
 (--exec-opt and LxcConf), seccomp in LXC's format, and clean-up after a crash."""
 
 import os
+import signal
 
 import pytest
 from twisted.internet import reactor
@@ -109,6 +110,46 @@ def test_custom_seccomp_profile_is_enforced(tmp_path, make_spec):
     spec = make_spec(["sh", "-c", "mkdir /tmp/x-$$ || echo DENIED"], seccomp=profile)
     wait(driver.run(spec, io))
     assert "DENIED" in io.text and "Permission denied" in io.err.decode()
+
+
+class StartWitness(Recorder):
+    """Records the commands running under the container's init when the start is reported."""
+
+    def started(self, pid, stdin):
+        super().started(pid, stdin)
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            children = f.read().split()
+        self.commands_at_start = [open("/proc/%s/cmdline" % child).read().split("\0")[0]
+                                  for child in children]
+
+
+@kernel
+def test_started_means_the_command_runs_and_signals_reach_it(tmp_path, make_spec, monkeypatch):
+    """The gap after LXC's start-host hook, held open by a start hook that sleeps (a
+    test-only config line: the driver refuses lxc.hook.* from users)."""
+    driver = lxc_driver(tmp_path / "lxc")
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "slow").write_text("#!/bin/sh\nsleep 1\n")
+    (hooks / "slow").chmod(0o755)
+    prepare = driver._prepare
+
+    def prepare_a_slow_start(spec):
+        path = prepare(spec)
+        with open(path, "a") as f:
+            f.write("lxc.hook.start = /hooks/slow\n")
+        return path
+    monkeypatch.setattr(driver, "_prepare", prepare_a_slow_start)
+    io = StartWitness()
+    spec = make_spec(["sleep", "60"], mounts=[specs.Mount(str(hooks), "/hooks")])
+    outcome = []
+    driver.run(spec, io).addBoth(outcome.append)
+    spin(lambda: io.pid is not None or outcome)
+    assert not outcome, outcome
+    assert io.commands_at_start == ["sleep"]
+    driver.kill(spec.id, signal.SIGTERM)
+    spin(lambda: outcome)
+    assert outcome[0].exit_code == 143
 
 
 @kernel

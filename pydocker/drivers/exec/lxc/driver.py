@@ -9,7 +9,8 @@ A start: host-side checks (``inroot``), the config (``config``), then
 ``lxc-execute``, whose init (init.lxc) reaps and forwards signals. LXC calls
 our hook (``hooks``) once the container's namespaces and cgroups exist: the
 driver reads the cgroup paths from /proc, writes the limits with the shared
-cgroup code, runs the network hook, and only then lets the command run.
+cgroup code, runs the network hook, and only then lets the command run; the
+start is reported once it runs and signals reach it (``ready``).
 Stats, pids, pause and update use that same cgroup code (one implementation
 for both drivers, no fork per ``docker stats`` sample).
 
@@ -40,7 +41,7 @@ from pydocker.drivers.exec import cgroups, spec as specs
 from pydocker.drivers.exec.common import RunningContainers
 from pydocker.drivers.exec.errors import ContainerStartError
 from pydocker.drivers.exec.interfaces import IExecDriver
-from pydocker.drivers.exec.lxc import config as lxc_config, hooks, leftovers, seccomp, userns
+from pydocker.drivers.exec.lxc import config as lxc_config, hooks, leftovers, ready, seccomp, userns
 from pydocker.drivers.exec.lxc.inroot import DEFAULT_PATH, ContainerView
 from pydocker.drivers.exec.lxc.process import LXCToolProcess
 from pydocker.drivers.exec.native import validate
@@ -67,6 +68,7 @@ class _Running:
     cgroup: object = None
     oom: bool = False
     error: object = None
+    released: bool = False      # the start-host hook let init run
     started: defer.Deferred = field(default_factory=defer.Deferred)
 
     @property
@@ -208,7 +210,17 @@ class LXCDriver(RunningContainers):
         running.cgroup = cgroup
         if spec.network_hook is not None:
             yield defer.maybeDeferred(spec.network_hook, pid)
-        self._reactor.callLater(0, running.started.callback, None)
+        running.released = True
+        self._reactor.callLater(0, self._await_command, running)
+
+    def _await_command(self, running):
+        """After the hook's reply: report the start once the command runs (``ready``)."""
+        if running.started.called or self._running.get(running.spec.id) is not running:
+            return      # the container has exited already: the exit path reports it
+        if ready.command_running(running.pid, running.tool.pid):
+            running.started.callback(None)
+        else:
+            self._reactor.callLater(0.005, self._await_command, running)
 
     def _limit(self, spec, pid):
         cgroup = cgroups.of_process(pid)
@@ -226,6 +238,8 @@ class LXCDriver(RunningContainers):
         cgroups it leaves (its pivot, or all of them if it failed) are gone too."""
         container_id = running.spec.id
         self._running.pop(container_id, None)
+        if running.released and not running.started.called:
+            running.started.callback(None)      # it ran and ended before the next poll
         running.channel.close()
         outcome = _outcome(code, running,
                            _read(os.path.join(self._state_dir(container_id), "lxc.log")))

@@ -175,6 +175,11 @@ class Builder:
         if self.running is not None:
             self.steps.kill(self.running)
 
+    def _started(self, container_id):
+        """A cancel that came while the container was starting could not kill it yet."""
+        if self.cancelled:
+            self.steps.kill(container_id)
+
     def _check_cancelled(self):
         if self.cancelled:
             raise StepFailed("Build cancelled")
@@ -561,7 +566,9 @@ class Builder:
         failed = True
         try:
             self.running = container_id
-            code = yield self.steps.run(container_id, lambda data: self.say(data.decode("utf-8", "replace")))
+            self._check_cancelled()
+            code = yield self.steps.run(container_id, lambda data: self.say(data.decode("utf-8", "replace")),
+                                        started=self._started)
             self.running = None
             self._check_cancelled()
             if code != 0:

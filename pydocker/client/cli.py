@@ -30,6 +30,7 @@ COMMANDS = {
     "images": "images:images", "import": "images:import_", "load": "images:load",
     "save": "images:save", "tag": "images:tag", "rmi": "images:rmi",
     "history": "images:history", "pull": "images:pull", "push": "images:push",
+    "build": "build:build", "image build": "build:build",
     "login": "auth:login", "logout": "auth:logout",
     "container prune": "containers:prune", "container inspect": "inspect:container",
     "image inspect": "inspect:image", "image prune": "images:prune",

@@ -159,8 +159,9 @@ class EngineSteps:
         return self._engine.job("container.create", CreateRequest("", body)).addCallback(lambda r: r["Id"])
 
     @defer.inlineCallbacks
-    def run(self, container_id, forward):
-        """Start the container with its output forwarded; its exit code."""
+    def run(self, container_id, forward, started):
+        """Start the container with its output forwarded; its exit code. ``started(id)``
+        is called once it runs."""
         engine = self._engine
         attached = engine.job("container.attach", AttachRequest(container_id, stdout=True, stderr=True,
                                                                  stream=True, raw=True), _StepOutput(forward))
@@ -172,6 +173,7 @@ class EngineSteps:
             exited.cancel()
             attached.cancel()
             raise
+        started(container_id)
         yield exited
         yield attached
         return json.loads(status.data)["StatusCode"]

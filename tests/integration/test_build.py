@@ -243,3 +243,169 @@ def test_quiet_iidfile_and_docker_py(busybox_daemon, docker_cli, tmp_path):
         assert "returned a non-zero code: 3" in str(caught.value)
     finally:
         client.close()
+
+
+def test_our_client_builds_from_a_directory_stdin_and_outside_dockerfile(busybox_daemon, docker_cli, tmp_path):
+    d = busybox_daemon
+    ctx = write(tmp_path / "ctx", {
+        "Dockerfile": "FROM busybox\nARG WHAT\nCOPY . /ctx/\nRUN echo \"$WHAT\" > /what\n",
+        "data.txt": "data\n", "skip.tmp": "no\n", ".dockerignore": "*.tmp\n",
+    })
+    out = d.client("build", "-t", "mine:1", "-t", "mine:2", "--build-arg", "WHAT=argued", "--label", "l=v",
+                   "--iidfile", str(tmp_path / "iid"), str(ctx)).stdout
+    assert out.startswith("Sending build context to Docker daemon")
+    assert "Successfully tagged mine:1" in out and "Successfully tagged mine:2" in out
+    image = inspect(docker_cli, d, "mine:2")
+    assert image["Id"] == (tmp_path / "iid").read_text()
+    assert image["Config"]["Labels"] == {"l": "v"}
+    files = run(docker_cli, d, "mine:1", "sh", "-c", "ls -A /ctx | sort | tr '\\n' ' '; cat /what")
+    assert files == ".dockerignore Dockerfile data.txt argued\n"
+    quiet = d.client("build", "-q", "--build-arg", "WHAT=argued", "--label", "l=v", str(ctx)).stdout
+    assert quiet.strip() == image["Id"]
+    outside = write(tmp_path / "elsewhere", {"Other.dockerfile": "FROM busybox\nCOPY data.txt /d\n"})
+    out = d.client("build", "-f", str(outside / "Other.dockerfile"), "-t", "outside", str(ctx)).stdout
+    assert run(docker_cli, d, "outside", "cat", "/d") == "data\n"
+    out = d.client("build", "-t", "fromstdin", "-", input="FROM busybox\nRUN echo piped > /p\n").stdout
+    assert run(docker_cli, d, "fromstdin", "cat", "/p") == "piped\n"
+    failed = d.client("build", str(write(tmp_path / "bad", {"Dockerfile": "FROM busybox\nRUN exit 7\n"})),
+                      check=False)
+    assert failed.returncode != 0 and "returned a non-zero code: 7" in failed.stderr
+
+
+def raw_build(d, query, body, headers=()):
+    from tests.integration.test_images import api
+    return api(d, "POST", "/build" + query, body, headers=(("Content-Type", "application/x-tar"), *headers))
+
+
+def context_tar(files):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in files.items():
+            data = data.encode() if isinstance(data, str) else data
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_refusals_answer_a_status_before_the_stream(busybox_daemon):
+    d = busybox_daemon
+    body = context_tar({"Dockerfile": "FROM busybox\n"})
+    for query, status, message in [
+        ("?version=2", 400, "BuildKit is not supported by this daemon"),
+        ("?squash=1", 400, "squash is only supported with experimental mode"),
+        ("?platform=windows/amd64", 400, "operating system is not supported"),
+        ("?platform=linux/s390x", 400, "is not supported: this daemon builds for linux/"),
+        ("?t=UPPER:case", 400, "repository name must be lowercase"),
+        ("?buildargs=notjson", 400, "error reading build args"),
+        ("?dockerfile=missing", 400, "Cannot locate specified Dockerfile: missing"),
+        ("?remote=git://example.invalid/repo.git", 400, "git is not supported"),
+    ]:
+        got, _, payload = raw_build(d, query, body)
+        assert (got, message in json.loads(payload)["message"]) == (status, True), (query, payload)
+    evil = io.BytesIO()
+    with tarfile.open(fileobj=evil, mode="w") as tar:
+        info = tarfile.TarInfo("../../escape")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    got, _, payload = raw_build(d, "", evil.getvalue())
+    assert got == 400 and "escapes the extraction root" in json.loads(payload)["message"]
+    got, _, payload = raw_build(d, "?version=1&rm=True&nocache=true&q=1", body)
+    lines = [json.loads(line) for line in payload.decode().split("\r\n") if line.strip()]
+    assert got == 200 and len(lines) == 1 and lines[0]["stream"].startswith("sha256:")  # -q: the ID only
+
+
+def test_networkmode_none_extra_hosts_and_shm_size(busybox_daemon, docker_cli, tmp_path):
+    d = busybox_daemon
+    ctx = write(tmp_path / "ctx", {"Dockerfile": (
+        "FROM busybox\n"
+        "RUN ls /sys/class/net | sort | tr '\\n' ' ' > /nets; grep -c buildhost /etc/hosts > /hosts;"
+        " df -k /dev/shm | tail -1 | awk '{print $2}' > /shm\n")})
+    build(docker_cli, d, ctx, "-t", "isolated", "--network", "none", "--add-host", "buildhost:10.1.2.3",
+          "--shm-size", "8m")
+    assert run(docker_cli, d, "isolated", "cat", "/nets", "/hosts", "/shm") == "lo 1\n8192\n"
+
+
+def test_remote_context_and_add_url_from_a_local_http_server(busybox_daemon, docker_cli, tmp_path):
+    import functools
+    import http.server
+    import threading
+    d = busybox_daemon
+    served = write(tmp_path / "served", {
+        "context.tar": context_tar({"Dockerfile": "FROM busybox\nADD http://127.0.0.1:{port}/file.txt /dl/\n",
+                                    "unused": "x"}),
+        "file.txt": "downloaded\n",
+        "Dockerfile.plain": "FROM busybox\nRUN echo plain > /plain\n",
+    })
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    port = server.server_address[1]
+    (served / "context.tar").write_bytes(context_tar({
+        "Dockerfile": f"FROM busybox\nADD http://127.0.0.1:{port}/file.txt /dl/\n"}))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        build(docker_cli, d, f"http://127.0.0.1:{port}/context.tar", "-t", "remote")
+        assert run(docker_cli, d, "remote", "sh", "-c", "cat /dl/file.txt; stat -c %a /dl/file.txt") == \
+            "downloaded\n600\n"
+        build(docker_cli, d, f"http://127.0.0.1:{port}/Dockerfile.plain", "-t", "plain")
+        assert run(docker_cli, d, "plain", "cat", "/plain") == "plain\n"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_disconnect_cancels_the_running_step_and_leaves_no_container(busybox_daemon, docker_cli, tmp_path):
+    import socket
+    import time
+    d = busybox_daemon
+    body = context_tar({"Dockerfile": "FROM busybox\nRUN echo started; sleep 300\n"})
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(d.socket)
+    s.sendall(b"POST /build HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-tar\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    seen = b""
+    while b'{"stream":"started' not in seen:
+        chunk = s.recv(65536)
+        assert chunk, seen
+        seen += chunk
+    assert len(containers(docker_cli, d)) == 1
+    s.close()
+    deadline = time.monotonic() + 30
+    while containers(docker_cli, d):
+        assert time.monotonic() < deadline, "the cancelled step's container was left behind" + d.log()[-5000:]
+        time.sleep(0.2)
+    assert not os.listdir(os.path.join(d.root, "tmp")), "the build's context was left behind"
+    assert docker(docker_cli, d, "version").returncode == 0
+
+
+def test_two_builds_of_one_tag_both_finish_and_the_later_wins(busybox_daemon, docker_cli, tmp_path):
+    import subprocess
+    d = busybox_daemon
+    procs = []
+    for n in (1, 2):
+        ctx = write(tmp_path / f"ctx{n}", {"Dockerfile": f"FROM busybox\nRUN sleep {n} && echo {n} > /n\n"})
+        procs.append(subprocess.Popen([docker_cli, "-H", d.host, "build", "-t", "same", str(ctx)], env=CLASSIC,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert run(docker_cli, d, "same", "cat", "/n") == "2\n"
+
+
+def test_compose_builds_an_image(busybox_daemon, tmp_path):
+    import shutil
+    import subprocess
+    if shutil.which("docker-compose") is None:
+        pytest.skip("docker-compose is not installed (Debian package docker-compose)")
+    d = busybox_daemon
+    write(tmp_path, {
+        "docker-compose.yml": ("version: \"3.8\"\nservices:\n  app:\n    build:\n      context: ./app\n"
+                               "      args: {WHO: compose}\n    image: composed:latest\n"),
+        "app/Dockerfile": "FROM busybox\nARG WHO\nRUN echo \"built by $WHO\" > /who\nCMD [\"cat\", \"/who\"]\n",
+    })
+    for cli_build in ("0", "1"):
+        env = dict(os.environ, DOCKER_HOST=d.host, COMPOSE_PROJECT_NAME="pyb", COMPOSE_DOCKER_CLI_BUILD=cli_build,
+                   DOCKER_BUILDKIT="0")
+        result = subprocess.run(["docker-compose", "build", "--no-cache"], env=env, cwd=tmp_path,
+                                capture_output=True, text=True, timeout=180)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert run("docker", d, "composed") == "built by compose\n"

@@ -11,7 +11,7 @@ import stat
 
 from pydocker.errdefs import InvalidParameter
 
-from .safepath import Root, clean_name, split
+from .safepath import Root, check_length, clean_name, split
 from .source import open_layer
 from .tarreader import members
 from .whiteouts import OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, remove_entry, whiteout_format
@@ -150,6 +150,7 @@ class _Extractor:
         self.unpacked.add(relpath)
 
     def _symlink(self, dir_fd, base, member):
+        check_length(member.name, member.linkname, "the target of symlink")
         os.symlink(member.linkname, base, dir_fd=dir_fd)
         self._set_nofollow_attributes(dir_fd, base, member)
 

@@ -27,14 +27,31 @@ _NEEDS_NORMALISING = re.compile(r"(^|/)\.{1,2}(/|$)|//|^/|/$|^$")
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 
+NAME_MAX = 255   # bytes in one path component (Linux's VFS limit, every layer filesystem's)
+PATH_MAX = 4096  # bytes in a path or a symlink's target, its terminating NUL included
+
+
+def check_length(name, path, what="layer entry"):
+    """Refuse a path the kernel would reject with ENAMETOOLONG: a component over
+    NAME_MAX bytes or the whole over PATH_MAX. ``name`` is what the error names."""
+    if len(path) * 4 <= NAME_MAX:  # the common case: even 4-byte characters fit
+        return
+    encoded = os.fsencode(path)
+    if len(encoded) >= PATH_MAX:
+        raise InvalidParameter(f"{what} {name!r} is longer than the {PATH_MAX - 1} bytes a path may have")
+    if any(len(component) > NAME_MAX for component in encoded.split(b"/")):
+        raise InvalidParameter(f"{what} {name!r} has a name longer than the {NAME_MAX} bytes a file name may have")
+
 
 def clean_name(name):
     """Normalise a tar member name to a path relative to the root.
 
     Absolute names are re-rooted (Docker does the same); a name that climbs
-    above the root with ``..`` is refused.  Returns "" for the root itself.
+    above the root with ``..`` or is too long for the filesystem is refused.
+    Returns "" for the root itself.
     """
     plain = name[2:] if name.startswith("./") else name
+    check_length(name, plain)
     if not _NEEDS_NORMALISING.search(plain):
         return plain  # the common case: already a plain relative path
     path = posixpath.normpath("/" + plain.lstrip("/")) if plain.startswith("/") else posixpath.normpath(plain)

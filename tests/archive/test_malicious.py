@@ -96,3 +96,26 @@ def test_whiteout_names_cannot_climb(root, host):
         with pytest.raises(InvalidParameter):
             apply_layer(root, LayerTar().file(bad).stream())
     assert_host_untouched(host)
+
+
+@pytest.mark.parametrize("name", [
+    "x" * 256,                      # one component over NAME_MAX
+    "dir/" + "é" * 128,             # 256 bytes in UTF-8, 128 characters
+    "/".join(["d" * 200] * 21),     # every component fits, the path does not (PATH_MAX)
+])
+def test_a_name_too_long_for_the_filesystem_is_refused_by_name(root, host, name):
+    with pytest.raises(InvalidParameter, match="longer than") as refused:
+        apply_layer(root, LayerTar().file(name, b"x").stream())
+    assert name in str(refused.value)
+    assert_host_untouched(host)
+
+
+def test_the_longest_allowed_name_is_extracted(root):
+    name = "y" * 255
+    apply_layer(root, LayerTar().file(name, b"x").stream())
+    assert (root / name).read_bytes() == b"x"
+
+
+def test_a_symlink_target_too_long_is_refused_by_name(root):
+    with pytest.raises(InvalidParameter, match="symlink 'link'"):
+        apply_layer(root, LayerTar().symlink("link", "t/" * 2048).stream())

@@ -95,6 +95,7 @@ class Daemon(service.MultiService):
             if scheme == "unix":
                 listeners.check_unix_path(address)
                 self._unix_paths.append(address)
+        cgroups.check_host()
         pidfile.acquire(c.pidfile)
         self._pidfile = c.pidfile
         idmap = self._remap_root()

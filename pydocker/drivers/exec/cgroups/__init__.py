@@ -4,13 +4,35 @@ or find the cgroup another runtime (LXC) placed a process in."""
 import os
 
 from pydocker.drivers.exec.cgroups import fs, v1, v2
+from pydocker.errdefs import PrerequisiteMissing
 
 UNIFIED_ROOT = "/sys/fs/cgroup"
+REQUIRED_V1 = ("devices", "memory", "cpu", "pids", "freezer")  # what every container start writes
 
 
 def version():
     """2 when /sys/fs/cgroup is the unified hierarchy, else 1 (hybrid hosts use v1)."""
     return 2 if os.path.exists(os.path.join(UNIFIED_ROOT, "cgroup.controllers")) else 1
+
+
+def check_host():
+    """Refuse to run without the cgroup hierarchies every container start needs, each
+    reachable where /proc/self/mountinfo lists it (something mounted over /sys/fs/cgroup
+    hides them): otherwise the daemon would start and fail every container start."""
+    if version() == 2:
+        mounts = {"cgroup2": UNIFIED_ROOT}
+    else:
+        mounts = v1.hierarchies()
+        missing = [c for c in REQUIRED_V1 if c not in mounts]
+        if missing:
+            raise PrerequisiteMissing(
+                f"no cgroup hierarchy for {', '.join(missing)}: mount the cgroup v1 controllers "
+                f"(or cgroup v2 at {UNIFIED_ROOT}) before starting the daemon")
+    for name, path in sorted(mounts.items()):
+        if not os.path.exists(os.path.join(path, "cgroup.procs")):
+            raise PrerequisiteMissing(
+                f"the {name} cgroup hierarchy listed at {path} in /proc/self/mountinfo cannot be "
+                f"reached (hidden by another mount over it?): containers cannot be confined")
 
 
 def namespaces_supported():

@@ -88,7 +88,7 @@ OPTIONS = [
     _o("--userns-remap", "userns-remap", str, "", "run containers in user namespaces whose root is an unprivileged host id: default (the dockremap user, created if missing), USER, USER:GROUP, UID or UID:GID, with ranges from /etc/subuid and /etc/subgid; images, containers and volumes then live in <data-root>/<uid>.<gid>"),
     _o("--selinux-enabled", "selinux-enabled", p.parse_bool, False, "SELinux support (not available: refused when true)"),
     _o("--api-cors-header", "api-cors-header", str, "", "value of Access-Control-Allow-Origin on API responses"),
-    _o("--shutdown-timeout", "shutdown-timeout", p.parse_int, 15, "seconds to let containers stop at daemon shutdown"),
+    _o("--shutdown-timeout", "shutdown-timeout", p.parse_int, 15, "seconds to let containers stop at daemon shutdown (the whole stop ends at most 10 s later)"),
 ]
 
 BY_KEY = {o.key: o for o in OPTIONS}

@@ -40,7 +40,7 @@ def apply_layer(root, tar_stream, whiteouts="naive", owner=None, keep_kinds=Fals
     """
     fmt = None if whiteouts is None else whiteout_format(whiteouts)
     reader = open_layer(tar_stream)
-    with Root(root) as tree:
+    with Root(root, idmap.root_pair if idmap is not None else None) as tree:
         return _Extractor(tree, fmt, reader, owner, keep_kinds, idmap).run()
 
 

@@ -86,9 +86,12 @@ class Root:
 
     _CACHE_LIMIT = 64
 
-    def __init__(self, path):
+    def __init__(self, path, owner=None):
+        """``owner``: host (uid, gid) of the directories made on the way (None: ours);
+        a remapped root's, so that its containers own them (--userns-remap)."""
         self.path = path
         self.fd = os.open(path, _DIR_FLAGS)
+        self._owner = owner
         self._dirs = {}
 
     def close(self):
@@ -124,6 +127,8 @@ class Root:
             try:
                 os.mkdir(base, 0o755, dir_fd=self.dir_fd(parent))
                 fd = open_in_root(self.fd, relpath, _DIR_FLAGS)
+                if self._owner is not None:
+                    os.fchown(fd, *self._owner)
             except (FileExistsError, FileNotFoundError):
                 raise InvalidParameter(
                     f"layer path {relpath!r} goes through a symlink to a directory missing in the layer"

@@ -20,11 +20,12 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _ARCHIVE_MAGICS = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")
 
 
-def copy_into(root, sources, dest, owner=None, extract_archives=False, mode=None):
+def copy_into(root, sources, dest, owner=None, extract_archives=False, mode=None, idmap=None):
     """Copy ``sources`` (host paths) to the absolute container path ``dest`` under ``root``.
 
     ``owner`` (uid, gid) owns what is copied (None: root); ``extract_archives`` is ADD's
-    local tar extraction; ``mode`` overrides file permissions (ADD's downloads are 0600)."""
+    local tar extraction; ``mode`` overrides file permissions (ADD's downloads are 0600);
+    ``idmap`` shifts every owner to the host ids of a remapped root (--userns-remap)."""
     to_dir = dest.endswith("/") or dest.endswith("/.")
     rel_dest = posixpath.normpath(dest).lstrip("/")
     rel_dest = "" if rel_dest == "." else rel_dest
@@ -32,27 +33,31 @@ def copy_into(root, sources, dest, owner=None, extract_archives=False, mode=None
         raise InvalidParameter("When using COPY with more than one source file, the destination must be "
                                "a directory and end with a /")
     owner = owner or (0, 0)
-    with Root(root) as tree:
+    with Root(root, _root_pair(idmap)) as tree:
         into_dir = to_dir or _is_dir(tree, rel_dest)
         for source, name in sources:
             if os.path.isdir(source) and not os.path.islink(source):
-                _extract(tree, rel_dest, tar_path(source, "."), owner)
+                _extract(tree, rel_dest, tar_path(source, "."), owner, idmap)
             elif extract_archives and _is_archive(source):
                 with open(source, "rb") as f:
-                    _extract(tree, rel_dest, decompressed(f), None)
+                    _extract(tree, rel_dest, decompressed(f), None, idmap)
             elif into_dir or not rel_dest:
-                _extract(tree, rel_dest, tar_path(source, name), owner, mode, name)
+                _extract(tree, rel_dest, tar_path(source, name), owner, idmap, mode, name)
             else:
                 parent, base = posixpath.split(rel_dest)
-                _extract(tree, parent, tar_path(source, base), owner, mode, base)
+                _extract(tree, parent, tar_path(source, base), owner, idmap, mode, base)
 
 
-def make_dir(root, path):
+def make_dir(root, path, idmap=None):
     """``mkdir -p`` of the absolute container path ``path`` under ``root`` (WORKDIR)."""
     rel = posixpath.normpath(path).lstrip("/")
     if rel and rel != ".":
-        with Root(root) as tree:
+        with Root(root, _root_pair(idmap)) as tree:
             tree.dir_fd(rel)
+
+
+def _root_pair(idmap):
+    return idmap.root_pair if idmap is not None else None
 
 
 def _is_dir(tree, rel):
@@ -72,7 +77,7 @@ def _is_archive(path):
     return head.startswith(_ARCHIVE_MAGICS) or head[257:262] == b"ustar"
 
 
-def _extract(tree, rel_dir, stream, owner, mode=None, name=None):
+def _extract(tree, rel_dir, stream, owner, idmap, mode=None, name=None):
     try:
         fd = tree.dir_fd(rel_dir)
     except InvalidParameter as e:
@@ -81,7 +86,7 @@ def _extract(tree, rel_dir, stream, owner, mode=None, name=None):
         if name is not None and os.path.lexists(f"/proc/self/fd/{fd}/{name}") and \
                 stat.S_ISDIR(os.lstat(f"/proc/self/fd/{fd}/{name}").st_mode):
             raise InvalidParameter(f"cannot replace directory /{posixpath.join(rel_dir, name)} with a file")
-        apply_layer(f"/proc/self/fd/{fd}", stream, whiteouts=None, owner=owner)
+        apply_layer(f"/proc/self/fd/{fd}", stream, whiteouts=None, owner=owner, idmap=idmap)
         if mode is not None and name is not None:
             os.chmod(name, mode, dir_fd=fd)
     finally:

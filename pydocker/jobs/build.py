@@ -276,12 +276,13 @@ def _top_cache_id(engine, image_id):
     return image, layer.cache_id
 
 
-def _copy_files(graph, layer_id, source_cache, req):
-    """Mount the new layer (and the --from image), copy, release (a worker)."""
+def _copy_files(graph, layer_id, source_cache, req, idmap):
+    """Mount the new layer (and the --from image), copy, release (a worker); ``idmap``
+    is the daemon's --userns-remap mapping, which shifts the owners."""
     root = graph.get(layer_id)
     try:
         if req.mkdir:
-            buildcopy.make_dir(root, req.mkdir)
+            buildcopy.make_dir(root, req.mkdir, idmap)
         if not req.sources:
             return
         source_root = graph.get(source_cache) if source_cache else req.source_root
@@ -290,7 +291,7 @@ def _copy_files(graph, layer_id, source_cache, req):
             paths = [item for pattern in req.sources for item in found.resolve(pattern)]
             owner = buildcopy.resolve_owner(root, req.chown) if req.chown else None
             buildcopy.copy_into(root, [(path, os.path.basename(rel) or ".") for path, rel in paths], req.dest,
-                                owner, req.extract_archives, req.mode)
+                                owner, req.extract_archives, req.mode, idmap)
         finally:
             if source_cache:
                 graph.put(source_cache)
@@ -309,7 +310,7 @@ def copy_step(job):
     yield engine.run_blocking(engine.graph.create_rw, layer_id, parent_cache)
     layer = None
     try:
-        yield engine.run_blocking(_copy_files, engine.graph, layer_id, source_cache, req)
+        yield engine.run_blocking(_copy_files, engine.graph, layer_id, source_cache, req, engine.idmap)
         changed = yield engine.run_blocking(engine.graph.changes, layer_id, parent_cache)
         if changed:
             diff = yield engine.run_blocking(engine.graph.diff, layer_id, parent_cache)

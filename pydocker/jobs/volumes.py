@@ -162,11 +162,25 @@ def copy_image_content(rootfs, destination, target):
                 shutil.copytree(src, dst, symlinks=True)
             else:
                 shutil.copy2(src, dst, follow_symlinks=False)
+        _copy_owners(source, target)
         st = os.fstat(fd)
         os.chown(target, st.st_uid, st.st_gid)
         os.chmod(target, st.st_mode & 0o7777)
     finally:
         os.close(fd)
+
+
+def _copy_owners(source, target):
+    """The copies keep their originals' owners (shutil keeps only modes and times), as
+    with dockerd: an image's files stay its users', a remapped root's stay its own."""
+    for directory, dirs, files in os.walk(source):
+        for name in dirs + files:
+            src = os.path.join(directory, name)
+            dst = os.path.join(target, os.path.relpath(src, source))
+            st = os.lstat(src)
+            os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
+            if not os.path.islink(dst):
+                os.chmod(dst, st.st_mode & 0o7777)   # chown dropped any set-id bit
 
 
 @dataclass

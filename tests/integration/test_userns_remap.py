@@ -7,6 +7,7 @@ whose upper directory belongs to the test: ``dockremap`` and the subordinate
 ranges are made (or written by the test) there, never on the host.
 """
 
+import io
 import json
 import os
 import pwd
@@ -242,3 +243,32 @@ def test_lxc_driver_names_the_ranges_root_lacks(daemons):
     proc = docker(d, "run", "--rm", "busybox", "true", check=False)
     assert proc.returncode != 0
     assert "add root:300000:65536 to /etc/subuid" in proc.stderr
+
+
+def test_build_cp_and_volume_copy_keep_container_ids(daemons):
+    d = daemons("remapped", "--userns-remap=default")
+    d.import_busybox()
+    context = os.path.join(d.base, "context")
+    os.makedirs(context)
+    with open(os.path.join(context, "f"), "w") as f:
+        f.write("content\n")
+    with open(os.path.join(context, "Dockerfile"), "w") as f:
+        f.write("FROM busybox\nCOPY f /f\nCOPY --chown=1000:1000 f /owned/g\nWORKDIR /w\n"
+                "RUN mkdir -p /data/sub && touch /data/sub/h && chown -R 1000:1000 /data/sub && touch made\n")
+    docker(d, "build", "-q", "-t", "built", context)
+    out = docker(d, "run", "--rm", "-v", "fromimage:/data", "built", "sh", "-c",
+                 "stat -c '%n %u %g' /f /owned /owned/g /w /w/made /data/sub /data/sub/h; "
+                 "touch /data/sub/by-root && echo wrote").stdout.splitlines()
+    assert out == ["/f 0 0", "/owned 0 0", "/owned/g 1000 1000", "/w 0 0", "/w/made 0 0",
+                   "/data/sub 1000 1000", "/data/sub/h 1000 1000", "wrote"]
+    volume = inspect(d, "volume", "fromimage")["Mountpoint"]
+    assert owner(os.path.join(volume, "sub", "h")) == (101000, 101000)
+
+    docker(d, "create", "--name", "ctr", "built", "true")
+    docker(d, "cp", os.path.join(context, "f"), "ctr:/copied-in")
+    upper = inspect(d, "container", "ctr")["GraphDriver"]["Data"]["UpperDir"]
+    assert owner(os.path.join(upper, "copied-in")) == (100000, 100000)
+    out = subprocess.run(["docker", "-H", d.host, "cp", "ctr:/owned", "-"], capture_output=True, check=True)
+    with tarfile.open(fileobj=io.BytesIO(out.stdout)) as tar:
+        assert {m.name: (m.uid, m.gid) for m in tar.getmembers()} == {"owned": (0, 0), "owned/g": (1000, 1000)}
+    docker(d, "rm", "ctr")

@@ -8,6 +8,12 @@ docker CLI does, while reading goes on.
 
 The stdin thread writes while the main thread reads; one lock serialises the
 calls into OpenSSL, and the blocking socket reads happen outside it.
+
+OpenSSL's shutdown, once it has sent close_notify, goes on to read the peer's
+and throws away any application record it finds on the way. Records the
+reader thread has fed in but not yet decrypted would be lost (a cut or
+corrupted output stream), so the half-close first decrypts what is buffered
+and keeps it for the reader.
 """
 
 import socket
@@ -47,6 +53,8 @@ class TLSSocket:
         self._outgoing = ssl.MemoryBIO()
         self._tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=server_hostname)
         self._lock = threading.Lock()
+        self._plain = bytearray()  # decrypted before a half-close, not yet read
+        self._ended = False  # the daemon's close_notify came in during the half-close
         try:
             self._run(self._tls.do_handshake)
         except BaseException:
@@ -88,9 +96,33 @@ class TLSSocket:
     def recv(self, size):
         """Up to ``size`` bytes; b"" once the daemon has finished sending."""
         try:
-            return self._run(self._tls.read, size)
+            return self._run(self._read, size)
         except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
             return b""
+
+    def _read(self, size):
+        """What the half-close kept, else a read from OpenSSL (called under the lock)."""
+        if self._plain:
+            data = bytes(self._plain[:size])
+            del self._plain[:size]
+            return data
+        if self._ended:
+            raise ssl.SSLZeroReturnError()
+        return self._tls.read(size)
+
+    def _keep_buffered(self):
+        """Decrypt every whole record already fed in (called under the lock)."""
+        while True:
+            try:
+                data = self._tls.read(_READ_SIZE)
+            except ssl.SSLWantReadError:
+                return
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                self._ended = True
+                return
+            if not data:
+                return
+            self._plain += data
 
     def sendall(self, data):
         view = memoryview(data)
@@ -104,6 +136,7 @@ class TLSSocket:
             self._sock.shutdown(how)
             return
         with self._lock:
+            self._keep_buffered()
             try:
                 self._tls.unwrap()  # sends close_notify, then would wait for the daemon's
             except ssl.SSLWantReadError:

@@ -446,10 +446,7 @@ def remove(job):
     try:
         container.removing = True
         if container.running:
-            try:
-                yield engine.runtime.stop(container, 0) if not container.paused else engine.runtime.stop(container, -1)
-            except NotModified:
-                pass
+            yield engine.runtime.kill_and_wait(container)
         yield destroy(engine, container)
         if req.volumes:
             yield engine.run_blocking(engine.volumes.remove_anonymous, container)

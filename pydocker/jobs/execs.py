@@ -116,6 +116,7 @@ def start(job):
                                   ("stderr", config.get("AttachStderr"))) if on}
         send = stream_consumer(instance.io.outputs, stream, wanted, framed=not req.tty)
         instance.io.outputs.add(send)
+    engine.runtime.publish(container, "exec_start: " + " ".join(config["Cmd"]), execID=instance.id)
     exited = engine.execdriver.exec(container.id, exec_spec, instance.io)
     if stream is not None:
         exited.addErrback(_report_start_error, send)

@@ -126,6 +126,10 @@ class HealthMonitor:
     def _run_probe(self):
         output = _ProbeOutput()
         spec = ExecSpec(args=self._argv)
+        # A probe is an exec, with an exec's events, as dockerd's.
+        exec_id, command = os.urandom(32).hex(), " ".join(self._argv)
+        self._runtime.publish(self._container, "exec_create: " + command, execID=exec_id)
+        self._runtime.publish(self._container, "exec_start: " + command, execID=exec_id)
         exited = self._engine.execdriver.exec(self._container.id, spec, output)
         timeout = _setting(self._container, "Timeout", DEFAULT_TIMEOUT) / SECOND
         timer = self._engine.call_later(timeout, self._time_out, exited, output, timeout)
@@ -133,6 +137,7 @@ class HealthMonitor:
         def finished(status):
             if timer.active():
                 timer.cancel()
+            self._runtime.publish(self._container, "exec_die", execID=exec_id, exitCode=status.exit_code)
             if getattr(exited, "timed_out", False):
                 return -1, "Health check exceeded timeout (%s)" % _seconds(timeout)
             return status.exit_code, output.data.decode("utf-8", "replace")

@@ -259,6 +259,24 @@ class Runtime:
         return defer.succeed(None)
 
     @defer.inlineCallbacks
+    def kill_and_wait(self, container):
+        """SIGKILL and wait for the exit, as dockerd's forced removal: kill and die events, no
+        stop. A paused container is thawed after the signal, so that it is delivered."""
+        container.manually_stopped = True
+        if container.state.get("Restarting"):
+            yield self.kill(container, signal.SIGKILL)  # cancels the pending restart
+            return
+        exited = self.next_exit(container)
+        try:
+            yield self.kill(container, signal.SIGKILL)
+        except Conflict:
+            return  # it exited meanwhile
+        if container.paused:
+            yield self.engine.run_blocking(self.engine.execdriver.unpause, container.id)
+        if container.running:
+            yield exited
+
+    @defer.inlineCallbacks
     def stop(self, container, timeout=None, sig=None):
         """``sig`` (default STOPSIGNAL or SIGTERM), up to ``timeout`` seconds, then SIGKILL."""
         container.manually_stopped = True

@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import tarfile
+import time
 
 import pytest
 
@@ -282,3 +283,114 @@ def test_commit_changes_joined_by_newlines(engine):
 def quote_all(text):
     from urllib.parse import quote
     return quote(text, safe="")
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+def container_events(engine, name, since):
+    """(Action, attributes) of the container events for ``name`` since ``since``."""
+    out = engine.cli("events", "--since", str(since), "--until", str(int(time.time()) + 1), "--filter",
+                     f"container={name}", "--filter", "type=container", "--format", "{{json .}}").stdout
+    found = []
+    for line in out.splitlines():
+        event = json.loads(line)
+        attrs = {k: v for k, v in event["Actor"]["Attributes"].items() if k in ("exitCode", "signal")}
+        found.append((event["Action"], attrs))
+    return found
+
+
+def wait_running(engine, name):
+    engine.cli("exec", name, "true")
+
+
+TRAPS_TERM = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+# (command, CLI actions, the container events dockerd emits). `sleep` as PID 1 ignores SIGTERM.
+EVENT_SCENARIOS = {
+    "stop": (["sleep", "100"], [["stop", "-t", "1", "{name}"]],
+             [("kill", {"signal": "15"}), ("kill", {"signal": "9"}), ("die", {"exitCode": "137"}), ("stop", {})]),
+    "stop of a process that exits on TERM": (TRAPS_TERM, [["stop", "{name}"]],
+                                            [("kill", {"signal": "15"}), ("die", {"exitCode": "0"}), ("stop", {})]),
+    "kill": (["sleep", "100"], [["kill", "{name}"]], [("kill", {"signal": "9"}), ("die", {"exitCode": "137"})]),
+    "kill -s TERM ignored": (["sleep", "100"], [["kill", "-s", "TERM", "{name}"]], [("kill", {"signal": "15"})]),
+    "rm -f": (["sleep", "100"], [["rm", "-f", "{name}"]],
+              [("kill", {"signal": "9"}), ("die", {"exitCode": "137"}), ("destroy", {})]),
+    "restart": (["sleep", "100"], [["restart", "-t", "1", "{name}"]],
+                [("kill", {"signal": "15"}), ("kill", {"signal": "9"}), ("die", {"exitCode": "137"}), ("stop", {}),
+                 ("start", {}), ("restart", {})]),
+    "pause": (["sleep", "100"], [["pause", "{name}"], ["unpause", "{name}"]], [("pause", {}), ("unpause", {})]),
+}
+
+
+@pytest.mark.parametrize("scenario", list(EVENT_SCENARIOS))
+def test_event_sequences(engine, scenario):
+    cmd, actions, expected = EVENT_SCENARIOS[scenario]
+    name = "ev-" + scenario.replace(" ", "-")
+    engine.cli("run", "-d", "--network", "none", "--name", name, "busybox", *cmd)
+    wait_running(engine, name)
+    since = time.time()
+    try:
+        for action in actions:
+            engine.cli(*[a.format(name=name) for a in action])
+        got = container_events(engine, name, since)
+    finally:
+        engine.cli("rm", "-f", name, check=False)
+    got = [e for e in got if not e[0].startswith("exec_")]
+    assert got == expected, f"{engine.kind}: {got}"
+
+
+def test_events_of_a_run_rm_exit(engine):
+    since = time.time()
+    engine.cli("run", "--rm", "--network", "none", "--name", "ev-rm", "busybox", "sh", "-c", "exit 3", check=False)
+    got = container_events(engine, "ev-rm", since)
+    assert [a for a, _ in got] == ["create", "attach", "start", "die", "destroy"]
+    assert got[3][1] == {"exitCode": "3"}
+
+
+def test_rm_f_of_a_paused_container(engine):
+    engine.cli("run", "-d", "--network", "none", "--name", "ev-paused", "busybox", "sleep", "100")
+    wait_running(engine, "ev-paused")
+    engine.cli("pause", "ev-paused")
+    since = time.time()
+    engine.cli("rm", "-f", "ev-paused")
+    got = container_events(engine, "ev-paused", since)
+    assert got == [("kill", {"signal": "9"}), ("die", {"exitCode": "137"}), ("destroy", {})], f"{engine.kind}: {got}"
+
+
+def test_events_of_a_health_check(engine):
+    since = time.time()
+    engine.cli("run", "-d", "--network", "none", "--name", "ev-health", "--health-cmd", "true",
+               "--health-interval", "1s", "busybox", "sleep", "100")
+    try:
+        for _ in range(600):
+            status = engine.cli("inspect", "-f", "{{.State.Health.Status}}", "ev-health").stdout.strip()
+            if status == "healthy":
+                break
+            time.sleep(0.1)
+        out = engine.cli("events", "--since", str(since), "--until", str(int(time.time()) + 1), "--filter",
+                         "container=ev-health", "--format", "{{json .}}").stdout
+    finally:
+        engine.cli("rm", "-f", "ev-health")
+    events = [json.loads(line) for line in out.splitlines()]
+    actions = [e["Action"] for e in events if e["Type"] == "container"]
+    assert actions[:2] == ["create", "start"], f"{engine.kind}: {actions}"
+    probe = actions[2:5]
+    assert probe == ["exec_create: /bin/sh -c true", "exec_start: /bin/sh -c true", "exec_die"], \
+        f"{engine.kind}: {actions}"
+    assert "health_status: healthy" in actions, f"{engine.kind}: {actions}"
+    die = next(e for e in events if e["Action"] == "exec_die")
+    assert die["Actor"]["Attributes"]["exitCode"] == "0" and die["Actor"]["Attributes"]["execID"]
+
+
+def test_events_of_an_exec(engine):
+    engine.cli("run", "-d", "--network", "none", "--name", "ev-exec", "busybox", "sleep", "100")
+    try:
+        wait_running(engine, "ev-exec")
+        since = time.time()
+        engine.cli("exec", "ev-exec", "sh", "-c", "exit 4", check=False)
+        got = [(e["Action"], e["Actor"]["Attributes"].get("exitCode")) for e in map(json.loads, engine.cli(
+            "events", "--since", str(since), "--until", str(int(time.time()) + 1), "--filter", "container=ev-exec",
+            "--format", "{{json .}}").stdout.splitlines())]
+    finally:
+        engine.cli("rm", "-f", "ev-exec")
+    assert got == [("exec_create: sh -c exit 4", None), ("exec_start: sh -c exit 4", None), ("exec_die", "4")]

@@ -23,6 +23,7 @@ from pydocker.builder.shellwords import env_map, expand, expand_words
 from pydocker.errdefs import InvalidParameter, NotFound, PydockerError
 
 DEFAULT_SHELL = ["/bin/sh", "-c"]
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _DURATION_UNITS = {"ns": 1, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9}
 # Build args every stage may use without declaring them, kept out of the history (dockerd's list).
@@ -68,6 +69,38 @@ def go_quote_list(values):
 def go_list(values):
     """A Go ``%v`` of a []string."""
     return "[" + " ".join(values) + "]"
+
+
+def go_duration(ns):
+    """A Go time.Duration's String(): 0s, 500ms, 30s, 1m30s, 1h0m0s."""
+    if ns == 0:
+        return "0s"
+    if ns < 10**9:
+        for unit, size in (("ms", 10**6), ("µs", 10**3), ("ns", 1)):
+            if ns >= size:
+                return f"{ns / size:g}{unit}"
+    hours, rest = divmod(ns, 3600 * 10**9)
+    minutes, rest = divmod(rest, 60 * 10**9)
+    seconds = f"{rest / 10**9:.9f}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{hours}h{minutes}m{seconds}"
+    return f"{minutes}m{seconds}" if minutes else seconds
+
+
+def go_rune(n):
+    """Go's %q of an int: a quoted rune ('\x00', 'a')."""
+    named = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r"}
+    if n in named:
+        return f"'{named[n]}'"
+    if 32 <= n < 127:
+        return "'\\''" if n == 39 else f"'{chr(n)}'"
+    return f"'\\x{n:02x}'" if n < 256 else f"'\\u{n:04x}'"
+
+
+def go_healthcheck(check):
+    """HEALTHCHECK's history text: Go's %q of dockerd's HealthConfig struct."""
+    durations = " ".join(f'"{go_duration(check.get(key) or 0)}"' for key in ("Interval", "Timeout", "StartPeriod"))
+    return f"&{{{go_quote_list(check['Test'])} {durations} {go_rune(check.get('Retries') or 0)}}}"
 
 
 def parse_duration(text, flag):
@@ -267,12 +300,14 @@ class Builder:
             state.image_id = self.stage_images[index]
         elif base.lower() == "scratch":
             state.config = new_config()
+            _default_path(state.config)
             return state
         else:
             state.image_id = yield self._base_image(base)
         document = yield self.steps.inspect_image(state.image_id)
         state.config = dict(new_config(), **(document.get("Config") or {}))
         state.config["Image"] = state.image_id
+        _default_path(state.config)
         triggers = list(state.config.get("OnBuild") or [])
         if triggers:
             self.say(f"# Executing {len(triggers)} build trigger{'s' if len(triggers) > 1 else ''}\n")
@@ -380,16 +415,16 @@ class Builder:
 
     def _do_expose(self, state, line):
         ports = dict(state.config.get("ExposedPorts") or {})
-        words = self._words(state, line)
-        for word in words:
+        added = set()
+        for word in self._words(state, line):
             number, _, proto = word.partition("/")
             low, dash, high = number.partition("-")
             if not low.isdigit() or (dash and not high.isdigit()) or proto.lower() not in ("", "tcp", "udp", "sctp"):
                 raise StepFailed(f"Invalid containerPort: {word}")
             for port in range(int(low), int(high or low) + 1):
-                ports[f"{port}/{proto.lower() or 'tcp'}"] = {}
-        state.config["ExposedPorts"] = ports
-        return self._commit_nop(state, "EXPOSE " + " ".join(words))
+                added.add(f"{port}/{proto.lower() or 'tcp'}")
+        state.config["ExposedPorts"] = dict(ports, **{port: {} for port in added})
+        return self._commit_nop(state, "EXPOSE " + " ".join(sorted(added)))
 
     def _do_user(self, state, line):
         state.config["User"] = expand(line.rest, state.expansion_env(), self.escape)
@@ -453,8 +488,7 @@ class Builder:
             state.config["Healthcheck"] = check
         else:
             raise StepFailed(f"Unknown type \"{word}\" in HEALTHCHECK (try CMD)")
-        hc = state.config["Healthcheck"]
-        return self._commit_nop(state, "HEALTHCHECK " + "&{" + go_quote_list(hc["Test"]) + "}")
+        return self._commit_nop(state, "HEALTHCHECK " + go_healthcheck(state.config["Healthcheck"]))
 
     def _meta_arg(self, line):
         name, eq, default = line.rest.partition("=")
@@ -499,6 +533,7 @@ class Builder:
     def _copy_or_add(self, state, line, name):
         words = self._words(state, line)
         sources, dest = words[:-1], words[-1]
+        written = dest  # the history shows the destination as written
         if not posixpath.isabs(dest):
             trailing = dest.endswith("/")
             dest = posixpath.join(state.config.get("WorkingDir") or "/", dest)
@@ -527,7 +562,7 @@ class Builder:
                 if urls:
                     request.update(mode=0o600)
             chown_text = f"--chown={chown} " if chown else ""
-            yield self._layer_step(state, f"{name} {chown_text}{key} in {dest} ", **request)
+            yield self._layer_step(state, f"{name} {chown_text}{key} in {written} ", **request)
         except PydockerError as e:
             if isinstance(e, StepFailed):
                 raise
@@ -592,6 +627,12 @@ class Builder:
             return
         if say and not self.cancelled:
             self.say(f"Removing intermediate container {short(container_id)}\n")
+
+
+def _default_path(config):
+    """A stage without PATH gets the default one, as dockerd's beginStage does."""
+    if "PATH" not in env_map(config.get("Env")):
+        config["Env"] = list(config.get("Env") or []) + [f"PATH={DEFAULT_PATH}"]
 
 
 def _split_keeping_quotes(text, escape):

@@ -1,0 +1,87 @@
+"""The classic builder beside Docker's own dockerd (Debian's docker.io): the same Dockerfile
+through the same CLI gives the same steps, history and config, and an image built here moves
+to dockerd (save/load) and runs the same there.
+
+Both start from one busybox image (saved by pydocker, loaded into dockerd); dockerd runs in the
+test's namespaces with no bridge, so its RUN steps use --network none, as ours do here.
+"""
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+pytestmark = [pytest.mark.kernel, pytest.mark.dockerd]
+
+CLASSIC = dict(os.environ, DOCKER_BUILDKIT="0")
+
+DOCKERFILE = """\
+FROM busybox
+LABEL a=1 b="two words"
+ENV GREETING=hello
+ARG WHO=nobody
+WORKDIR /app
+COPY files/ ./files/
+COPY one.txt /app/
+RUN echo "$GREETING $WHO" > made.txt
+EXPOSE 80/tcp 53/udp
+VOLUME /data
+USER daemon
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s CMD true
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["cat /app/made.txt /app/one.txt /app/files/two.txt"]
+"""
+
+
+def cli(host, *args, check=True, env=None):
+    proc = subprocess.run(["docker", "-H", host, *args], capture_output=True, text=True, timeout=300, env=env)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+    return proc
+
+
+def steps(output):
+    return [line for line in output.splitlines() if line.startswith("Step ")]
+
+
+def history(host, name):
+    lines = cli(host, "history", "--no-trunc", "--format", "{{.CreatedBy}}|{{.Size}}", name).stdout.splitlines()
+    return [re.sub(r"(file|dir):[0-9a-f]{64}", "HASH", line.split("|")[0]) for line in lines]
+
+
+def test_same_dockerfile_same_steps_history_and_config_as_dockerd(busybox_daemon, dockerd, tmp_path):
+    ours, theirs = busybox_daemon.host, dockerd.host
+    cli(ours, "save", "-o", str(tmp_path / "busybox.tar"), "busybox:latest")
+    cli(theirs, "load", "-i", str(tmp_path / "busybox.tar"))
+    ctx = tmp_path / "ctx"
+    (ctx / "files").mkdir(parents=True)
+    (ctx / "Dockerfile").write_text(DOCKERFILE)
+    (ctx / "one.txt").write_text("one\n")
+    (ctx / "files" / "two.txt").write_text("two\n")
+    args = ("build", "--network", "none", "--build-arg", "WHO=both", "-t", "same:1", str(ctx))
+    out_ours = cli(ours, *args, env=CLASSIC).stdout
+    out_theirs = cli(theirs, *args, env=CLASSIC).stdout
+    assert steps(out_ours) == steps(out_theirs)
+    assert history(ours, "same:1") == history(theirs, "same:1")
+    config_ours = json.loads(cli(ours, "image", "inspect", "same:1").stdout)[0]["Config"]
+    config_theirs = json.loads(cli(theirs, "image", "inspect", "same:1").stdout)[0]["Config"]
+    for key in ("Env", "Cmd", "Entrypoint", "WorkingDir", "User", "Labels", "ExposedPorts", "Volumes",
+                "StopSignal", "Healthcheck", "OnBuild", "Shell"):
+        assert config_ours.get(key) == config_theirs.get(key), key
+    expected = "hello both\none\ntwo\n"
+    assert cli(ours, "run", "--rm", "same:1").stdout == expected
+    assert cli(theirs, "run", "--rm", "--network", "none", "same:1").stdout == expected
+    # The cache on a rebuild: the same steps hit on both sides.
+    again_ours = cli(ours, *args, env=CLASSIC).stdout
+    again_theirs = cli(theirs, *args, env=CLASSIC).stdout
+    assert again_ours.count("Using cache") == again_theirs.count("Using cache") == len(steps(out_ours)) - 1
+    # Built here, run there: save/load keeps the ID.
+    image_id = json.loads(cli(ours, "image", "inspect", "same:1").stdout)[0]["Id"]
+    cli(ours, "save", "-o", str(tmp_path / "built.tar"), "same:1")
+    cli(theirs, "rmi", "same:1")
+    cli(theirs, "load", "-i", str(tmp_path / "built.tar"))
+    assert cli(theirs, "image", "inspect", "same:1", "--format", "{{.Id}}").stdout.strip() == image_id
+    assert cli(theirs, "run", "--rm", "--network", "none", "same:1").stdout == expected

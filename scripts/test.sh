@@ -10,7 +10,7 @@ exec unshare --mount --net --fork sh -c '
   ip link set lo up
   results=$(mktemp -d)
   status=0
-  for dir in unit store archive graph exec network registry client integration; do
+  for dir in unit store archive graph exec kernels network registry client integration; do
     [ -d "tests/$dir" ] || continue
     echo "== tests/$dir"
     .venv/bin/python -m pytest -ra -p no:cacheprovider --timeout=600 \

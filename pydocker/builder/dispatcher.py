@@ -186,6 +186,7 @@ class Builder:
         self.step = 0
         self.total = 0
         self.quiet_buffer = []
+        self.cache_from = []
         self.cancelled = False
         self.running = None  # the container of the RUN step in progress
         output.on_close(self.cancel)
@@ -252,6 +253,7 @@ class Builder:
         stages = [copy.copy(s) for s in stages]
         stages[-1].commands = list(stages[-1].commands) + self._label_lines()
         self.total = len(self.program.meta_args) + sum(1 + len(s.commands) for s in stages)
+        self.cache_from = yield self._cache_sources()
         for line in self.program.meta_args:
             self._step_line(line)
             name, default = self._meta_arg(line)
@@ -277,6 +279,18 @@ class Builder:
         if not state.image_id:
             raise StepFailed("No image was generated. Is your Dockerfile empty?")
         return state.image_id
+
+    @defer.inlineCallbacks
+    def _cache_sources(self):
+        """The image IDs of --cache-from; a name not found is skipped, as dockerd does."""
+        found = []
+        for name in self.options.cache_from:
+            try:
+                document = yield self.steps.inspect_image(name)
+            except NotFound:
+                continue
+            found.append(document["Id"])
+        return found
 
     def _label_lines(self):
         lines = []
@@ -366,7 +380,7 @@ class Builder:
     def _probe(self, state, step_config):
         if self.options.nocache or not state.cache_on:
             return False
-        found = yield self.steps.probe(state.image_id, step_config)
+        found = yield self.steps.probe(state.image_id, step_config, copy.deepcopy(state.config), self.cache_from)
         if found is None:
             state.cache_on = False
             return False

@@ -29,6 +29,7 @@ from pydocker.builder.dispatcher import Builder, BuildOptions
 from pydocker.engine.job import JobOutput
 from pydocker.errdefs import InvalidParameter, NotFound
 from pydocker.images import config as imgconfig
+from pydocker.images import ids
 from pydocker.images.ids import new_cache_id
 from pydocker.jobs.archives import CommitRequest
 from pydocker.jobs.attach import AttachRequest
@@ -152,8 +153,8 @@ class EngineSteps:
     def copy(self, **request):
         return self._engine.job("build.copy", CopyStepRequest(**request))
 
-    def probe(self, parent, container_config):
-        return self._engine.job("image.cache_probe", CacheProbeRequest(parent, container_config))
+    def probe(self, parent, container_config, config, cache_from):
+        return self._engine.job("image.cache_probe", CacheProbeRequest(parent, container_config, config, cache_from))
 
     def create(self, body):
         return self._engine.job("container.create", CreateRequest("", body)).addCallback(lambda r: r["Id"])
@@ -328,6 +329,8 @@ def copy_step(job):
 class CacheProbeRequest:
     parent: str  # image ID, "" for scratch
     container_config: dict
+    config: dict = None  # the image config a step restored from a cache source gets
+    cache_from: list = field(default_factory=list)  # image IDs whose history may serve as cache
 
 
 # Keys of a step's config that never decide a cache hit (dockerd's compare skips them too).
@@ -340,7 +343,7 @@ def normalized(config):
             and k not in _PROBE_IGNORED}
 
 
-def _probe(conn, req):
+def _local_child(conn, req):
     wanted = normalized(req.container_config)
     best = None
     for child_id in q.children_of(conn, req.parent or None):
@@ -351,7 +354,59 @@ def _probe(conn, req):
     return best.id if best else None
 
 
-def cache_probe(job):
-    """The newest local child of the parent made by the same step, or None."""
-    return job.engine.db.run(_probe, job.request)
+def _source_step(parent_config, source_config, created_by):
+    """The layer index (or None) and history entry of ``source_config``'s step after the parent's,
+    when the source's history and layers start with the parent's and that step is ``created_by``."""
+    history = parent_config.get("history") or []
+    layers = (parent_config.get("rootfs") or {}).get("diff_ids") or []
+    source_history = source_config.get("history") or []
+    source_layers = (source_config.get("rootfs") or {}).get("diff_ids") or []
+    if len(source_history) <= len(history) or source_history[:len(history)] != history:
+        return None
+    if source_layers[:len(layers)] != layers:
+        return None
+    entry = source_history[len(history)]
+    if entry.get("created_by") != created_by:
+        return None
+    if entry.get("empty_layer"):
+        return (None, entry)
+    return (len(layers), entry) if len(source_layers) > len(layers) else None
 
+
+def _from_sources(conn, req):
+    """dockerd's cache-from: a step found in a source image's history is restored as a local
+    image (the parent's history and layers plus that step's), so a pulled image serves as cache."""
+    parent = q.get_image(conn, req.parent) if req.parent else None
+    parent_config = json.loads(parent.config) if parent else {}
+    created_by = " ".join(req.container_config.get("Cmd") or [])
+    for source_id in req.cache_from:
+        source = q.get_image(conn, source_id)
+        found = _source_step(parent_config, json.loads(source.config), created_by) if source else None
+        if found is None:
+            continue
+        index, entry = found
+        source_config = json.loads(source.config)
+        diff_ids = list((parent_config.get("rootfs") or {}).get("diff_ids") or [])
+        if index is not None:
+            diff_ids.append(source_config["rootfs"]["diff_ids"][index])
+        config = imgconfig.new_config(diff_ids, req.config, 0, list(parent_config.get("history") or []) + [entry],
+                                      source_config.get("author", ""))
+        config.update(created=entry.get("created", config["created"]), container_config=req.container_config,
+                      architecture=source_config.get("architecture"), os=source_config.get("os"))
+        top = ids.chain_ids(diff_ids)[-1] if diff_ids else None
+        raw = imgconfig.serialize(config)
+        image = q.ImageRow(ids.image_id(raw), raw, top, req.parent or None, time.time_ns())
+        if q.get_image(conn, image.id) is None:
+            q.insert_image(conn, image)
+        return image.id
+    return None
+
+
+def _probe(conn, req):
+    return _local_child(conn, req) or (_from_sources(conn, req) if req.cache_from else None)
+
+
+def cache_probe(job):
+    """The newest local child of the parent made by the same step (or one restored from a
+    cache source), or None."""
+    return job.engine.db.run(_probe, job.request)

@@ -409,3 +409,28 @@ def test_compose_builds_an_image(busybox_daemon, tmp_path):
                                 capture_output=True, text=True, timeout=180)
         assert result.returncode == 0, result.stdout + result.stderr
         assert run("docker", d, "composed") == "built by compose\n"
+
+
+def test_built_image_through_a_registry_serves_as_cache_from(registry, make_daemon, docker_cli, tmp_path):
+    if registry is None:
+        pytest.skip("no registry")
+    env = dict(CLASSIC, DOCKER_CONFIG=str(tmp_path / "config"))
+    first, second = make_daemon("first"), make_daemon("second")
+    first.import_busybox()  # one base image on both sides, as a pulled base would be
+    docker(docker_cli, first, "save", "-o", str(tmp_path / "busybox.tar"), "busybox:latest")
+    docker(docker_cli, second, "load", "-i", str(tmp_path / "busybox.tar"))
+    ctx = write(tmp_path / "ctx", {
+        "Dockerfile": "FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\nENV DONE=1\nCMD [\"cat\", \"/b.txt\"]\n",
+        "a.txt": "through the registry\n"})
+    name = f"{registry.host}/built/app:1"
+    docker(docker_cli, first, "build", "-t", name, str(ctx), env=env)
+    docker(docker_cli, first, "push", name, env=env)
+    docker(docker_cli, second, "pull", name, env=env)
+    assert docker(docker_cli, second, "run", "--rm", name, env=env).stdout == "through the registry\n"
+    # A pulled image has no local build chain: its history is what serves as cache.
+    warm = docker(docker_cli, second, "build", "--cache-from", name, "-t", "again", str(ctx), env=env).stdout
+    assert warm.count(" ---> Using cache") == 4, warm
+    pulled = inspect(docker_cli, second, name)
+    rebuilt = inspect(docker_cli, second, "again")
+    assert rebuilt["RootFS"]["Layers"] == pulled["RootFS"]["Layers"]
+    assert docker(docker_cli, second, "run", "--rm", "again").stdout == "through the registry\n"

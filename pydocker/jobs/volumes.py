@@ -93,7 +93,9 @@ class VolumeService:
                 raise InvalidParameter(f"invalid mode for volumes-from: {spec}")
             other = self.engine.containers.get(ref)
             volumes_from.append((other.mounts, mode))
-        return mountpoints.resolve(hc, image_volumes, self.ensure, volumes_from)
+        idmap = self.engine.idmap
+        return mountpoints.resolve(hc, image_volumes, self.ensure, volumes_from,
+                                   idmap.root_pair if idmap is not None else None)
 
     def users(self, name):
         return [c.id for c in self.engine.containers.all()

@@ -23,7 +23,7 @@ def _point(kind, destination, source, rw, name="", driver="", mode="", propagati
             "Mode": mode, "RW": rw, "Propagation": propagation}
 
 
-def parse_bind(text, ensure):
+def parse_bind(text, ensure, bind_owner=None):
     parts = text.split(":")
     if len(parts) == 1:
         return _volume(ensure, None, parts[0], True, "", copy=True)
@@ -40,8 +40,10 @@ def parse_bind(text, ensure):
     if source.startswith("/"):
         if not os.path.exists(source):
             # dockerd makes a missing -v source a directory; an existing file, socket, device
-            # or fifo is bound as it is
+            # or fifo is bound as it is; a remapped root (--userns-remap) owns what is made
             os.makedirs(source, exist_ok=True)
+            if bind_owner is not None:
+                os.chown(source, *bind_owner)
         return _point("bind", destination, source, rw, mode=mode, propagation=propagation.from_options(options))
     if not VOLUME_NAME.match(source):
         raise InvalidParameter(f"create {source}: \"{source}\" includes invalid characters for a local volume "
@@ -91,8 +93,9 @@ def parse_mount(i, m, ensure):
     raise InvalidParameter(f"mount type {kind!r} is not supported")
 
 
-def resolve(host_config, image_volumes, ensure, volumes_from):
-    """The container's mount points. ``volumes_from`` is [(mount points of the other container, mode)]."""
+def resolve(host_config, image_volumes, ensure, volumes_from, bind_owner=None):
+    """The container's mount points. ``volumes_from`` is [(mount points of the other container, mode)];
+    ``bind_owner`` the host (uid, gid) that owns a missing -v source made here (None: root)."""
     by_destination = {}
     for points, mode in volumes_from:
         for point in points:
@@ -101,7 +104,7 @@ def resolve(host_config, image_volumes, ensure, volumes_from):
                 point["RW"] = False
             by_destination[point["Destination"]] = point
     for text in host_config.get("Binds") or []:
-        point = parse_bind(text, ensure)
+        point = parse_bind(text, ensure, bind_owner)
         by_destination[point["Destination"]] = point
     for i, m in enumerate(host_config.get("Mounts") or []):
         point = parse_mount(i, m, ensure)

@@ -272,3 +272,23 @@ def test_build_cp_and_volume_copy_keep_container_ids(daemons):
     with tarfile.open(fileobj=io.BytesIO(out.stdout)) as tar:
         assert {m.name: (m.uid, m.gid) for m in tar.getmembers()} == {"owned": (0, 0), "owned/g": (1000, 1000)}
     docker(d, "rm", "ctr")
+
+
+def test_shared_namespaces_console_ipc_and_bind_sources(daemons, base):
+    d = daemons("remapped", "--userns-remap=default")
+    d.import_busybox()
+    docker(d, "run", "-d", "--name", "first", "busybox", "sleep", "300")
+    first = docker(d, "exec", "first", "readlink", "/proc/self/ns/user").stdout
+    # Joining a container's network namespace joins its user namespace too, as dockerd has runc do.
+    joined = docker(d, "run", "--rm", "--net=container:first", "busybox", "readlink", "/proc/self/ns/user")
+    assert joined.stdout == first
+    docker(d, "rm", "-f", "first")
+    # The terminal belongs to the container's root.
+    out = docker(d, "run", "--rm", "-t", "busybox", "sh", "-c", "stat -c '%u %g' /dev/console; echo hi > /dev/console")
+    assert out.stdout.replace("\r", "").splitlines() == ["0 0", "hi"]
+    # The host's IPC namespace is not the container's to mount mqueue in: it still starts.
+    assert docker(d, "run", "--rm", "--ipc=host", "busybox", "echo", "ipc-ok").stdout == "ipc-ok\n"
+    # A missing -v source is made for the remapped root, which may write in it.
+    source = os.path.join(base, "made-by-the-daemon")
+    docker(d, "run", "--rm", "-v", source + ":/b", "busybox", "touch", "/b/x")
+    assert owner(source) == owner(os.path.join(source, "x")) == (100000, 100000)

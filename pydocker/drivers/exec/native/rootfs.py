@@ -91,7 +91,7 @@ def _make_node(path, st_mode, rdev, host_path, in_userns):
     os.chmod(path, st_mode & 0o7777)
 
 
-def _mount_dev(rootfs, console, in_userns):
+def _mount_dev(rootfs, console, in_userns, host_ipc):
     dev = os.path.join(rootfs, "dev")
     os.makedirs(dev, exist_ok=True)
     L.mount("tmpfs", dev, "tmpfs", L.MS_NOSUID | L.MS_STRICTATIME, "mode=755,size=65536k")
@@ -107,7 +107,13 @@ def _mount_dev(rootfs, console, in_userns):
     L.mount("shm", os.path.join(dev, "shm"), "tmpfs", _NOSUID_NODEV_NOEXEC,
             "mode=1777,size=65536k")
     os.mkdir(os.path.join(dev, "mqueue"))
-    L.mount("mqueue", os.path.join(dev, "mqueue"), "mqueue", _NOSUID_NODEV_NOEXEC)
+    if in_userns and host_ipc:
+        # Only the user namespace owning the host's IPC namespace may mount its mqueue:
+        # the host's own mount is shared, where it has one.
+        if os.path.isdir("/dev/mqueue"):
+            _bind("/dev/mqueue", os.path.join(dev, "mqueue"))
+    else:
+        L.mount("mqueue", os.path.join(dev, "mqueue"), "mqueue", _NOSUID_NODEV_NOEXEC)
     if console:
         path = os.path.join(dev, "console")
         _ensure_target(path, like_dir=False)
@@ -238,7 +244,7 @@ def setup(config, console=None):
         L.mount("sysfs", sys_dir, "sysfs", sys_flags)
     _mount_cgroups(rootfs, config.get("cgroup_view", []))
     in_userns = bool(config.get("userns"))
-    _mount_dev(rootfs, console, in_userns)
+    _mount_dev(rootfs, console, in_userns, config["namespaces"]["ipc"] == "host")
     _add_devices(rootfs, _host_devices() if config["privileged"] else config["devices"], in_userns)
     for m in config["mounts"]:
         _add_mount(rootfs, m)

@@ -21,6 +21,9 @@ def enter(config):
     """Create or join the container's user namespace, if it has one."""
     if not config.get("userns"):
         return
+    if config["tty"]:
+        # The pty on fd 0 (and /dev/console) belongs to the container's root, as with runc.
+        os.fchown(0, _host_root(config["userns"]["uid_map"]), _host_root(config["userns"]["gid_map"]))
     target = _joined(config)
     if target is None:
         _unshare_mapped(config["userns"])
@@ -35,6 +38,10 @@ def enter(config):
     os.setgroups([])
     os.setresgid(0, 0, 0)
     os.setresuid(0, 0, 0)
+
+
+def _host_root(ranges):
+    return next(host for inside, host, _ in ranges if inside == 0)
 
 
 def _joined(config):

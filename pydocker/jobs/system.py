@@ -15,6 +15,7 @@ from twisted.internet import defer
 from pydocker import API_VERSION, MIN_API_VERSION, __version__, sysinfo
 from pydocker.drivers.exec import cgroups
 from pydocker.errdefs import InvalidParameter
+from pydocker.jobs.images import PruneImagesRequest
 from pydocker.engine.events import EventFilter
 from pydocker.store import schema
 
@@ -33,8 +34,13 @@ def ping(job):
 
 
 def build_prune(job):
-    """``docker system prune`` also prunes the build cache: there is none without a builder."""
-    return {"CachesDeleted": None, "SpaceReclaimed": 0}
+    """The classic builder's stale cache: untagged leaf images no container uses and the
+    untagged parents they leave (what a rebuild after a change orphans); cached steps of
+    tagged images stay, as their layers do."""
+    d = job.engine.job("image.prune", PruneImagesRequest({"dangling": ["true"]}))
+    return d.addCallback(lambda report: {
+        "CachesDeleted": [entry["Deleted"] for entry in report["ImagesDeleted"] or () if "Deleted" in entry] or None,
+        "SpaceReclaimed": report["SpaceReclaimed"]})
 
 
 def commands(job):

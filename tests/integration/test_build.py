@@ -434,3 +434,22 @@ def test_built_image_through_a_registry_serves_as_cache_from(registry, make_daem
     rebuilt = inspect(docker_cli, second, "again")
     assert rebuilt["RootFS"]["Layers"] == pulled["RootFS"]["Layers"]
     assert docker(docker_cli, second, "run", "--rm", "again").stdout == "through the registry\n"
+
+
+def test_system_df_counts_the_build_cache_and_builder_prune_drops_the_stale_part(busybox_daemon, docker_cli,
+                                                                                 tmp_path):
+    d = busybox_daemon
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nCOPY a.txt /a\nRUN cp /a /b\nCMD [\"cat\", \"/b\"]\n",
+                                   "a.txt": "old\n"})
+    build(docker_cli, d, ctx, "-t", "pruned")
+    (ctx / "a.txt").write_text("new\n")
+    build(docker_cli, d, ctx, "-t", "pruned")  # the old chain is now stale
+    df = json.loads(docker(docker_cli, d, "system", "df", "--format", "{{json .}}").stdout.splitlines()[-1])
+    assert df["Type"] == "Build Cache" and int(df["TotalCount"]) == 4  # two intermediates per chain
+    before = set(docker(docker_cli, d, "images", "-aq").stdout.split())
+    out = docker(docker_cli, d, "builder", "prune", "-f").stdout
+    assert "Total reclaimed space" in out
+    after = set(docker(docker_cli, d, "images", "-aq").stdout.split())
+    assert len(before - after) == 3  # the old chain: its two intermediates and its final image
+    assert run(docker_cli, d, "pruned") == "new\n"
+    assert build(docker_cli, d, ctx).stdout.count("Using cache") == 3

@@ -7,6 +7,7 @@ whose upper directory belongs to the test: ``dockremap`` and the subordinate
 ranges are made (or written by the test) there, never on the host.
 """
 
+import contextlib
 import io
 import json
 import os
@@ -19,6 +20,7 @@ import tempfile
 import pytest
 
 from pydocker.testing.daemon import DaemonProcess
+from pydocker.testing.loopfs import loop_filesystem
 
 pytestmark = pytest.mark.kernel
 
@@ -55,8 +57,8 @@ def base():
 def daemons(base):
     started = []
 
-    def start(name, *args, etc=None):
-        d = PrivateEtcDaemon(os.path.join(base, name), args)
+    def start(name, *args, etc=None, parent=None):
+        d = PrivateEtcDaemon(os.path.join(parent or base, name), args)
         for filename, text in (etc or {}).items():
             with open(os.path.join(d.etc_upper, filename), "w") as f:
                 f.write(text)
@@ -93,9 +95,24 @@ def owner(path):
     return st.st_uid, st.st_gid
 
 
-@pytest.mark.parametrize("driver", ["overlay2", "vfs"])
-def test_default_remaps_root_to_dockremap_ranges(daemons, driver):
-    d = daemons("remapped", "--userns-remap=default", "-s", driver)
+# Where each driver keeps a layer's own directory, under the data root.
+LAYER_DIRS = {"vfs": "vfs/dir", "btrfs": "btrfs/subvolumes"}
+
+
+@pytest.fixture
+def loop_btrfs(base):
+    with contextlib.ExitStack() as stack:
+        def make():
+            if shutil.which("mkfs.btrfs") is None:
+                pytest.skip("mkfs.btrfs (btrfs-progs) is not installed")
+            return stack.enter_context(loop_filesystem(base, ["mkfs.btrfs", "-q"], size_mb=512))
+        yield make
+
+
+@pytest.mark.parametrize("driver", ["overlay2", "vfs", "btrfs"])
+def test_default_remaps_root_to_dockremap_ranges(loop_btrfs, daemons, driver):
+    parent = loop_btrfs() if driver == "btrfs" else None
+    d = daemons("remapped", "--userns-remap=default", "-s", driver, parent=parent)
     d.import_busybox()
     # dockremap and its ranges exist in the daemon's /etc only.
     with open(os.path.join(d.etc_upper, "passwd")) as f:
@@ -124,10 +141,11 @@ def test_default_remaps_root_to_dockremap_ranges(daemons, driver):
     assert inside[2:5] == ["0", "0", "shm-ok"]
 
     container = inspect(d, "container", "ctr")
+    layers = os.path.join(info["DockerRootDir"], LAYER_DIRS.get(driver, ""))
     if driver == "overlay2":
         upper = container["GraphDriver"]["Data"]["UpperDir"]
     else:
-        upper = os.path.join(info["DockerRootDir"], "vfs", "dir", container["Id"])
+        upper = os.path.join(layers, container["Id"])
     assert owner(os.path.join(upper, "made-here")) == (100000, 100000)
     volume = inspect(d, "volume", "data")["Mountpoint"]
     assert volume.startswith(info["DockerRootDir"] + "/volumes/")
@@ -139,8 +157,7 @@ def test_default_remaps_root_to_dockremap_ranges(daemons, driver):
     if driver == "overlay2":
         layer = image["GraphDriver"]["Data"]["UpperDir"]
     else:
-        [layer] = [os.path.join(info["DockerRootDir"], "vfs", "dir", name)
-                   for name in os.listdir(os.path.join(info["DockerRootDir"], "vfs", "dir"))
+        [layer] = [os.path.join(layers, name) for name in os.listdir(layers)
                    if not name.startswith(container["Id"])]
     assert owner(os.path.join(layer, "bin", "busybox")) == (100000, 100000)
 
@@ -272,6 +289,19 @@ def test_build_cp_and_volume_copy_keep_container_ids(daemons):
     with tarfile.open(fileobj=io.BytesIO(out.stdout)) as tar:
         assert {m.name: (m.uid, m.gid) for m in tar.getmembers()} == {"owned": (0, 0), "owned/g": (1000, 1000)}
     docker(d, "rm", "ctr")
+
+    # save packs every layer with the container's ids.
+    saved = subprocess.run(["docker", "-H", d.host, "save", "built"], capture_output=True, check=True).stdout
+    owners = set()
+    with tarfile.open(fileobj=io.BytesIO(saved)) as image:
+        for member in image.getmembers():
+            if member.isfile() and (member.name.endswith("layer.tar") or member.name.startswith("blobs/")):
+                try:
+                    with tarfile.open(fileobj=image.extractfile(member)) as layer:
+                        owners |= {(m.uid, m.gid) for m in layer.getmembers()}
+                except tarfile.ReadError:
+                    continue   # a config or manifest blob
+    assert owners == {(0, 0), (1000, 1000)}
 
 
 def test_shared_namespaces_console_ipc_and_bind_sources(daemons, base):

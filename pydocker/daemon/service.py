@@ -9,6 +9,7 @@ stops containers, cleans up and removes the socket and pid file.
 
 import os
 import uuid
+from types import SimpleNamespace
 
 from sqlalchemy import select
 from twisted.application import service
@@ -27,10 +28,12 @@ from pydocker.daemon.http.routes import all_routes
 from pydocker.engine.events import EventBus
 from pydocker.engine.job import Engine
 from pydocker.jobs import JOB_MODULES, distribution
+from pydocker.drivers.network.proxy import UserlandProxy
 from pydocker.logdrivers.interfaces import ILogDriver
+from pydocker.networking.drivers import NetworkDrivers, driver_config
+from pydocker.networking.service import NetworkService
 from pydocker.runtime import restore
 from pydocker.runtime.monitor import Runtime
-from pydocker.runtime.network import ContainerNetworking
 from pydocker.store import schema
 from pydocker.store.db import Database
 from pydocker import userns
@@ -122,7 +125,9 @@ class Daemon(service.MultiService):
         services["logdrivers"] = _log_drivers(c)
         services["containers"] = restore.load_index(self.engine)
         services["runtime"] = Runtime(self.engine)
-        services["network"] = ContainerNetworking(self.engine, c, self._reactor)
+        services["network"] = NetworkService(
+            self._reactor, SimpleNamespace(run=self.engine.run_blocking), self.db, services["events"],
+            services["containers"], c, NetworkDrivers(driver_config(c), UserlandProxy(self._reactor)))
         services["distribution"] = distribution.DistributionService.from_config(c, self._reactor)
         for module in JOB_MODULES:
             self.engine.install(module)

@@ -1,6 +1,6 @@
 """Network jobs: create, list, inspect, remove, connect, disconnect, prune,
 in the Engine API's shapes. The work is done by ``engine.network`` (the
-runtime's ContainerNetworking); these handlers validate and shape."""
+NetworkService); these handlers validate and shape."""
 
 import re
 import time
@@ -8,15 +8,13 @@ from dataclasses import dataclass, field
 
 from twisted.internet import defer
 
-from pydocker.drivers.network import bridge
-from pydocker.errdefs import Forbidden, InvalidParameter, NotFound
+from pydocker.errdefs import InvalidParameter, NotFound
 from pydocker.engine.fields import STR_MAP, check
 from pydocker.jobs.system import parse_timestamp
 from pydocker.timeutil import rfc3339
 
 LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
 PRUNE_FILTERS = ("until", "label", "label!")
-BUILTIN_NAMES = ("bridge", "host", "none")
 CREATE_TYPES = {
     "Name": str, "CheckDuplicate": bool, "Driver": str, "Scope": str, "Internal": bool,
     "Attachable": bool, "Ingress": bool, "ConfigOnly": bool, "ConfigFrom": dict, "IPAM": dict,
@@ -65,52 +63,34 @@ class PruneRequest:
 
 # -- documents ------------------------------------------------------------------------
 
-def _ipam(row):
-    record = row.record
-    if record is None:
+def _ipam(network):
+    if not network.subnet:
         return {"Driver": "default", "Options": None, "Config": []}
-    config = {"Subnet": record.subnet, "Gateway": record.gateway}
-    if record.ip_range:
-        config["IPRange"] = record.ip_range
-    return {"Driver": "default", "Options": None if record.default else {}, "Config": [config]}
+    config = {"Subnet": network.subnet, "Gateway": network.gateway}
+    if network.ip_range:
+        config["IPRange"] = network.ip_range
+    return {"Driver": "default", "Options": None if network.default else {}, "Config": [config]}
 
 
-def _options(row):
-    record = row.record
-    if record is None:
-        return {}
-    if not record.default:
-        return dict(record.options)
-    return {
-        "com.docker.network.bridge.default_bridge": "true",
-        "com.docker.network.bridge.enable_icc": str(record.icc).lower(),
-        "com.docker.network.bridge.enable_ip_masquerade": str(record.ip_masquerade).lower(),
-        "com.docker.network.bridge.host_binding_ipv4": record.host_binding_ipv4,
-        bridge.OPT_BRIDGE_NAME: record.bridge,
-        bridge.OPT_MTU: str(record.mtu),
-    }
-
-
-def network_document(row, containers=None):
+def network_document(network, containers=None):
     """One network as list (no containers) or inspect (``containers`` given) shows it."""
-    record = row.record
     return {
-        "Name": row.name,
-        "Id": row.id,
-        "Created": rfc3339(row.created),
+        "Name": network.name,
+        "Id": network.id,
+        "Created": rfc3339(network.created),
         "Scope": "local",
-        "Driver": row.driver,
+        "Driver": network.driver,
         "EnableIPv6": False,
         "EnableIPv4": True,
-        "IPAM": _ipam(row),
-        "Internal": bool(record and record.internal),
+        "IPAM": _ipam(network),
+        "Internal": network.internal,
         "Attachable": False,
         "Ingress": False,
         "ConfigFrom": {"Network": ""},
         "ConfigOnly": False,
         "Containers": {} if containers is None else containers,
-        "Options": _options(row),
-        "Labels": dict(record.labels) if record else {},
+        "Options": dict(network.options),
+        "Labels": dict(network.labels),
     }
 
 
@@ -130,17 +110,12 @@ def containers_document(network, row):
 # -- create ---------------------------------------------------------------------------
 
 def create_options(body):
-    """``POST /networks/create``'s body as the driver's options; refuses what
-    a local bridge network cannot be."""
+    """``POST /networks/create``'s body as the NetworkService's options (the
+    driver's name among them); refuses what a local network cannot be."""
     check(body, CREATE_TYPES, "")
     name = (body.get("Name") or "").strip()
     if not name:
         raise InvalidParameter("network name is required")
-    driver = body.get("Driver") or "bridge"
-    if driver in ("host", "null"):
-        raise Forbidden(f'only one instance of "{driver}" network is allowed')
-    if driver != "bridge":
-        raise NotFound(f'plugin "{driver}" not found')
     if body.get("Scope") not in (None, "", "local"):
         raise InvalidParameter(f"scope {body['Scope']!r} is not supported: networks are local")
     for key in ("Ingress", "ConfigOnly", "EnableIPv6"):
@@ -148,7 +123,7 @@ def create_options(body):
             raise InvalidParameter(f"{key} networks are not supported")
     if (body.get("ConfigFrom") or {}).get("Network"):
         raise InvalidParameter("ConfigFrom networks are not supported")
-    options = {"internal": bool(body.get("Internal")), "labels": body.get("Labels") or {},
+    options = {"driver": body.get("Driver") or "bridge", "internal": bool(body.get("Internal")), "labels": body.get("Labels") or {},
                "options": body.get("Options") or {}}
     options.update(_ipam_options(body.get("IPAM")))
     return name, options
@@ -217,7 +192,7 @@ def _bool_filter(values, key):
 
 def matches(row, filters, in_use):
     """Docker's network filters; several values of one key are OR-ed."""
-    builtin = row.name in BUILTIN_NAMES and (row.record is None or row.record.default)
+    builtin = row.default
     if "driver" in filters and row.driver not in filters["driver"]:
         return False
     if "id" in filters and not _regex_any(filters["id"], row.id):
@@ -226,7 +201,7 @@ def matches(row, filters, in_use):
         return False
     if "scope" in filters and "local" not in filters["scope"]:
         return False
-    if "label" in filters and not _labels_match(row.record.labels if row.record else {}, filters["label"]):
+    if "label" in filters and not _labels_match(row.labels, filters["label"]):
         return False
     if "type" in filters:
         for value in filters["type"]:
@@ -275,8 +250,8 @@ def prune_networks(job):
     until = parse_until(filters["until"][-1]) if filters.get("until") else None
     deleted = []
     for row in network.networks():
-        labels = row.record.labels if row.record else {}
-        if row.name in BUILTIN_NAMES and (row.record is None or row.record.default):
+        labels = row.labels
+        if row.default:
             continue
         if network.containers_of(row.id) or (until is not None and row.created > until):
             continue

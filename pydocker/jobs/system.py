@@ -111,6 +111,7 @@ def info(job):
     counts = yield engine.db.run(_counts)
     doc = yield engine.run_blocking(_host_info, engine)
     doc.update(counts)
+    doc["Plugins"]["Network"] = engine.network.plugins()
     return doc
 
 
@@ -136,7 +137,6 @@ def _host_info(engine):
         "DriverStatus": [list(kv) for kv in graph.status()] if graph else [],
         "Plugins": {
             "Volume": ["local"],
-            "Network": ["bridge", "host", "null"],
             "Authorization": None,
             "Log": sorted(engine.logdrivers),
         },

@@ -97,7 +97,10 @@ class Runtime:
         rootfs = yield engine.run_blocking(engine.graph.get, container.id)
         live = None
         try:
-            yield engine.run_blocking(self._prepare_dir, container)
+            directory = self.container_dir(container.id)
+            yield engine.run_blocking(ownership.traversable_dir, directory, engine.idmap, mode=0o710)
+            yield engine.network.write_files(container, directory)
+            yield engine.run_blocking(self._own_network_files, directory)
             volume_mounts = yield engine.run_blocking(engine.volumes.mount_all, container, rootfs)
             hook = engine.network.hook(container)
             spec = container_spec(container, rootfs, self.container_dir(container.id), engine.config,
@@ -136,11 +139,9 @@ class Runtime:
         live.health = health.HealthMonitor(self, container, argv)
         live.health.start()
 
-    def _prepare_dir(self, container):
-        directory = self.container_dir(container.id)
-        ownership.traversable_dir(directory, self.engine.idmap, mode=0o710)
-        self.engine.network.write_files(container, directory)
-        for name in ("hostname", "hosts", "resolv.conf"):   # the container's root may edit them
+    def _own_network_files(self, directory):
+        """The files write_files made, owned by the container's root, who may edit them."""
+        for name in ("hostname", "hosts", "resolv.conf"):
             ownership.owned_by_root(os.path.join(directory, name), self.engine.idmap)
 
     def _apply_console_size(self, container):

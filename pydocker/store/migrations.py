@@ -6,6 +6,8 @@ the missing ones in one transaction each, so a crash leaves the database at a
 whole version. A daemon refuses a database newer than it knows.
 """
 
+import json
+
 from sqlalchemy import select
 
 from pydocker.errdefs import PydockerError
@@ -40,12 +42,39 @@ def add_container_mounts(conn):
         conn.exec_driver_sql("ALTER TABLE containers ADD COLUMN mounts TEXT NOT NULL DEFAULT '[]'")
 
 
+def split_network_config(conn):
+    """Version 5: networks of every driver in one shape (``model.Network``): the
+    bridge driver's own fields move under ``data``, ``--default-gateway`` is a
+    reserved address, the predefined networks are marked ``default``; endpoints
+    of the last run are dropped (none outlives the daemon)."""
+    bridge_keys = ("bridge", "icc", "ip_masquerade", "mtu", "host_binding_ipv4", "created_bridge",
+                   "container_gateway")
+    for network_id, driver, text in conn.execute(select(schema.networks.c.id, schema.networks.c.driver,
+                                                        schema.networks.c.config)).all():
+        config = json.loads(text)
+        if "data" in config:
+            continue
+        config.pop("id", None)
+        config.pop("name", None)
+        if driver == "bridge":
+            config["data"] = {k: config.pop(k) for k in bridge_keys if k in config}
+            gateway = config["data"].get("container_gateway")
+            config["reserved"] = [gateway] if gateway else []
+        else:
+            config = {"default": True, "data": {}}
+        conn.execute(schema.networks.update().where(schema.networks.c.id == network_id)
+                     .values(config=json.dumps(config)))
+    conn.execute(schema.network_endpoints.delete())
+    conn.execute(schema.ip_allocations.delete())
+
+
 # (version, upgrade function from version-1). Append; never edit a released entry.
 MIGRATIONS = [
     (1, create_v1),
     (2, add_network_endpoints),
     (3, add_layer_blobs),
     (4, add_container_mounts),
+    (5, split_network_config),
 ]
 
 

@@ -10,16 +10,14 @@ import time
 
 from pydocker.drivers.network.bridge import BridgeDriver
 from pydocker.drivers.network.config import NetworkConfig
-from pydocker.drivers.network.memstore import MemoryAllocationStore
 from pydocker.drivers.network.ports import parse_publish
+from pydocker.testing.networkdriver import DriverHarness
 
 COUNT = 40
 
 
 def main():
-    driver = BridgeDriver(NetworkConfig(bip="10.50.0.1/16", resolv_conf="/dev/null"),
-                          MemoryAllocationStore())
-    driver.setup()
+    driver = DriverHarness(BridgeDriver(NetworkConfig(bip="10.50.0.1/16", resolv_conf="/dev/null")))
     procs = [subprocess.Popen(["unshare", "--net", "sleep", "300"]) for _ in range(COUNT)]
     time.sleep(0.5)
     timings = {"connect": [], "connect with 1 port": [], "disconnect": []}

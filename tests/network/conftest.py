@@ -11,7 +11,7 @@ import pytest
 
 from pydocker.drivers.network.bridge import BridgeDriver
 from pydocker.drivers.network.config import NetworkConfig
-from pydocker.drivers.network.memstore import MemoryAllocationStore
+from pydocker.testing.networkdriver import DriverHarness
 
 from nethelpers import EchoServer, require_private_netns
 
@@ -30,10 +30,11 @@ def make_driver(host_resolv_conf):
     require_private_netns()
     drivers = []
 
-    def make(store=None, proxy=None, **options):
+    def make(proxy=None, stored=(), stale=(), **options):
+        """A set-up bridge driver in a DriverHarness; ``stored`` networks and
+        ``stale`` endpoints as a restarted daemon hands them over."""
         options.setdefault("resolv_conf", host_resolv_conf)
-        driver = BridgeDriver(NetworkConfig(**options), store or MemoryAllocationStore(), proxy)
-        driver.setup()
+        driver = DriverHarness(BridgeDriver(NetworkConfig(**options), proxy), stored, stale)
         drivers.append(driver)
         return driver
 

@@ -10,11 +10,11 @@ import subprocess
 import pytest
 from pyroute2 import IPRoute
 
-from pydocker.drivers.network.bridge import BridgeDriver
+from pydocker.drivers.network.bridge import BridgeDriver, veth_name
 from pydocker.drivers.network.config import NetworkConfig
-from pydocker.drivers.network.memstore import MemoryAllocationStore
+from pydocker.drivers.network.model import Endpoint, Network
 from pydocker.drivers.network.ports import parse_publish
-from pydocker.errdefs import Conflict, Forbidden, InvalidParameter, NotFound
+from pydocker.errdefs import Conflict, InvalidParameter, NotFound
 
 from nethelpers import in_netns
 
@@ -55,7 +55,7 @@ def test_setup_creates_bridge_on_first_free_pool(make_driver):
     assert "pydocker0" in links()
     assert addresses("pydocker0") == ["172.18.0.1/16"]
     default = next(n for n in driver.networks() if n.default)
-    assert (default.name, default.subnet, default.bridge) == ("bridge", "172.18.0.0/16", "pydocker0")
+    assert (default.name, default.subnet, default.data["bridge"]) == ("bridge", "172.18.0.0/16", "pydocker0")
     driver.teardown()
     assert "pydocker0" not in links()
 
@@ -73,7 +73,6 @@ def test_connect_configures_the_namespace(make_driver, make_container):
     endpoint = driver.connect(driver.default_network_id, "ep-one", pid)
     assert (endpoint.ip_address, endpoint.prefix_len, endpoint.gateway) == ("10.77.0.2", 24, "10.77.0.1")
     assert endpoint.mac_address == "02:42:0a:4d:00:02"
-    assert endpoint.container_ifname == "eth0"
     inside = json.loads(in_netns(pid, "ip", "-j", "link", "show").stdout)
     eth0 = next(l for l in inside if l["ifname"] == "eth0")
     assert eth0["address"] == "02:42:0a:4d:00:02" and eth0["mtu"] == 1400
@@ -81,10 +80,10 @@ def test_connect_configures_the_namespace(make_driver, make_container):
     assert "UP" in next(l for l in inside if l["ifname"] == "lo")["flags"]
     assert addresses("eth0", pid) == ["10.77.0.2/24"]
     assert "default via 10.77.0.1 dev eth0" in in_netns(pid, "ip", "route").stdout
-    host = links()[endpoint.host_veth]
+    host = links()[veth_name(endpoint.endpoint_id)]
     assert host.get_attr("IFLA_MASTER") == links()["pydocker0"]["index"]
     driver.disconnect(endpoint)
-    assert endpoint.host_veth not in links()
+    assert veth_name(endpoint.endpoint_id) not in links()
     assert "eth0" not in in_netns(pid, "ip", "link").stdout
     assert driver.endpoints() == []
 
@@ -129,45 +128,20 @@ def test_adopts_an_existing_bridge_and_leaves_it(make_driver, make_container):
         subprocess.run(["ip", "link", "del", "br-given"])
 
 
-def test_allocations_survive_a_restart(make_driver, make_container, host_resolv_conf):
-    store = MemoryAllocationStore()
-    first = BridgeDriver(NetworkConfig(resolv_conf=host_resolv_conf), store)
-    first.setup()
-    try:
-        one = first.connect(first.default_network_id, "one", make_container())
-        # The daemon dies without teardown; a new one loads the persisted data.
-        reloaded = MemoryAllocationStore.from_snapshot(json.loads(json.dumps(store.snapshot())))
-        second = make_driver(store=reloaded)
-        assert second.default_network_id == first.default_network_id
-        two = second.connect(second.default_network_id, "two", make_container())
-        assert two.ip_address != one.ip_address
-        assert set(reloaded.allocations(second.default_network_id)) == {one.ip_address, two.ip_address}
-    finally:
-        first._links.close()
-
-
-def test_cleanup_stale_keeps_only_live_endpoints(make_driver, make_container, host_resolv_conf):
-    store = MemoryAllocationStore()
-    first = BridgeDriver(NetworkConfig(bip="10.81.0.1/24", resolv_conf=host_resolv_conf), store)
-    first.setup()
-    try:
-        live = first.connect(first.default_network_id, "live", make_container())
-        dead = first.connect(first.default_network_id, "dead", make_container(), ports=[])
-    finally:
-        first._links.close()  # the daemon dies without teardown
+def test_a_restart_keeps_the_default_network_and_removes_what_endpoints_left(
+        make_driver, make_container, host_resolv_conf):
+    first = make_driver(bip="10.81.0.1/24")
+    one = first.connect(first.default_network_id, "one", make_container())
+    first.driver._links.close()  # the daemon dies without teardown
     subprocess.run(["ip", "link", "add", "vethstray0", "type", "veth", "peer", "name", "strayp"], check=True)
     subprocess.run(["ip", "link", "set", "vethstray0", "master", "pydocker0"], check=True)
-    data = store.snapshot()
-    data["allocations"][first.default_network_id]["10.81.0.200"] = "ghost"  # taken by no endpoint
-    driver = make_driver(store=MemoryAllocationStore.from_snapshot(data), bip="10.81.0.1/24")
-    assert driver.cleanup_stale({"live"}) == ["dead"]
-    assert [e.endpoint_id for e in driver.endpoints()] == ["live"]
-    assert set(driver._store.allocations(driver.default_network_id)) == {live.ip_address}
+    second = make_driver(bip="10.81.0.1/24", stored=first.networks(), stale=[one])
+    assert second.default_network_id == first.default_network_id
     names = links()
-    assert live.host_veth in names and dead.host_veth not in names and "vethstray0" not in names
-    # The address of the stale allocation is handed out again.
-    assert driver.connect(driver.default_network_id, "next", make_container(),
-                          requested_ip="10.81.0.200").ip_address == "10.81.0.200"
+    assert veth_name(one.endpoint_id) not in names and "vethstray0" not in names
+    # Its address is free again: nothing holds it.
+    again = second.connect(second.default_network_id, "two", make_container(), requested_ip=one.ip_address)
+    assert again.ip_address == one.ip_address
 
 
 def test_connect_failure_leaves_nothing(make_driver, make_container):
@@ -175,12 +149,11 @@ def test_connect_failure_leaves_nothing(make_driver, make_container):
     pid = make_container()
     with pytest.raises(NotFound):
         driver.connect(driver.default_network_id, "x", "/proc/999999999/ns/net")
-    with pytest.raises(NotFound):
-        driver.connect("no-such-network", "x", pid)
+    assert driver.taken(driver.default_network_id) == {}
     before = set(links())
     with pytest.raises(InvalidParameter):
         driver.connect(driver.default_network_id, "x", pid, requested_ip="10.99.0.5")
-    assert driver._store.allocations(driver.default_network_id) == {}
+    assert driver.taken(driver.default_network_id) == {}
     assert set(links()) == before and driver.endpoints() == []
     driver.connect(driver.default_network_id, "x", pid)
     with pytest.raises(Conflict):
@@ -189,27 +162,22 @@ def test_connect_failure_leaves_nothing(make_driver, make_container):
 
 def test_user_networks_are_isolated(make_driver, make_container):
     driver = make_driver(bip="10.83.0.1/24")
-    red = driver.create_network("r" * 64, "red", {"subnet": "10.84.0.0/24", "labels": {"k": "v"}})
-    blue = driver.create_network("b" * 64, "blue", {
-        "options": {"com.docker.network.bridge.name": "br-blue"}})
-    assert red.bridge == "br-rrrrrrrrrrrr" and red.gateway == "10.84.0.1"
-    assert blue.bridge == "br-blue" and ipaddress.IPv4Network(blue.subnet).prefixlen == 16
+    red = driver.create_network("r" * 64, "red", subnet="10.84.0.0/24", labels={"k": "v"})
+    blue = driver.create_network("b" * 64, "blue", options={"com.docker.network.bridge.name": "br-blue"})
+    assert red.data["bridge"] == "br-rrrrrrrrrrrr" and red.gateway == "10.84.0.1"
+    assert blue.data["bridge"] == "br-blue" and ipaddress.IPv4Network(blue.subnet).prefixlen == 16
+    with pytest.raises(Conflict, match="already used"):
+        driver.create_network("c" * 64, "green", options={"com.docker.network.bridge.name": "br-blue"})
     with pytest.raises(Conflict):
-        driver.create_network("c" * 64, "red", {})
-    with pytest.raises(Conflict):
-        driver.create_network("c" * 64, "green", {"subnet": "10.84.0.128/25"})
+        driver.create_network("c" * 64, "green", subnet="10.84.0.128/25")
     with pytest.raises(InvalidParameter):
-        driver.create_network("c" * 64, "green", {"subnet": "10.85.0.0/24", "gateway": "10.86.0.1"})
+        driver.create_network("c" * 64, "green", subnet="10.85.0.0/24", gateway="10.86.0.1")
     r1, r2, b1 = make_container(), make_container(), make_container()
     er2 = driver.connect(red.id, "r2", r2)
     driver.connect(red.id, "r1", r1)
     eb1 = driver.connect(blue.id, "b1", b1)
     assert ping(r1, er2.ip_address)
     assert not ping(r1, eb1.ip_address)
-    with pytest.raises(Conflict, match="active endpoints"):
-        driver.delete_network(red.id)
-    with pytest.raises(Forbidden):
-        driver.delete_network(driver.default_network_id)
     for endpoint in driver.endpoints():
         driver.disconnect(endpoint)
     driver.delete_network(red.id)
@@ -219,7 +187,7 @@ def test_user_networks_are_isolated(make_driver, make_container):
 
 def test_internal_network_cannot_leave(make_driver, make_container):
     driver = make_driver(bip="10.87.0.1/24")
-    internal = driver.create_network("i" * 64, "inside", {"subnet": "10.88.0.0/24", "internal": True})
+    internal = driver.create_network("i" * 64, "inside", subnet="10.88.0.0/24", internal=True)
     a, b = make_container(), make_container()
     endpoint = driver.connect(internal.id, "a", a)
     driver.connect(internal.id, "b", b)
@@ -281,6 +249,24 @@ def test_ip_forward(make_driver):
 def test_not_set_up_is_an_error(host_resolv_conf):
     if os.geteuid() != 0:
         pytest.skip("needs root")
-    driver = BridgeDriver(NetworkConfig(resolv_conf=host_resolv_conf), MemoryAllocationStore())
+    driver = BridgeDriver(NetworkConfig(resolv_conf=host_resolv_conf))
+    network = Network(id="n" * 64, name="bridge", driver="bridge", subnet="10.0.0.0/8", gateway="10.0.0.1",
+                      data={"bridge": "pydocker0"})
     with pytest.raises(Conflict, match="not set up"):
-        driver.connect("bridge", "e", 1)
+        driver.connect(network, Endpoint("e", network.id, "10.0.0.2", 8), 1)
+
+
+def test_warnings_go_to_the_daemons_log(make_driver, monkeypatch):
+    """The driver logs through Twisted's logger, which the daemon's log observes."""
+    from twisted.logger import formatEvent, globalLogPublisher
+
+    from pydocker.drivers.network import sysctl
+    events = []
+    monkeypatch.setattr(sysctl, "enable_bridge_netfilter", lambda: False)
+    globalLogPublisher.addObserver(events.append)
+    try:
+        make_driver(bip="10.92.0.1/24")
+    finally:
+        globalLogPublisher.removeObserver(events.append)
+    assert any("br_netfilter is not loaded" in formatEvent(e) and e["log_level"].name == "warn"
+               and e["log_namespace"].endswith("BridgeDriver") for e in events)

@@ -8,24 +8,20 @@ from types import SimpleNamespace
 import pytest
 
 from pydocker.drivers.network import settings
-from pydocker.drivers.network.model import Endpoint, NetworkRecord, PortBinding
-from pydocker.errdefs import Forbidden, InvalidParameter, NotFound
+from pydocker.drivers.network.model import Endpoint, Network, PortBinding
+from pydocker.errdefs import InvalidParameter, NotFound
 from pydocker.jobs import networks as jobs
-from pydocker.runtime.network import ContainerNetworking, _Attachment
-from pydocker.store.networks import NetworkRow
+from pydocker.networking.sandbox import Sandboxes
 
 
 def endpoint(ip="172.18.0.2", mac=None, ports=()):
     return Endpoint(endpoint_id="e" * 64, network_id="n" * 64, ip_address=ip, prefix_len=16,
-                    gateway="172.18.0.1", mac_address=mac or settings.ipam.mac_for(ip),
-                    host_veth="vethx", container_ifname="eth0", bridge="br-x", netns="/proc/1/ns/net",
-                    ports=list(ports))
+                    gateway="172.18.0.1", mac_address=mac or settings.ipam.mac_for(ip), ports=list(ports))
 
 
 def bridge_row(name="mynet", default=False, labels=None, created=None):
-    record = NetworkRecord(id=name * 4, name=name, bridge="br-" + name, subnet="172.18.0.0/16",
-                           gateway="172.18.0.1", default=default, labels=labels or {})
-    return NetworkRow(record.id, name, "bridge", created or time.time_ns(), record.to_dict())
+    return Network(id=name * 4, name=name, driver="bridge", created=created or time.time_ns(),
+                   subnet="172.18.0.0/16", gateway="172.18.0.1", default=default, labels=labels or {})
 
 
 # -- settings ------------------------------------------------------------------------------
@@ -79,14 +75,13 @@ def test_create_options_from_the_api_body():
         "Options": {"com.docker.network.bridge.name": "br9"},
         "IPAM": {"Driver": "default", "Config": [{"Subnet": "10.9.0.0/24", "Gateway": "10.9.0.254"}]}})
     assert name == "n1"
-    assert options == {"internal": True, "labels": {"a": "b"}, "options": {"com.docker.network.bridge.name": "br9"},
+    assert options == {"driver": "bridge", "internal": True, "labels": {"a": "b"}, "options": {"com.docker.network.bridge.name": "br9"},
                        "subnet": "10.9.0.0/24", "gateway": "10.9.0.254", "ip_range": ""}
 
 
 @pytest.mark.parametrize("body, error, message", [
     ({}, InvalidParameter, "name is required"),
-    ({"Name": "x", "Driver": "overlay"}, NotFound, 'plugin "overlay" not found'),
-    ({"Name": "x", "Driver": "host"}, Forbidden, 'only one instance of "host"'),
+    ({"Name": "x", "IPAM": {"Driver": "other"}}, NotFound, 'plugin "other" not found'),
     ({"Name": "x", "EnableIPv6": True}, InvalidParameter, "EnableIPv6"),
     ({"Name": "x", "Labels": {"a": 1}}, InvalidParameter, "field Labels"),
     ({"Name": "x", "IPAM": {"Config": [{"Subnet": "fd00::/64"}]}}, InvalidParameter, "IPv6"),
@@ -101,7 +96,7 @@ def test_create_options_refuse_what_a_local_bridge_cannot_be(body, error, messag
 
 def test_list_filters():
     builtin, custom = bridge_row("bridge", default=True), bridge_row("web", labels={"tier": "front"})
-    host = NetworkRow("h" * 64, "host", "host", 1, {"name": "host"})
+    host = Network("h" * 64, "host", "host", 1, default=True)
 
     def names(filters, in_use=False):
         return [r.name for r in (builtin, custom, host) if jobs.matches(r, filters, in_use)]
@@ -131,33 +126,57 @@ def test_until_takes_durations_and_timestamps():
 
 # -- embedded DNS names ------------------------------------------------------------------------
 
-def running(networking, name, row, ip, links=None):
-    """``name`` running on ``row`` at ``ip`` with endpoint links there; its attachment."""
-    container = SimpleNamespace(id=name.encode().hex().ljust(64, "0"), name=name, network_settings={"Networks": {}})
-    attachment = networking._attached.setdefault(container.id, _Attachment(container, 1))
-    attachment.container.network_settings["Networks"][row.name] = {"Links": links}
-    attachment.endpoints[row.id] = dataclasses.replace(endpoint(ip), network_id=row.id)
-    return attachment
+class NetworksView:
+    """The NetworkService's read side, as the sandbox sees it, over plain data."""
+
+    def __init__(self, networks):
+        self.by_id = {n.id: n for n in networks}
+        self.endpoints = {}  # container id -> {network id: Endpoint}
+        self.containers = {}
+
+    def network(self, network_id):
+        return self.by_id.get(network_id)
+
+    def network_named(self, name):
+        return next((n for n in self.by_id.values() if n.name == name), None)
+
+    def endpoints_of(self, container_id):
+        return self.endpoints.get(container_id, {})
+
+    def containers_of(self, network_id):
+        return [(self.containers[cid], endpoints[network_id]) for cid, endpoints in self.endpoints.items()
+                if network_id in endpoints]
+
+
+def running(view, name, network, ip, links=None):
+    """``name`` running on ``network`` at ``ip`` with endpoint links there."""
+    container_id = name.encode().hex().ljust(64, "0")
+    container = view.containers.setdefault(
+        container_id, SimpleNamespace(id=container_id, name=name, network_settings={"Networks": {}}))
+    container.network_settings["Networks"][network.name] = {"Links": links}
+    view.endpoints.setdefault(container_id, {})[network.id] = dataclasses.replace(endpoint(ip), network_id=network.id)
+    return container
 
 
 def test_endpoint_link_aliases_resolve_first_and_for_the_linking_container_only():
-    networking = ContainerNetworking(engine=None, config=SimpleNamespace(bridge="pydocker0"), reactor=None)
     apps, side = bridge_row("apps"), bridge_row("Side")
-    networking._rows = [bridge_row("bridge", default=True), apps, side]
-    client = running(networking, "client", apps, "10.0.0.2", ["upstream:bar", "/db:/client/store", "later:soon"])
-    upstream = running(networking, "upstream", apps, "10.0.0.3")
-    running(networking, "db", apps, "10.0.0.4")
-    running(networking, "bar", apps, "10.0.0.5")
-    assert networking._lookup(client, "bar") == ["10.0.0.3"]  # the link before the container named bar
-    assert networking._lookup(client, "bar.apps") == ["10.0.0.3"]
-    assert networking._lookup(client, "store") == ["10.0.0.4"]  # the API's /name:/self/alias form
-    assert networking._lookup(upstream, "bar") == ["10.0.0.5"] and networking._lookup(upstream, "store") == []
-    assert networking._lookup(client, "soon") == []
-    running(networking, "later", apps, "10.0.0.6")
-    assert networking._lookup(client, "soon") == ["10.0.0.6"]  # the target may start after the link
+    view = NetworksView([bridge_row("bridge", default=True), apps, side])
+    sandboxes = Sandboxes(reactor=None, workers=None, config=None, containers=None, view=view)
+    client = running(view, "client", apps, "10.0.0.2", ["upstream:bar", "/db:/client/store", "later:soon"])
+    upstream = running(view, "upstream", apps, "10.0.0.3")
+    running(view, "db", apps, "10.0.0.4")
+    running(view, "bar", apps, "10.0.0.5")
+    assert sandboxes._lookup(client, "bar") == ["10.0.0.3"]  # the link before the container named bar
+    assert sandboxes._lookup(client, "bar.apps") == ["10.0.0.3"]
+    assert sandboxes._lookup(client, "store") == ["10.0.0.4"]  # the API's /name:/self/alias form
+    assert sandboxes._lookup(upstream, "bar") == ["10.0.0.5"] and sandboxes._lookup(upstream, "store") == []
+    assert sandboxes._lookup(client, "soon") == []
+    running(view, "later", apps, "10.0.0.6")
+    assert sandboxes._lookup(client, "soon") == ["10.0.0.6"]  # the target may start after the link
     # A link is scoped to its network; network suffixes match whatever the case of the network's name.
-    running(networking, "client", side, "10.1.0.2")
-    running(networking, "upstream", side, "10.1.0.3")
-    assert networking._lookup(client, "bar.side") == []
-    assert networking._lookup(client, "upstream.side") == ["10.1.0.3"]
-    assert networking._lookup(client, "upstream") == ["10.0.0.3", "10.1.0.3"]
+    running(view, "client", side, "10.1.0.2")
+    running(view, "upstream", side, "10.1.0.3")
+    assert sandboxes._lookup(client, "bar.side") == []
+    assert sandboxes._lookup(client, "upstream.side") == ["10.1.0.3"]
+    assert sandboxes._lookup(client, "upstream") == ["10.0.0.3", "10.1.0.3"]
+    assert sandboxes._reverse(client, "10.1.0.3") == "upstream.Side"

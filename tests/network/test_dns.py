@@ -34,7 +34,7 @@ def upstream(reactor):
 @pytest.fixture
 def embedded(reactor, upstream, make_driver, make_container):
     driver = make_driver(bip="10.96.0.1/24")
-    network = driver.create_network("d" * 64, "appnet", {"subnet": "10.97.0.0/24"})
+    network = driver.create_network("d" * 64, "appnet", subnet="10.97.0.0/24")
     pid = make_container()
     web = driver.connect(network.id, "web-ep", pid, aliases=["www"])
     names = {"web": [web.ip_address], "www": [web.ip_address]}
@@ -94,7 +94,7 @@ def test_a_known_name_has_no_aaaa_but_exists(embedded):
 def test_without_upstream_unknown_names_are_nxdomain(reactor, make_driver, make_container):
     """A container on internal networks only: nothing is forwarded."""
     driver = make_driver(bip="10.98.0.1/24")
-    network = driver.create_network("e" * 64, "inside", {"subnet": "10.99.0.0/24", "internal": True})
+    network = driver.create_network("e" * 64, "inside", subnet="10.99.0.0/24", internal=True)
     pid = make_container()
     web = driver.connect(network.id, "web-ep", pid)
     service = EmbeddedDNS(reactor, {"web": [web.ip_address]}.get)

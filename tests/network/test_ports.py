@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from pydocker.drivers.network.bridge import veth_name
 from pydocker.drivers.network.ports import ephemeral_range, parse_publish
 from pydocker.drivers.network.proxy import UserlandProxy
 from pydocker.errdefs import Conflict
@@ -37,7 +38,7 @@ def test_dnat_without_userland_proxy(make_driver, make_container, echo_server, h
     assert tcp_echo(host_address, 18081) == b"hello pydocker"
     assert tcp_echo("127.0.0.1", 18081) == b"hello pydocker"  # route_localnet + OUTPUT DNAT
     assert tcp_echo_from(pid, host_address, 18081) == b"hello from inside"  # hairpin NAT
-    assert "hairpin on" in subprocess.run(["ip", "-d", "link", "show", endpoint.host_veth],
+    assert "hairpin on" in subprocess.run(["ip", "-d", "link", "show", veth_name(endpoint.endpoint_id)],
                                           capture_output=True, text=True).stdout
     driver.disconnect(endpoint)
     with pytest.raises(OSError):
@@ -85,7 +86,7 @@ def test_taken_port_is_a_conflict_and_sets_nothing_up(make_driver, make_containe
     finally:
         holder.close()
     assert driver.endpoints() == []
-    assert driver._store.allocations(driver.default_network_id) == {}
+    assert driver.taken(driver.default_network_id) == {}
     assert "veth" not in subprocess.run(["ip", "link"], capture_output=True, text=True).stdout
     rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
     assert "--dport 18091" not in rules and "--dport 18090" not in rules

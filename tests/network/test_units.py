@@ -9,14 +9,19 @@ from pydocker.drivers.network import ipam, rules, subnets
 from pydocker.drivers.network.config import NetworkConfig
 from pydocker.drivers.network.hosts import hosts_file, parse_extra_host
 from pydocker.drivers.network.linkenv import link_env
-from pydocker.drivers.network.model import Endpoint, NetworkRecord, PortBinding, PortSpec, ports_settings
+from pydocker.drivers.network.bridgenets import BridgeRecord
+from pydocker.drivers.network.model import Endpoint, Network, PortBinding, PortSpec, ports_settings
 from pydocker.drivers.network.ports import PortAllocator, parse_api_bindings, parse_publish, publish_all
 from pydocker.drivers.network.resolvconf import container_resolv_conf
 from pydocker.errdefs import Conflict, InvalidParameter, Unavailable
 
 
 def net(subnet="172.18.0.0/16", gateway="172.18.0.1", **kw):
-    return NetworkRecord(id="n1", name="n1", bridge="br-n1", subnet=subnet, gateway=gateway, **kw)
+    return Network(id="n1", name="n1", driver="bridge", subnet=subnet, gateway=gateway, **kw)
+
+
+def bridge_net(**kw):
+    return BridgeRecord(id="n1", name="n1", bridge="br-n1", subnet="172.18.0.0/16", gateway="172.18.0.1", **kw)
 
 
 class TestPublishParsing:
@@ -97,6 +102,12 @@ class TestIpam:
         with pytest.raises(Conflict, match="reserved"):
             ipam.choose(record, set(), requested="172.18.0.1")
 
+    def test_reserved_addresses_are_skipped(self):
+        record = net(reserved=["172.18.0.2"])  # --default-gateway's
+        assert ipam.choose(record, set()) == "172.18.0.3"
+        with pytest.raises(Conflict, match="reserved"):
+            ipam.choose(record, set(), requested="172.18.0.2")
+
     def test_exhaustion(self):
         record = net("10.9.0.0/30", "10.9.0.1")
         assert ipam.choose(record, set()) == "10.9.0.2"
@@ -110,15 +121,15 @@ class TestIpam:
 class TestRules:
     def test_port_rules_with_and_without_proxy(self):
         binding = PortBinding(80, "tcp", "0.0.0.0", 8080)
-        with_proxy = [rules.render(r) for r in rules.port_rules(net(), "172.18.0.2", binding, True)]
+        with_proxy = [rules.render(r) for r in rules.port_rules(bridge_net(), "172.18.0.2", binding, True)]
         assert with_proxy[0] == ("-A PYDOCKER ! -i br-n1 -p tcp -m tcp --dport 8080 -j DNAT "
                                  "--to-destination 172.18.0.2:80")
         bound = PortBinding(80, "tcp", "127.0.0.1", 8080)
-        without = rules.render(rules.port_rules(net(), "172.18.0.2", bound, False)[0])
+        without = rules.render(rules.port_rules(bridge_net(), "172.18.0.2", bound, False)[0])
         assert without.startswith("-A PYDOCKER -d 127.0.0.1/32 -p tcp")
 
     def test_internal_network_has_no_masquerade(self):
-        rendered = [rules.render(r) for r in rules.network_rules(net(internal=True), True)]
+        rendered = [rules.render(r) for r in rules.network_rules(bridge_net(internal=True), True)]
         assert not any("MASQUERADE" in line for line in rendered)
         assert "-A PYDOCKER-ISOLATION-STAGE-1 ! -d 172.18.0.0/16 -i br-n1 -j DROP" in rendered
 
@@ -189,8 +200,8 @@ class TestHosts:
 
 
 def test_endpoint_round_trip():
-    endpoint = Endpoint("e", "n", "172.17.0.2", 16, "172.17.0.1", "02:42:ac:11:00:02", "vethx",
-                        "eth0", "pydocker0", "/proc/1/ns/net", ["a"], [PortBinding(80, "tcp", "0.0.0.0", 8080)])
+    endpoint = Endpoint("e", "n", "172.17.0.2", 16, "172.17.0.1", "02:42:ac:11:00:02", ["a"],
+                        [PortBinding(80, "tcp", "0.0.0.0", 8080)], {"driver": "data"})
     again = Endpoint.from_dict(endpoint.to_dict())
     assert again == endpoint
     assert again.settings()["IPAddress"] == "172.17.0.2"

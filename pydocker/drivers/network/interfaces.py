@@ -1,86 +1,60 @@
 """The seams of the network layer.
 
-``INetworkDriver`` is what the daemon calls (from worker threads: it blocks);
-``IAllocationStore`` is what the driver persists through (the daemon's SQLite
-store implements it; ``memstore`` is the in-memory one); ``IPortProxy`` is the
-userland proxy the daemon runs on its reactor.
+``INetworkDriver`` is what the NetworkService calls for the networks of one
+driver (``docker network create -d NAME``); drivers are found in the
+``pydocker.networkdrivers`` entry-point group, the built-in ``bridge``,
+``host`` and ``null`` included, so a third-party driver is a package that
+declares an entry point there. ``IPortProxy`` is the userland proxy the
+daemon runs on its reactor and hands to drivers that publish ports.
 """
 
 from zope.interface import Attribute, Interface
 
 
 class INetworkDriver(Interface):
-    """A network driver, constructed as ``Driver(config, store, proxy=None)``."""
+    """A network driver, constructed once per daemon as ``Driver(config, proxy)``:
+    ``config`` is the daemon's ``NetworkConfig`` (``-b``, ``--bip``, ``--mtu``
+    ...), ``proxy`` an IPortProxy (None without the userland proxy).
+
+    It keeps no records: the NetworkService owns networks, endpoints and
+    addresses, hands them in (``Network``, ``Endpoint`` from ``model``) and
+    stores what comes back, so what a driver must remember of a network or an
+    endpoint goes in its ``data``. Its methods block (netlink, iptables): the
+    service calls them from worker threads, several at a time, so a driver
+    serialises its own kernel work. Errors are ``pydocker.errdefs`` kinds.
+    """
 
     name = Attribute("The driver's name, as registered in pydocker.networkdrivers")
-    default_network_id = Attribute("Id of the daemon's default network (after setup)")
 
-    def setup():
-        """Create or adopt the default bridge, install our iptables chains and
-        rebuild the rules of every stored network and endpoint. Idempotent."""
+    def setup(networks, stale_endpoints):
+        """At daemon start: make the kernel side of ``networks`` (this
+        driver's, as stored) real again and remove what is left of
+        ``stale_endpoints`` (their containers died with the last run).
+        Returns the networks the driver predefines (``bridge``, ``host``,
+        ``none``), made or updated from the stored ones, for the service to
+        store; ``[]`` for none."""
 
-    def teardown():
-        """Remove what setup and connect made: bridges we created, our chains
-        and rules, running proxies; endpoints still connected are disconnected
-        first. Network records stay in the store."""
+    def teardown(networks):
+        """At daemon stop, every endpoint already disconnected: remove what
+        setup and create_network made in the kernel. Records stay."""
 
-    def create_network(network_id, name, options=None):
-        """Create a user-defined network; ``options`` is a dict with ``subnet``,
-        ``gateway``, ``ip_range``, ``internal``, ``labels`` and ``options``
-        (driver options such as ``com.docker.network.bridge.name``).
-        Returns its NetworkRecord."""
+    def create_network(network, existing):
+        """Make ``network`` real (id, name, the IPAM fields as asked, labels,
+        options, internal); ``existing`` are this driver's other networks.
+        Returns it completed (a chosen subnet and gateway, ``data``)."""
 
-    def delete_network(network_id):
-        """Delete a user-defined network that has no endpoints."""
+    def delete_network(network):
+        """Remove a network that has no endpoints."""
 
-    def networks():
-        """All NetworkRecords, the default one included."""
+    def connect(network, endpoint, netns, ports=()):
+        """Attach the network namespace ``netns`` (a pid or a path) with
+        ``endpoint`` (its id, the address the service allocated, a requested
+        MAC, aliases) and publish ``ports`` (PortSpecs). Returns the Endpoint
+        completed (gateway, MAC, PortBindings, ``data``). All or nothing: on
+        error nothing of it is left."""
 
-    def connect(network_id, endpoint_id, netns_ref, requested_ip=None, mac=None,
-                aliases=(), ports=()):
-        """Attach the network namespace ``netns_ref`` (a pid or a path) and publish
-        ``ports`` (PortSpecs). Returns an Endpoint. Fails whole: on error
-        nothing of the endpoint is left."""
-
-    def disconnect(endpoint):
-        """Undo connect: ports, veth, rules, IP. Tolerates a vanished netns."""
-
-    def endpoints():
-        """All connected Endpoints."""
-
-    def cleanup_stale(live_endpoint_ids):
-        """After a crash: remove endpoints, veths, rules and allocations not
-        owned by one of ``live_endpoint_ids``."""
-
-
-class IAllocationStore(Interface):
-    """Persistence of networks, endpoints and IP allocations."""
-
-    def allocations(network_id):
-        """``{ip: owner}`` of the addresses taken in a network."""
-
-    def add_endpoint(endpoint):
-        """Record an Endpoint and take its address (owned by the endpoint) in
-        one transaction; raise Conflict when the address is already taken."""
-
-    def remove_endpoint(endpoint):
-        """Forget an Endpoint and release its address in one transaction (no
-        error when absent)."""
-
-    def release(network_id, ip):
-        """Forget an allocation (no error when absent)."""
-
-    def list_networks():
-        """All NetworkRecords."""
-
-    def save_network(record):
-        """Insert or replace a NetworkRecord."""
-
-    def delete_network(network_id):
-        """Forget a network, its endpoints and its allocations."""
-
-    def list_endpoints():
-        """All Endpoints."""
+    def disconnect(network, endpoint):
+        """Undo connect: ports, interfaces, rules. Tolerates a vanished netns."""
 
 
 class IPortProxy(Interface):

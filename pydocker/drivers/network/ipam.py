@@ -1,6 +1,6 @@
-"""IP address choice for a bridge network. The driver keeps the taken
-addresses in memory and persists each with its endpoint (the store refuses an
-address twice, even across a daemon restart)."""
+"""IP address choice in a network's subnet. The NetworkService keeps the
+taken addresses (``addresses.AddressBook``) and stores each with its endpoint;
+these are the pure rules."""
 
 import ipaddress
 
@@ -10,10 +10,8 @@ from pydocker.errdefs import Conflict, InvalidParameter, Unavailable
 def reserved_addresses(record):
     """Addresses of the subnet no container may get."""
     subnet = ipaddress.IPv4Network(record.subnet)
-    reserved = {subnet.network_address, subnet.broadcast_address,
-                ipaddress.IPv4Address(record.gateway)}
-    if record.container_gateway:
-        reserved.add(ipaddress.IPv4Address(record.container_gateway))
+    reserved = {subnet.network_address, subnet.broadcast_address}
+    reserved.update(ipaddress.IPv4Address(a) for a in (record.gateway, *record.reserved) if a)
     return {str(a) for a in reserved}
 
 

@@ -1,8 +1,9 @@
-"""Plain records the driver returns and persists.
+"""Plain records of networks and endpoints.
 
-They are dataclasses with ``to_dict``/``from_dict`` so the daemon's SQLite
-store can keep them as JSON and inspect can show them without knowing the
-driver.
+The NetworkService owns them and stores them as JSON; drivers receive them
+and return them completed. ``Network`` and ``Endpoint`` are what every driver
+sees; ``data`` holds what one driver keeps of its own (the bridge driver's is
+a ``BridgeRecord``'s fields), which nothing else reads.
 """
 
 import dataclasses
@@ -22,29 +23,26 @@ class _Record:
 
 
 @dataclass
-class NetworkRecord(_Record):
-    """A bridge network as persisted: enough to rebuild it after a restart."""
+class Network(_Record):
+    """A network of any driver, as stored and as ``network inspect`` shows it."""
 
     id: str
     name: str
-    bridge: str
-    subnet: str            # "172.18.0.0/16"
-    gateway: str           # the bridge's address, "172.18.0.1"
+    driver: str
+    created: int = 0       # ns since the epoch
+    subnet: str = ""       # "172.18.0.0/16"; "" for a network without addresses (host, none)
+    gateway: str = ""      # "172.18.0.1"
     ip_range: str = ""     # allocation pool inside subnet ("" = whole subnet)
+    reserved: list = field(default_factory=list)  # other addresses no container may get
     internal: bool = False
-    icc: bool = True
-    ip_masquerade: bool = True
-    mtu: int = 1500
-    host_binding_ipv4: str = "0.0.0.0"
     labels: dict = field(default_factory=dict)
-    options: dict = field(default_factory=dict)
-    default: bool = False  # the daemon's "bridge" network
-    created_bridge: bool = True  # False when adopted with -b: never deleted
-    container_gateway: str = ""  # --default-gateway, else the bridge address
+    options: dict = field(default_factory=dict)   # driver options (``-o``), as inspect shows them
+    default: bool = False  # made by a driver at start (bridge, host, none), never removed
+    data: dict = field(default_factory=dict)      # the driver's own
 
     @property
     def prefix_len(self):
-        return int(self.subnet.split("/")[1])
+        return int(self.subnet.split("/")[1]) if self.subnet else 0
 
 
 @dataclass(frozen=True)
@@ -74,20 +72,18 @@ class PortBinding(_Record):
 
 @dataclass
 class Endpoint(_Record):
-    """A container's attachment to a network, as inspect shows it."""
+    """A container's attachment to a network. The service fills the address
+    part (it allocates addresses); the driver the rest."""
 
     endpoint_id: str
     network_id: str
-    ip_address: str
-    prefix_len: int
-    gateway: str
-    mac_address: str
-    host_veth: str
-    container_ifname: str
-    bridge: str
-    netns: str
+    ip_address: str = ""
+    prefix_len: int = 0
+    gateway: str = ""
+    mac_address: str = ""
     aliases: list = field(default_factory=list)
     ports: list = field(default_factory=list)  # of PortBinding
+    data: dict = field(default_factory=dict)   # the driver's own
 
     @classmethod
     def from_dict(cls, data):
@@ -119,3 +115,4 @@ def ports_settings(bindings):
         result.setdefault(f"{b.container_port}/{b.proto}", []).append(
             {"HostIp": b.host_ip, "HostPort": str(b.host_port)})
     return result
+

@@ -49,6 +49,14 @@ def test_namespaces_keep_the_user_namespace_and_share_by_pid():
         config._namespaces(specs.Namespaces(pid="/run/netns/x"), None)
 
 
+def test_a_remapped_container_gets_idmap_lines_and_shares_the_joined_user_namespace():
+    userns = {"uid_map": [[0, 300000, 1000], [1000, 400000, 64536]], "gid_map": [[0, 300000, 65536]]}
+    lines = config._namespaces(specs.Namespaces(ipc="host", network="/proc/42/ns/net"), userns)
+    assert lines[lines.index("lxc.namespace.share.net = 42") + 1:] == [
+        "lxc.idmap = u 0 300000 1000", "lxc.idmap = u 1000 400000 64536", "lxc.idmap = g 0 300000 65536",
+        "lxc.namespace.share.user = 42", "lxc.namespace.keep = ipc"]
+
+
 def test_seccomp_default_profile_in_lxc_format():
     text = seccomp.profile_text(None, capabilities.resolve())
     lines = text.splitlines()

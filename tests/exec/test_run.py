@@ -255,6 +255,23 @@ def test_joining_another_containers_network_namespace(driver, start, run):
     assert out.text.strip() == os.readlink(netns)
 
 
+@pytest.mark.parametrize("pid_namespace", ["private", "joined"])
+def test_a_bind_on_a_proc_file_shows_over_proc(driver, start, run, tmp_path, pid_namespace):
+    """As lxcfs's files over /proc/uptime: also when the container joins another
+    container's pid namespace, where the native driver builds the mounts before
+    /proc can be mounted (tests/exec/test_escape.py says why)."""
+    uptime = tmp_path / "uptime"
+    uptime.write_text("12.00 34.00\n")
+    namespaces = Namespaces()
+    if pid_namespace == "joined":
+        spec, io, outcome = start(["sleep", "60"])
+        namespaces = Namespaces(pid="/proc/%d/ns/pid" % io.pid)
+    status, out = run(["sh", "-c", "cat /proc/uptime; test -d /proc/self/fd && echo PROC"],
+                      namespaces=namespaces,
+                      mounts=[Mount(str(uptime), "/proc/uptime", readonly=True)])
+    assert (status.exit_code, out.text) == (0, "12.00 34.00\nPROC\n"), out.err
+
+
 def test_host_pid_namespace_shows_host_processes(run):
     status, io = run(["sh", "-c", "echo $$; test -d /proc/%d && echo HOST" % os.getpid()],
                      namespaces=Namespaces(pid="host"))

@@ -165,6 +165,7 @@ class LXCDriver(RunningContainers):
             raise Conflict("container %s is already running" % spec.id)
         if not spec.id or "/" in spec.id:
             raise InvalidParameter("invalid container id %r" % spec.id)
+        self._refuse_a_tracer_in_its_pid_namespace(spec)
         try:
             config_path = self._prepare(spec)
         except Exception:
@@ -188,6 +189,25 @@ class LXCDriver(RunningContainers):
             self.clean(spec.id)
             raise
         return tool.exited.addCallback(self._container_exited, running)
+
+    def _refuse_a_tracer_in_its_pid_namespace(self, spec):
+        """LXC's process that starts a container is dumpable and holds host fds
+        and the host's root until its pivot: in a pid namespace where a container
+        has CAP_SYS_PTRACE, that container could open them through /proc (see
+        docs/SECURITY.md; the native driver builds the mounts before it joins)."""
+        joined = _namespace_id(spec.namespaces.pid)
+        if joined is None:
+            return          # a new namespace, the host's, or one LXC will say is gone
+        for running in list(self._running.values()):
+            if running.pid is None or _namespace_id("/proc/%d/ns/pid" % running.pid) != joined:
+                continue
+            owner = running.spec
+            if "SYS_PTRACE" in validate.container_caps(owner.cap_add, owner.cap_drop,
+                                                       owner.privileged):
+                raise InvalidParameter(
+                    "the lxc exec driver cannot start a container in the pid namespace of "
+                    "container %s, which has CAP_SYS_PTRACE: it could reach the host through "
+                    "LXC's starting process" % owner.id[:12])
 
     def _hook_called(self, container_id, kind, pid):
         running = self._running.get(container_id)
@@ -327,6 +347,17 @@ class LXCDriver(RunningContainers):
 def _remove_parents(parents):
     for parent in parents:
         cgroups.remove_parent("/" + parent)
+
+
+def _namespace_id(path):
+    """(device, inode) of the namespace file at ``path``; None if there is none."""
+    if not path.startswith("/proc/"):
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _with_mount_targets(spec):

@@ -82,12 +82,15 @@ def _report(message):
     write_frame(CONTROL_FD, message)
 
 
+def _error_report(exc):
+    if isinstance(exc, StartError):
+        return {"kind": "config", "message": str(exc), "exit_code": exc.exit_code}
+    return {"kind": "system", "message": "%s: %s" % (type(exc).__name__, exc)}
+
+
 def _fail(err_w, exc):
     """Send the failure to the launcher over the error pipe and die."""
-    if isinstance(exc, StartError):
-        report = {"kind": "config", "message": str(exc), "exit_code": exc.exit_code}
-    else:
-        report = {"kind": "system", "message": "%s: %s" % (type(exc).__name__, exc)}
+    report = _error_report(exc)
     try:
         write_frame(err_w, report)
     finally:
@@ -285,14 +288,22 @@ def _take_terminal(config):
         fcntl.ioctl(0, _TIOCSCTTY, 0)
 
 
-def _container_main(config, go_r, err_w, console):
+def _mounting(step, *args):
+    try:
+        return step(*args)
+    except OSError as e:
+        raise StartError("error mounting the container's filesystem: %s" % e) from None
+
+
+def _container_main(config, go_r, err_w, console, on_proc):
+    """``on_proc`` is what ``rootfs.build`` returned if the launcher has
+    already built the mounts (see ``_born_among_others``), else None."""
     try:
         _take_terminal(config)
         if config["mode"] == "run":
-            try:
-                rootfs.setup(config, console)
-            except OSError as e:
-                raise StartError("error mounting the container's filesystem: %s" % e) from None
+            if on_proc is None:
+                on_proc = _mounting(rootfs.build, config, console)
+            _mounting(rootfs.finish, config, on_proc)
             if config["namespaces"]["uts"] != "host":
                 if config["hostname"]:
                     L.sethostname(config["hostname"])
@@ -336,6 +347,17 @@ def _inside(pid, name):
     return os.stat("/proc/%d/ns/%s" % (pid, name)).st_ino == os.stat("/proc/self/ns/" + name).st_ino
 
 
+def _born_among_others(config):
+    """Whether the container process starts in a pid namespace with other
+    processes in it (another container's, or the host's). Those could open its
+    /proc handles while it builds the mounts with the host's root as its own
+    (with CAP_SYS_PTRACE, which overrides its non-dumpable state): so the
+    launcher, outside that namespace, builds them and pivots before it forks.
+    A new pid namespace has no one else in it: there the child builds them,
+    while the driver sets up cgroups and network for its pid."""
+    return config["mode"] == "run" and config["namespaces"]["pid"] != "private"
+
+
 def _supervise(child, go_w, err_r):
     """Relay the driver's go and the start result; the spawner reaps the child."""
     _report({"pid": child})
@@ -363,18 +385,23 @@ def main():
         console = os.ttyname(0) if config["tty"] and config["mode"] == "run" else None
         userns.enter(config)
         _enter_namespaces(config)
+        on_proc = _mounting(rootfs.build, config, console) if _born_among_others(config) \
+            else None
         go_r, go_w = os.pipe()
         err_r, err_w = os.pipe()
     except Exception as e:
-        _report({"error": {"kind": "system", "message": "%s: %s" % (type(e).__name__, e)}})
+        _report({"error": _error_report(e)})
         return 1
     child = os.fork()
     if child == 0:
         os.close(go_w)
         os.close(err_r)
         os.close(CONTROL_FD)
-        _container_main(config, go_r, err_w, console)
+        _container_main(config, go_r, err_w, console, on_proc)
     os.close(go_r)
     os.close(err_w)
+    for _, fd in on_proc or ():
+        if fd is not None:
+            os.close(fd)
     _supervise(child, go_w, err_r)
     return 0

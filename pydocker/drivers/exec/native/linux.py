@@ -46,7 +46,13 @@ PR_CAP_AMBIENT_CLEAR_ALL = 4
 
 _SYS_PIVOT_ROOT = 155      # x86_64
 _SYS_SETNS = 308
+_SYS_OPEN_TREE = 428
+_SYS_MOVE_MOUNT = 429
 _SYS_CLOSE_RANGE = 436
+_OPEN_TREE_CLONE = 1
+_AT_RECURSIVE = 0x8000
+_AT_FDCWD = -100
+_MOVE_MOUNT_F_EMPTY_PATH = 0x4
 _CLOSE_RANGE_CLOEXEC = 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
@@ -87,6 +93,21 @@ def set_cloexec_from(first):
     takes along only the fds below it."""
     _check(_libc.syscall(_SYS_CLOSE_RANGE, ctypes.c_uint(first), ctypes.c_uint(0xFFFFFFFF),
                          ctypes.c_uint(_CLOSE_RANGE_CLOEXEC)), "close_range")
+
+
+def open_tree(path, recursive=True):
+    """A detached copy of the mount at ``path`` (its submounts too if
+    ``recursive``), as an fd for ``move_mount`` (Linux 5.2+)."""
+    flags = _OPEN_TREE_CLONE | os.O_CLOEXEC | (_AT_RECURSIVE if recursive else 0)
+    return _check(_libc.syscall(_SYS_OPEN_TREE, ctypes.c_int(_AT_FDCWD), os.fsencode(path),
+                                ctypes.c_uint(flags)), "open_tree %s" % path)
+
+
+def move_mount(tree, target):
+    """Attach the detached mount ``tree`` (from ``open_tree``) at ``target``."""
+    _check(_libc.syscall(_SYS_MOVE_MOUNT, ctypes.c_int(tree), b"", ctypes.c_int(_AT_FDCWD),
+                         os.fsencode(target), ctypes.c_uint(_MOVE_MOUNT_F_EMPTY_PATH)),
+           "move_mount on %s" % target)
 
 
 def sethostname(name):

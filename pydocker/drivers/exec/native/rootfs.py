@@ -1,7 +1,9 @@
 """Prepare the container's filesystem view inside its new mount namespace:
-the rootfs bind, /proc, /sys, a private /dev, volumes, masks, then pivot_root."""
+the rootfs bind, /sys, a private /dev, volumes, pivot_root (``build``), then
+/proc and what goes on it, masks (``finish``)."""
 
 import os
+import stat
 
 from pydocker.drivers.exec.native import linux as L
 
@@ -75,6 +77,10 @@ def _kept_flags(path):
 
 def _bind(source, target, readonly=False, recursive=True, extra=0):
     L.mount(source, target, None, L.MS_BIND | (L.MS_REC if recursive else 0))
+    _restrict(target, readonly, extra)
+
+
+def _restrict(target, readonly=False, extra=0):
     if readonly or extra:
         L.mount(None, target, None, L.MS_BIND | L.MS_REMOUNT | extra | _kept_flags(target)
                 | (L.MS_RDONLY if readonly else 0))
@@ -165,17 +171,22 @@ def _add_devices(rootfs, devices, in_userns):
         _make_node(target, st.st_mode, st.st_rdev, device["path_on_host"], in_userns)
 
 
-def _add_mount(rootfs, m):
+def _add_mount(rootfs, m, tree=None):
+    """``tree``: the bind's source as a detached mount (``_open_source``), to use
+    in place of its host path."""
     target = secure_join(rootfs, m["destination"])
     if m["type"] == "tmpfs":
         _ensure_target(target, like_dir=True)
         flags = L.MS_NOSUID | L.MS_NODEV | (L.MS_RDONLY if m["readonly"] else 0)
         L.mount("tmpfs", target, "tmpfs", flags, ",".join(m["options"]) or None)
         return
-    if not os.path.exists(m["source"]):
-        raise OSError("bind source path does not exist: %s" % m["source"])
-    _ensure_target(target, like_dir=os.path.isdir(m["source"]))
-    _bind(m["source"], target, readonly=m["readonly"], recursive="bind" not in m["options"])
+    if tree is not None:
+        _ensure_target(target, like_dir=stat.S_ISDIR(os.fstat(tree).st_mode))
+        L.move_mount(tree, target)
+        _restrict(target, readonly=m["readonly"])
+    else:
+        _ensure_target(target, like_dir=_source_is_dir(m))
+        _bind(m["source"], target, readonly=m["readonly"], recursive="bind" not in m["options"])
     for option in m["options"]:
         if option in _PROPAGATION:
             L.mount(None, target, None, _PROPAGATION[option])
@@ -208,23 +219,31 @@ def _readonly(path):
 
 
 def _pivot(rootfs):
-    """pivot_root into ``rootfs`` without a put_old directory: stack the old
-    root on the new one, then lazily detach it."""
+    """pivot_root into ``rootfs`` without a put_old directory: the old root
+    ends up stacked on the new one, where no path from the new root leads
+    (``finish`` detaches it). Made a slave first, so that detaching it never
+    propagates to the host's mounts."""
     old_root = os.open("/", os.O_DIRECTORY | os.O_RDONLY)
     try:
         os.chdir(rootfs)
         L.pivot_root(".", ".")
         os.fchdir(old_root)
         L.mount(None, ".", None, L.MS_SLAVE | L.MS_REC)
-        L.umount2(".", L.MNT_DETACH)
     finally:
         os.close(old_root)
     os.chdir("/")
 
 
-def setup(config, console=None):
-    """Build the container's mounts and pivot into it. ``console`` is the host
-    path of the pty slave to bind on /dev/console, if any."""
+def build(config, console=None):
+    """Build the container's mounts that need the host's view, and pivot into
+    them; ``finish`` does the rest. ``console`` is the host path of the pty
+    slave to bind on /dev/console, if any. Returns what ``finish`` needs: the
+    mounts on /proc, each with its bind source as a detached mount (or None).
+
+    /proc waits for ``finish`` because only a process inside the container's
+    pid namespace can mount it; everything else is done here, so that a
+    process that joins an existing pid namespace can call this before it is
+    born in it (``init``): nothing in there ever sees it with a host root."""
     rootfs = os.path.realpath(config["rootfs"])
     root_propagation = _root_propagation(config["mounts"])
     L.mount(None, "/", None, root_propagation)
@@ -234,7 +253,6 @@ def setup(config, console=None):
     L.mount(rootfs, rootfs, None, L.MS_BIND | L.MS_REC)
     proc = os.path.join(rootfs, "proc")
     os.makedirs(proc, exist_ok=True)
-    L.mount("proc", proc, "proc", _NOSUID_NODEV_NOEXEC)
     sys_dir = os.path.join(rootfs, "sys")
     os.makedirs(sys_dir, exist_ok=True)
     sys_flags = _NOSUID_NODEV_NOEXEC | (0 if config["privileged"] else L.MS_RDONLY)
@@ -246,9 +264,46 @@ def setup(config, console=None):
     in_userns = bool(config.get("userns"))
     _mount_dev(rootfs, console, in_userns, config["namespaces"]["ipc"] == "host")
     _add_devices(rootfs, _host_devices() if config["privileged"] else config["devices"], in_userns)
+    on_proc = []
     for m in config["mounts"]:
-        _add_mount(rootfs, m)
+        target = secure_join(rootfs, m["destination"])
+        if target == proc or target.startswith(proc + "/"):
+            on_proc.append((m, _open_source(m)))
+        else:
+            _add_mount(rootfs, m)
     _pivot(rootfs)
+    return on_proc
+
+
+def _source_is_dir(m):
+    if not os.path.exists(m["source"]):
+        raise OSError("bind source path does not exist: %s" % m["source"])
+    return os.path.isdir(m["source"])
+
+
+def _open_source(m):
+    """A bind's source as a detached copy of its mount (``open_tree``), which
+    ``finish`` can attach once the host's paths are out of reach."""
+    if m["type"] == "tmpfs":
+        return None
+    _source_is_dir(m)
+    return L.open_tree(m["source"], recursive="bind" not in m["options"])
+
+
+def finish(config, on_proc):
+    """Inside the container's root and pid namespace: /proc, then the old root
+    goes, then the mounts on /proc (from ``build``), masks and read-only paths.
+
+    In a user namespace the kernel mounts a proc only where one is fully
+    visible already: the host's, in the old root until then."""
+    L.mount("proc", "/proc", "proc", _NOSUID_NODEV_NOEXEC)
+    L.umount2("/", L.MNT_DETACH)        # the old root stacked on ours (see _pivot)
+    for m, tree in on_proc:
+        try:
+            _add_mount("/", m, tree)
+        finally:
+            if tree is not None:
+                os.close(tree)
     for path in config["masked_paths"]:
         _mask(path)
     for path in config["readonly_paths"]:

@@ -171,6 +171,25 @@ def test_default_remaps_root_to_dockremap_ranges(loop_btrfs, daemons, driver):
     docker(d, "rm", "-f", "ctr")
 
 
+def test_a_container_joins_a_remapped_containers_pid_namespace(daemons):
+    """The native driver builds such a container's mounts before it forks into
+    that pid namespace, and mounts its /proc there (tests/exec/test_escape.py):
+    in a user namespace, too, where the kernel wants a visible proc for that."""
+    d = daemons("remapped", "--userns-remap=default")
+    d.import_busybox()
+    docker(d, "run", "-d", "--name", "first", "busybox", "sleep", "300")
+    with open(os.path.join(d.base, "uptime"), "w") as f:
+        f.write("12.00 34.00\n")
+    out = docker(d, "run", "--rm", "--pid", "container:first",
+                 "-v", os.path.join(d.base, "uptime") + ":/proc/uptime:ro", "busybox", "sh", "-c",
+                 "cat /proc/1/cmdline; echo; cat /proc/uptime; cat /proc/self/uid_map").stdout
+    lines = out.split("\n")
+    assert lines[0].split("\0")[:2] == ["sleep", "300"]
+    assert lines[1] == "12.00 34.00"
+    assert lines[2].split() == ["0", "100000", "65536"]
+    docker(d, "rm", "-f", "first")
+
+
 def test_userns_host_and_refused_modes(daemons):
     d = daemons("remapped", "--userns-remap=default")
     d.import_busybox()

@@ -222,8 +222,12 @@ def test_separate_roots_per_mapping(daemons, base):
         assert docker(plain, "images", "-q").stdout.strip() == ""
     finally:
         assert plain.stop() == 0
-    again = daemons("one-again", "--userns-remap=default", "-g", remapped.root)
+    config = os.path.join(base, "daemon.json")      # the same, from daemon.json this time
+    with open(config, "w") as f:
+        json.dump({"userns-remap": "default"}, f)
+    again = daemons("one-again", "--config-file", config, "-g", remapped.root)
     assert docker(again, "images", "-q").stdout.strip()
+    assert "name=userns" in docker(again, "info", "--format", "{{json .SecurityOptions}}").stdout
 
 
 def test_user_group_with_several_ranges(daemons):

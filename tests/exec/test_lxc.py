@@ -105,7 +105,7 @@ def test_bad_exec_opts_and_lxc_conf_are_refused(tmp_path, make_spec):
     driver = lxc_driver(tmp_path / "b")
     with pytest.raises(InvalidParameter, match="managed by the lxc exec driver"):
         driver.run(make_spec(["true"], lxc_conf=[("lxc.hook.start", "/x")]), Recorder())
-    assert sorted(os.listdir(tmp_path / "b")) == ["hook.sh", "rootfs-mount"]
+    assert sorted(os.listdir(tmp_path / "b")) == ["hook.sh", "lxc-execute", "rootfs-mount"]
 
 
 @kernel

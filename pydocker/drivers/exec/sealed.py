@@ -17,9 +17,12 @@ _MFD_EXEC = 0x10        # Linux 6.3+: executable memfd even where vm.memfd_noexe
 
 
 class SealedCopy:
-    """``path`` executes the copy (through this process's fd, so only while it is open)."""
+    """``path`` executes the copy: a symbolic link at ``link`` to this process's
+    fd (so only while it is open), which also names the processes that run it
+    (the kernel takes their name from the path executed)."""
 
-    def __init__(self, source, name):
+    def __init__(self, source, link):
+        name = os.path.basename(link)
         self.fd = _memfd(name)
         try:
             with open(source, "rb") as f:
@@ -32,15 +35,25 @@ class SealedCopy:
                     copied += sent
             os.fchmod(self.fd, 0o555)
             fcntl.fcntl(self.fd, fcntl.F_ADD_SEALS, _SEALS)
+            self._target = "/proc/%d/fd/%d" % (os.getpid(), self.fd)
+            os.symlink(self._target, link + ".tmp")
+            os.replace(link + ".tmp", link)
         except BaseException:
             os.close(self.fd)
             raise
-        self.path = "/proc/%d/fd/%d" % (os.getpid(), self.fd)
+        self.path = link
 
     def close(self):
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+        """Close the copy; its link goes too, unless a newer copy has taken it."""
+        if self.fd is None:
+            return
+        os.close(self.fd)
+        self.fd = None
+        try:
+            if os.readlink(self.path) == self._target:
+                os.unlink(self.path)
+        except FileNotFoundError:
+            pass
 
 
 def _memfd(name):

@@ -94,7 +94,8 @@ class LXCDriver(RunningContainers):
             raise PrerequisiteMissing("no cgroup filesystem at /sys/fs/cgroup")
         os.makedirs(home, mode=0o700, exist_ok=True)
         self._hook = hooks.install_script(home)
-        self._execute = SealedCopy(shutil.which("lxc-execute", path=DEFAULT_PATH), "lxc-execute")
+        self._execute = SealedCopy(shutil.which("lxc-execute", path=DEFAULT_PATH),
+                                   os.path.join(home, "lxc-execute"))
         self._rootfs_mount = os.path.join(home, "rootfs-mount")
         os.makedirs(self._rootfs_mount, exist_ok=True)
         self._version = subprocess.run(["lxc-execute", "--version"], capture_output=True,

@@ -158,7 +158,7 @@ class NativeDriver(RunningContainers):
     def _current_spawner(self):
         """The running spawner, started anew if there is none (first start, or it died)."""
         if self._spawner is None or not self._spawner.alive:
-            self._spawner = SpawnerProcess(self._reactor).start()
+            self._spawner = SpawnerProcess(self._reactor, self._home).start()
         return self._spawner
 
     # --- controlling running containers (the calls are in RunningContainers) --------

@@ -33,12 +33,14 @@ class SpawnerGone(SystemError_):
 
 class SpawnerProcess(protocol.ProcessProtocol):
     """One spawner process. ``ended`` fires once it has exited; by then every
-    watcher has been called, with None for a pid whose exit it never reported."""
+    watcher has been called, with None for a pid whose exit it never reported.
+    It runs its sealed interpreter through a link in the driver's ``home``."""
 
     log = Logger()
 
-    def __init__(self, reactor):
+    def __init__(self, reactor, home):
         self._reactor = reactor
+        self._home = home
         self._channel = None
         self._interpreter = None
         self._watchers = {}
@@ -48,7 +50,8 @@ class SpawnerProcess(protocol.ProcessProtocol):
 
     def start(self):
         # Kept open while the spawner lives: it is executed through our fd.
-        self._interpreter = SealedCopy(INTERPRETER, "pydocker-spawner")
+        self._interpreter = SealedCopy(
+            INTERPRETER, os.path.join(self._home, os.path.basename(INTERPRETER)))
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             # argv[0] is the interpreter's real path: Python finds its stdlib from it.

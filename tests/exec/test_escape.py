@@ -91,10 +91,11 @@ def digest(paths):
 class Attack:
     """The racer running as a container's command, and what it found."""
 
-    def __init__(self, driver, start, racer, tmp_path, targets, **kwargs):
+    def __init__(self, driver, start, racer, tmp_path, targets, owner=(0, 0), **kwargs):
         self.driver = driver
         self.shared = str(tmp_path / "shared")
         os.makedirs(self.shared, mode=0o755)
+        os.chown(self.shared, *owner)       # the racer writes its log there
         shutil.copy2(racer, os.path.join(self.shared, "racer"))
         self.spec, self.io, self.outcome = start(
             ["/shared/racer", "/shared"] + [identity(path) for path in targets],
@@ -236,6 +237,46 @@ def test_containers_starting_in_its_pid_namespace_leave_no_host_handle(driver, a
             except ContainerStartError:
                 continue        # the sealed interpreter finds no loader in a busybox image
             assert status.exit_code != 7     # never the host's interpreter running the script
+    kill_spawner(driver)
+    racing.write_now()
+    log = racing.finish()
+    assert (host_handles(log, rootfs, racing.shared), writes_that_worked(log)) == ([], [])
+
+
+# --userns-remap: the launcher then shares the uid of the container's root.
+REMAPPED = {"uid_map": [[0, 100000, 65536]], "gid_map": [[0, 100000, 65536]]}
+
+
+@pytest.fixture
+def searchable_by_all(rootfs, tmp_path):
+    """o+x on the rootfs, tmp_path and the directories above them for the test's
+    time: a remapped root passes through them to mount its rootfs and binds."""
+    changed = {}
+    for path in (rootfs, str(tmp_path)):
+        while path != "/":
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+            if not mode & 0o001:
+                changed.setdefault(path, mode)
+                os.chmod(path, mode | 0o001)
+            path = os.path.dirname(path)
+    yield
+    for path, mode in changed.items():
+        os.chmod(path, mode)
+
+
+def test_a_remapped_containers_execs_leave_no_host_handle(driver, attack, rootfs, searchable_by_all):
+    if driver.name == "lxc":
+        pytest.skip("LXC maps ids through newuidmap, which wants root's own subordinate ranges")
+    # The mount point, which the remapped root may not make in this root-owned rootfs.
+    os.makedirs(os.path.join(rootfs, "shared"), exist_ok=True)
+    racing = attack(userns=REMAPPED, owner=(100000, 100000))
+    with open("/proc/%d/status" % racing.io.pid) as f:
+        assert "Uid:\t100000\t" in f.read()
+    for round_ in range(10):
+        status, out = racing.exec(["true"])
+        assert status.exit_code == 0, out.err
+        status, out = racing.exec(["sh", "-c", "exit 0"], user="daemon", cwd="/tmp")
+        assert status.exit_code == 0, out.err
     kill_spawner(driver)
     racing.write_now()
     log = racing.finish()

@@ -38,6 +38,9 @@ def enter(config):
     os.setgroups([])
     os.setresgid(0, 0, 0)
     os.setresuid(0, 0, 0)
+    # We now share the container's root uid: only non-dumpable (which the change of
+    # credentials may have reset) keeps its processes off our /proc handles.
+    L.prctl(L.PR_SET_DUMPABLE, 0)
 
 
 def _host_root(ranges):

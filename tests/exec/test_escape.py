@@ -209,6 +209,9 @@ def test_execs_leave_no_host_handle_to_a_racer_in_the_container(driver, attack, 
     racing.write_now()
     log = racing.finish()
     assert (host_handles(log, rootfs, racing.shared), writes_that_worked(log)) == ([], [])
+    if not cap_add:
+        # Non-dumpable until its exec: not even the sealed copy is reachable.
+        assert "/memfd:" not in log
 
 
 @pytest.mark.parametrize("cap_add", [[], ["SYS_PTRACE"]], ids=["default-caps", "sys_ptrace"])
@@ -291,3 +294,20 @@ def test_the_command_starts_with_its_cwd_inside_the_root_and_only_its_stdio(driv
     spec, _, _ = start(["sleep", "60"])
     status, out = Attack.exec_in(driver, spec.id, ["sh", "-c", script], cwd="/etc")
     assert (status.exit_code, out.text.split()) == (0, ["/etc", "/", "0", "1", "2", "3"]), out.err
+
+
+def test_a_working_directory_through_an_fd_is_never_outside_the_root(driver, run, start):
+    """runc's CVE-2024-21626: a WORKDIR of /proc/self/fd/N, N an fd of the
+    runtime's to a host directory. Here it fails to start (as bad input), or
+    the command fails, or it is a directory of the container."""
+    spec, _, _ = start(["sleep", "60"])
+    for fd in range(3, 12):
+        cwd = "/proc/self/fd/%d" % fd
+        for enter in (lambda: run(["pwd"], cwd=cwd),
+                      lambda: Attack.exec_in(driver, spec.id, ["pwd"], cwd=cwd)):
+            try:
+                status, io = enter()
+            except ContainerStartError:
+                continue        # the native driver, and lxc's run
+            # lxc's exec changes directory through the container's sh, which fails.
+            assert status.exit_code != 0 or io.text.strip() in ("/", "/proc"), (cwd, io.text)

@@ -7,7 +7,8 @@ import pytest
 
 from pydocker.drivers.exec import spec as specs
 from pydocker.drivers.exec.cgroups import fs as cgroupfs, v1, v2
-from pydocker.drivers.exec.native import capabilities, rootfs, seccomp, seccomp_default, users
+from pydocker.drivers.exec.native import capabilities, linux, rootfs, seccomp, seccomp_default, users
+from pydocker.drivers.exec.sealed import SealedCopy
 
 
 def test_capabilities_follow_dockers_rules():
@@ -142,3 +143,36 @@ def test_driver_options_are_checked(tmp_path):
         NativeDriver(str(tmp_path), {"native.cgroupdriver": "systemd"}, reactor)
     driver = NativeDriver(str(tmp_path), {"native.cgroupdriver": "cgroupfs"}, reactor)
     assert ("Cgroup Driver", "cgroupfs") in driver.info()
+
+
+def test_fds_from_a_number_up_are_marked_close_on_exec():
+    low, high = os.pipe()
+    try:
+        for fd in (low, high):
+            os.set_inheritable(fd, True)
+        linux.set_cloexec_from(high)
+        assert (os.get_inheritable(low), os.get_inheritable(high)) == (True, False)
+    finally:
+        os.close(low)
+        os.close(high)
+
+
+def test_a_sealed_copy_runs_but_cannot_be_changed(tmp_path):
+    source = tmp_path / "tool"
+    source.write_text("#!/bin/sh\necho sealed $0\n")
+    copy = SealedCopy(str(source), str(tmp_path / "tool-link"))
+    try:
+        assert os.popen(copy.path).read() == "sealed %s\n" % copy.path
+        for flags in (os.O_WRONLY, os.O_RDWR | os.O_TRUNC):
+            try:
+                fd = os.open(copy.path, flags)
+            except OSError:
+                continue    # refused outright is as good
+            try:
+                with pytest.raises(PermissionError):
+                    os.write(fd, b"x")
+            finally:
+                os.close(fd)
+    finally:
+        copy.close()
+    assert not os.path.lexists(copy.path)

@@ -26,7 +26,7 @@ def stat_of(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
             fields = f.read().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):     # gone before, or between open and read
         return None
     return fields[0], int(fields[1])
 

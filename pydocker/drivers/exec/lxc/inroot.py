@@ -15,6 +15,7 @@ from pydocker.drivers.exec.native import users
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MAX_SYMLINKS = 40
+KERNEL_FILESYSTEMS = ("/proc/", "/sys/", "/dev/")
 
 
 class ContainerView:
@@ -129,6 +130,10 @@ class ContainerView:
         while path != "/" and not os.path.lexists(self.host_path(path)):
             missing.append(path)
             path = os.path.dirname(path)
+        if any(path.startswith(KERNEL_FILESYSTEMS) for path in missing):
+            # LXC mounts its own there: a directory made in the image would be hidden.
+            raise ContainerStartError("chdir to cwd (%r) set in config failed: no such file or "
+                                      "directory" % cwd)
         for path in reversed(missing):
             host = self.host_path(path)
             os.mkdir(host, 0o755)

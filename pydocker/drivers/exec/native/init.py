@@ -144,9 +144,13 @@ def _prepare_cwd(cwd, uid, gid):
     while path != "/" and not os.path.lexists(path):
         missing.append(path)
         path = os.path.dirname(path)
-    for path in reversed(missing):
-        os.mkdir(path, 0o755)
-        os.chown(path, uid, gid)
+    try:
+        for path in reversed(missing):
+            os.mkdir(path, 0o755)
+            os.chown(path, uid, gid)
+    except OSError as e:        # e.g. under /proc, whose directories are the kernel's
+        raise StartError("chdir to cwd (%r) set in config failed: %s"
+                         % (cwd, e.strerror.lower())) from None
 
 
 def _enter_cwd(cwd):

@@ -86,6 +86,25 @@ class HashingReader(_Raw):
         return f"{self._hash.name}:{self._hash.hexdigest()}"
 
 
+def register_written(driver, splits, parent_cache_id, cache_id):
+    """Record layer ``cache_id``, already written on ``parent_cache_id`` (a build step's
+    files): its diff is read once for the diff ID and the tar-split, never applied again;
+    return (diff_id, size)."""
+    diff = driver.diff(cache_id, parent_cache_id)
+    try:
+        recorder = splits.recorder(diff)
+        try:
+            reader = HashingReader(recorder)
+            reader.drain()
+            recorder.commit(reader.digest)
+        except BaseException:
+            recorder.discard()
+            raise
+    finally:
+        diff.close()
+    return reader.digest, driver.diff_size(cache_id, parent_cache_id)
+
+
 def register_layer(driver, splits, parent_cache_id, stream, expected_diff_id=None, decompress=True):
     """Apply ``stream`` as a new layer on ``parent_cache_id``, recording its tar-split in
     ``splits`` (a LayerSplits); return (cache_id, diff_id, size).

@@ -35,7 +35,8 @@ from pydocker.jobs.archives import CommitRequest
 from pydocker.jobs.attach import AttachRequest
 from pydocker.jobs.containers import ContainerRequest, CreateRequest, KillRequest, RemoveRequest, WaitRequest
 from pydocker.jobs.distribution import PullRequest
-from pydocker.jobs.images import ImageNameRequest, TagRequest, add_layer, store_image
+from pydocker.images.layers import register_written
+from pydocker.jobs.images import ImageNameRequest, TagRequest, layer_splits, record_layer, store_image
 from pydocker.registry import AuthConfig
 from pydocker.registry.reference import parse_reference
 from pydocker.store import images as q
@@ -302,25 +303,26 @@ def _copy_files(graph, layer_id, source_cache, req, idmap):
 
 @defer.inlineCallbacks
 def copy_step(job):
+    """The files go straight into a new layer on the parent's, which is then recorded as it
+    is (its diff read once): no container, and no second extraction."""
     engine, req = job.engine, job.request
     parent, parent_cache = yield _top_cache_id(engine, req.parent)
     source_cache = None
     if req.source_image:
         _, source_cache = yield _top_cache_id(engine, req.source_image)
-    layer_id = "build-" + new_cache_id()
-    yield engine.run_blocking(engine.graph.create_rw, layer_id, parent_cache)
+    cache_id = new_cache_id()
+    yield engine.run_blocking(engine.graph.create, cache_id, parent_cache)
     layer = None
     try:
-        yield engine.run_blocking(_copy_files, engine.graph, layer_id, source_cache, req, engine.idmap)
-        changed = yield engine.run_blocking(engine.graph.changes, layer_id, parent_cache)
+        yield engine.run_blocking(_copy_files, engine.graph, cache_id, source_cache, req, engine.idmap)
+        changed = yield engine.run_blocking(engine.graph.changes, cache_id, parent_cache)
         if changed:
-            diff = yield engine.run_blocking(engine.graph.diff, layer_id, parent_cache)
-            try:
-                layer = yield add_layer(engine, parent.top_layer if parent else None, diff, decompress=False)
-            finally:
-                yield engine.run_blocking(diff.close)
+            diff_id, size = yield engine.run_blocking(register_written, engine.graph, layer_splits(engine),
+                                                      parent_cache, cache_id)
+            layer = yield record_layer(engine, parent.top_layer if parent else None, cache_id, diff_id, size)
     finally:
-        yield engine.run_blocking(engine.graph.remove, layer_id)
+        if layer is None:
+            yield engine.run_blocking(engine.graph.remove, cache_id)
     result = yield _store_child(engine, req.parent, layer, req)
     return result
 

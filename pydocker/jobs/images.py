@@ -49,6 +49,13 @@ def add_layer(engine, parent_chain_id, stream, expected_diff_id=None, decompress
     cache_id, diff_id, size = yield engine.run_blocking(
         register_layer, engine.graph, layer_splits(engine), parent_cache, stream,
         expected_diff_id, decompress)
+    stored = yield record_layer(engine, parent_chain_id, cache_id, diff_id, size)
+    return stored
+
+
+@defer.inlineCallbacks
+def record_layer(engine, parent_chain_id, cache_id, diff_id, size):
+    """Record driver layer ``cache_id``; identical content already stored wins (ours goes)."""
     layer = q.LayerRow(ids.chain_id(parent_chain_id, diff_id), diff_id, parent_chain_id, cache_id, size)
     stored = yield engine.db.run(q.insert_layer, layer)
     if stored.cache_id != cache_id:

@@ -165,7 +165,7 @@ class Daemon(service.MultiService):
 
     @defer.inlineCallbacks
     def _start(self):
-        yield self.engine.network.start()
+        yield self.engine.network.startService()
         yield restore.restore(self.engine)
         for description, endpoint in self._endpoints:
             port = yield endpoint.listen(self._site)
@@ -194,7 +194,7 @@ class Daemon(service.MultiService):
             self.log.error("stopping containers failed: {e}", e=e)
         yield jobs
         try:
-            yield self.engine.network.stop()
+            yield self.engine.network.stopService()
         except Exception as e:
             self.log.error("removing the network set-up failed: {e}", e=e)
         yield super().stopService()

@@ -7,8 +7,8 @@ import ipaddress
 import socket
 
 from pydocker.containers.links import parse_link
-from pydocker.drivers.network import hosts, settings
 from pydocker.errdefs import InvalidParameter
+from pydocker.networking import hosts, settings
 from pydocker.networking.sandbox import network_mode
 
 PREDEFINED = ("host", "none")  # networks that are a mode of their own: nothing beside them

@@ -14,8 +14,9 @@ import os
 from twisted.internet import defer
 
 from pydocker.containers.links import parse_link
-from pydocker.drivers.network import dns, hosts, linkenv, resolvconf
+from pydocker.drivers.network import dns
 from pydocker.errdefs import NotFound
+from pydocker.networking import hosts, linkenv, resolvconf
 
 HOST_RESOLV_CONF = "/etc/resolv.conf"
 HOST_HOSTS = "/etc/hosts"

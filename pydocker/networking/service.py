@@ -23,11 +23,10 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from pydocker.containers import paths
-from pydocker.drivers.network import settings
 from pydocker.drivers.network.bridgenets import OPT_BRIDGE_NAME
 from pydocker.drivers.network.model import Endpoint, Network
 from pydocker.errdefs import Conflict, Forbidden, InvalidParameter, NotFound
-from pydocker.networking import modes
+from pydocker.networking import modes, settings
 from pydocker.networking.addresses import AddressBook
 from pydocker.networking.sandbox import Sandboxes, network_mode
 from pydocker.store import containers as container_store, networks as network_store
@@ -72,12 +71,13 @@ class NetworkService(service.Service):
     # -- daemon life cycle -------------------------------------------------
 
     @defer.inlineCallbacks
-    def start(self):
+    def startService(self):
         """Load the stored networks, set every driver up, store what they predefine."""
+        super().startService()
         # No container runs yet (they die with the daemon): addresses recorded
         # by a run that crashed are stale.
         for container in self._containers.all():
-            forget_addresses(container)
+            settings.forget_addresses(container.network_settings)
         stored, stale = yield self._store.run(network_store.load)
         networks = [Network.from_dict(n) for n in stored]
         stale = [Endpoint.from_dict(e) for e in stale]
@@ -101,7 +101,9 @@ class NetworkService(service.Service):
         yield self._store.run(network_store.remove_all_endpoints)
 
     @defer.inlineCallbacks
-    def stop(self):
+    def stopService(self):
+        """Release every container, then tear each driver down."""
+        yield super().stopService()
         for attachment in list(self._attached.values()):
             yield self.release(attachment.container)
         yield self._settled()
@@ -253,7 +255,7 @@ class NetworkService(service.Service):
         if attachment is not None:
             for network_id, endpoint in attachment.endpoints.items():
                 self._settling_add(self._leave(container, network_id, endpoint))
-        forget_addresses(container)
+        settings.forget_addresses(container.network_settings)
 
     def _settling_add(self, d):
         self._settling.add(d)
@@ -393,11 +395,3 @@ class NetworkService(service.Service):
         yield self._store.run(network_store.delete_network, network.id)
         self._publish("destroy", network)
 
-
-def forget_addresses(container):
-    """Clear a container's addresses, keeping its networks (as Docker shows a stopped one)."""
-    network_settings = container.network_settings
-    if network_settings:
-        for endpoint_settings in (network_settings.get("Networks") or {}).values():
-            settings.disconnected(endpoint_settings)
-        network_settings.update(settings.EMPTY_TOP_LEVEL, Ports={})

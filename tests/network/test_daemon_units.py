@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from pydocker.drivers.network import settings
 from pydocker.drivers.network.model import Endpoint, Network, PortBinding
 from pydocker.errdefs import InvalidParameter, NotFound
 from pydocker.jobs import networks as jobs
+from pydocker.networking import settings
 from pydocker.networking.sandbox import Sandboxes
 
 

@@ -7,13 +7,13 @@ import pytest
 
 from pydocker.drivers.network import ipam, rules, subnets
 from pydocker.drivers.network.config import NetworkConfig
-from pydocker.drivers.network.hosts import hosts_file, parse_extra_host
-from pydocker.drivers.network.linkenv import link_env
 from pydocker.drivers.network.bridgenets import BridgeRecord
 from pydocker.drivers.network.model import Endpoint, Network, PortBinding, PortSpec, ports_settings
 from pydocker.drivers.network.ports import PortAllocator, parse_api_bindings, parse_publish, publish_all
-from pydocker.drivers.network.resolvconf import container_resolv_conf
 from pydocker.errdefs import Conflict, InvalidParameter, Unavailable
+from pydocker.networking.hosts import hosts_file, parse_extra_host
+from pydocker.networking.linkenv import link_env
+from pydocker.networking.resolvconf import container_resolv_conf
 
 
 def net(subnet="172.18.0.0/16", gateway="172.18.0.1", **kw):

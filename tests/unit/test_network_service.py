@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from twisted.internet import defer
-from twisted.internet.task import Clock
+from twisted.internet.testing import MemoryReactorClock
 from zope.interface.verify import verifyObject
 
 from pydocker.containers.model import Container, ContainerIndex
@@ -41,7 +41,7 @@ class Harness:
 
     def __init__(self, tmp_path, bridge="", drivers=None):
         self.tmp_path = tmp_path
-        self.db = Database(str(tmp_path / "pydocker.db"), Clock())
+        self.db = Database(str(tmp_path / "pydocker.db"), MemoryReactorClock())
         self.events = []
         self.containers = ContainerIndex()
         self.drivers = drivers or [FakeNetworkDriver(name="bridge", predefine="bridge", subnet="172.18.0.0/16"),
@@ -49,13 +49,13 @@ class Harness:
                                    FakeNetworkDriver(name="null", predefine="none", subnet=None)]
         config = SimpleNamespace(bridge=bridge, dns=[], dns_search=[], dns_opts=[], data_root=str(tmp_path))
         self.service = NetworkService(
-            reactor=Clock(),
+            reactor=MemoryReactorClock(),
             workers=SimpleNamespace(run=lambda f, *a, **kw: defer.maybeDeferred(f, *a, **kw)),
             store=SimpleNamespace(run=lambda f, *a: defer.maybeDeferred(self.db.run_sync, f, *a)),
             events=SimpleNamespace(publish=lambda *event: self.events.append(event[:3])),
             containers=self.containers, config=config,
             drivers=NetworkDrivers(None, None, loaded=self.drivers))
-        result_of(self.service.start())
+        result_of(self.service.startService())
 
     def driver(self, name):
         return next(d for d in self.drivers if d.name == name)
@@ -235,7 +235,7 @@ def test_stop_releases_every_container_and_tears_each_driver_down(tmp_path, dns_
     h = Harness(tmp_path)
     result_of(h.service.create("apps", {"driver": "bridge", "subnet": "10.9.0.0/24"}))
     h.start(h.container("web", "apps"))
-    result_of(h.service.stop())
+    result_of(h.service.stopService())
     assert h.driver("bridge").calls[-2:] == [("disconnect", "apps", "10.9.0.2"),
                                              ("teardown", ["apps", "bridge"])]
     assert h.driver("host").calls[-1] == ("teardown", ["host"])

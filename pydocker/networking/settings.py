@@ -8,10 +8,10 @@ documents, and inspect shows them as they are.
 import ipaddress
 import re
 
-from pydocker.errdefs import InvalidParameter
+from pydocker.drivers.network import ipam, ports
+from pydocker.drivers.network.model import ports_settings
 from pydocker.engine.fields import STR_LIST, STR_MAP, check
-from . import ipam, ports
-from .model import ports_settings
+from pydocker.errdefs import InvalidParameter
 
 ENDPOINT_CONFIG_TYPES = {
     "IPAMConfig": dict, "Links": STR_LIST, "Aliases": STR_LIST, "MacAddress": str,
@@ -84,6 +84,15 @@ def disconnected(settings):
     if generated:
         settings["MacAddress"] = ""
     return settings
+
+
+def forget_addresses(network_settings):
+    """A container's settings with every address cleared and its networks kept
+    (as Docker shows a stopped container)."""
+    if network_settings:
+        for endpoint_settings in (network_settings.get("Networks") or {}).values():
+            disconnected(endpoint_settings)
+        network_settings.update(EMPTY_TOP_LEVEL, Ports={})
 
 
 def top_level(settings, endpoint, bridge):

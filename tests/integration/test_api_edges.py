@@ -394,3 +394,22 @@ def test_events_of_an_exec(engine):
     finally:
         engine.cli("rm", "-f", "ev-exec")
     assert got == [("exec_create: sh -c exit 4", None), ("exec_start: sh -c exit 4", None), ("exec_die", "4")]
+
+
+# --- the terminal is the container's own -------------------------------------------------
+
+
+def test_a_tty_is_a_pty_of_the_containers_devpts(engine):
+    out = engine.cli("run", "--rm", "-t", "--network", "none", "busybox", "sh", "-c",
+                     "tty; readlink /proc/self/fd/1; ls /dev/pts; test -c /dev/console && echo console").stdout
+    assert out.split() == ["/dev/pts/0", "/dev/pts/0", "0", "ptmx", "console"], f"{engine.kind}: {out!r}"
+
+
+def test_an_exec_tty_is_the_next_pty_of_the_containers_devpts(engine):
+    engine.cli("run", "-d", "-t", "--network", "none", "--name", "tty-exec", "busybox", "sleep", "100")
+    try:
+        wait_running(engine, "tty-exec")
+        out = engine.cli("exec", "-t", "tty-exec", "sh", "-c", "tty; ls /dev/pts").stdout
+        assert out.split() == ["/dev/pts/1", "0", "1", "ptmx"], f"{engine.kind}: {out!r}"
+    finally:
+        engine.cli("rm", "-f", "tty-exec")

@@ -9,7 +9,7 @@ import signal as signals
 from twisted.internet import protocol, threads
 
 from pydocker.drivers.exec.native import validate
-from pydocker.drivers.exec.stdio import OutputReaders, PipeStdin, PipeTransport, PtyConnection
+from pydocker.drivers.exec.stdio import OutputReaders, PipeStdin, PtyConnection
 from pydocker.errdefs import Conflict, InvalidParameter
 
 
@@ -79,12 +79,13 @@ class RunningContainers:
 
 class StdioProcess(protocol.ProcessProtocol):
     """A process whose fds 0-2 are a container's stdio: a pipe per stream, or,
-    with a TTY, all three the slave of a new pty whose master is ``stdin``.
+    with a TTY, a pty whose master is ``stdin``.
 
     Output goes to ``io``. A subclass either spawns the process as the daemon's
-    child (``_spawn``: lxc's tools) or makes the stdio for a process started
-    elsewhere (``_open_stdio``: the native driver's spawner). It is told by
-    ``_ended()`` once the process has ended and the pty (if any) is closed."""
+    child (``_spawn``: lxc's tools, on a pty of the host) or makes the stdio for a
+    process started elsewhere (the native driver's ``Launch``, whose process makes
+    its pty in its own devpts). It is told by ``_ended()`` once the process has
+    ended and the pty (if any) is closed."""
 
     def __init__(self, io, tty, open_stdin, reactor):
         self._io = io
@@ -114,19 +115,6 @@ class StdioProcess(protocol.ProcessProtocol):
         if self._tty:
             self._watch_pty(master)
 
-    def _open_stdio(self):
-        """The stdio of a process the daemon does not spawn: returns the child's ends
-        of fds 0-2 (with a TTY, the pty slave three times) for the caller to hand on
-        and close."""
-        if self._tty:
-            master, slave = os.openpty()
-            self._watch_pty(master)
-            self.makeConnection(PipeTransport(self, self._reactor))
-            return [slave] * 3
-        transport, child_ends = PipeTransport.open(self, self._reactor)
-        self.makeConnection(transport)
-        return child_ends
-
     def _watch_pty(self, master):
         """Read the pty master; the process has ended once the last slave is closed."""
         self._pty = pty = PtyConnection(master, self._io.stdout, self._reactor)
@@ -134,6 +122,8 @@ class StdioProcess(protocol.ProcessProtocol):
         pty.closed.addCallback(lambda _: self._finished("pty"))
         pty.start()
         self._hand_output(OutputReaders(lambda: [pty] if pty.connected else []))
+        if "process" not in self._waiting:
+            self._output.exited()       # its exit was reported before its terminal came
 
     @property
     def stdin(self):

@@ -34,14 +34,12 @@ import _signal as signal
 
 # Everything the container process needs is imported here, before pivot_root
 # hides the host's filesystem (and with it the rest of the stdlib).
-import fcntl
 import resource
 
-from pydocker.drivers.exec.native import capabilities, linux as L, rootfs, users, userns
+from pydocker.drivers.exec.native import capabilities, linux as L, rootfs, terminal, users, userns
 
 CONTROL_FD = 3
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-_TIOCSCTTY = 0x540E
 _NAMESPACE_FILES = (("ipc", L.CLONE_NEWIPC), ("uts", L.CLONE_NEWUTS), ("net", L.CLONE_NEWNET),
                     ("pid", L.CLONE_NEWPID), ("cgroup", L.CLONE_NEWCGROUP), ("mnt", L.CLONE_NEWNS))
 
@@ -285,13 +283,6 @@ def _finalize(config, go_r, err_w):
     _execute(path, config["args"], env)
 
 
-def _take_terminal(config):
-    """Lead a new session, as runc does; with a TTY, make it the controlling terminal."""
-    os.setsid()
-    if config["tty"]:
-        fcntl.ioctl(0, _TIOCSCTTY, 0)
-
-
 def _mounting(step, *args):
     try:
         return step(*args)
@@ -299,15 +290,20 @@ def _mounting(step, *args):
         raise StartError("error mounting the container's filesystem: %s" % e) from None
 
 
-def _container_main(config, go_r, err_w, console, on_proc):
-    """``on_proc`` is what ``rootfs.build`` returned if the launcher has
+def _container_main(config, go_r, err_w, built):
+    """``built`` is what ``rootfs.build`` returned if the launcher has
     already built the mounts (see ``_born_among_others``), else None."""
     try:
-        _take_terminal(config)
+        os.setsid()     # lead a new session, as runc does
+        pty = None
         if config["mode"] == "run":
-            if on_proc is None:
-                on_proc = _mounting(rootfs.build, config, console)
+            on_proc, pty = built or _mounting(rootfs.build, config)
             _mounting(rootfs.finish, config, on_proc)
+        elif config["tty"]:
+            pty = terminal.open_pty("/dev/pts")[:2]     # the container's devpts: we joined its mounts
+        if pty:
+            terminal.take(*pty)
+        if config["mode"] == "run":
             if config["namespaces"]["uts"] != "host":
                 if config["hostname"]:
                     L.sethostname(config["hostname"])
@@ -386,11 +382,9 @@ def main():
     """The launcher's work; it returns its exit status (the spawner calls ``os._exit``)."""
     try:
         config = read_frame(CONTROL_FD)
-        console = os.ttyname(0) if config["tty"] and config["mode"] == "run" else None
         userns.enter(config)
         _enter_namespaces(config)
-        on_proc = _mounting(rootfs.build, config, console) if _born_among_others(config) \
-            else None
+        built = _mounting(rootfs.build, config) if _born_among_others(config) else None
         go_r, go_w = os.pipe()
         err_r, err_w = os.pipe()
     except Exception as e:
@@ -401,11 +395,13 @@ def main():
         os.close(go_w)
         os.close(err_r)
         os.close(CONTROL_FD)
-        _container_main(config, go_r, err_w, console, on_proc)
+        _container_main(config, go_r, err_w, built)
     os.close(go_r)
     os.close(err_w)
-    for _, fd in on_proc or ():
-        if fd is not None:
-            os.close(fd)
+    if built is not None:
+        on_proc, pty = built
+        for fd in [fd for _, fd in on_proc] + list(pty or ()):
+            if fd is not None:
+                os.close(fd)
     _supervise(child, go_w, err_r)
     return 0

@@ -12,6 +12,7 @@ from twisted.python import failure
 from pydocker.drivers.exec import errors
 from pydocker.drivers.exec.common import StdioProcess
 from pydocker.drivers.exec.native.spawner_client import SpawnerGone
+from pydocker.drivers.exec.stdio import PipeTransport
 from pydocker.errdefs import SystemError_
 
 
@@ -35,6 +36,7 @@ class Launch(StdioProcess):
         self._waiting |= {"control", "pipes"}
         self.pid = None
         self.result = defer.Deferred()
+        self._console = None
 
     def start(self, current_spawner):
         """Hand the child's ends of stdio and of a control socket to the spawner
@@ -53,8 +55,7 @@ class Launch(StdioProcess):
         except Exception:
             ours.close()
             self.transport.loseConnection()
-            if self._pty is not None:
-                self._pty.loseConnection()
+            self._close_console()
             raise
         finally:
             theirs.close()
@@ -64,6 +65,43 @@ class Launch(StdioProcess):
         self.transport.closed.addCallback(lambda _: self._finished("pipes"))
         self._reactor.adoptStreamConnection(ours.fileno(), socket.AF_UNIX, _ControlFactory(self))
         ours.close()
+
+    def _open_stdio(self):
+        """The stdio of a process the daemon does not spawn: returns the child's ends
+        of fds 0-2 for the caller to hand on and close. With a TTY they are the child's
+        end of a console socket (``self._console`` is ours): the process makes its terminal
+        in its own devpts and sends the master back (``_receive_terminal``)."""
+        if self._tty:
+            self._console, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._console.setblocking(False)
+            self.makeConnection(PipeTransport(self, self._reactor))
+            return [theirs.detach()] * 3
+        transport, child_ends = PipeTransport.open(self, self._reactor)
+        self.makeConnection(transport)
+        return child_ends
+
+    def _receive_terminal(self):
+        """Once the process runs (so it has sent it), take its pty master from the console
+        socket and read it; False if none came."""
+        console, self._console = self._console, None
+        if console is None:
+            return False
+        try:
+            _, fds, _, _ = socket.recv_fds(console, 1, 1)
+        except BlockingIOError:
+            fds = []
+        finally:
+            console.close()
+        for extra in fds[1:]:
+            os.close(extra)
+        if fds:
+            self._watch_pty(fds[0])
+        return bool(fds)
+
+    def _close_console(self):
+        if self._console is not None:
+            self._console.close()
+            self._console = None
 
     # --- the control socket -----------------------------------------------------------
 
@@ -79,6 +117,10 @@ class Launch(StdioProcess):
             d.addCallbacks(self._go, self._abort)
         elif "started" in message:
             self._started = True
+            if self._tty and not self._receive_terminal():
+                self._error = SystemError_("the container process sent no terminal")
+                self._on_lost(self.pid)
+                return
             self._io.started(self.pid, self.stdin)
         elif "error" in message:
             self._error = errors.from_helper(message["error"])
@@ -120,6 +162,7 @@ class Launch(StdioProcess):
         self._finished("process")
 
     def _ended(self):
+        self._close_console()
         if self._error is not None:
             self.result.errback(self._error if isinstance(self._error, failure.Failure)
                                 else failure.Failure(self._error))

@@ -5,7 +5,7 @@ the rootfs bind, /sys, a private /dev, volumes, pivot_root (``build``), then
 import os
 import stat
 
-from pydocker.drivers.exec.native import linux as L
+from pydocker.drivers.exec.native import linux as L, terminal
 
 _DEV_NODES = (  # name, major, minor
     ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9),
@@ -97,7 +97,8 @@ def _make_node(path, st_mode, rdev, host_path, in_userns):
     os.chmod(path, st_mode & 0o7777)
 
 
-def _mount_dev(rootfs, console, in_userns, host_ipc):
+def _mount_dev(rootfs, tty, in_userns, host_ipc):
+    """The container's /dev; with ``tty``, its terminal (master, slave), made in its devpts."""
     dev = os.path.join(rootfs, "dev")
     os.makedirs(dev, exist_ok=True)
     L.mount("tmpfs", dev, "tmpfs", L.MS_NOSUID | L.MS_STRICTATIME, "mode=755,size=65536k")
@@ -120,10 +121,13 @@ def _mount_dev(rootfs, console, in_userns, host_ipc):
             _bind("/dev/mqueue", os.path.join(dev, "mqueue"))
     else:
         L.mount("mqueue", os.path.join(dev, "mqueue"), "mqueue", _NOSUID_NODEV_NOEXEC)
-    if console:
-        path = os.path.join(dev, "console")
-        _ensure_target(path, like_dir=False)
-        L.mount(console, path, None, L.MS_BIND)
+    if not tty:
+        return None
+    master, slave, slave_path = terminal.open_pty(os.path.join(dev, "pts"))
+    path = os.path.join(dev, "console")
+    _ensure_target(path, like_dir=False)
+    L.mount(slave_path, path, None, L.MS_BIND)
+    return master, slave
 
 
 def _host_devices():
@@ -234,11 +238,12 @@ def _pivot(rootfs):
     os.chdir("/")
 
 
-def build(config, console=None):
+def build(config):
     """Build the container's mounts that need the host's view, and pivot into
-    them; ``finish`` does the rest. ``console`` is the host path of the pty
-    slave to bind on /dev/console, if any. Returns what ``finish`` needs: the
-    mounts on /proc, each with its bind source as a detached mount (or None).
+    them; ``finish`` does the rest. Returns (what ``finish`` needs: the mounts
+    on /proc, each with its bind source as a detached mount (or None); with a
+    TTY the terminal (master, slave) made in the container's devpts, its slave
+    bound on /dev/console, else None).
 
     /proc waits for ``finish`` because only a process inside the container's
     pid namespace can mount it; everything else is done here, so that a
@@ -262,7 +267,7 @@ def build(config, console=None):
         L.mount("sysfs", sys_dir, "sysfs", sys_flags)
     _mount_cgroups(rootfs, config.get("cgroup_view", []))
     in_userns = bool(config.get("userns"))
-    _mount_dev(rootfs, console, in_userns, config["namespaces"]["ipc"] == "host")
+    pty = _mount_dev(rootfs, config["tty"], in_userns, config["namespaces"]["ipc"] == "host")
     _add_devices(rootfs, _host_devices() if config["privileged"] else config["devices"], in_userns)
     on_proc = []
     for m in config["mounts"]:
@@ -272,7 +277,7 @@ def build(config, console=None):
         else:
             _add_mount(rootfs, m)
     _pivot(rootfs)
-    return on_proc
+    return on_proc, pty
 
 
 def _source_is_dir(m):

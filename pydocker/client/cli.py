@@ -1,7 +1,7 @@
 """The client's entry: global flags, environment, command dispatch, error printing.
 
 Each command lives in a module of ``pydocker.client.commands`` that is
-imported only when that command runs; ``COMMANDS`` maps a command line to
+imported only when that command runs; ``catalog`` maps a command line to
 ``"module:function"``. A command function receives ``(cli, argv)``.
 """
 
@@ -10,38 +10,9 @@ import sys
 
 from pydocker import API_VERSION, __version__
 
+from . import catalog
 from .flags import FlagSet, HelpRequested, UsageError
 from .errors import ClientError
-
-# Top-level commands, and the management-command spellings docker also accepts.
-COMMANDS = {
-    "version": "system:version", "info": "system:info", "events": "system:events",
-    "system df": "disk:df", "system info": "system:info", "system events": "system:events",
-    "system prune": "disk:prune",
-    "ps": "containers:ps", "create": "run:create", "run": "run:run",
-    "start": "containers:start", "stop": "containers:stop", "kill": "containers:kill",
-    "restart": "containers:restart", "wait": "containers:wait", "rm": "containers:rm",
-    "rename": "containers:rename", "pause": "containers:pause",
-    "unpause": "containers:unpause", "top": "containers:top", "stats": "containers:stats",
-    "port": "containers:port", "update": "containers:update", "diff": "containers:diff",
-    "commit": "containers:commit", "export": "containers:export", "cp": "copy:cp",
-    "logs": "attach:logs", "attach": "attach:attach", "exec": "attach:exec_",
-    "inspect": "inspect:inspect",
-    "images": "images:images", "import": "images:import_", "load": "images:load",
-    "save": "images:save", "tag": "images:tag", "rmi": "images:rmi",
-    "history": "images:history", "pull": "images:pull", "push": "images:push",
-    "build": "build:build", "image build": "build:build",
-    "login": "auth:login", "logout": "auth:logout",
-    "container prune": "containers:prune", "container inspect": "inspect:container",
-    "image inspect": "inspect:image", "image prune": "images:prune",
-    "image ls": "images:images", "image list": "images:images",
-    "container ls": "containers:ps", "container list": "containers:ps",
-    "image rm": "images:rmi", "container rm": "containers:rm",
-    "network": "network:main", "volume": "volume:main", "tls": "tls:main",
-}
-
-# `container X`/`image X` accept the top-level command of the same name.
-_MANAGEMENT = ("container", "image", "system")
 
 GLOBAL_FLAGS = FlagSet("[OPTIONS] COMMAND", "A self-sufficient runtime for containers",
                        interspersed=False)
@@ -124,24 +95,36 @@ class CLI:
                          cert=pick(opts.tlscert, "cert.pem"), key=pick(opts.tlskey, "key.pem"))
 
 
+class _GroupHelp(Exception):
+    """``pydocker GROUP`` or ``pydocker GROUP --help``: the group's command list."""
+
+
 def _resolve(args):
     """Find the command in ``args``; return ("module:function", name, rest)."""
     first = args[0]
-    if first in _MANAGEMENT and len(args) > 1 and not args[1].startswith("-"):
-        joined = f"{first} {args[1]}"
-        target = COMMANDS.get(joined) or COMMANDS.get(args[1])
-        if target:
-            return target, joined, args[2:]
-    target = COMMANDS.get(first)
-    if target is None:
+    entry = catalog.TOP.get(first)
+    if entry is None:
         raise UsageError(f"'{first}' is not a pydocker command.")
-    return target, first, args[1:]
+    if entry[1] is not None:
+        return entry[1], first, args[1:]
+    if len(args) < 2 or args[1] in ("-h", "--help"):
+        raise _GroupHelp(first)
+    found = catalog.subcommand(first, args[1])
+    if found is None:
+        raise UsageError(f"unknown command \"{args[1]}\" for \"pydocker {first}\"")
+    return found[0], f"{first} {args[1]}", args[2:]
 
 
 def _usage():
-    names = sorted({c.split()[0] for c in COMMANDS} | set(_MANAGEMENT))
-    return GLOBAL_FLAGS.help_text() + "\nCommands:\n" + "".join(
-        f"  {n}\n" for n in names)
+    return (f"\nUsage:  pydocker {GLOBAL_FLAGS.usage}\n\n{GLOBAL_FLAGS.description}\n\n"
+            f"{catalog.usage()}\nGlobal Options:\n{GLOBAL_FLAGS.options_text()}\n"
+            "Run 'pydocker COMMAND --help' for more information on a command.\n")
+
+
+def _command_help(exc, target):
+    """A command's help, with the other command lines that run it (the docker CLI's Aliases)."""
+    aliases = catalog.aliases_of(target) if target else []
+    return exc.flags.help_text(aliases if len(aliases) > 1 else ())
 
 
 def run_command(cli, target, argv):
@@ -156,7 +139,7 @@ def main(argv=None, stdout=None, stderr=None, stdin=None):
     """Parse global flags, run one command, print errors like the docker CLI."""
     argv = list(sys.argv[1:] if argv is None else argv)
     stderr = stderr or sys.stderr
-    name = ""
+    name, target = "", None
     try:
         options, args = GLOBAL_FLAGS.parse(argv)
         if options.version:
@@ -169,7 +152,10 @@ def main(argv=None, stdout=None, stderr=None, stdin=None):
         cli = CLI(options, stdout, stderr, stdin)
         return run_command(cli, target, rest)
     except HelpRequested as exc:
-        print(exc.args[0] if name else _usage(), file=stdout or sys.stdout)
+        print(_command_help(exc, target) if name else _usage(), file=stdout or sys.stdout)
+        return 0
+    except _GroupHelp as exc:
+        print(catalog.group_usage(exc.args[0]), file=stdout or sys.stdout)
         return 0
     except UsageError as exc:
         hint = f"See 'pydocker {name + ' ' if name else ''}--help'."

@@ -15,7 +15,11 @@ class UsageError(Exception):
 
 
 class HelpRequested(Exception):
-    """``-h``/``--help`` was given; carries the help text to print."""
+    """``-h``/``--help`` was given; carries the FlagSet whose help to print."""
+
+    def __init__(self, flags):
+        super().__init__(flags.help_text())
+        self.flags = flags
 
 
 class Options:
@@ -106,7 +110,7 @@ class FlagSet:
                     args.extend(argv[i:])
                     break
         if values["help"]:
-            raise HelpRequested(self.help_text())
+            raise HelpRequested(self)
         self._check_count(args)
         return Options(values, given), args
 
@@ -175,11 +179,22 @@ class FlagSet:
             raise UsageError(f'"{name}" requires at most {self.max_args} '
                              f"argument{'s' if self.max_args > 1 else ''}.")
 
-    def help_text(self):
+    def help_text(self, aliases=()):
+        """The command's help as the docker CLI lays it out; ``aliases`` are the other
+        command lines that run it."""
         lines = [f"\nUsage:  pydocker {self.usage}\n"]
         if self.description:
             lines.append(self.description + "\n")
-        lines.append("Options:")
+        if aliases:
+            lines.append("Aliases:\n  " + ", ".join("pydocker " + a for a in aliases) + "\n")
+        options = self.options_text()
+        if options:
+            lines.append("Options:\n" + options)
+        return "\n".join(lines)
+
+    def options_text(self):
+        """One line per flag, the help column as wide as the longest flag needs."""
+        rows = []
         for flag in self._flags:
             if flag.dest == "help":
                 continue
@@ -190,7 +205,7 @@ class FlagSet:
                 left += " " + flag.metavar
             default = ""
             if flag.default not in (None, False, ""):
-                default = f' (default {flag.default!r})' if flag.kind == STRING else \
-                    f" (default {flag.default})"
-            lines.append(f"  {left:<28} {flag.help}{default}")
-        return "\n".join(lines) + "\n"
+                default = f' (default "{flag.default}")' if flag.kind == STRING else f" (default {flag.default})"
+            rows.append((left, flag.help + default))
+        width = max((len(left) for left, _ in rows), default=0) + 3
+        return "".join(f"  {left:<{width}}{text}\n" for left, text in rows)

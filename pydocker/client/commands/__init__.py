@@ -1,1 +1,1 @@
-"""One module per command group; ``pydocker.client.cli.COMMANDS`` maps names to them."""
+"""One module per command group; ``pydocker.client.catalog`` maps command lines to them."""

@@ -5,7 +5,6 @@ from ..errors import ClientError
 from ..flags import FlagSet
 from ..formatter import Context, write_rows
 from .containers import for_each
-from .groups import dispatch
 from .inspect import inspect_objects
 
 
@@ -142,11 +141,3 @@ def prune(cli, argv):
     if deleted:
         cli.out.write("Deleted Networks:\n" + "".join(n + "\n" for n in deleted))
     return 0
-
-
-SUBCOMMANDS = {"ls": ls, "create": create, "rm": rm, "inspect": inspect,
-               "connect": connect, "disconnect": disconnect, "prune": prune}
-
-
-def main(cli, argv):
-    return dispatch(cli, argv, "network", SUBCOMMANDS, {"list": "ls", "remove": "rm"})

@@ -4,7 +4,6 @@ import os
 
 from ..errors import ClientError
 from ..flags import FlagSet
-from .groups import dispatch
 
 
 def generate(cli, argv):
@@ -34,7 +33,3 @@ def generate(cli, argv):
         f"  client: DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH={out} DOCKER_HOST=tcp://{(opts.host + opts.ip)[0]}:2376\n"
         f"Keep {tlsgen.CA_KEY} offline: whoever holds it can make client certificates.\n")
     return 0
-
-
-def main(cli, argv):
-    return dispatch(cli, argv, "tls", {"generate": generate})

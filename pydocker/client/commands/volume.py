@@ -4,7 +4,6 @@ from ..api import filters_param
 from ..flags import FlagSet
 from ..formatter import Context, write_rows
 from .containers import for_each, report_prune
-from .groups import dispatch
 from .inspect import inspect_objects
 
 
@@ -95,10 +94,3 @@ def prune(cli, argv):
     report_prune(cli, "Deleted Volumes:", result.get("VolumesDeleted") or [],
                  result.get("SpaceReclaimed", 0))
     return 0
-
-
-SUBCOMMANDS = {"ls": ls, "create": create, "rm": rm, "inspect": inspect, "prune": prune}
-
-
-def main(cli, argv):
-    return dispatch(cli, argv, "volume", SUBCOMMANDS, {"list": "ls", "remove": "rm"})

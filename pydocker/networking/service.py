@@ -64,6 +64,8 @@ class NetworkService(service.Service):
         self._networks = {}  # id -> Network, oldest first
         self._attached = {}  # container id -> _Attachment
         self._addresses = AddressBook()
+        self._set_up = set()  # names of the drivers set up
+        self._setup_lock = defer.DeferredLock()
         self._creating = set()  # names of networks being created
         self._settling = set()  # Deferreds of disconnects finishing after a release
         self._sandboxes = Sandboxes(reactor, workers, config, containers, self)
@@ -85,20 +87,31 @@ class NetworkService(service.Service):
         names += sorted({n.driver for n in networks} - set(BUILTIN_DRIVERS))
         for name in names:
             own = [n for n in networks if n.driver == name]
+            self._networks.update((n.id, n) for n in own)
+            ids = {n.id for n in own}
             try:
-                driver = yield self._workers.run(self._drivers.load, name)
-                ids = {n.id for n in own}
-                predefined = yield self._workers.run(
-                    driver.setup, own, [e for e in stale if e.network_id in ids])
+                yield self._driver(name, own, [e for e in stale if e.network_id in ids])
             except NotFound:
                 self.log.error("network driver {name} is not installed: its networks are unusable", name=name)
-                predefined = []
-            for network in predefined:
-                yield self._store.run(network_store.save_network, network.to_dict())
-            self._networks.update((n.id, n) for n in own)
-            self._networks.update((n.id, n) for n in predefined)
         self._networks = dict(sorted(self._networks.items(), key=lambda item: (item[1].created, item[1].name)))
         yield self._store.run(network_store.remove_all_endpoints)
+
+    @defer.inlineCallbacks
+    def _driver(self, name, own=(), stale=()):
+        """The driver ``name``, loaded and set up on first use (at start, or
+        when a network first names it), its predefined networks stored."""
+        driver = yield self._workers.run(self._drivers.load, name)
+        yield self._setup_lock.acquire()
+        try:
+            if name not in self._set_up:
+                predefined = yield self._workers.run(driver.setup, list(own), list(stale))
+                for network in predefined:
+                    yield self._store.run(network_store.save_network, network.to_dict())
+                    self._networks[network.id] = network
+                self._set_up.add(name)
+        finally:
+            self._setup_lock.release()
+        return driver
 
     @defer.inlineCallbacks
     def stopService(self):
@@ -107,7 +120,8 @@ class NetworkService(service.Service):
         for attachment in list(self._attached.values()):
             yield self.release(attachment.container)
         yield self._settled()
-        for name, driver in self._drivers.loaded().items():
+        for name in sorted(self._set_up):
+            driver = self._drivers.get(name)
             own = [n for n in self._networks.values() if n.driver == name]
             try:
                 yield self._workers.run(driver.teardown, own)
@@ -360,7 +374,7 @@ class NetworkService(service.Service):
         self._creating.add(name)
         try:
             driver_name = options.get("driver") or "bridge"
-            driver = yield self._workers.run(self._drivers.load, driver_name)
+            driver = yield self._driver(driver_name)
             draft = Network(id=new_id(), name=name, driver=driver_name, created=time.time_ns(),
                             subnet=options.get("subnet") or "", gateway=options.get("gateway") or "",
                             ip_range=options.get("ip_range") or "", internal=bool(options.get("internal")),

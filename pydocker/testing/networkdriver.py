@@ -11,6 +11,7 @@ theirs.
 
 import ipaddress
 import secrets
+import time
 
 from zope.interface import implementer
 
@@ -50,7 +51,7 @@ class FakeNetworkDriver:
             return []
         found = next((n for n in networks if n.default and n.name == self._predefine), None)
         return [found or Network(id=secrets.token_hex(32), name=self._predefine, driver=self.name,
-                                 created=len(self.calls), subnet=self._subnet or "",
+                                 created=time.time_ns(), subnet=self._subnet or "",
                                  gateway=ipam_gateway(self._subnet) if self._subnet else "", default=True)]
 
     def teardown(self, networks):

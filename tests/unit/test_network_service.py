@@ -131,7 +131,10 @@ def test_a_network_names_its_driver_and_an_unknown_one_is_not_found(tmp_path):
     h = Harness(tmp_path, drivers=None)
     h.service._drivers = NetworkDrivers(None, None, loaded=[*h.drivers, extra])
     network = result_of(h.service.create("rec", {"driver": "recording", "subnet": "10.7.0.0/24"}))
-    assert network.driver == "recording" and extra.calls == [("create_network", "rec")]
+    assert network.driver == "recording"
+    assert extra.calls == [("setup", [], []), ("create_network", "rec")]  # set up on first use
+    result_of(h.service.create("rec2", {"driver": "recording", "subnet": "10.8.0.0/24"}))
+    assert [c[0] for c in extra.calls] == ["setup", "create_network", "create_network"]
     with pytest.raises(NotFound, match='plugin "nosuchdriver" not found'):
         result_of(h.service.create("x", {"driver": "nosuchdriver"}))
     assert h.service.network_named("x") is None

@@ -24,7 +24,7 @@ from twisted.internet import defer
 
 from pydocker.builder import context as buildcontext
 from pydocker.builder import copy as buildcopy
-from pydocker.builder import instructions, parser
+from pydocker.builder import instructions, parser, remote
 from pydocker.builder.dispatcher import Builder, BuildOptions
 from pydocker.engine.job import JobOutput
 from pydocker.errdefs import InvalidParameter, NotFound
@@ -65,41 +65,28 @@ class BuildRequest:
     auth_configs: dict = field(default_factory=dict)
 
 
-def _fetch_remote(url, directory, dockerfile_name):
-    """A remote context: a tar (any compression) or a plain Dockerfile fetched over http(s)."""
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response:
-            return buildcontext.receive(response, directory, dockerfile_name)
-    except urllib.error.HTTPError as e:
-        raise InvalidParameter(f"unable to prepare context: failed to GET {url} with status {e.code}") from None
-    except (urllib.error.URLError, OSError) as e:
-        raise InvalidParameter(f"unable to prepare context: {getattr(e, 'reason', e)}") from None
-
-
 def _prepare(req, directory):
-    """(program, escape token) from the context in ``directory``; raises before anything is written."""
+    """(program, escape token, context directory) from the body or the remote context put in
+    ``directory``; raises before anything is written."""
     name = req.options.dockerfile
     if req.remote:
-        if not req.remote.startswith(("http://", "https://")):
-            raise InvalidParameter(f"unable to prepare context: remote URL {req.remote!r} is not supported "
-                                   f"(http and https only; git is not supported by this daemon)")
-        _fetch_remote(req.remote, directory, name or "Dockerfile")
+        directory = remote.fetch(req.remote, directory, name or "Dockerfile")
     else:
         buildcontext.receive(req.body, directory, name or "Dockerfile")
     dockerfile = parser.parse(buildcontext.read_dockerfile(directory, name))
-    return instructions.group(dockerfile, name or "Dockerfile"), dockerfile.escape
+    return instructions.group(dockerfile, name or "Dockerfile"), dockerfile.escape, directory
 
 
 @defer.inlineCallbacks
 def build(job):
     engine, req, out = job.engine, job.request, job.output
-    directory = yield engine.run_blocking(_scratch, engine)
+    scratch = yield engine.run_blocking(_scratch, engine)
     try:
-        program, escape = yield engine.run_blocking(_prepare, req, directory)
+        program, escape, directory = yield engine.run_blocking(_prepare, req, scratch)
         builder = Builder(EngineSteps(engine, req.auth_configs), out, req.options, directory, program, escape)
         yield builder.run()
     finally:
-        yield engine.run_blocking(shutil.rmtree, directory, True)
+        yield engine.run_blocking(shutil.rmtree, scratch, True)
 
 
 class _Collected(JobOutput):

@@ -299,7 +299,7 @@ def test_refusals_answer_a_status_before_the_stream(busybox_daemon):
         ("?t=UPPER:case", 400, "repository name must be lowercase"),
         ("?buildargs=notjson", 400, "error reading build args"),
         ("?dockerfile=missing", 400, "Cannot locate specified Dockerfile: missing"),
-        ("?remote=git://example.invalid/repo.git", 400, "git is not supported"),
+        ("?remote=ftp://127.0.0.1/context.tar", 400, "is not supported (http(s) URLs and git repositories only)"),
     ]:
         got, _, payload = raw_build(d, query, body)
         assert (got, message in json.loads(payload)["message"]) == (status, True), (query, payload)
@@ -453,3 +453,41 @@ def test_system_df_counts_the_build_cache_and_builder_prune_drops_the_stale_part
     assert len(before - after) == 3  # the old chain: its two intermediates and its final image
     assert run(docker_cli, d, "pruned") == "new\n"
     assert build(docker_cli, d, ctx).stdout.count("Using cache") == 3
+
+
+def test_git_remote_context_with_ref_and_subdirectory(busybox_daemon, docker_cli, tmp_path):
+    import shutil
+    import socket
+    import subprocess
+    import time
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    d = busybox_daemon
+    repo = write(tmp_path / "served" / "repo", {"app/Dockerfile": "FROM busybox\nCOPY hello /hello\n",
+                                                "app/hello": "from git\n", "README": "top\n"})
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-qm", "one"], ["tag", "v1"]):
+        subprocess.run(git + args, cwd=repo, check=True)
+    (repo / "app" / "hello").write_text("changed later\n")
+    subprocess.run(git + ["commit", "-qam", "two"], cwd=repo, check=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    daemon = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
+                               f"--port={port}", f"--base-path={tmp_path / 'served'}", str(tmp_path / "served")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while subprocess.run(["git", "ls-remote", f"git://127.0.0.1:{port}/repo"], capture_output=True).returncode:
+            assert time.monotonic() < deadline, "git daemon did not answer"
+            time.sleep(0.2)
+        # The docker CLI clones a git context itself; our client leaves it to the daemon.
+        d.client("build", "-t", "fromgit", f"git://127.0.0.1:{port}/repo#v1:app")
+        assert run(docker_cli, d, "fromgit", "cat", "/hello") == "from git\n"
+        d.client("build", "-t", "fromgit", f"git://127.0.0.1:{port}/repo#main:app")
+        assert run(docker_cli, d, "fromgit", "cat", "/hello") == "changed later\n"
+        got, _, payload = raw_build(d, f"?remote=git://127.0.0.1:{port}/repo%23main:../..", b"")
+        assert got == 400 and "is outside the repository" in json.loads(payload)["message"]
+    finally:
+        daemon.terminate()
+        daemon.wait()

@@ -2,8 +2,9 @@
 
 The context is a directory (sent as a tar with ``.dockerignore`` applied; the
 Dockerfile and .dockerignore always go), ``-`` (a tar, or a lone Dockerfile, on
-stdin) or an http(s) URL the daemon fetches itself. A Dockerfile outside the
-context travels inside it as ``.dockerfile.<hex>``, as the docker CLI does.
+stdin) or a URL the daemon fetches itself (http(s), or a git repository). A
+Dockerfile outside the context travels inside it as ``.dockerfile.<hex>``, as the
+docker CLI does.
 """
 
 import io
@@ -103,7 +104,7 @@ def _stdin_context(cli):
 def _prepare(cli, opts, source):
     """(body or None, params) of the build request."""
     params = {}
-    if source.startswith(("http://", "https://")):
+    if source.startswith(("http://", "https://", "git://", "git@", "github.com/")):
         params["remote"] = source
         if opts.file:
             params["dockerfile"] = opts.file

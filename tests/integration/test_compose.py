@@ -68,3 +68,27 @@ def test_compose_up_exec_restart_down(busybox_daemon, tmp_path):
         assert "pyd_data" not in [v.name for v in client.volumes.list()]
     finally:
         client.close()
+
+
+SOCKET_AND_CONFIG = """\
+version: "3.8"
+services:
+  job:
+    image: busybox
+    network_mode: none
+    command: sh -c 'cat /etc/app.conf && test -S /var/run/docker.sock && echo socket-there'
+    volumes:
+      - ./app.conf:/etc/app.conf:ro
+      - {socket}:/var/run/docker.sock
+"""
+
+
+def test_compose_binds_a_config_file_and_the_daemon_socket(busybox_daemon, tmp_path):
+    """What a CI runner's job container or a redis with its config file does (issue 15)."""
+    (tmp_path / "app.conf").write_text("maxmemory 1mb\n")
+    (tmp_path / "docker-compose.yml").write_text(SOCKET_AND_CONFIG.format(socket=busybox_daemon.socket))
+    try:
+        out = compose(busybox_daemon, tmp_path, "run", "--rm", "-T", "job").stdout
+        assert out.splitlines()[-2:] == ["maxmemory 1mb", "socket-there"]
+    finally:
+        compose(busybox_daemon, tmp_path, "down", check=False)

@@ -126,6 +126,14 @@ def validate_host_config(hc):
     if weight and not 10 <= weight <= 1000:
         raise InvalidParameter("Range of blkio weight is from 10 to 1000")
     check(hc.get("LogConfig") or {}, {"Type": str, "Config": STR_MAP}, "HostConfig.LogConfig")
+    for i, mount in enumerate(hc.get("Mounts") or []):
+        check(mount, {"Type": str, "Source": str, "Target": str, "ReadOnly": bool, "Consistency": str,
+                      "BindOptions": dict, "VolumeOptions": dict, "TmpfsOptions": dict}, f"HostConfig.Mounts[{i}]")
+    for port, bindings in (hc.get("PortBindings") or {}).items():
+        if not isinstance(bindings, list):
+            raise InvalidParameter(f"invalid type for field HostConfig.PortBindings.{port}: expected an array")
+        for i, binding in enumerate(bindings):
+            check(binding, {"HostIp": str, "HostPort": str}, f"HostConfig.PortBindings.{port}[{i}]")
     ulimits = []
     for i, ulimit in enumerate(hc.get("Ulimits") or []):
         check(ulimit, {"Name": str, "Soft": int, "Hard": int}, f"HostConfig.Ulimits[{i}]")

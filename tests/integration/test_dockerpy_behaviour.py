@@ -77,3 +77,25 @@ def test_legacy_link_names_in_ps_and_their_removal(api):
     assert not api.inspect_container(linked)["HostConfig"]["Links"]
     with pytest.raises(docker.errors.APIError, match="cannot remove the default link name"):
         api.remove_container(upstream_name, link=True)
+
+
+def test_put_archive_is_a_success_for_docker_py(api):
+    """docker-py (and Ansible's copy module on it) counts only a 200 as success (issue 15)."""
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("copied")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"ok"))
+    cid = api.create_container("busybox", "true")["Id"]
+    api.made.append(cid)
+    assert api.put_archive(cid, "/tmp", buf.getvalue()) is True
+
+
+def test_an_error_on_a_stream_route_is_raised_by_docker_py(api):
+    """A 404 on a streaming route comes with a length, so docker-py reads it as an error."""
+    with pytest.raises(docker.errors.NotFound):
+        api.logs("no-such-container", stream=True, follow=True)
+    with pytest.raises(docker.errors.APIError, match="400"):
+        api.pull("127.0.0.1:1/x", tag="1", platform="not a platform!")

@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 APT_PACKAGES := busybox-static iptables iproute2 btrfs-progs e2fsprogs xfsprogs dmsetup \
 	thin-provisioning-tools lxc docker-registry skopeo hyperfine tmux python3-venv libseccomp2 \
-	openssl util-linux docker-compose gcc libc6-dev
+	openssl util-linux docker-compose ansible gcc libc6-dev
 
 .PHONY: deps venv demo test bench clean
 

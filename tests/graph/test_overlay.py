@@ -74,3 +74,23 @@ def test_too_many_lowers_is_refused(driver):
 def test_unknown_option(tmp_path):
     with pytest.raises(InvalidParameter, match="overlay2.size"):
         OverlayDriver(str(tmp_path / "o"), {"overlay2.size": "1G"})
+
+
+def test_the_deepest_allowed_stack_mounts_with_relative_lower_dirs(driver):
+    """128 lowers do not fit in a page as absolute paths: the mount is made from the
+    driver's home with relative ones, and every layer shows through."""
+    parent = None
+    for depth in range(MAX_LOWERS):
+        driver.create(f"d{depth}", parent)
+        with open(os.path.join(driver.home, f"d{depth}", "diff", f"f{depth}"), "w") as f:
+            f.write(str(depth))
+        parent = f"d{depth}"
+    driver.create_rw("top", parent)
+    merged = driver.get("top")
+    try:
+        assert mount_type(merged) == "overlay"
+        assert sorted(os.listdir(merged)) == sorted(f"f{n}" for n in range(MAX_LOWERS))
+        assert open(os.path.join(merged, "f0")).read() == "0"
+    finally:
+        driver.put("top")
+    assert mount_type(merged) is None

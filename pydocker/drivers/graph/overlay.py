@@ -11,9 +11,9 @@ On-disk layout (Docker's overlay2)::
 
 A layer's ``diff/`` dir *is* its diff, so diff/changes/apply_diff need no
 mounts.  Lower dirs are given as paths relative to ``<home>`` when the
-absolute option string would not fit in one page; the mount is then done in
-a forked child that changes directory first (the parent's cwd is shared by
-all its threads and must not move).
+absolute option string would not fit in one page; the mount is then done by
+mount(8) run in ``<home>`` (the daemon's cwd is shared by all its threads and
+must not move, and a fork from a worker thread is not safe).
 """
 
 import errno
@@ -255,19 +255,13 @@ def _write(path, text):
 
 
 def _mount_from(directory, target, data):
-    """mount(2) from a forked child whose cwd is ``directory``, so relative paths resolve there."""
-    pid = os.fork()
-    if pid == 0:  # the child: only chdir and one syscall, then _exit
-        code = 0
-        try:
-            os.chdir(directory)
-            mount("overlay", target, "overlay", data=data)
-        except OSError as e:
-            code = e.errno or 1
-        except BaseException:
-            code = 255
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    if code:
-        raise OSError(code, f"mount overlay on {target}: {os.strerror(code)}")
+    """mount(2) with paths relative to ``directory``: by util-linux's mount(8) run there.
+
+    The daemon's own cwd is shared by all its threads, and ``os.fork()`` from a worker
+    thread of a threaded process may copy locks another thread holds; a spawned
+    command has a cwd of its own and execs at once. This path is taken only when the
+    absolute lower dirs do not fit in a page (images with scores of layers)."""
+    proc = subprocess.run(["mount", "-t", "overlay", "overlay", "-o", data, target], cwd=directory,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise OSError(errno.EIO, f"mount overlay on {target}: {proc.stderr.strip() or proc.returncode}")

@@ -14,6 +14,8 @@ import signal as signals
 from dataclasses import dataclass
 
 from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python import failure
 from zope.interface import implementer
 
 from pydocker.drivers.exec import cgroups, spec as specs
@@ -25,6 +27,7 @@ from pydocker.drivers.exec.native.spawner_client import SpawnerProcess
 from pydocker.errdefs import Conflict, InvalidParameter, PrerequisiteMissing
 
 DEFAULT_CGROUP_PARENT = "pydocker"
+log = Logger()
 KNOWN_OPTIONS = {"native.cgroupdriver": ("cgroupfs",)}
 
 
@@ -36,11 +39,11 @@ class _Running:
 
     @property
     def pid(self):
-        return self.launch.pid
+        return self.launch.pid if self.launch is not None else None
 
     @property
     def stdin(self):
-        return self.launch.stdin
+        return self.launch.stdin if self.launch is not None else None
 
 
 @implementer(IExecDriver)
@@ -96,17 +99,36 @@ class NativeDriver(RunningContainers):
         config["caps"] = validate.container(spec)
         config["seccomp_bpf"] = self._seccomp_program(config.pop("seccomp"), config["caps"],
                                                       spec.privileged)
+        running = _Running(spec, None, None)
+        self._running[spec.id] = running  # taken now: a second run is a Conflict
+        made = self._in_thread(self._make_cgroup, spec)
+        made.addErrback(self._not_started, spec.id)
+        return made.addCallback(self._launch, running, config, io)
+
+    def _make_cgroup(self, spec):
+        """The container's cgroup, made and limited (in a thread: creating and writing
+        cgroup files waits on the kernel). Its paths are saved first, so a crash after
+        this point is cleaned at the next start."""
         cgroup = cgroups.for_container(spec.cgroup_parent or DEFAULT_CGROUP_PARENT, spec.id)
         os.makedirs(self._state_dir(spec.id), exist_ok=True)
         self._save_state(spec.id, cgroup)
-        config["cgroup_view"] = cgroup.container_view()
         try:
             cgroup.create()
             cgroup.configure_devices(spec.devices, spec.privileged)
             cgroup.set(spec.resources)
         except Exception:
-            self.clean(spec.id)
+            self._remove_state(spec.id)
             raise
+        return cgroup
+
+    def _not_started(self, reason, container_id):
+        self._running.pop(container_id, None)
+        return reason
+
+    def _launch(self, cgroup, running, config, io):
+        spec = running.spec
+        config["cgroup_view"] = cgroup.container_view()
+        running.cgroup = cgroup
 
         def on_pid(pid):
             steps = [self._in_thread(cgroup.apply, pid)]
@@ -115,27 +137,37 @@ class NativeDriver(RunningContainers):
             return defer.gatherResults(steps, consumeErrors=True).addErrback(
                 lambda f: f.value.subFailure)
 
-        launch = Launch(config, io, on_pid, lambda pid: cgroup.kill_all(signals.SIGKILL),
-                        self._reactor)
-        self._running[spec.id] = _Running(spec, cgroup, launch)
+        running.launch = Launch(config, io, on_pid, lambda pid: self._kill_cgroup(cgroup), self._reactor)
         try:
-            launch.start(self._current_spawner)
+            running.launch.start(self._current_spawner)
         except Exception:
+            lost = failure.Failure()
             del self._running[spec.id]
-            self.clean(spec.id)
-            raise
-        return launch.result.addBoth(self._container_exited, spec.id, cgroup)
+            return self._in_thread(self._remove_state, spec.id).addBoth(lambda _: lost)
+        return running.launch.result.addBoth(self._container_exited, spec.id, cgroup)
+
+    def _kill_cgroup(self, cgroup):
+        """Kill what the cgroup holds (in a thread: a v1 thaw waits for the freezer)."""
+        self._in_thread(cgroup.kill_all, signals.SIGKILL).addErrback(
+            lambda reason: log.error("killing a lost container failed: {e}", e=reason.getErrorMessage()))
 
     def _container_exited(self, outcome, container_id, cgroup):
+        """The exit is reported once the cgroup is gone (in a thread: removal retries
+        while the kernel takes killed processes out)."""
         self._running.pop(container_id, None)
-        oom = False
+        cleaned = self._in_thread(self._reap, container_id, cgroup)
+
+        def report(oom):
+            if isinstance(outcome, dict):
+                return specs.ExitStatus(outcome["exit_code"], oom, outcome["signal"])
+            return outcome
+        return cleaned.addCallback(report)
+
+    def _reap(self, container_id, cgroup):
         try:
-            oom = cgroup.oom_killed()
+            return cgroup.oom_killed()
         finally:
-            self.clean(container_id)
-        if isinstance(outcome, dict):
-            return specs.ExitStatus(outcome["exit_code"], oom, outcome["signal"])
-        return outcome
+            self._remove_state(container_id)
 
     def exec(self, container_id, exec_spec, io):
         if not exec_spec.args:
@@ -164,10 +196,10 @@ class NativeDriver(RunningContainers):
     # --- controlling running containers (the calls are in RunningContainers) --------
 
     def _live(self, container_id):
-        try:
-            return self._running[container_id]
-        except KeyError:
-            raise Conflict("container %s is not running" % container_id) from None
+        running = self._running.get(container_id)
+        if running is None or running.cgroup is None:  # none, or its cgroup still being made
+            raise Conflict("container %s is not running" % container_id)
+        return running
 
     # --- leftovers ---------------------------------------------------------------------
 
@@ -181,6 +213,10 @@ class NativeDriver(RunningContainers):
     def clean(self, container_id):
         if container_id in self._running:
             raise Conflict("container %s is running" % container_id)
+        self._remove_state(container_id)
+
+    def _remove_state(self, container_id):
+        """Kill and remove the container's cgroup, then its state directory (blocking)."""
         directory = self._state_dir(container_id)
         try:
             with open(os.path.join(directory, "state.json")) as f:

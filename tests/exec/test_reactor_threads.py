@@ -1,0 +1,35 @@
+"""The exec drivers keep the reactor free: making, limiting, killing and removing a
+container's cgroups (kernel waits, retry loops) happen in threads, never on the
+reactor's thread (these tests iterate the reactor on the test's own thread)."""
+
+import threading
+
+import pytest
+
+from pydocker.drivers.exec.cgroups import fs as cgroupfs
+from pydocker.drivers.exec.spec import Resources
+
+pytestmark = pytest.mark.kernel
+
+
+@pytest.fixture
+def cgroup_calls(monkeypatch):
+    """(function name, thread ident) of every cgroup file operation from now on."""
+    calls = []
+    for name in ("makedirs", "write", "remove"):
+        original = getattr(cgroupfs, name)
+
+        def spy(*args, _original=original, _name=name, **kwargs):
+            calls.append((_name, threading.get_ident()))
+            return _original(*args, **kwargs)
+        monkeypatch.setattr(cgroupfs, name, spy)
+    return calls
+
+
+def test_cgroup_work_of_a_run_stays_off_the_reactor(driver, run, cgroup_calls):
+    status, _ = run(["true"], resources=Resources(memory=64 << 20, pids_limit=50))
+    assert status.exit_code == 0
+    made = {"write", "remove"} | ({"makedirs"} if driver.name == "native" else set())
+    assert made <= {name for name, _ in cgroup_calls}
+    on_reactor = [name for name, thread in cgroup_calls if thread == threading.get_ident()]
+    assert on_reactor == []

@@ -3,8 +3,8 @@
 Each line a container writes becomes ``{"log": "...\\n", "stream": "stdout",
 "attrs": {...}, "time": "<RFC 3339 nanos>"}`` in ``<id>-json.log`` (``attrs``
 only when --log-opt names labels or env); ``max-size``/``max-file`` rotate it
-to ``.1``, ``.2``... Writes happen as output arrives (the page cache
-absorbs them); readers run in worker threads.
+to ``.1``, ``.2``... The writer runs on the daemon's log thread
+(``runtime/logwriter.py``), readers in worker threads.
 """
 
 import json

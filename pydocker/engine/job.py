@@ -128,6 +128,11 @@ class Engine:
             return defer.maybeDeferred(f, *args, **kwargs)
         return threads.deferToThreadPool(self._reactor, self._worker_pool, f, *args, **kwargs)
 
+    def call_from_thread(self, f, *args, **kwargs):
+        """Run ``f`` on the engine's reactor thread, from any thread (results of threads
+        that are not the worker pool's)."""
+        self._reactor.callFromThread(f, *args, **kwargs)
+
     def call_later(self, delay, f, *args, **kwargs):
         """Schedule ``f`` on the engine's reactor (timers for jobs: events until, restarts)."""
         return self._reactor.callLater(delay, f, *args, **kwargs)

@@ -598,7 +598,7 @@ def container_logs(job):
                 backlog.append(entry)
             else:
                 render(entry)
-        unsubscribe, limit = writer.follow(on_entry)
+        unsubscribe, limit = yield writer.follow(on_entry)
     path = engine.runtime.log_path(container)
     entries = yield engine.run_blocking(logs.read_entries, path, req.since or None, req.until or None,
                                         req.tail, limit)

@@ -17,6 +17,8 @@ FACILITIES = {name: number for number, name in enumerate((
     "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp"))}
 FACILITIES.update({f"local{i}": 16 + i for i in range(8)})
 SEVERITY = {"stdout": 6, "stderr": 3}  # info, err
+CONNECT_TIMEOUT = 30  # seconds: a server that never answers fails the start, not forever
+SEND_TIMEOUT = 5      # seconds: a server that stops reading loses lines, the log thread goes on
 OPTIONS = ("syslog-address", "syslog-facility", "syslog-format", "tag") + attributes.OPTIONS
 
 
@@ -54,15 +56,18 @@ class SyslogDriver:
             raise InvalidParameter(f"invalid syslog format {options['syslog-format']!r}")
 
     def open(self, container, log_path, options):
+        """Connect (blocking: called from a worker thread at the container's start)."""
         self.validate(options)
         family, kind, address = parse_address(options.get("syslog-address"))
         sock = socket.socket(family, kind)
         try:
+            sock.settimeout(CONNECT_TIMEOUT)
             sock.connect(address)
+            sock.settimeout(SEND_TIMEOUT)
         except OSError as e:
             sock.close()
             raise Unavailable(f"failed to initialize logging driver: syslog {options.get('syslog-address', '/dev/log')}: "
-                              f"{e.strerror}") from None
+                              f"{e.strerror or e}") from None
         tag = options.get("tag") or container.id[:12]
         return SyslogWriter(sock, kind == socket.SOCK_STREAM, FACILITIES[options.get("syslog-facility", "daemon")],
                             tag, options.get("syslog-format", "rfc3164"))

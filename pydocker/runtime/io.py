@@ -8,7 +8,8 @@ Back-pressure works as under dockerd, where the copy from the container blocks o
 slow attached writer: while any attached client's connection is over its high-water
 mark, the driver's reader of the container's output is paused, so the pipe (or pty)
 fills and the container's writes block. The log writer loses nothing; it sees the
-output when reading resumes.
+output when reading resumes. A log writer that falls behind (``runtime/logwriter.py``)
+pauses the output the same way.
 """
 
 from twisted.internet import defer
@@ -54,7 +55,17 @@ class Outputs:
 
     def hold(self, consumer, writable):
         """Pause the output until ``writable`` fires, unless it already has."""
-        if writable.called or consumer in self._holding or consumer not in self._consumers:
+        if consumer in self._consumers:
+            self._hold(consumer, writable)
+
+    def hold_for_log(self, writable):
+        """Pause the output until the log writer's backlog is low again (``writable``)."""
+        self._hold(self._LOG, writable)
+
+    _LOG = object()  # the log writer's key among the holders
+
+    def _hold(self, consumer, writable):
+        if writable.called or consumer in self._holding:
             return
         self._holding.add(consumer)
         if len(self._holding) == 1 and self._producer is not None:
@@ -95,7 +106,9 @@ class ContainerIO:
 
     def _deliver(self, stream, data):
         if self.log_writer is not None:
-            self.log_writer.write(stream, data)
+            writable = self.log_writer.write(stream, data)
+            if writable is not None:
+                self.outputs.hold_for_log(writable)
         self.outputs.deliver(stream, data)
 
     def close(self):

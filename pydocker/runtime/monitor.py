@@ -15,6 +15,7 @@ from twisted.logger import Logger
 from pydocker.errdefs import Conflict, NotModified, PydockerError
 from pydocker.runtime import health, restart
 from pydocker.runtime.io import Attachments, ContainerIO
+from pydocker.runtime.logwriter import QueuedLogWriter, WriterThread
 from pydocker.runtime.signals import parse_signal
 from pydocker.runtime.spec import container_spec
 from pydocker.store import containers as cstore
@@ -45,6 +46,7 @@ class Runtime:
         self._restart_calls = {}
         self._stopped_callbacks = []
         self._attachments = {}
+        self._log_thread = WriterThread(engine.call_from_thread)
 
     def on_stopped(self, callback):
         """``callback(container)`` (may return a Deferred) after a container stops for good
@@ -106,7 +108,8 @@ class Runtime:
             spec = container_spec(container, rootfs, self.container_dir(container.id), engine.config,
                                   self._pid_of, volume_mounts, hook, engine.network.link_env(container),
                                   engine.idmap)
-            live = _Live(ContainerIO(self._log_writer(container), self.attachments(container).outputs))
+            log_writer = yield self._open_log(container)
+            live = _Live(ContainerIO(log_writer, self.attachments(container).outputs))
             exited = engine.execdriver.run(spec, live.io)
             self._live[container.id] = live
             first = yield defer.DeferredList([live.io.started_d, exited], fireOnOneCallback=True,
@@ -162,9 +165,13 @@ class Runtime:
         options.update(log_config.get("Config") or {})
         return self.engine.logdrivers[kind], options
 
-    def _log_writer(self, container):
+    @defer.inlineCallbacks
+    def _open_log(self, container):
+        """The container's log writer (None for the none driver): opened in a worker (a
+        syslog server may be slow to answer, or not answer), written on the log thread."""
         driver, options = self.log_driver(container)
-        return driver.open(container, self.log_path(container), options)
+        writer = yield self.engine.run_blocking(driver.open, container, self.log_path(container), options)
+        return None if writer is None else QueuedLogWriter(writer, self._log_thread)
 
     @defer.inlineCallbacks
     def _undo_start(self, container, live):
@@ -354,4 +361,5 @@ class Runtime:
             if not ok:
                 self.log.error("stopping a container at shutdown failed: {e}", e=value.getErrorMessage())
         yield self.engine.execdriver.shutdown()
+        yield self._log_thread.flushed()
 

@@ -3,6 +3,7 @@
 import os
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -86,3 +87,36 @@ def test_a_bad_env_regex_is_refused(busybox_daemon, docker_cli):
     result = docker(docker_cli, busybox_daemon, "create", "--log-opt", "env-regex=(",
                     "busybox", "true", check=False)
     assert result.returncode != 0 and "env-regex" in result.stderr
+
+
+def test_an_unreachable_syslog_server_does_not_stall_the_daemon(busybox_daemon, docker_cli):
+    """The syslog server's accept queue is full, so the daemon's connect waits on dropped
+    SYNs: meanwhile the daemon answers; once the server goes away the start fails clearly."""
+    d = busybox_daemon
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    for _ in range(4):  # never accepted: they fill the queue
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    run = subprocess.Popen([docker_cli, "-H", d.host, "run", "--log-driver", "syslog",
+                            "--log-opt", f"syslog-address=tcp://127.0.0.1:{port}", "busybox", "true"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while "+job container.start" not in d.log():
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.05)
+        answered = docker(docker_cli, d, "ps", "-a", "--format", "{{.Status}}").stdout
+        assert run.poll() is None, "the start should still be waiting for the syslog server"
+        assert answered.strip() == "Created"
+    finally:
+        server.close()  # a retried SYN now meets a closed port: the connect fails
+        for filler in fillers:
+            filler.close()
+    _, err = run.communicate(timeout=120)
+    assert run.returncode != 0 and "failed to initialize logging driver" in err, err

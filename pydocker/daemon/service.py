@@ -18,6 +18,7 @@ from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from pydocker.daemon import deadline, leftovers, listeners, pidfile
+from pydocker.daemon.stalls import StallMonitor
 from pydocker.daemon.options import ConfigError, parse_key_value
 from pydocker.drivers import plugins
 from pydocker.drivers.exec import cgroups
@@ -83,6 +84,7 @@ class Daemon(service.MultiService):
         self._ports = []
         self._endpoints = []
         self._unix_paths = []
+        self._stalls = None
         self.engine = None
 
     # -- start-up ---------------------------------------------------------
@@ -159,6 +161,9 @@ class Daemon(service.MultiService):
 
     def startService(self):
         super().startService()
+        if self.config.debug:
+            self._stalls = StallMonitor(self._reactor)
+            self._stalls.start()
         self.db.start()
         self.workers.start()
         return self._start()
@@ -182,6 +187,8 @@ class Daemon(service.MultiService):
         the process alive past the deadline."""
         timeout = self.config.shutdown_timeout
         deadline.arm(timeout + STOP_GRACE_SECONDS, self._release_files)
+        if self._stalls is not None:
+            self._stalls.stop()
         self.log.info("shutting down: no new connections")
         for port in self._ports:
             yield defer.maybeDeferred(port.stopListening)

@@ -44,7 +44,7 @@ OPTIONS = [
     _o("-g --graph --data-root", "data-root", os.path.abspath, "/var/lib/pydocker", "root of the persistent state: images, containers, metadata"),
     _o("--exec-root", "exec-root", os.path.abspath, "/var/run/pydocker", "root of the run-time state"),
     _o("-p --pidfile", "pidfile", os.path.abspath, "/var/run/pydocker.pid", "path of the pid file"),
-    _o("-D --debug", "debug", p.parse_bool, False, "debug mode: log level debug"),
+    _o("-D --debug", "debug", p.parse_bool, False, "debug mode: log level debug, reactor stalls over 50 ms logged"),
     _o("-l --log-level", "log-level", p.parse_log_level, "info", "log level: debug, info, warn, error, fatal"),
     _o("-G --group", "group", str, "docker", "group owning the unix socket (when the group exists)"),
     # Drivers

@@ -149,7 +149,7 @@ def test_refused_features_say_why(lxc_daemon):
 def test_no_lxc_state_is_left_behind(lxc_daemon):
     docker(lxc_daemon, "run", "--rm", "busybox", "true")
     home = os.path.join(lxc_daemon.exec_root, "execdriver", "lxc")
-    assert sorted(os.listdir(home)) == ["hook.sh", "rootfs-mount"]
+    assert sorted(os.listdir(home)) == ["hook.sh", "lxc-execute", "rootfs-mount"]
 
 
 def test_daemon_stop_removes_the_parents_lxc_made(tmp_path):

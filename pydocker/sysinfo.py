@@ -35,6 +35,11 @@ def cgroup_version():
     return "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1"
 
 
+def cgroup_namespaces():
+    """Whether this kernel has cgroup namespaces (Linux 4.6 on), for ``--cgroupns private``."""
+    return os.path.exists("/proc/self/ns/cgroup")
+
+
 def cgroup_v1_has(controller, filename):
     return os.path.exists(os.path.join("/sys/fs/cgroup", controller, filename))
 

@@ -8,7 +8,7 @@ AutoRemove, memory minimums, CPU ranges) are applied with dockerd's messages.
 import os
 
 from pydocker.errdefs import InvalidParameter
-from pydocker.engine.fields import STR_LIST, STR_MAP, check
+from pydocker.fields import STR_LIST, STR_MAP, check
 
 CONFIG_TYPES = {
     "Hostname": str, "Domainname": str, "User": str, "AttachStdin": bool, "AttachStdout": bool,

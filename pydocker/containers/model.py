@@ -75,9 +75,6 @@ class Container:
     def set_paused(self, paused):
         self.state.update(Paused=paused, Status="paused" if paused else "running")
 
-    def set_dead(self):
-        self.state.update(Status="dead", Dead=True, Running=False, Paused=False, Pid=0)
-
 
 class ContainerIndex:
     """Every container, by ID and by name, with Docker's lookup rules."""

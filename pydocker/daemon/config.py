@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 
 from pydocker.daemon import options as p
+from pydocker import sysinfo
 from pydocker.drivers.exec import cgroups
 from pydocker.daemon.options import ConfigError
 
@@ -240,7 +241,7 @@ def validate(config):
         raise ConfigError("--selinux-enabled: SELinux is not supported by pydocker")
     if v["default_cgroupns_mode"] is None:
         v["default_cgroupns_mode"] = cgroups.default_namespace_mode()
-    elif v["default_cgroupns_mode"] == "private" and not cgroups.namespaces_supported():
+    elif v["default_cgroupns_mode"] == "private" and not sysinfo.cgroup_namespaces():
         raise ConfigError("--default-cgroupns-mode=private: this kernel has no cgroup namespaces")
     if v["shutdown_timeout"] < 0:
         raise ConfigError("--shutdown-timeout must be 0 or more")

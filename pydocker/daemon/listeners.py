@@ -16,6 +16,7 @@ import socket
 # so systemd's hand-over is read here, before that import.
 SYSTEMD_ENVIRON = {k: v for k, v in os.environ.items() if k in ("LISTEN_PID", "LISTEN_FDS")}
 
+from twisted.application.service import Service  # noqa: E402
 from twisted.internet import defer, endpoints  # noqa: E402
 from twisted.logger import Logger  # noqa: E402
 
@@ -160,3 +161,31 @@ class AdoptedEndpoint:
         # Twisted listens again at its default of 50; again on a listening socket only sets the queue.
         port.socket.listen(listen_backlog())
         return defer.succeed(port)
+
+
+class ApiListeners(Service):
+    """The last service of the daemon's tree: it listens once everything the jobs use
+    runs, and stops accepting first. Reactor thread."""
+
+    name = "listeners"
+
+    def __init__(self, site, endpoints):
+        self._site = site
+        self._endpoints = endpoints  # (description, endpoint)
+        self._ports = []
+
+    @defer.inlineCallbacks
+    def startService(self):
+        super().startService()
+        for description, endpoint in self._endpoints:
+            port = yield endpoint.listen(self._site)
+            self._ports.append(port)
+            log.info("API listening on {where}", where=description)
+
+    @defer.inlineCallbacks
+    def stopService(self):
+        log.info("shutting down: no new connections")
+        yield super().stopService()
+        for port in self._ports:
+            yield defer.maybeDeferred(port.stopListening)
+        self._ports = []

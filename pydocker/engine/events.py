@@ -81,6 +81,10 @@ class EventBus:
                 if (since_nano is None or e["timeNano"] >= since_nano)
                 and (until_nano is None or e["timeNano"] <= until_nano)]
 
+    def listener_count(self):
+        """How many streams follow the events (``info``'s NEventsListener)."""
+        return len(self._subscribers)
+
     def subscribe(self, callback):
         self._subscribers.add(callback)
         return lambda: self._subscribers.discard(callback)

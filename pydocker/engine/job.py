@@ -6,10 +6,13 @@ The engine logs each job at debug level as ``+job name`` / ``-job name = OK|ERR 
 so a trace of the daemon reads like a list of use cases, as in Docker 1.x.
 """
 
+import functools
+import itertools
 import json
 import time
 
-from twisted.internet import defer, threads
+from twisted.application import service
+from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -51,29 +54,52 @@ class JobOutput:
 
 
 class Job:
-    """One run of a named handler with a typed request."""
+    """One run of a named handler with a typed request; ``id`` ties its log lines
+    (and the HTTP access log line of its request) together."""
 
-    def __init__(self, engine, name, request, output=None):
+    def __init__(self, engine, name, request, output=None, job_id=None):
         self.engine = engine
         self.name = name
         self.request = request
         self.output = output
+        self.id = job_id
 
     def __repr__(self):
-        return f"<Job {self.name}>"
+        return f"<Job {self.name} {self.id}>"
 
 
-class Engine:
-    """Holds the handler registry, the shared services and the worker pool."""
+class Engine(service.Service):
+    """The job registry and dispatcher: name -> handler, run with an id, timed and logged.
 
+    It holds no services: each jobs module has one class naming the services its
+    handlers need (see ``pydocker.jobs``). A service of the daemon's tree, started
+    after the services the jobs use: at start it runs the start-up jobs (restore),
+    at stop it lets running jobs finish within a bound. Reactor thread;
+    ``run_blocking`` hands work to the worker pool.
+    """
+
+    name = "engine"
     log = Logger()
 
-    def __init__(self, reactor, worker_pool=None, services=None):
+    def __init__(self, reactor, workers=None, startup_jobs=(), drain_seconds=10):
         self._reactor = reactor
         self._handlers = {}
-        self._worker_pool = worker_pool
-        self.services = dict(services or {})
+        self._workers = workers
         self._running = set()
+        self._ids = itertools.count(1)
+        self._startup_jobs = list(startup_jobs)
+        self._drain_seconds = drain_seconds
+
+    @defer.inlineCallbacks
+    def startService(self):
+        super().startService()
+        for name in self._startup_jobs:
+            yield self.job(name)
+
+    @defer.inlineCallbacks
+    def stopService(self):
+        yield super().stopService()
+        yield self.drain(self._drain_seconds)
 
     # -- registry ---------------------------------------------------------
     def register(self, name, handler):
@@ -81,42 +107,42 @@ class Engine:
             raise ValueError(f"job {name!r} registered twice")
         self._handlers[name] = handler
 
+    def install(self, resource):
+        """Register the jobs of ``resource``, a jobs module's class: ``resource.jobs()``
+        maps each job name to a function ``handler(resource, job)``."""
+        for name, handler in resource.jobs().items():
+            self.register(name, functools.partial(handler, resource))
+
     def handlers(self):
         """Names of every registered job, sorted (the ``commands`` job)."""
         return sorted(self._handlers)
 
-    def install(self, module):
-        """Let a jobs module register its handlers: ``module.install(self)``."""
-        module.install(self)
-
-    def __getattr__(self, name):
-        # Shared services (store, graph, events, ...) read as attributes.
-        try:
-            return self.__dict__["services"][name]
-        except KeyError:
-            raise AttributeError(name) from None
-
     # -- running ----------------------------------------------------------
-    def job(self, name, request=None, output=None):
+    def new_job_id(self):
+        """A short id, unique in this daemon's life, for a job about to run."""
+        return f"{next(self._ids):x}"
+
+    def job(self, name, request=None, output=None, job_id=None):
         """Run the job ``name``; return a Deferred of its result."""
         handler = self._handlers.get(name)
         if handler is None:
             return defer.fail(NotFound(f"no such job: {name}"))
-        job = Job(self, name, request, output)
+        job = Job(self, name, request, output, job_id or self.new_job_id())
         started = time.monotonic()
-        self.log.debug("+job {name}", name=name)
+        self.log.debug("+job {name} [{id}]", name=name, id=job.id)
         d = defer.maybeDeferred(handler, job)
         self._running.add(d)
 
         def done(result):
             self._running.discard(d)
             ms = (time.monotonic() - started) * 1000
-            if isinstance(result, Failure):
-                level = self.log.debug if result.check(PydockerError) else self.log.error
-                level("-job {name} = ERR ({ms:.1f} ms): {err}", name=name, ms=ms,
-                      err=result.getErrorMessage())
-            else:
-                self.log.debug("-job {name} = OK ({ms:.1f} ms)", name=name, ms=ms)
+            if not isinstance(result, Failure):
+                self.log.debug("-job {name} [{id}] = OK ({ms:.1f} ms)", name=name, id=job.id, ms=ms)
+            elif result.check(PydockerError):
+                self.log.debug("-job {name} [{id}] = ERR ({ms:.1f} ms): {err}", name=name, id=job.id, ms=ms,
+                               err=result.getErrorMessage())
+            else:  # a bug or an unexpected failure: its traceback goes to the log
+                self.log.failure("-job {name} [{id}] = ERR ({ms:.1f} ms)", result, name=name, id=job.id, ms=ms)
             return result
 
         d.addBoth(done)
@@ -124,14 +150,9 @@ class Engine:
 
     def run_blocking(self, f, *args, **kwargs):
         """Run blocking work (tar, mounts, copies, commands) in the bounded worker pool."""
-        if self._worker_pool is None:
+        if self._workers is None:
             return defer.maybeDeferred(f, *args, **kwargs)
-        return threads.deferToThreadPool(self._reactor, self._worker_pool, f, *args, **kwargs)
-
-    def call_from_thread(self, f, *args, **kwargs):
-        """Run ``f`` on the engine's reactor thread, from any thread (results of threads
-        that are not the worker pool's)."""
-        self._reactor.callFromThread(f, *args, **kwargs)
+        return self._workers.run(f, *args, **kwargs)
 
     def call_later(self, delay, f, *args, **kwargs):
         """Schedule ``f`` on the engine's reactor (timers for jobs: events until, restarts)."""

@@ -3,7 +3,7 @@
 import json
 
 from pydocker.timeutil import parse_rfc3339, rfc3339
-from pydocker.registry.reference import parse_reference
+from pydocker.reference import parse_reference
 
 CONTAINER_CONFIG_DEFAULTS = {
     "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,

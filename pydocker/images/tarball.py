@@ -1,5 +1,8 @@
 """Image tarballs: what ``docker save`` writes and ``docker load`` reads.
 
+(Over 400 lines: writing and reading share the two layouts' names and checks, so a
+saved tarball and a loaded one are judged by the same code.)
+
 One tarball carries two layouts at once, as Docker 25 writes it, so that both
 old and new loaders (and OCI tools) accept it::
 
@@ -27,7 +30,7 @@ import tarfile
 from dataclasses import dataclass, field
 
 from pydocker.errdefs import InvalidParameter
-from pydocker.registry.reference import parse_reference
+from pydocker.reference import parse_reference
 
 MANIFEST_FILE = "manifest.json"
 REPOSITORIES_FILE = "repositories"

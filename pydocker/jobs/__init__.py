@@ -1,7 +1,8 @@
-"""The job handlers (use cases). Each module registers its jobs with ``install(engine)``."""
+"""The job handlers (use cases).
 
-from pydocker.jobs import (archives, attach, build, containers, distribution, execs, images, networks, resources, swarm,
-                          system, volumes)
-
-JOB_MODULES = [system, images, volumes, containers, attach, execs, resources, networks, distribution, archives,
-               build, swarm]
+Each module has one class naming the services its handlers need (for example
+``ContainerJobs(engine, runtime, containers, db, ...)``); its ``jobs()`` maps job
+names to the module's functions ``handler(services, job)``, which
+``Engine.install`` registers bound to that instance. The daemon builds the
+instances (``pydocker.daemon.service``).
+"""

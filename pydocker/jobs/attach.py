@@ -4,16 +4,24 @@ from dataclasses import dataclass
 
 from twisted.internet import defer
 
-from pydocker.containers import logs
+from pydocker.logdrivers import jsonfile
 from pydocker.errdefs import Conflict, InvalidParameter
-from pydocker.jobs.containers import MULTIPLEXED, RAW, frame_header
+from pydocker.jobs.logs import MULTIPLEXED, RAW, frame_header
 
 DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
 
 
-def install(engine):
-    engine.register("container.attach", attach)
-    engine.register("container.resize", resize)
+class AttachJobs:
+    """Attaching clients to a container's streams, and TTY resizes. Reactor thread."""
+
+    def __init__(self, engine, runtime, containers, execdriver):
+        self.engine = engine
+        self.runtime = runtime
+        self.containers = containers
+        self.execdriver = execdriver
+
+    def jobs(self):
+        return {"container.attach": attach, "container.resize": resize}
 
 
 def parse_detach_keys(text):
@@ -91,9 +99,9 @@ class AttachRequest:
 
 
 @defer.inlineCallbacks
-def attach(job):
-    engine, req = job.engine, job.request
-    container = engine.containers.get(req.name)
+def attach(svc, job):
+    req = job.request
+    container = svc.containers.get(req.name)
     if container.paused:
         raise Conflict("You cannot attach to a paused container, unpause it first")
     if container.removing:
@@ -104,38 +112,38 @@ def attach(job):
     stream = job.output.upgrade()
     wanted = {s for s, on in (("stdout", req.stdout), ("stderr", req.stderr)) if on}
 
-    attachments = engine.runtime.attachments(container)
+    attachments = svc.runtime.attachments(container)
     send = stream_consumer(attachments.outputs, stream, wanted, framed=not (tty or req.raw))
 
-    if req.logs and engine.runtime.log_driver(container)[0].readable:
-        entries = yield engine.run_blocking(logs.read_entries, engine.runtime.log_path(container))
+    if req.logs and svc.runtime.log_driver(container)[0].readable:
+        entries = yield svc.engine.run_blocking(jsonfile.read_entries, svc.runtime.log_path(container))
         for entry in entries:
             send(entry["stream"], entry["log"].encode())
     if not req.stream:
         return
     done = defer.Deferred()
-    session = _Session(engine, container, stream, keys, done)
+    session = _Session(svc.runtime, container, stream, keys, done)
     attachments.outputs.add(send)
     attachments.on_exit.add(session.container_exited)
     if req.stdin and container.config.get("OpenStdin"):
         attachments.on_start.add(session.container_started)
         stream.read(session.stdin_data, session.stdin_closed)
     stream.on_close(session.client_gone)
-    engine.runtime.publish(container, "attach")
+    svc.runtime.publish(container, "attach")
     try:
         yield done
     finally:
         attachments.outputs.discard(send)
         attachments.on_exit.discard(session.container_exited)
         attachments.on_start.discard(session.container_started)
-        engine.runtime.detach(container)
+        svc.runtime.detach(container)
 
 
 class _Session:
     """One attached client: its stdin, detach keys and the end of the attachment."""
 
-    def __init__(self, engine, container, stream, keys, done):
-        self.engine = engine
+    def __init__(self, runtime, container, stream, keys, done):
+        self.runtime = runtime
         self.container = container
         self.stream = stream
         self.matcher = DetachMatcher(keys if container.config.get("Tty") else b"")
@@ -144,7 +152,7 @@ class _Session:
         self.eof = False
 
     def _stdin(self):
-        io = self.engine.runtime.io_of(self.container)
+        io = self.runtime.io_of(self.container)
         return io.stdin if io is not None and io.stdin is not None else None
 
     def stdin_data(self, data):
@@ -156,7 +164,7 @@ class _Session:
             else:
                 target.write(data)
         if detached:
-            self.engine.runtime.publish(self.container, "detach")
+            self.runtime.publish(self.container, "detach")
             self._finish()
 
     def stdin_closed(self):
@@ -196,9 +204,9 @@ class ResizeRequest:
     width: int
 
 
-def resize(job):
-    engine, req = job.engine, job.request
-    container = engine.containers.get(req.name)
+def resize(svc, job):
+    req = job.request
+    container = svc.containers.get(req.name)
     if not container.running:
         raise Conflict(f"Container {container.id} is not running")
-    engine.execdriver.resize(container.id, req.height, req.width)
+    svc.execdriver.resize(container.id, req.height, req.width)

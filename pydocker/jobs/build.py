@@ -31,26 +31,38 @@ from pydocker.errdefs import InvalidParameter, NotFound
 from pydocker.images import config as imgconfig
 from pydocker.images import ids
 from pydocker.images.ids import new_cache_id
-from pydocker.jobs.archives import CommitRequest
+from pydocker.jobs.commit import CommitRequest
 from pydocker.jobs.attach import AttachRequest
-from pydocker.jobs.containers import ContainerRequest, CreateRequest, KillRequest, RemoveRequest, WaitRequest
+from pydocker.jobs.containers import ContainerRequest, CreateRequest
+from pydocker.jobs.lifecycle import KillRequest, RemoveRequest, WaitRequest
 from pydocker.jobs.distribution import PullRequest
 from pydocker.images.layers import register_written
-from pydocker.jobs.images import ImageNameRequest, TagRequest, layer_splits, record_layer, store_image
+from pydocker.jobs.images import ImageNameRequest, TagRequest
 from pydocker.registry import AuthConfig
-from pydocker.registry.reference import parse_reference
+from pydocker.reference import parse_reference
 from pydocker.store import images as q
 
 
-def install(engine):
-    engine.register("build", build)
-    engine.register("build.copy", copy_step)
-    engine.register("image.derive", derive_image)
-    engine.register("image.cache_probe", cache_probe)
+class BuildJobs:
+    """The builder's jobs. Reactor thread; the file work runs in the worker pool."""
+
+    def __init__(self, engine, layers, db, events, config, idmap=None):
+        self.engine = engine
+        self.layers = layers
+        self.graph = layers.graph
+        self.db = db
+        self.events = events
+        self.config = config
+        self.idmap = idmap
+
+    def jobs(self):
+        return {"build": build, "build.copy": copy_step, "image.derive": derive_image,
+                "image.cache_probe": cache_probe}
 
 
-def _scratch(engine):
-    path = os.path.join(engine.config.data_root, "tmp")
+
+def _scratch(svc):
+    path = os.path.join(svc.config.data_root, "tmp")
     os.makedirs(path, mode=0o700, exist_ok=True)
     return tempfile.mkdtemp(prefix="build-", dir=path)
 
@@ -78,15 +90,15 @@ def _prepare(req, directory):
 
 
 @defer.inlineCallbacks
-def build(job):
-    engine, req, out = job.engine, job.request, job.output
-    scratch = yield engine.run_blocking(_scratch, engine)
+def build(svc, job):
+    req, out = job.request, job.output
+    scratch = yield svc.engine.run_blocking(_scratch, svc)
     try:
-        program, escape, directory = yield engine.run_blocking(_prepare, req, scratch)
-        builder = Builder(EngineSteps(engine, req.auth_configs), out, req.options, directory, program, escape)
+        program, escape, directory = yield svc.engine.run_blocking(_prepare, req, scratch)
+        builder = Builder(EngineSteps(svc.engine, req.auth_configs), out, req.options, directory, program, escape)
         yield builder.run()
     finally:
-        yield engine.run_blocking(shutil.rmtree, scratch, True)
+        yield svc.engine.run_blocking(shutil.rmtree, scratch, True)
 
 
 class _Collected(JobOutput):
@@ -225,8 +237,8 @@ class DeriveRequest:
 
 
 @defer.inlineCallbacks
-def _store_child(engine, parent_id, layer, req):
-    parent = yield engine.db.run(q.get_image, parent_id) if parent_id else None
+def _store_child(svc, parent_id, layer, req):
+    parent = yield svc.db.run(q.get_image, parent_id) if parent_id else None
     if parent_id and parent is None:
         raise NotFound(f"No such image: {parent_id}")
     parent_config = json.loads(parent.config) if parent else {}
@@ -234,12 +246,12 @@ def _store_child(engine, parent_id, layer, req):
                                     layer.diff_id if layer else None, req.author)
     config["container_config"] = req.container_config
     top = layer.chain_id if layer else (parent.top_layer if parent else None)
-    image_id = yield store_image(engine, config, top, parent=parent_id or None)
+    image_id = yield svc.layers.store_image(config, top, parent=parent_id or None)
     return {"Id": image_id}
 
 
-def derive_image(job):
-    return _store_child(job.engine, job.request.parent, None, job.request)
+def derive_image(svc, job):
+    return _store_child(svc, job.request.parent, None, job.request)
 
 
 @dataclass
@@ -255,13 +267,13 @@ class CopyStepRequest(DeriveRequest):
 
 
 @defer.inlineCallbacks
-def _top_cache_id(engine, image_id):
-    image = yield engine.db.run(q.get_image, image_id) if image_id else None
+def _top_cache_id(svc, image_id):
+    image = yield svc.db.run(q.get_image, image_id) if image_id else None
     if image_id and image is None:
         raise NotFound(f"No such image: {image_id}")
     if image is None or not image.top_layer:
         return image, None
-    layer = yield engine.db.run(q.get_layer, image.top_layer)
+    layer = yield svc.db.run(q.get_layer, image.top_layer)
     return image, layer.cache_id
 
 
@@ -289,28 +301,28 @@ def _copy_files(graph, layer_id, source_cache, req, idmap):
 
 
 @defer.inlineCallbacks
-def copy_step(job):
+def copy_step(svc, job):
     """The files go straight into a new layer on the parent's, which is then recorded as it
     is (its diff read once): no container, and no second extraction."""
-    engine, req = job.engine, job.request
-    parent, parent_cache = yield _top_cache_id(engine, req.parent)
+    req = job.request
+    parent, parent_cache = yield _top_cache_id(svc, req.parent)
     source_cache = None
     if req.source_image:
-        _, source_cache = yield _top_cache_id(engine, req.source_image)
+        _, source_cache = yield _top_cache_id(svc, req.source_image)
     cache_id = new_cache_id()
-    yield engine.run_blocking(engine.graph.create, cache_id, parent_cache)
+    yield svc.engine.run_blocking(svc.graph.create, cache_id, parent_cache)
     layer = None
     try:
-        yield engine.run_blocking(_copy_files, engine.graph, cache_id, source_cache, req, engine.idmap)
-        changed = yield engine.run_blocking(engine.graph.changes, cache_id, parent_cache)
+        yield svc.engine.run_blocking(_copy_files, svc.graph, cache_id, source_cache, req, svc.idmap)
+        changed = yield svc.engine.run_blocking(svc.graph.changes, cache_id, parent_cache)
         if changed:
-            diff_id, size = yield engine.run_blocking(register_written, engine.graph, layer_splits(engine),
+            diff_id, size = yield svc.engine.run_blocking(register_written, svc.graph, svc.layers.splits,
                                                       parent_cache, cache_id)
-            layer = yield record_layer(engine, parent.top_layer if parent else None, cache_id, diff_id, size)
+            layer = yield svc.layers.record_layer(parent.top_layer if parent else None, cache_id, diff_id, size)
     finally:
         if layer is None:
-            yield engine.run_blocking(engine.graph.remove, cache_id)
-    result = yield _store_child(engine, req.parent, layer, req)
+            yield svc.engine.run_blocking(svc.graph.remove, cache_id)
+    result = yield _store_child(svc, req.parent, layer, req)
     return result
 
 
@@ -395,7 +407,7 @@ def _probe(conn, req):
     return _local_child(conn, req) or (_from_sources(conn, req) if req.cache_from else None)
 
 
-def cache_probe(job):
+def cache_probe(svc, job):
     """The newest local child of the parent made by the same step (or one restored from a
     cache source), or None."""
-    return job.engine.db.run(_probe, job.request)
+    return svc.db.run(_probe, job.request)

@@ -1,52 +1,50 @@
-"""Container jobs: create, inspect, list, start, stop, restart, kill, wait, remove,
-rename, pause, unpause, logs, prune."""
+"""Container jobs: create, inspect, list, rename. The lifecycle (start, stop, ...,
+remove, prune) is in ``lifecycle``, logs in ``logs``."""
 
 import json
-import shutil
-import struct
 import time
 from dataclasses import dataclass, field
 
 from twisted.internet import defer
 
-from pydocker.containers import createconfig, inspect, links, logs, names
+from pydocker import sysinfo
+from pydocker.containers import createconfig, inspect, links, names
 from pydocker.containers.model import Container
-from pydocker.drivers.exec import cgroups
-from pydocker.errdefs import Conflict, InvalidParameter, NotFound, NotModified
+from pydocker.errdefs import InvalidParameter, NotFound
 from pydocker.images.ids import new_cache_id
-from pydocker.jobs import resources
-from pydocker.logdrivers import attributes
+from pydocker.jobs import update
 from pydocker.runtime import rootfs
-from pydocker.runtime.signals import parse_signal
 from pydocker.runtime.spec import command_of
 from pydocker.store import containers as cstore
 from pydocker.store import images as istore
-from pydocker.timeutil import parse_rfc3339
 from pydocker.volumes import mountpoints
 
 
-def install(engine):
-    for name, handler in (
-        ("container.create", create), ("container.inspect", inspect_container),
-        ("container.list", list_containers), ("container.start", start), ("container.stop", stop),
-        ("container.restart", restart), ("container.kill", kill), ("container.wait", wait),
-        ("container.remove", remove), ("container.rename", rename), ("container.pause", pause),
-        ("container.unpause", unpause), ("container.logs", container_logs), ("container.prune", prune),
-    ):
-        engine.register(name, handler)
-    engine.runtime.on_stopped(lambda container: _auto_remove(engine, container))
+class ContainerJobs:
+    """create, inspect, list, rename. Reactor thread: the container index is read and
+    changed only there."""
+
+    def __init__(self, engine, runtime, containers, db, graph, network, volumes, execdriver, logdrivers, config,
+                 idmap=None):
+        self.engine = engine
+        self.runtime = runtime
+        self.containers = containers
+        self.db = db
+        self.graph = graph
+        self.network = network
+        self.volumes = volumes
+        self.execdriver = execdriver
+        self.logdrivers = logdrivers
+        self.config = config
+        self.idmap = idmap     # --userns-remap's mapping, or None
+
+    def jobs(self):
+        return {"container.create": create, "container.inspect": inspect_container,
+                "container.list": list_containers, "container.rename": rename}
 
 
-_locks = {}
-
-
-def _lock(container):
-    """Start, stop, restart and remove of one container run one at a time."""
-    return _locks.setdefault(container.id, defer.DeferredLock())
-
-
-def _get(engine, ref):
-    return engine.containers.get(ref)
+def _get(svc, ref):
+    return svc.containers.get(ref)
 
 
 # -- create -------------------------------------------------------------------------------------
@@ -83,63 +81,66 @@ def merge_image_config(config, image_config):
 
 
 @defer.inlineCallbacks
-def create(job):
-    engine, req = job.engine, job.request
+def create(svc, job):
+    req = job.request
     config, host_config, networking = createconfig.validate_create(req.body)
-    if engine.idmap is not None:
+    if svc.idmap is not None:
         createconfig.check_userns_remap(host_config)
-    warnings = yield engine.run_blocking(resources.discard_kernel_memory, host_config, req.version)
-    image = yield engine.db.run(istore.resolve, config["Image"])
+    warnings = yield svc.engine.run_blocking(update.discard_kernel_memory, svc.execdriver, host_config,
+                                             req.version)
+    image = yield svc.db.run(istore.resolve, config["Image"])
     image_config = json.loads(image.config).get("config") or {}
     config = merge_image_config(config, image_config)
-    name = names.validate(req.name) if req.name else names.generate(engine.containers.name_taken)
-    if engine.containers.name_taken(name):
-        holder = engine.containers.get(name)
+    name = names.validate(req.name) if req.name else names.generate(svc.containers.name_taken)
+    if svc.containers.name_taken(name):
+        holder = svc.containers.get(name)
         from pydocker.containers.model import name_conflict
         raise name_conflict(name, holder.id)
     container_id = new_cache_id()
     container = Container(id=container_id, name=name, image_id=image.id, image_name=config["Image"],
                           created=time.time_ns(), config=config, host_config=host_config,
                           rw_layer=container_id)
-    _check_log_config(engine, host_config)
-    _choose_cgroupns(engine, host_config, req.version)
-    engine.network.on_create(container, networking)
-    engine.containers.add(container)  # reserves the name while the layers are made
+    _check_log_config(svc, host_config)
+    _choose_cgroupns(svc, host_config, req.version)
+    svc.network.on_create(container, networking)
+    svc.containers.add(container)  # reserves the name while the layers are made
     try:
-        container.mounts = yield engine.run_blocking(engine.volumes.resolve, container, config.get("Volumes"))
-        top = yield engine.db.run(istore.get_layer, image.top_layer) if image.top_layer else None
-        yield engine.run_blocking(rootfs.create_layers, engine.graph, container_id, top.cache_id if top else None,
-                                  engine.idmap)
-        yield engine.db.run(cstore.insert_container, container)
+        volumes_from = svc.volumes.volumes_from(container)
+        container.mounts = yield svc.engine.run_blocking(svc.volumes.resolve, container, config.get("Volumes"),
+                                                         volumes_from)
+        top = yield svc.db.run(istore.get_layer, image.top_layer) if image.top_layer else None
+        yield svc.engine.run_blocking(rootfs.create_layers, svc.graph, container_id, top.cache_id if top else None,
+                                      svc.idmap)
+        yield svc.db.run(cstore.insert_record, cstore.record(container))
     except BaseException:
-        engine.containers.remove(container)
-        yield engine.run_blocking(rootfs.remove_layers, engine.graph, container_id)
+        svc.containers.remove(container)
+        yield svc.engine.run_blocking(rootfs.remove_layers, svc.graph, container_id)
         raise
-    engine.runtime.publish(container, "create")
+    svc.runtime.publish(container, "create")
     return {"Id": container_id, "Warnings": warnings}
 
 
 
-def _choose_cgroupns(engine, host_config, version):
+def _choose_cgroupns(svc, host_config, version):
     """CgroupnsMode fixed at create as dockerd does: none given is the daemon's default
     (host for clients older than API 1.41, which predate the choice); private needs a
     kernel with cgroup namespaces."""
     if not host_config.get("CgroupnsMode"):
-        host_config["CgroupnsMode"] = "host" if version < (1, 41) else engine.config.default_cgroupns_mode
-    if host_config["CgroupnsMode"] == "private" and not cgroups.namespaces_supported():
+        host_config["CgroupnsMode"] = "host" if version < (1, 41) else svc.config.default_cgroupns_mode
+    if host_config["CgroupnsMode"] == "private" and not sysinfo.cgroup_namespaces():
         raise InvalidParameter("--cgroupns=private: this kernel has no cgroup namespaces")
 
 
-def _check_log_config(engine, host_config):
+def _check_log_config(svc, host_config):
     """LogConfig completed as dockerd does at create: no Type is the daemon's default
     driver, whose default options fill the ones not given; then validated."""
     log_config = host_config.get("LogConfig") or {}
-    kind = log_config.get("Type") or engine.config.log_driver
-    if kind not in engine.logdrivers:
+    kind = log_config.get("Type") or svc.config.log_driver
+    if kind not in svc.logdrivers:
         raise InvalidParameter(f"logger: no log driver named '{kind}' is registered")
-    options = dict(engine.config.log_opts) if kind == engine.config.log_driver else {}
+    options = dict(svc.config.log_opts) if kind == svc.config.log_driver else {}
     options.update(log_config.get("Config") or {})
-    engine.logdrivers[kind].validate(options)
+    svc.logdrivers[kind].validate(options)
     host_config["LogConfig"] = {"Type": kind, "Config": options}
 
 
@@ -161,20 +162,20 @@ def _mounts(container):
     return result
 
 
-def _sizes(engine, container):
+def _sizes(svc, container):
     """(SizeRw, SizeRootFs), computed by the graph driver (blocking)."""
-    rw = engine.graph.diff_size(container.id, rootfs.init_layer_id(container.id))
-    return rw, rw + engine.graph.diff_size(rootfs.init_layer_id(container.id), None)
+    rw = svc.graph.diff_size(container.id, rootfs.init_layer_id(container.id))
+    return rw, rw + svc.graph.diff_size(rootfs.init_layer_id(container.id), None)
 
 
 @defer.inlineCallbacks
-def inspect_container(job):
-    engine, req = job.engine, job.request
-    container = _get(engine, req.name)
-    data = yield engine.run_blocking(engine.graph.metadata, container.id)
-    size = (yield engine.run_blocking(_sizes, engine, container)) if req.size else None
-    return inspect.inspect_document(container, engine.graph.name, data,
-                                    engine.runtime.container_dir(container.id), _mounts(container), size)
+def inspect_container(svc, job):
+    req = job.request
+    container = _get(svc, req.name)
+    data = yield svc.engine.run_blocking(svc.graph.metadata, container.id)
+    size = (yield svc.engine.run_blocking(_sizes, svc, container)) if req.size else None
+    return inspect.inspect_document(container, svc.graph.name, data,
+                                    svc.runtime.container_dir(container.id), _mounts(container), size)
 
 
 @dataclass
@@ -192,8 +193,8 @@ HEALTH_STATUSES = ("starting", "healthy", "unhealthy", "none")
 
 
 @defer.inlineCallbacks
-def list_containers(job):
-    engine, req = job.engine, job.request
+def list_containers(svc, job):
+    req = job.request
     f = req.filters
     for key in f:
         if key not in LIST_FILTERS:
@@ -207,12 +208,12 @@ def list_containers(job):
     ancestors = set()
     for ref in f.get("ancestor", []):
         try:
-            ancestors.add((yield engine.db.run(istore.resolve, ref)).id)
+            ancestors.add((yield svc.db.run(istore.resolve, ref)).id)
         except NotFound:
             pass
-    everything = sorted(engine.containers.all(), key=lambda c: c.created, reverse=True)
-    before = _created_of(engine, f.get("before"))
-    since = _created_of(engine, f.get("since"))
+    everything = sorted(svc.containers.all(), key=lambda c: c.created, reverse=True)
+    before = _created_of(svc, f.get("before"))
+    since = _created_of(svc, f.get("since"))
     rows = []
     for c in everything:
         if not (req.all or f.get("status") or req.limit > 0 or since is not None or before is not None) \
@@ -223,27 +224,27 @@ def list_containers(job):
         rows.append(c)
     if req.limit > 0:
         rows = rows[:req.limit]
-    extra_names = links.link_names(everything, lambda ref: _id_or_none(engine, ref))
+    extra_names = links.link_names(everything, lambda ref: _id_or_none(svc, ref))
     result = []
     for c in rows:
-        size = (yield engine.run_blocking(_sizes, engine, c)) if req.size else None
+        size = (yield svc.engine.run_blocking(_sizes, svc, c)) if req.size else None
         doc = inspect.summary_document(c, _mounts(c), size)
         doc["Names"] += extra_names.get(c.id, [])
         result.append(doc)
     return result
 
 
-def _id_or_none(engine, ref):
+def _id_or_none(svc, ref):
     try:
-        return engine.containers.get(ref).id
+        return svc.containers.get(ref).id
     except NotFound:
         return None
 
 
-def _created_of(engine, refs):
+def _created_of(svc, refs):
     if not refs:
         return None
-    return engine.containers.get(refs[-1]).created
+    return svc.containers.get(refs[-1]).created
 
 
 def _matches(c, f, ancestors, before, since):
@@ -283,198 +284,6 @@ def _matches(c, f, ancestors, before, since):
     return True
 
 
-# -- lifecycle ------------------------------------------------------------------------------------
-
-@defer.inlineCallbacks
-def start(job):
-    engine = job.engine
-    container = _get(engine, job.request.name)
-    lock = _lock(container)
-    yield lock.acquire()
-    try:
-        container.manually_stopped = False
-        yield engine.runtime.start(container)
-    except Exception:
-        if container.host_config.get("AutoRemove"):
-            # dockerd removes an --rm container whose start failed; the CLI waits for that.
-            engine.call_later(0, _auto_remove, engine, container)
-        raise
-    finally:
-        lock.release()
-
-
-@dataclass
-class StopRequest:
-    name: str
-    timeout: int = None
-    signal: str = ""
-
-
-@defer.inlineCallbacks
-def stop(job):
-    engine, req = job.engine, job.request
-    container = _get(engine, req.name)
-    sig = parse_signal(req.signal) if req.signal else None
-    lock = _lock(container)
-    yield lock.acquire()
-    try:
-        yield engine.runtime.stop(container, req.timeout, sig)
-    finally:
-        lock.release()
-
-
-@defer.inlineCallbacks
-def restart(job):
-    engine, req = job.engine, job.request
-    container = _get(engine, req.name)
-    lock = _lock(container)
-    yield lock.acquire()
-    try:
-        try:
-            yield engine.runtime.stop(container, req.timeout)
-        except NotModified:
-            pass
-        container.manually_stopped = False
-        yield engine.runtime.start(container)
-        engine.runtime.publish(container, "restart")
-    finally:
-        lock.release()
-
-
-@dataclass
-class KillRequest:
-    name: str
-    signal: str = "KILL"
-
-
-KILL_WAIT_SECONDS = 10
-
-
-@defer.inlineCallbacks
-def kill(job):
-    """SIGKILL answers once the container is gone (up to 10 s), as dockerd does, so a
-    following inspect sees it exited; other signals answer at once."""
-    engine, req = job.engine, job.request
-    container = _get(engine, req.name)
-    sig = parse_signal(req.signal)
-    if sig != 9:
-        yield engine.runtime.kill(container, sig)
-        return
-    container.manually_stopped = True
-    restarting = container.state.get("Restarting")
-    exited = engine.runtime.next_exit(container) if container.running and not restarting else None
-    yield engine.runtime.kill(container, sig)
-    if exited is not None and container.running:
-        try:
-            yield engine.with_timeout(exited, KILL_WAIT_SECONDS)
-        except defer.TimeoutError:
-            pass
-
-
-@dataclass
-class WaitRequest:
-    name: str
-    condition: str = "not-running"
-
-
-def wait(job):
-    """Headers go out at once (the CLI waits for them before it starts the container)."""
-    engine, req = job.engine, job.request
-    if req.condition not in ("not-running", "next-exit", "removed"):
-        raise InvalidParameter(f"invalid condition: {req.condition!r}")
-    container = _get(engine, req.name)
-    job.output.flush_headers()
-    if req.condition == "not-running" and not container.running:
-        d = defer.succeed(container.state["ExitCode"])
-    elif req.condition == "removed":
-        d = _removal_waiter(container)
-    else:
-        d = engine.runtime.next_exit(container)
-
-    def answer(code):
-        job.output.write(json.dumps({"StatusCode": code, "Error": None}).encode() + b"\n")
-
-    return d.addCallback(answer)
-
-
-_removal_waiters = {}
-
-
-def _removal_waiter(container):
-    d = defer.Deferred()
-    _removal_waiters.setdefault(container.id, []).append((d, container))
-    return d
-
-
-@dataclass
-class RemoveRequest:
-    name: str
-    force: bool = False
-    volumes: bool = False
-    link: bool = False
-
-
-def _remove_link(engine, name):
-    """``rm --link /linking/alias``: the linking container forgets that link, as dockerd
-    does (its running processes keep their /etc/hosts and environment)."""
-    holder_name, _, alias = name.strip("/").rpartition("/")
-    if not holder_name:
-        raise Conflict("Conflict, cannot remove the default link name of the container")
-    holder = _get(engine, holder_name)
-    entries = holder.host_config.get("Links") or []
-    kept = [text for text in entries if links.parse_link(text)[1] != alias]
-    if len(kept) == len(entries):
-        raise NotFound(f"Could not find entity for {name}")
-    holder.host_config["Links"] = kept or None
-    return engine.db.run(cstore.save_container, holder)
-
-
-@defer.inlineCallbacks
-def remove(job):
-    engine, req = job.engine, job.request
-    if req.link:
-        yield _remove_link(engine, req.name)
-        return
-    container = _get(engine, req.name)
-    if container.running and not req.force:
-        raise Conflict(f"You cannot remove a running container {container.id}. Stop the container before "
-                       f"attempting removal or force remove")
-    if container.removing:
-        raise Conflict(f"removal of container {container.id} is already in progress")
-    lock = _lock(container)
-    yield lock.acquire()
-    try:
-        container.removing = True
-        if container.running:
-            yield engine.runtime.kill_and_wait(container)
-        yield destroy(engine, container)
-        if req.volumes:
-            yield engine.run_blocking(engine.volumes.remove_anonymous, container)
-    finally:
-        container.removing = False
-        lock.release()
-        _locks.pop(container.id, None)
-
-
-@defer.inlineCallbacks
-def destroy(engine, container):
-    """Remove a stopped container's layers, files, record and name."""
-    yield engine.run_blocking(rootfs.remove_layers, engine.graph, container.id)
-    yield engine.run_blocking(shutil.rmtree, engine.runtime.container_dir(container.id), True)
-    yield engine.run_blocking(engine.execdriver.clean, container.id)
-    yield engine.db.run(cstore.delete_container, container.id)
-    engine.containers.remove(container)
-    engine.runtime.publish(container, "destroy")
-    for d, _ in _removal_waiters.pop(container.id, []):
-        d.callback(container.state["ExitCode"])
-
-
-def _auto_remove(engine, container):
-    if not container.host_config.get("AutoRemove") or container.removing:
-        return None
-    return engine.job("container.remove", RemoveRequest(container.id, force=True, volumes=True))
-
-
 @dataclass
 class RenameRequest:
     name: str
@@ -482,140 +291,17 @@ class RenameRequest:
 
 
 @defer.inlineCallbacks
-def rename(job):
-    engine, req = job.engine, job.request
-    container = _get(engine, req.name)
+def rename(svc, job):
+    req = job.request
+    container = _get(svc, req.name)
     new = names.validate(req.new_name)
     if new == container.name:
         raise InvalidParameter("Renaming a container with the same name as its current name")
     old = container.name
-    engine.containers.rename(container, new)
+    svc.containers.rename(container, new)
     try:
-        yield engine.db.run(cstore.save_container, container)
+        yield svc.db.run(cstore.save_record, cstore.record(container))
     except BaseException:
-        engine.containers.rename(container, old)
+        svc.containers.rename(container, old)
         raise
-    engine.runtime.publish(container, "rename", oldName="/" + old)
-
-
-def pause(job):
-    return job.engine.runtime.pause(_get(job.engine, job.request.name))
-
-
-def unpause(job):
-    return job.engine.runtime.unpause(_get(job.engine, job.request.name))
-
-
-@dataclass
-class PruneRequest:
-    filters: dict = field(default_factory=dict)
-
-
-@defer.inlineCallbacks
-def prune(job):
-    engine, f = job.engine, job.request.filters
-    until = parse_rfc3339(f["until"][-1]) if f.get("until") else None
-    deleted, reclaimed = [], 0
-    for c in engine.containers.all():
-        if c.running or c.removing:
-            continue
-        if until and c.created > until:
-            continue
-        if "label" in f and not _matches(c, {"label": f["label"]}, set(), None, None):
-            continue
-        size = (yield engine.run_blocking(_sizes, engine, c))[0]
-        try:
-            yield engine.job("container.remove", RemoveRequest(c.id))
-        except (Conflict, NotFound):
-            continue
-        deleted.append(c.id)
-        reclaimed += size
-    return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}
-
-
-# -- logs ------------------------------------------------------------------------------------------
-
-@dataclass
-class LogsRequest:
-    name: str
-    follow: bool = False
-    stdout: bool = False
-    stderr: bool = False
-    since: int = 0
-    until: int = 0
-    timestamps: bool = False
-    tail: int = None
-    details: bool = False
-
-
-MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
-RAW = "application/vnd.docker.raw-stream"
-
-
-def frame_header(stream, size):
-    """stdcopy framing: 1 byte stream (1 stdout, 2 stderr), 3 zero bytes, 4-byte big-endian length."""
-    return struct.pack(">BxxxI", 1 if stream == "stdout" else 2, size)
-
-
-def frame(stream, data):
-    return frame_header(stream, len(data)) + data
-
-
-@defer.inlineCallbacks
-def container_logs(job):
-    engine, req, out = job.engine, job.request, job.output
-    if not (req.stdout or req.stderr):
-        raise InvalidParameter("Bad parameters: you must choose at least one stream")
-    container = _get(engine, req.name)
-    driver, _ = engine.runtime.log_driver(container)
-    if not driver.readable:
-        raise InvalidParameter(f'configured logging driver does not support reading ("{driver.name}")')
-    tty = bool(container.config.get("Tty"))
-    out.set_content_type(RAW if tty else MULTIPLEXED)
-    wanted = {s for s, on in (("stdout", req.stdout), ("stderr", req.stderr)) if on}
-
-    def render(entry):
-        if entry["stream"] not in wanted:
-            return
-        data = entry["log"].encode()
-        if req.details:
-            data = attributes.details_prefix(entry.get("attrs")).encode() + data
-        if req.timestamps:
-            data = entry["time"].encode() + b" " + data
-        out.write(data if tty else frame(entry["stream"], data))
-
-    live_io = engine.runtime.io_of(container) if req.follow else None
-    writer = live_io.log_writer if live_io else None
-    backlog, finished = [], defer.Deferred()
-    replaying = True
-    unsubscribe, limit = None, None
-    if writer is not None:
-        def on_entry(entry):
-            if entry is None:
-                if not finished.called:
-                    finished.callback(None)
-            elif replaying:
-                backlog.append(entry)
-            else:
-                render(entry)
-        unsubscribe, limit = yield writer.follow(on_entry)
-    path = engine.runtime.log_path(container)
-    entries = yield engine.run_blocking(logs.read_entries, path, req.since or None, req.until or None,
-                                        req.tail, limit)
-    out.flush_headers()
-    for entry in entries + backlog:
-        render(entry)
-    replaying = False
-    if writer is None:
-        return
-    out.on_close(lambda: not finished.called and finished.callback(None))
-    timer = None
-    if req.until:
-        delay = max(0.0, req.until / 1e9 - time.time())
-        timer = engine.call_later(delay, lambda: not finished.called and finished.callback(None))
-    try:
-        yield finished
-    finally:
-        unsubscribe()
-        if timer is not None and timer.active():
-            timer.cancel()
+    svc.runtime.publish(container, "rename", oldName="/" + old)

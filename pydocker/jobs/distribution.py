@@ -9,15 +9,16 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from twisted.application import service
 from twisted.internet import defer
 
 from pydocker.errdefs import InvalidParameter, NotFound
 from pydocker.images import ids
 from pydocker.images.pulltarget import LayerStoreTarget
-from pydocker.jobs.images import ImportRequest, free_layers, import_image, layer_splits, original_tar_opener
+from pydocker.jobs.images import ImportRequest
 from pydocker.registry import (DEFAULT_CERTS_DIR, AuthConfig, PushImage, PushLayer,
                                RegistryService, parse_reference)
-from pydocker.registry.reference import DIGEST_RE, Reference
+from pydocker.reference import DIGEST_RE, Reference
 from pydocker.store import blobs
 from pydocker.store import images as q
 
@@ -25,17 +26,28 @@ CERTS_DIR_ENV = "PYDOCKER_CERTS_DIR"  # tests point the daemon at their own cert
 SEARCH_FILTERS = ("is-official", "is-automated", "stars")
 
 
-def install(engine):
-    engine.register("image.create", create_image)
-    engine.register("image.pull", pull_image)
-    engine.register("image.push", push_image)
-    engine.register("auth", login)
-    engine.register("image.search", search_images)
+class DistributionJobs:
+    """Pull, push, login and search against registries. Reactor thread; the registry
+    client runs in the worker pool."""
+
+    def __init__(self, engine, layers, db, events, distribution):
+        self.engine = engine
+        self.layers = layers
+        self.db = db
+        self.events = events
+        self.distribution = distribution
+
+    def jobs(self):
+        return {"image.create": create_image, "image.pull": pull_image, "image.push": push_image,
+                "auth": login, "image.search": search_images}
 
 
-class DistributionService:
-    """What the jobs need beyond the engine: the registry client settings (with where
-    download spools live) and the reactor (to come back from worker threads)."""
+class DistributionService(service.Service):
+    """The "registry" service of the daemon's tree: the registry client settings (with
+    where download spools live) and the reactor (to come back from worker threads).
+    Immutable after start; used from the reactor and from worker threads."""
+
+    name = "registry"
 
     def __init__(self, registry, reactor, max_downloads=3, max_uploads=5):
         self.registry = registry
@@ -87,11 +99,10 @@ class SearchRequest:
     auth: AuthConfig = field(default_factory=AuthConfig)
 
 
-def create_image(job):
+def create_image(svc, job):
     """``POST /images/create``: an import (fromSrc) or a pull (fromImage)."""
-    if isinstance(job.request, ImportRequest):
-        return import_image(job)
-    return pull_image(job)
+    name = "image.import" if isinstance(job.request, ImportRequest) else "image.pull"
+    return svc.engine.job(name, job.request, job.output)
 
 
 # -- pull ----------------------------------------------------------------------------------
@@ -108,34 +119,34 @@ def pull_reference(image, tag):
 
 
 @defer.inlineCallbacks
-def pull_image(job):
-    engine, req = job.engine, job.request
-    service = engine.distribution
+def pull_image(svc, job):
+    req = job.request
+    service = svc.distribution
     ref = pull_reference(req.image, req.tag)
     if ref.tag or ref.digest:
-        yield _pull_one(engine, service, ref, req, job.output)
+        yield _pull_one(svc, service, ref, req, job.output)
         return
-    tags = yield engine.run_blocking(service.registry.list_tags, ref, req.auth)
+    tags = yield svc.engine.run_blocking(service.registry.list_tags, ref, req.auth)
     if not tags:
         raise NotFound(f"no tags found in repository {ref.familiar_name}")
     for tag in sorted(tags):
-        yield _pull_one(engine, service, ref.with_tag(tag), req, job.output)
+        yield _pull_one(svc, service, ref.with_tag(tag), req, job.output)
 
 
 @defer.inlineCallbacks
-def _pull_one(engine, service, ref, req, output):
-    target = LayerStoreTarget(engine, service.reactor, layer_splits(engine))
+def _pull_one(svc, service, ref, req, output):
+    target = LayerStoreTarget(svc.layers, service.reactor)
     try:
-        result = yield engine.run_blocking(
+        result = yield svc.engine.run_blocking(
             service.registry.pull, ref, target, req.auth, req.platform,
             service.progress_to(output), max_concurrent_downloads=service.max_downloads)
     except BaseException:
-        yield _release_layers(engine, target.created)
+        yield _release_layers(svc, target.created)
         raise
-    moved = yield engine.db.run(_record_pull, ref, result, time.time_ns())
-    engine.events.publish("image", "pull", ref.familiar(), {"name": ref.familiar_name})
+    moved = yield svc.db.run(_record_pull, ref, result, time.time_ns())
+    svc.events.publish("image", "pull", ref.familiar(), {"name": ref.familiar_name})
     if moved:
-        engine.events.publish("image", "tag", result.image_id, {"name": ref.familiar()})
+        svc.events.publish("image", "tag", result.image_id, {"name": ref.familiar()})
     return result
 
 
@@ -153,13 +164,13 @@ def _record_pull(conn, ref, result, now):
 
 
 @defer.inlineCallbacks
-def _release_layers(engine, created):
+def _release_layers(svc, created):
     """Forget the layers a failed pull added (top first) unless something uses them now."""
     if not created:
         return
 
-    freed = yield engine.db.run(q.release_chain, created[-1].chain_id)
-    yield free_layers(engine, freed)
+    freed = yield svc.db.run(q.release_chain, created[-1].chain_id)
+    yield svc.layers.free_layers(freed)
 
 
 # -- push ----------------------------------------------------------------------------------
@@ -191,18 +202,18 @@ def _push_references(conn, req):
 
 
 @defer.inlineCallbacks
-def push_image(job):
-    engine, req = job.engine, job.request
-    service = engine.distribution
-    for ref, image, chain, known in (yield engine.db.run(_push_references, req)):
-        layers = [PushLayer(row.diff_id, original_tar_opener(engine, row, parent),
+def push_image(svc, job):
+    req = job.request
+    service = svc.distribution
+    for ref, image, chain, known in (yield svc.db.run(_push_references, req)):
+        layers = [PushLayer(row.diff_id, svc.layers.original_tar_opener(row, parent),
                             known[row.diff_id])
                   for row, parent in zip(chain, [None] + chain[:-1])]
-        result = yield engine.run_blocking(
+        result = yield svc.engine.run_blocking(
             service.registry.push, ref, PushImage(image.config, layers), req.auth,
             service.progress_to(job.output), max_concurrent_uploads=service.max_uploads)
-        yield engine.db.run(_record_push, ref, image.id, result)
-        engine.events.publish("image", "push", ref.familiar(), {"name": ref.familiar_name})
+        yield svc.db.run(_record_push, ref, image.id, result)
+        svc.events.publish("image", "push", ref.familiar(), {"name": ref.familiar_name})
 
 
 def _record_push(conn, ref, image_id, result):
@@ -212,19 +223,19 @@ def _record_push(conn, ref, image_id, result):
 
 # -- login and search ----------------------------------------------------------------------
 
-def login(job):
-    service = job.engine.distribution
-    d = job.engine.run_blocking(service.registry.login, job.request.auth)
+def login(svc, job):
+    service = svc.distribution
+    d = svc.engine.run_blocking(service.registry.login, job.request.auth)
     return d.addCallback(lambda result: result.to_json())
 
 
-def search_images(job):
+def search_images(svc, job):
     req = job.request
     for key in req.filters:
         if key not in SEARCH_FILTERS:
             raise InvalidParameter(f"invalid filter '{key}'")
-    service = job.engine.distribution
-    d = job.engine.run_blocking(service.registry.search, req.term, req.limit, req.auth)
+    service = svc.distribution
+    d = svc.engine.run_blocking(service.registry.search, req.term, req.limit, req.auth)
     return d.addCallback(_filtered, req.filters)
 
 

@@ -11,13 +11,14 @@ import termios
 from dataclasses import dataclass, field
 
 from twisted.internet import defer
+from twisted.python.failure import Failure
 
-from pydocker.drivers.exec import spec as specs
 from pydocker.errdefs import Conflict, InvalidParameter, NotFound
-from pydocker.engine.fields import STR_LIST, check
+from pydocker.fields import STR_LIST, check
 from pydocker.jobs.attach import DetachMatcher, parse_detach_keys, stream_consumer
-from pydocker.jobs.containers import MULTIPLEXED, RAW
+from pydocker.jobs.logs import MULTIPLEXED, RAW
 from pydocker.runtime.io import ContainerIO
+from pydocker.runtime.spec import exec_spec
 
 EXEC_TYPES = {
     "AttachStdin": bool, "AttachStdout": bool, "AttachStderr": bool, "DetachKeys": str, "Tty": bool,
@@ -26,13 +27,20 @@ EXEC_TYPES = {
 }
 
 
-def install(engine):
-    engine.services["execs"] = {}
-    engine.register("exec.create", create)
-    engine.register("exec.start", start)
-    engine.register("exec.inspect", inspect)
-    engine.register("exec.resize", resize)
-    engine.runtime.on_stopped(lambda container: _forget(engine, container))
+class ExecJobs:
+    """``docker exec``: the exec instances of running containers. Reactor thread: it
+    owns ``execs`` (exec id -> ExecInstance)."""
+
+    def __init__(self, engine, runtime, containers, execdriver):
+        self.engine = engine
+        self.runtime = runtime
+        self.containers = containers
+        self.execdriver = execdriver
+        self.execs = {}
+        runtime.on_stopped(lambda container: _forget(self, container))
+
+    def jobs(self):
+        return {"exec.create": create, "exec.start": start, "exec.inspect": inspect, "exec.resize": resize}
 
 
 @dataclass
@@ -54,16 +62,16 @@ class ExecCreateRequest:
     body: dict
 
 
-def create(job):
-    engine, req = job.engine, job.request
+def create(svc, job):
+    req = job.request
     body = check(req.body, EXEC_TYPES, "")
     if not body.get("Cmd"):
         raise InvalidParameter("No exec command specified")
-    container = engine.containers.get(req.name)
+    container = svc.containers.get(req.name)
     _check_running(container)
     exec_id = os.urandom(32).hex()
-    engine.execs[exec_id] = ExecInstance(exec_id, container.id, dict(body))
-    engine.runtime.publish(container, "exec_create: " + " ".join(body["Cmd"]), execID=exec_id)
+    svc.execs[exec_id] = ExecInstance(exec_id, container.id, dict(body))
+    svc.runtime.publish(container, "exec_create: " + " ".join(body["Cmd"]), execID=exec_id)
     return {"Id": exec_id}
 
 
@@ -74,9 +82,9 @@ def _check_running(container):
         raise Conflict(f"Container {container.id} is paused, unpause the container before exec")
 
 
-def _get(engine, exec_id):
+def _get(svc, exec_id):
     try:
-        return engine.execs[exec_id]
+        return svc.execs[exec_id]
     except KeyError:
         raise NotFound(f"No such exec instance: {exec_id}") from None
 
@@ -91,19 +99,15 @@ class ExecStartRequest:
 
 
 @defer.inlineCallbacks
-def start(job):
-    engine, req = job.engine, job.request
-    instance = _get(engine, req.id)
+def start(svc, job):
+    req = job.request
+    instance = _get(svc, req.id)
     if instance.started:
         raise Conflict(f"Error: Exec command {instance.id} has already run")
-    container = engine.containers.get(instance.container_id)
+    container = svc.containers.get(instance.container_id)
     _check_running(container)
     config = instance.config
     tty = bool(config.get("Tty"))
-    exec_spec = specs.ExecSpec(args=list(config["Cmd"]), env=list(config.get("Env") or []),
-                               cwd=config.get("WorkingDir") or "", user=config.get("User") or "",
-                               tty=tty, open_stdin=bool(config.get("AttachStdin")),
-                               privileged=bool(config.get("Privileged")))
     instance.io = ContainerIO()
     instance.started = True
     stream = None
@@ -116,14 +120,14 @@ def start(job):
                                   ("stderr", config.get("AttachStderr"))) if on}
         send = stream_consumer(instance.io.outputs, stream, wanted, framed=not req.tty)
         instance.io.outputs.add(send)
-    engine.runtime.publish(container, "exec_start: " + " ".join(config["Cmd"]), execID=instance.id)
-    exited = engine.execdriver.exec(container.id, exec_spec, instance.io)
+    svc.runtime.publish(container, "exec_start: " + " ".join(config["Cmd"]), execID=instance.id)
+    exited = svc.execdriver.exec(container.id, exec_spec(config), instance.io)
     if stream is not None:
         exited.addErrback(_report_start_error, send)
     instance.running = True
     if tty and req.console_size:
         instance.io.started_d.addCallback(lambda _: _resize(instance, *req.console_size))
-    exited.addBoth(_finished, engine, instance, container)
+    exited.addBoth(_finished, svc, instance, container)
     if stream is None:
         return
     if config.get("AttachStdin"):
@@ -171,15 +175,15 @@ def _report_start_error(reason, send):
     return reason
 
 
-def _finished(outcome, engine, instance, container):
+def _finished(outcome, svc, instance, container):
     instance.running = False
     instance.pid = 0
-    if isinstance(outcome, specs.ExitStatus):
+    if not isinstance(outcome, Failure):
         instance.exit_code = outcome.exit_code
     else:
         # dockerd: 127 for a command not found, 126 for any other failed exec.
         instance.exit_code = 127 if getattr(outcome.value, "exit_code", 0) == 127 else 126
-    engine.runtime.publish(container, "exec_die", execID=instance.id, exitCode=instance.exit_code)
+    svc.runtime.publish(container, "exec_die", execID=instance.id, exitCode=instance.exit_code)
     return None
 
 
@@ -188,8 +192,8 @@ class ExecRequest:
     id: str
 
 
-def inspect(job):
-    instance = _get(job.engine, job.request.id)
+def inspect(svc, job):
+    instance = _get(svc, job.request.id)
     config = instance.config
     cmd = list(config["Cmd"])
     io = instance.io
@@ -216,9 +220,9 @@ class ExecResizeRequest:
     width: int
 
 
-def resize(job):
+def resize(svc, job):
     req = job.request
-    _resize(_get(job.engine, req.id), req.height, req.width)
+    _resize(_get(svc, req.id), req.height, req.width)
 
 
 def _resize(instance, height, width):
@@ -234,7 +238,7 @@ def _resize(instance, height, width):
     fcntl.ioctl(stdin.master_fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
 
-def _forget(engine, container):
+def _forget(svc, container):
     """A stopped container's exec instances go with it."""
-    for exec_id in [i for i, inst in engine.execs.items() if inst.container_id == container.id]:
-        del engine.execs[exec_id]
+    for exec_id in [i for i, inst in svc.execs.items() if inst.container_id == container.id]:
+        del svc.execs[exec_id]

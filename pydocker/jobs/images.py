@@ -2,7 +2,6 @@
 
 import fnmatch
 import json
-import os
 import time
 import urllib.error
 import urllib.request
@@ -12,122 +11,25 @@ from twisted.internet import defer
 
 from pydocker.errdefs import Conflict, InvalidParameter, NotFound, SystemError_
 from pydocker.images import config as imgconfig
-from pydocker.images import ids, inspect
-from pydocker.images.layers import register_layer
-from pydocker.images.tarsplit import ChunkReader, LayerSplits
-from pydocker.registry.digest import VerifyingReader
-from pydocker.registry.reference import parse_reference
+from pydocker.images import inspect
+from pydocker.reference import parse_reference
 from pydocker.store import images as q
 
 
-def install(engine):
-    engine.register("image.import", import_image)
-    engine.register("image.list", list_images)
-    engine.register("image.inspect", inspect_image)
-    engine.register("image.tag", tag_image)
-    engine.register("image.remove", remove_image)
-    engine.register("image.history", image_history)
-    engine.register("image.prune", prune_images)
+class ImageJobs:
+    """Image import, list, inspect, tag, remove, history, prune. Reactor thread."""
 
+    def __init__(self, engine, layers, db, events):
+        self.engine = engine
+        self.layers = layers
+        self.graph = layers.graph
+        self.db = db
+        self.events = events
 
-# -- shared steps ---------------------------------------------------------------------------
-
-def layer_splits(engine):
-    """The tar-split records of the engine's layers (under the data root, keyed by diff ID)."""
-    return LayerSplits(os.path.join(engine.config.data_root, "image", "tarsplit"))
-
-
-@defer.inlineCallbacks
-def add_layer(engine, parent_chain_id, stream, expected_diff_id=None, decompress=True):
-    """Apply ``stream`` on top of ``parent_chain_id``, recording its tar-split; return the
-    stored LayerRow. ``decompress=False``: the stream is already a plain tar.
-
-    Identical content already stored is reused (the new copy is dropped).
-    """
-    parent = yield engine.db.run(q.get_layer, parent_chain_id) if parent_chain_id else None
-    parent_cache = parent.cache_id if parent else None
-    cache_id, diff_id, size = yield engine.run_blocking(
-        register_layer, engine.graph, layer_splits(engine), parent_cache, stream,
-        expected_diff_id, decompress)
-    stored = yield record_layer(engine, parent_chain_id, cache_id, diff_id, size)
-    return stored
-
-
-@defer.inlineCallbacks
-def record_layer(engine, parent_chain_id, cache_id, diff_id, size):
-    """Record driver layer ``cache_id``; identical content already stored wins (ours goes)."""
-    layer = q.LayerRow(ids.chain_id(parent_chain_id, diff_id), diff_id, parent_chain_id, cache_id, size)
-    stored = yield engine.db.run(q.insert_layer, layer)
-    if stored.cache_id != cache_id:
-        yield engine.run_blocking(engine.graph.remove, cache_id)
-    return stored
-
-
-@defer.inlineCallbacks
-def free_layers(engine, freed):
-    """Remove what the store no longer records (``freed``: LayerRows from ``release_chain`` or
-    ``delete_image``): their driver layers, and the tar-splits of diff IDs no layer has now."""
-    for layer in freed:
-        yield engine.run_blocking(engine.graph.remove, layer.cache_id)
-    splits = layer_splits(engine)
-
-    def drop_unused_splits(conn):
-        # On the db thread, so no layer of the same content is recorded in between.
-        for diff_id in q.unused_diff_ids(conn, {layer.diff_id for layer in freed}):
-            splits.remove(diff_id)
-
-    if freed:
-        yield engine.db.run(drop_unused_splits)
-
-
-def original_tar_opener(engine, row, parent):
-    """A function opening the layer's original tar: rebuilt from its tar-split when one was
-    recorded, else the driver's diff. Either way it is verified against the diff ID before
-    anything is read to the end, so a registry or a saved tarball never gets a layer that
-    does not match the config."""
-    graph, splits = engine.graph, layer_splits(engine)
-
-    def open_tar():
-        if splits.has(row.diff_id):
-            root = graph.get(row.cache_id)
-            source = ChunkReader(splits.assemble(row.diff_id, root), lambda: graph.put(row.cache_id))
-            what = f"layer {row.diff_id} rebuilt from its tar-split"
-        else:
-            source = graph.diff(row.cache_id, parent.cache_id if parent else None)
-            what = (f"layer {row.diff_id} (no tar-split was recorded for it and the graph "
-                    f"driver's diff does not reproduce its original tar)")
-        return _ClosingReader(source, row.diff_id, what)
-    return open_tar
-
-
-class _ClosingReader(VerifyingReader):
-    """A verified reader that also closes its source (releasing a mount)."""
-
-    def close(self):
-        if not self.closed:
-            close = getattr(self._stream, "close", None)
-            if close:
-                close()
-        super().close()
-
-
-@defer.inlineCallbacks
-def store_image(engine, config, top_layer, parent=None, ref=None):
-    """Record an image config (exact bytes) and optionally tag it; returns the image ID."""
-    raw = imgconfig.serialize(config)
-    image = q.ImageRow(ids.image_id(raw), raw, top_layer, parent, time.time_ns())
-
-    def record(conn):
-        q.insert_image(conn, image)
-        if ref is not None:
-            q.tag(conn, ref, image.id)
-
-    yield engine.db.run(record)
-    engine.events.publish("image", "import" if parent is None else "commit", image.id,
-                          {"name": ref.familiar() if ref else image.id})
-    if ref is not None:
-        engine.events.publish("image", "tag", image.id, {"name": ref.familiar()})
-    return image.id
+    def jobs(self):
+        return {"image.import": import_image, "image.list": list_images, "image.inspect": inspect_image,
+                "image.tag": tag_image, "image.remove": remove_image, "image.history": image_history,
+                "image.prune": prune_images}
 
 
 def image_size(conn, image):
@@ -161,22 +63,22 @@ def _open_source(request):
 
 
 @defer.inlineCallbacks
-def import_image(job):
-    engine, req, out = job.engine, job.request, job.output
+def import_image(svc, job):
+    req, out = job.request, job.output
     ref = None
     if req.repo:
         ref = parse_reference(req.repo, default_tag=False)
         ref = ref.with_tag(req.tag) if req.tag else (ref if ref.tag or ref.digest else ref.with_tag("latest"))
     container_config = imgconfig.apply_changes({}, req.changes)
-    stream = yield engine.run_blocking(_open_source, req)
-    layer = yield add_layer(engine, None, stream)
+    stream = yield svc.engine.run_blocking(_open_source, req)
+    layer = yield svc.layers.add_layer(None, stream)
     now = time.time_ns()
     comment = req.message or f"Imported from {req.source}"
     history = [{"created": imgconfig.rfc3339(now), "created_by": "", "comment": comment}]
     config = imgconfig.new_config([layer.diff_id], container_config, now, history)
     if req.message:
         config["comment"] = req.message
-    image_id = yield store_image(engine, config, layer.chain_id, ref=ref)
+    image_id = yield svc.layers.store_image(config, layer.chain_id, ref=ref)
     out.emit({"status": image_id})
 
 
@@ -240,8 +142,8 @@ def _matches(image, names, filters, bounds):
     return True
 
 
-def list_images(job):
-    return job.engine.db.run(_listing, job.request)
+def list_images(svc, job):
+    return svc.db.run(_listing, job.request)
 
 
 @dataclass
@@ -250,8 +152,8 @@ class ImageNameRequest:
     version: tuple = (1, 44)
 
 
-def inspect_image(job):
-    engine, req = job.engine, job.request
+def inspect_image(svc, job):
+    req = job.request
 
     def read(conn):
         image = q.resolve(conn, req.name)
@@ -260,19 +162,19 @@ def inspect_image(job):
 
     def document(found):
         image, names, chain = found
-        data = engine.graph.metadata(chain[-1].cache_id) if chain else {}
+        data = svc.graph.metadata(chain[-1].cache_id) if chain else {}
         return inspect.inspect_document(image, names, sum(layer.size for layer in chain),
-                                        engine.graph.name, data, req.version)
+                                        svc.graph.name, data, req.version)
 
-    return engine.db.run(read).addCallback(lambda found: engine.run_blocking(document, found))
+    return svc.db.run(read).addCallback(lambda found: svc.engine.run_blocking(document, found))
 
 
-def image_history(job):
+def image_history(svc, job):
     def read(conn):
         image = q.resolve(conn, job.request.name)
         chain = q.layer_chain(conn, image.top_layer) if image.top_layer else []
         return inspect.history_documents(image, [layer.size for layer in chain], q.references_of(conn, image.id))
-    return job.engine.db.run(read)
+    return svc.db.run(read)
 
 
 # -- tag / remove / prune ---------------------------------------------------------------------
@@ -284,7 +186,7 @@ class TagRequest:
     tag: str = ""
 
 
-def tag_image(job):
+def tag_image(svc, job):
     req = job.request
     ref = parse_reference(req.repo, default_tag=False)
     if ref.digest:
@@ -297,9 +199,9 @@ def tag_image(job):
         return image.id
 
     def published(image_id):
-        job.engine.events.publish("image", "tag", image_id, {"name": ref.familiar()})
+        svc.events.publish("image", "tag", image_id, {"name": ref.familiar()})
 
-    return job.engine.db.run(record).addCallback(published)
+    return svc.db.run(record).addCallback(published)
 
 
 @dataclass
@@ -426,17 +328,17 @@ def _conflict(image, how, why):
 
 
 @defer.inlineCallbacks
-def _remove_and_free(engine, request):
-    report, freed, image_id = yield engine.db.run(_remove, request)
-    yield free_layers(engine, freed)
+def _remove_and_free(svc, request):
+    report, freed, image_id = yield svc.db.run(_remove, request)
+    yield svc.layers.free_layers(freed)
     for entry in report:
         for action, what in entry.items():
-            engine.events.publish("image", "untag" if action == "Untagged" else "delete", image_id, {"name": what})
+            svc.events.publish("image", "untag" if action == "Untagged" else "delete", image_id, {"name": what})
     return report, freed
 
 
-def remove_image(job):
-    return _remove_and_free(job.engine, job.request).addCallback(lambda result: result[0])
+def remove_image(svc, job):
+    return _remove_and_free(svc, job.request).addCallback(lambda result: result[0])
 
 
 @dataclass
@@ -445,9 +347,8 @@ class PruneImagesRequest:
 
 
 @defer.inlineCallbacks
-def prune_images(job):
+def prune_images(svc, job):
     """Remove dangling images (all unused ones with dangling=false)."""
-    engine = job.engine
     filters = job.request.filters
     only_dangling = (filters.get("dangling") or ["true"])[-1] in ("true", "1")
     until = None
@@ -471,9 +372,9 @@ def prune_images(job):
         return found
 
     deleted, reclaimed = [], 0
-    for image_id in (yield engine.db.run(candidates)):
+    for image_id in (yield svc.db.run(candidates)):
         try:
-            report, freed = yield _remove_and_free(engine, RemoveImageRequest(image_id, force=True))
+            report, freed = yield _remove_and_free(svc, RemoveImageRequest(image_id, force=True))
         except (Conflict, NotFound):
             continue  # used or removed since we looked
         deleted.extend(report)

@@ -1,6 +1,5 @@
 """Network jobs: create, list, inspect, remove, connect, disconnect, prune,
-in the Engine API's shapes. The work is done by ``engine.network`` (the
-NetworkService); these handlers validate and shape."""
+in the Engine API's shapes. The work is done by the NetworkService; these handlers validate and shape."""
 
 import re
 import time
@@ -9,7 +8,7 @@ from dataclasses import dataclass, field
 from twisted.internet import defer
 
 from pydocker.errdefs import InvalidParameter, NotFound
-from pydocker.engine.fields import STR_MAP, check
+from pydocker.fields import STR_MAP, check
 from pydocker.jobs.system import parse_timestamp
 from pydocker.timeutil import rfc3339
 
@@ -25,14 +24,20 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 
 
-def install(engine):
-    engine.register("network.create", create_network)
-    engine.register("network.list", list_networks)
-    engine.register("network.inspect", inspect_network)
-    engine.register("network.remove", remove_network)
-    engine.register("network.connect", connect_container)
-    engine.register("network.disconnect", disconnect_container)
-    engine.register("network.prune", prune_networks)
+class NetworkJobs:
+    """The network API on the network service. Reactor thread."""
+
+    def __init__(self, engine, network, containers):
+        self.engine = engine
+        self.network = network
+        self.containers = containers
+
+    def jobs(self):
+        return {"network.create": create_network, "network.list": list_networks,
+                "network.inspect": inspect_network, "network.remove": remove_network,
+                "network.connect": connect_container, "network.disconnect": disconnect_container,
+                "network.prune": prune_networks}
+
 
 
 @dataclass
@@ -151,9 +156,9 @@ def _ipam_options(ipam):
 
 
 @defer.inlineCallbacks
-def create_network(job):
+def create_network(svc, job):
     name, options = create_options(job.request.body)
-    row = yield job.engine.network.create(name, options)
+    row = yield svc.network.create(name, options)
     return {"Id": row.id, "Warning": ""}
 
 
@@ -216,23 +221,23 @@ def matches(row, filters, in_use):
     return True
 
 
-def list_networks(job):
-    network, filters = job.engine.network, job.request.filters
+def list_networks(svc, job):
+    network, filters = svc.network, job.request.filters
     _check_filters(filters, LIST_FILTERS)
     return [network_document(row) for row in network.networks()
             if matches(row, filters, bool(network.containers_of(row.id)))]
 
 
-def inspect_network(job):
-    network = job.engine.network
+def inspect_network(svc, job):
+    network = svc.network
     row = network.find(job.request.name)
     return network_document(row, containers_document(network, row))
 
 
 # -- remove, prune ------------------------------------------------------------------------
 
-def remove_network(job):
-    return job.engine.network.remove(job.request.name).addCallback(lambda _: None)
+def remove_network(svc, job):
+    return svc.network.remove(job.request.name).addCallback(lambda _: None)
 
 
 def parse_until(text):
@@ -244,8 +249,8 @@ def parse_until(text):
 
 
 @defer.inlineCallbacks
-def prune_networks(job):
-    network, filters = job.engine.network, job.request.filters
+def prune_networks(svc, job):
+    network, filters = svc.network, job.request.filters
     _check_filters(filters, PRUNE_FILTERS)
     until = parse_until(filters["until"][-1]) if filters.get("until") else None
     deleted = []
@@ -266,25 +271,25 @@ def prune_networks(job):
 
 # -- connect, disconnect --------------------------------------------------------------------
 
-def _container_of(engine, body, verb):
+def _container_of(svc, body, verb):
     ref = body.get("Container")
     if not isinstance(ref, str) or not ref:
         raise InvalidParameter(f"{verb}: the Container field is required")
-    return engine.containers.get(ref)
+    return svc.containers.get(ref)
 
 
-def connect_container(job):
-    engine, req = job.engine, job.request
+def connect_container(svc, job):
+    req = job.request
     body = check(req.body, {"Container": str, "EndpointConfig": dict}, "")
-    engine.network.find(req.network)  # a missing network is reported before a missing container
-    container = _container_of(engine, body, "connect")
-    return engine.network.connect(container, req.network, body.get("EndpointConfig") or {}).addCallback(
+    svc.network.find(req.network)  # a missing network is reported before a missing container
+    container = _container_of(svc, body, "connect")
+    return svc.network.connect(container, req.network, body.get("EndpointConfig") or {}).addCallback(
         lambda _: None)
 
 
-def disconnect_container(job):
-    engine, req = job.engine, job.request
+def disconnect_container(svc, job):
+    req = job.request
     body = check(req.body, {"Container": str, "Force": bool}, "")
-    engine.network.find(req.network)
-    container = _container_of(engine, body, "disconnect")
-    return engine.network.disconnect(container, req.network).addCallback(lambda _: None)
+    svc.network.find(req.network)
+    container = _container_of(svc, body, "disconnect")
+    return svc.network.disconnect(container, req.network).addCallback(lambda _: None)

@@ -12,8 +12,14 @@ NOT_A_MEMBER = "This node is not part of a swarm"
 NOT_SUPPORTED = "pydocker does not implement swarm mode"
 
 
-def install(engine):
-    engine.register("swarm.inactive", inactive)
+class SwarmJobs:
+    """Swarm endpoints answer that this node is not in a swarm."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def jobs(self):
+        return {"swarm.inactive": inactive}
 
 
 @dataclass
@@ -21,5 +27,5 @@ class InactiveRequest:
     message: str
 
 
-def inactive(job):
+def inactive(svc, job):
     raise Unavailable(job.request.message)

@@ -13,38 +13,48 @@ from sqlalchemy import func, select
 from twisted.internet import defer
 
 from pydocker import API_VERSION, MIN_API_VERSION, __version__, sysinfo
-from pydocker.drivers.exec import cgroups
 from pydocker.errdefs import InvalidParameter
 from pydocker.jobs.images import PruneImagesRequest
 from pydocker.engine.events import EventFilter
 from pydocker.store import schema
 
 
-def install(engine):
-    engine.register("ping", ping)
-    engine.register("version", version)
-    engine.register("info", info)
-    engine.register("events", events)
-    engine.register("commands", commands)
-    engine.register("build.prune", build_prune)
+class SystemJobs:
+    """ping, version, info, events and the list of jobs. Reactor thread."""
+
+    def __init__(self, engine, db, events, graph, execdriver, network, logdrivers, config, daemon_id, idmap=None):
+        self.engine = engine
+        self.network = network
+        self.db = db
+        self.events = events
+        self.graph = graph
+        self.execdriver = execdriver
+        self.logdrivers = logdrivers
+        self.config = config
+        self.daemon_id = daemon_id
+        self.idmap = idmap
+
+    def jobs(self):
+        return {"ping": ping, "version": version, "info": info, "events": events, "commands": commands,
+                "build.prune": build_prune}
 
 
-def ping(job):
+def ping(svc, job):
     return "OK"
 
 
-def build_prune(job):
+def build_prune(svc, job):
     """The classic builder's stale cache: untagged leaf images no container uses and the
     untagged parents they leave (what a rebuild after a change orphans); cached steps of
     tagged images stay, as their layers do."""
-    d = job.engine.job("image.prune", PruneImagesRequest({"dangling": ["true"]}))
+    d = svc.engine.job("image.prune", PruneImagesRequest({"dangling": ["true"]}))
     return d.addCallback(lambda report: {
         "CachesDeleted": [entry["Deleted"] for entry in report["ImagesDeleted"] or () if "Deleted" in entry] or None,
         "SpaceReclaimed": report["SpaceReclaimed"]})
 
 
-def commands(job):
-    return [{"Name": name} for name in job.engine.handlers()]
+def commands(svc, job):
+    return [{"Name": name} for name in svc.engine.handlers()]
 
 
 _GIT_COMMIT = None
@@ -92,8 +102,8 @@ def version_document():
     }
 
 
-def version(job):
-    return job.engine.run_blocking(version_document)
+def version(svc, job):
+    return svc.engine.run_blocking(version_document)
 
 
 def _counts(conn):
@@ -106,23 +116,20 @@ def _counts(conn):
 
 
 @defer.inlineCallbacks
-def info(job):
-    engine = job.engine
-    counts = yield engine.db.run(_counts)
-    doc = yield engine.run_blocking(_host_info, engine)
+def info(svc, job):
+    counts = yield svc.db.run(_counts)
+    doc = yield svc.engine.run_blocking(_host_info, svc)
     doc.update(counts)
-    doc["Plugins"]["Network"] = engine.network.plugins()
+    doc["Plugins"]["Network"] = svc.network.plugins()
     return doc
 
 
-def _host_info(engine):
-    config = engine.config
+def _host_info(svc):
+    config = svc.config
     os_name, os_version = sysinfo.operating_system()
-    graph = engine.services.get("graph")
-    execdriver = engine.services.get("execdriver")
+    graph, execdriver = svc.graph, svc.execdriver
     cgroup_v = sysinfo.cgroup_version()
     v1 = cgroup_v == "1"
-    warnings = list(engine.services.get("warnings", []))
     insecure = [r for r in config.insecure_registries if "/" in r]
     index_configs = {
         "docker.io": {"Name": "docker.io", "Mirrors": list(config.registry_mirrors),
@@ -132,17 +139,17 @@ def _host_info(engine):
         if "/" not in registry:
             index_configs[registry] = {"Name": registry, "Mirrors": [], "Secure": False, "Official": False}
     return {
-        "ID": engine.daemon_id,
+        "ID": svc.daemon_id,
         "Driver": graph.name if graph else "",
         "DriverStatus": [list(kv) for kv in graph.status()] if graph else [],
         "Plugins": {
             "Volume": ["local"],
             "Authorization": None,
-            "Log": sorted(engine.logdrivers),
+            "Log": sorted(svc.logdrivers),
         },
         "MemoryLimit": True,
         "SwapLimit": sysinfo.cgroup_v1_has("memory", "memory.memsw.limit_in_bytes") if v1 else True,
-        "KernelMemory": cgroups.kernel_memory_enforced(),
+        "KernelMemory": execdriver.kernel_memory_enforced(),
         "CpuCfsPeriod": True,
         "CpuCfsQuota": True,
         "CPUShares": True,
@@ -159,7 +166,7 @@ def _host_info(engine):
         "LoggingDriver": config.log_driver,
         "CgroupDriver": "cgroupfs",
         "CgroupVersion": cgroup_v,
-        "NEventsListener": engine.services.get("event_listeners", 0),
+        "NEventsListener": svc.events.listener_count(),
         "KernelVersion": sysinfo.kernel_version(),
         "OperatingSystem": os_name,
         "OSVersion": os_version,
@@ -198,9 +205,9 @@ def _host_info(engine):
         "RuncCommit": {"ID": ""},
         "InitCommit": {"ID": ""},
         "SecurityOptions": ["name=seccomp,profile=builtin", "name=no-new-privileges"]
-                           + (["name=userns"] if engine.idmap is not None else []),
+                           + (["name=userns"] if svc.idmap is not None else []),
         "CDISpecDirs": [],
-        "Warnings": warnings,
+        "Warnings": [],
     }
 
 
@@ -227,10 +234,10 @@ def parse_timestamp(text, name):
         raise InvalidParameter(f"invalid value for {name}: {text!r} is not a timestamp") from None
 
 
-def events(job):
+def events(svc, job):
     """Replay history from ``since``, then stream live events until ``until`` or disconnect."""
     req = job.request
-    bus = job.engine.events
+    bus = svc.events
     output = job.output
     wanted = EventFilter(req.filters)
     now = time.time_ns()
@@ -248,19 +255,16 @@ def events(job):
             output.emit(event)
 
     unsubscribe = bus.subscribe(on_event)
-    listeners = job.engine.services
-    listeners["event_listeners"] = listeners.get("event_listeners", 0) + 1
     timer = None
 
     def finish():
         unsubscribe()
-        listeners["event_listeners"] -= 1
         if timer is not None and timer.active():
             timer.cancel()
         if not done.called:
             done.callback(None)
 
     if req.until is not None:
-        timer = job.engine.call_later((req.until - now) / 1e9, finish)
+        timer = svc.engine.call_later((req.until - now) / 1e9, finish)
     output.on_close(finish)
     return done

@@ -338,7 +338,7 @@ class NetworkService(service.Service):
                 if endpoint is not None:
                     yield self._leave(container, network.id, endpoint)
                 raise
-        yield self._store.run(container_store.save_container, container)
+        yield self._store.run(container_store.save_record, container_store.record(container))
 
     def _disabled_for(self, container):
         return not self.enabled or bool(container.config.get("NetworkDisabled"))
@@ -359,7 +359,7 @@ class NetworkService(service.Service):
         del networks[network.name]
         if network.default and network.name == DEFAULT_NETWORK:
             container.network_settings.update(settings.EMPTY_TOP_LEVEL)
-        yield self._store.run(container_store.save_container, container)
+        yield self._store.run(container_store.save_record, container_store.record(container))
 
     # -- network management ----------------------------------------------------
 

@@ -10,7 +10,7 @@ import re
 
 from pydocker.drivers.network import ipam, ports
 from pydocker.drivers.network.model import ports_settings
-from pydocker.engine.fields import STR_LIST, STR_MAP, check
+from pydocker.fields import STR_LIST, STR_MAP, check
 from pydocker.errdefs import InvalidParameter
 
 ENDPOINT_CONFIG_TYPES = {

@@ -17,7 +17,7 @@ from pydocker.registry.login import LoginResult
 from pydocker.registry.platform import Platform
 from pydocker.registry.pull import PullResult
 from pydocker.registry.push import PushedLayer, PushImage, PushLayer, PushResult
-from pydocker.registry.reference import Reference, parse_reference, parse_repository
+from pydocker.reference import Reference, parse_reference, parse_repository
 from pydocker.registry.service import RegistryService
 
 __all__ = [

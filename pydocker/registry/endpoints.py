@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from pydocker.errdefs import InvalidParameter
-from pydocker.registry.reference import DEFAULT_DOMAIN
+from pydocker.reference import DEFAULT_DOMAIN
 
 DEFAULT_CERTS_DIR = "/etc/pydocker/certs.d"
 DOCKER_HUB_API = "registry-1.docker.io"

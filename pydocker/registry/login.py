@@ -7,7 +7,7 @@ from pydocker.errdefs import InvalidParameter, Unauthorized
 from pydocker.registry.client import RegistryClient, error_message
 from pydocker.registry.credentials import INDEX_SERVER
 from pydocker.registry.errors import RegistryUnavailable
-from pydocker.registry.reference import DEFAULT_DOMAIN
+from pydocker.reference import DEFAULT_DOMAIN
 
 
 @dataclass

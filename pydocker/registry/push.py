@@ -23,7 +23,7 @@ from pydocker.registry.errors import RegistryUnavailable
 from pydocker.registry.image import parse_json_object
 from pydocker.registry.interfaces import IPushLayer
 from pydocker.registry.progress import Reporter, aux, retrying
-from pydocker.registry.reference import parse_repository
+from pydocker.reference import parse_repository
 
 DEFAULT_CHUNK_SIZE = 5 << 20
 DEFAULT_CONCURRENCY = 5

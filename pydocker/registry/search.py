@@ -11,7 +11,7 @@ from pydocker.errdefs import InvalidParameter, NotFound, SystemError_
 from pydocker.registry.client import RegistryClient, raise_for_status
 from pydocker.registry.endpoints import Endpoint
 from pydocker.registry.errors import RegistryUnavailable
-from pydocker.registry.reference import DEFAULT_DOMAIN, split_domain
+from pydocker.reference import DEFAULT_DOMAIN, split_domain
 
 INDEX_URL = "https://index.docker.io"
 DEFAULT_LIMIT = 25

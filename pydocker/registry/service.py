@@ -7,7 +7,7 @@ from pydocker.registry.endpoints import (DEFAULT_CERTS_DIR, DEFAULT_INSECURE_CID
 from pydocker.registry.login import login
 from pydocker.registry.pull import DEFAULT_CONCURRENCY, Puller
 from pydocker.registry.push import DEFAULT_CHUNK_SIZE, Pusher
-from pydocker.registry.reference import Reference, parse_reference
+from pydocker.reference import Reference, parse_reference
 from pydocker.registry.search import DEFAULT_LIMIT, search
 
 

@@ -79,7 +79,7 @@ class HealthMonitor:
 
     def __init__(self, runtime, container, argv):
         self._runtime = runtime
-        self._engine = runtime.engine
+        self._reactor = runtime.reactor
         self._container = container
         self._argv = argv
         self._started = time.time()
@@ -106,7 +106,7 @@ class HealthMonitor:
 
     def _schedule(self):
         if not self._stopped:
-            self._timer = self._engine.call_later(self._interval() / SECOND, self._probe)
+            self._timer = self._reactor.callLater(self._interval() / SECOND, self._probe)
 
     @defer.inlineCallbacks
     def _probe(self):
@@ -130,9 +130,9 @@ class HealthMonitor:
         exec_id, command = os.urandom(32).hex(), " ".join(self._argv)
         self._runtime.publish(self._container, "exec_create: " + command, execID=exec_id)
         self._runtime.publish(self._container, "exec_start: " + command, execID=exec_id)
-        exited = self._engine.execdriver.exec(self._container.id, spec, output)
+        exited = self._runtime.execdriver.exec(self._container.id, spec, output)
         timeout = _setting(self._container, "Timeout", DEFAULT_TIMEOUT) / SECOND
-        timer = self._engine.call_later(timeout, self._time_out, exited, output, timeout)
+        timer = self._reactor.callLater(timeout, self._time_out, exited, output, timeout)
 
         def finished(status):
             if timer.active():

@@ -1,21 +1,29 @@
 """The monitor: starts a container's process, follows it to its exit, applies the
 restart policy and auto-removal. One ``Runtime`` serves every container.
 
-It runs on the reactor thread; blocking steps (mounts, files) go to the
-worker pool, the record goes to the store after every change.
+The "runtime" service of the daemon's tree. Its state (the live processes, exit
+waiters, restart timers, attachments) belongs to the reactor thread; blocking
+steps (mounts, files) go to the worker pool, the record goes to the store after
+every change. At stop it stops every running container.
+
+(Just over 400 lines: one class, the life of a container's process from start to
+exit and restart; its parts share the live-process table.)
 """
 
 import os
 import signal
 import time
 
+from twisted.application import service
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from pydocker.containers import paths
+from pydocker.drivers.exec import cgroups
 from pydocker.errdefs import Conflict, NotModified, PydockerError
 from pydocker.runtime import health, restart
 from pydocker.runtime.io import Attachments, ContainerIO
-from pydocker.runtime.logwriter import QueuedLogWriter, WriterThread
+from pydocker.runtime.logwriter import QueuedLogWriter
 from pydocker.runtime.signals import parse_signal
 from pydocker.runtime.spec import container_spec
 from pydocker.store import containers as cstore
@@ -35,18 +43,43 @@ class _Live:
         self.health = None              # its HealthMonitor, with a HEALTHCHECK
 
 
-class Runtime:
+class Runtime(service.Service):
+    name = "runtime"
     log = Logger()
 
-    def __init__(self, engine):
-        self.engine = engine
+    def __init__(self, reactor, workers, execdriver, graph, network, volumes, logdrivers, logthread, store,
+                 events, containers, config, idmap=None):
+        self.reactor = reactor
+        self._workers = workers
+        self.execdriver = execdriver
+        self._graph = graph
+        self._network = network
+        self._volumes = volumes
+        self._logdrivers = logdrivers
+        self._store = store
+        self._events = events
+        self._containers = containers
+        self._config = config
+        self._idmap = idmap     # --userns-remap's mapping, or None
+        self._start_through = self.start
         self._live = {}
         self._exit_waiters = {}  # id -> [Deferred]
         self._backoff = {}
         self._restart_calls = {}
         self._stopped_callbacks = []
         self._attachments = {}
-        self._log_thread = WriterThread(engine.call_from_thread)
+        self._log_thread = logthread    # a WriterThread: containers' logs are written there, in order
+
+    @defer.inlineCallbacks
+    def stopService(self):
+        yield super().stopService()
+        yield self.shutdown(self._config.shutdown_timeout)
+        yield self._workers.run(cgroups.remove_parent, self._config.cgroup_parent)
+
+    def start_through(self, start):
+        """Policy restarts call ``start(container)``: the jobs layer routes them through
+        its ``container.start`` job, so they are locked and logged like any start."""
+        self._start_through = start
 
     def on_stopped(self, callback):
         """``callback(container)`` (may return a Deferred) after a container stops for good
@@ -55,7 +88,7 @@ class Runtime:
 
     # -- paths --------------------------------------------------------------------------
     def container_dir(self, container_id):
-        return os.path.join(self.engine.config.data_root, "containers", container_id)
+        return paths.container_dir(self._config.data_root, container_id)
 
     def log_path(self, container):
         return os.path.join(self.container_dir(container.id), f"{container.id}-json.log")
@@ -76,19 +109,18 @@ class Runtime:
         return live.io if live else None
 
     def persist(self, container):
-        return self.engine.db.run(cstore.save_container, container)
+        return self._store.run(cstore.save_record, cstore.record(container))
 
     def publish(self, container, action, **extra):
         attrs = {"name": container.name, "image": container.image_name}
         attrs.update((container.config.get("Labels") or {}))
         attrs.update({k: str(v) for k, v in extra.items()})
-        self.engine.events.publish("container", action, container.id, attrs)
+        self._events.publish("container", action, container.id, attrs)
 
     # -- start ----------------------------------------------------------------------------
     @defer.inlineCallbacks
     def start(self, container):
         """Start the container's process; fires once it runs, errbacks if it could not start."""
-        engine = self.engine
         if container.running and not container.state.get("Restarting"):
             raise NotModified("container already started")
         if container.paused:
@@ -96,21 +128,24 @@ class Runtime:
         if container.removing:
             raise Conflict(f"container {container.id} is marked for removal and cannot be started")
         self._cancel_restart(container)
-        rootfs = yield engine.run_blocking(engine.graph.get, container.id)
+        rootfs = yield self._workers.run(self._graph.get, container.id)
         live = None
         try:
             directory = self.container_dir(container.id)
-            yield engine.run_blocking(ownership.traversable_dir, directory, engine.idmap, mode=0o710)
-            yield engine.network.write_files(container, directory)
-            yield engine.run_blocking(self._own_network_files, directory)
-            volume_mounts = yield engine.run_blocking(engine.volumes.mount_all, container, rootfs)
-            hook = engine.network.hook(container)
-            spec = container_spec(container, rootfs, self.container_dir(container.id), engine.config,
-                                  self._pid_of, volume_mounts, hook, engine.network.link_env(container),
-                                  engine.idmap)
+            yield self._workers.run(ownership.traversable_dir, directory, self._idmap, mode=0o710)
+            yield self._network.write_files(container, directory)
+            yield self._workers.run(self._own_network_files, directory)
+            volume_mounts = yield self._workers.run(self._volumes.mount_all, container.name, _points(container),
+                                                    rootfs)
+            for point in container.mounts:
+                point.pop("_copy", None)  # filled from the image once
+            hook = self._network.hook(container)
+            spec = container_spec(container, rootfs, self.container_dir(container.id), self._config,
+                                  self._pid_of, volume_mounts, hook, self._network.link_env(container),
+                                  self._idmap)
             log_writer = yield self._open_log(container)
             live = _Live(ContainerIO(log_writer, self.attachments(container).outputs))
-            exited = engine.execdriver.run(spec, live.io)
+            exited = self.execdriver.run(spec, live.io)
             self._live[container.id] = live
             first = yield defer.DeferredList([live.io.started_d, exited], fireOnOneCallback=True,
                                              fireOnOneErrback=True, consumeErrors=True)
@@ -145,7 +180,7 @@ class Runtime:
     def _own_network_files(self, directory):
         """The files write_files made, owned by the container's root, who may edit them."""
         for name in ("hostname", "hosts", "resolv.conf"):
-            ownership.owned_by_root(os.path.join(directory, name), self.engine.idmap)
+            ownership.owned_by_root(os.path.join(directory, name), self._idmap)
 
     def _apply_console_size(self, container):
         """A TTY starts at HostConfig.ConsoleSize, so the first output is laid out for the
@@ -153,24 +188,24 @@ class Runtime:
         height, width = (container.host_config.get("ConsoleSize") or [0, 0])[:2] or (0, 0)
         if container.config.get("Tty") and height and width:
             try:
-                self.engine.execdriver.resize(container.id, height, width)
+                self.execdriver.resize(container.id, height, width)
             except Exception as e:
                 self.log.debug("console size not applied: {e}", e=e)
 
     def log_driver(self, container):
         """(driver, options) of the container: its LogConfig, else the daemon's defaults."""
         log_config = container.host_config.get("LogConfig") or {}
-        kind = log_config.get("Type") or self.engine.config.log_driver
-        options = dict(self.engine.config.log_opts) if kind == self.engine.config.log_driver else {}
+        kind = log_config.get("Type") or self._config.log_driver
+        options = dict(self._config.log_opts) if kind == self._config.log_driver else {}
         options.update(log_config.get("Config") or {})
-        return self.engine.logdrivers[kind], options
+        return self._logdrivers[kind], options
 
     @defer.inlineCallbacks
     def _open_log(self, container):
         """The container's log writer (None for the none driver): opened in a worker (a
         syslog server may be slow to answer, or not answer), written on the log thread."""
         driver, options = self.log_driver(container)
-        writer = yield self.engine.run_blocking(driver.open, container, self.log_path(container), options)
+        writer = yield self._workers.run(driver.open, container, self.log_path(container), options)
         return None if writer is None else QueuedLogWriter(writer, self._log_thread)
 
     @defer.inlineCallbacks
@@ -178,12 +213,12 @@ class Runtime:
         self._live.pop(container.id, None)
         if live is not None:
             live.io.close()
-        yield self.engine.network.release(container)
-        yield self.engine.run_blocking(self.engine.volumes.unmount_all, container)
-        yield self.engine.run_blocking(self.engine.graph.put, container.id)
+        yield self._network.release(container)
+        yield self._workers.run(self._volumes.unmount_all, _points(container))
+        yield self._workers.run(self._graph.put, container.id)
 
     def _pid_of(self, ref):
-        other = self.engine.containers.get(ref)
+        other = self._containers.get(ref)
         if not other.running or not other.state.get("Pid"):
             raise Conflict(f"cannot join the namespaces of container {ref}: it is not running")
         return other.state["Pid"]
@@ -202,9 +237,9 @@ class Runtime:
             live.health.stop()
         live.io.close()
         try:
-            yield self.engine.network.release(container)
-            yield self.engine.run_blocking(self.engine.volumes.unmount_all, container)
-            yield self.engine.run_blocking(self.engine.graph.put, container.id)
+            yield self._network.release(container)
+            yield self._workers.run(self._volumes.unmount_all, _points(container))
+            yield self._workers.run(self._graph.put, container.id)
         except Exception as e:
             self.log.error("cleaning up container {id} failed: {e}", id=container.id[:12], e=e)
         ran_for = time.monotonic() - live.started_at
@@ -225,7 +260,7 @@ class Runtime:
             self.detach(container)
         if again:
             delay = self._backoff.setdefault(container.id, restart.Backoff()).next(ran_for)
-            self._restart_calls[container.id] = self.engine.call_later(delay, self._restart_now, container)
+            self._restart_calls[container.id] = self.reactor.callLater(delay, self._restart_now, container)
         else:
             for callback in list(self._stopped_callbacks):
                 yield callback(container)
@@ -237,7 +272,7 @@ class Runtime:
             return
         container.restart_count += 1
         try:
-            yield self.start(container)
+            yield self._start_through(container)
         except Exception as e:
             self.log.error("restarting container {id} failed: {e}", id=container.id[:12], e=e)
             container.set_stopped(container.state["ExitCode"], error=str(e))
@@ -262,7 +297,7 @@ class Runtime:
             return self.persist(container)
         if not container.running or container.id not in self._live:
             raise Conflict(f"Container {container.id} is not running")
-        self.engine.execdriver.kill(container.id, sig)
+        self.execdriver.kill(container.id, sig)
         self.publish(container, "kill", signal=sig)
         return defer.succeed(None)
 
@@ -280,7 +315,7 @@ class Runtime:
         except Conflict:
             return  # it exited meanwhile
         if container.paused:
-            yield self.engine.run_blocking(self.engine.execdriver.unpause, container.id)
+            yield self._workers.run(self.execdriver.unpause, container.id)
         if container.running:
             yield exited
 
@@ -308,7 +343,7 @@ class Runtime:
             pass  # it exited meanwhile
         if timeout >= 0:
             try:
-                yield self.engine.with_timeout(exited, timeout)
+                yield exited.addTimeout(timeout, self.reactor)
                 self.publish(container, "stop")
                 return
             except defer.TimeoutError:
@@ -328,7 +363,7 @@ class Runtime:
             raise Conflict(f"Container {container.id} is not running")
         if container.paused:
             raise Conflict(f"Container {container.id} is already paused")
-        yield self.engine.run_blocking(self.engine.execdriver.pause, container.id)
+        yield self._workers.run(self.execdriver.pause, container.id)
         container.set_paused(True)
         yield self.persist(container)
         self.publish(container, "pause")
@@ -337,10 +372,27 @@ class Runtime:
     def unpause(self, container):
         if not container.paused:
             raise Conflict(f"Container {container.id} is not paused")
-        yield self.engine.run_blocking(self.engine.execdriver.unpause, container.id)
+        yield self._workers.run(self.execdriver.unpause, container.id)
         container.set_paused(False)
         yield self.persist(container)
         self.publish(container, "unpause")
+
+    @defer.inlineCallbacks
+    def frozen(self, container, work):
+        """Run ``work()`` (a Deferred) with the container frozen, if it runs and is not
+        paused already (commit, docker cp)."""
+        freeze = container.running and not container.paused and not container.state.get("Restarting")
+        if freeze:
+            try:
+                yield self.pause(container)
+            except Conflict:
+                freeze = False      # its process exited meanwhile: nothing left to freeze
+        try:
+            result = yield work()
+        finally:
+            if freeze and container.paused:
+                yield self.unpause(container)
+        return result
 
     @defer.inlineCallbacks
     def shutdown(self, timeout):
@@ -349,17 +401,21 @@ class Runtime:
             if call.active():
                 call.cancel()
         self._restart_calls.clear()
-        running = [c for c in self.engine.containers.all() if c.id in self._live]
+        running = [c for c in self._containers.all() if c.id in self._live]
         stops = defer.DeferredList([self.stop(c, timeout) for c in running], consumeErrors=True)
         # SIGKILL is final, but an exit that is never reported must not keep the
         # daemon from stopping: give up on the stragglers after a grace period.
-        give_up = self.engine.call_later(timeout + SHUTDOWN_KILL_GRACE, stops.cancel)
+        give_up = self.reactor.callLater(timeout + SHUTDOWN_KILL_GRACE, stops.cancel)
         results = yield stops
         if give_up.active():
             give_up.cancel()
         for ok, value in results:
             if not ok:
                 self.log.error("stopping a container at shutdown failed: {e}", e=value.getErrorMessage())
-        yield self.engine.execdriver.shutdown()
+        yield self.execdriver.shutdown()
         yield self._log_thread.flushed()
 
+
+def _points(container):
+    """A copy of the container's mount points, for a worker thread."""
+    return [dict(point) for point in container.mounts]

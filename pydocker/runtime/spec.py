@@ -164,3 +164,11 @@ def container_spec(container, rootfs, container_dir, daemon_config, resolve_pid,
         network_hook=network_hook,
         userns=idmap.launcher_config() if idmap is not None and hc.get("UsernsMode") != "host" else None,
     )
+
+
+def exec_spec(config):
+    """The ``ExecSpec`` of a ``docker exec`` from its create request's config."""
+    return specs.ExecSpec(args=list(config["Cmd"]), env=list(config.get("Env") or []),
+                          cwd=config.get("WorkingDir") or "", user=config.get("User") or "",
+                          tty=bool(config.get("Tty")), open_stdin=bool(config.get("AttachStdin")),
+                          privileged=bool(config.get("Privileged")))

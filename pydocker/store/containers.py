@@ -1,4 +1,9 @@
-"""Persisting container records: the whole record is written after each change."""
+"""Persisting container records: the whole record is written after each change.
+
+``record(container)`` snapshots a container on the reactor thread, which owns the
+live ``Container`` objects; the db thread writes that snapshot
+(``db.run(insert_record|save_record, record(container))``) and never sees the
+live object, which the reactor may change meanwhile."""
 
 import json
 
@@ -10,7 +15,7 @@ from pydocker.store.schema import containers, exec_instances
 _JSON_FIELDS = ("config", "host_config", "state", "network_settings", "mounts")
 
 
-def _row(container):
+def record(container):
     row = {
         "id": container.id, "name": container.name, "image_id": container.image_id,
         "image_name": container.image_name, "created": container.created, "rw_layer": container.rw_layer,
@@ -21,13 +26,12 @@ def _row(container):
     return row
 
 
-def insert_container(conn, container):
-    conn.execute(insert(containers).values(**_row(container)))
+def insert_record(conn, row):
+    conn.execute(insert(containers).values(**row))
 
 
-def save_container(conn, container):
-    row = _row(container)
-    conn.execute(update(containers).where(containers.c.id == container.id).values(**row))
+def save_record(conn, row):
+    conn.execute(update(containers).where(containers.c.id == row["id"]).values(**row))
 
 
 def delete_container(conn, container_id):

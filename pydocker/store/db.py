@@ -10,6 +10,7 @@ import os
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.pool import StaticPool
+from twisted.application import service
 from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
 
@@ -40,8 +41,14 @@ def open_engine(path):
     return engine
 
 
-class Database:
-    """Runs functions ``f(conn, ...)`` in one transaction each, on the db thread."""
+class Database(service.Service):
+    """Runs functions ``f(conn, ...)`` in one transaction each, on the db thread.
+
+    The first service of the daemon's tree: the db thread owns the connection; it
+    starts before and stops after every service that stores records.
+    """
+
+    name = "store"
 
     def __init__(self, path, reactor, migration_list=migrations.MIGRATIONS):
         self.path = path
@@ -50,12 +57,14 @@ class Database:
         self.schema_version = migrations.upgrade(self.engine, migration_list)
         self._pool = ThreadPool(minthreads=1, maxthreads=1, name="pydocker-db")
 
-    def start(self):
+    def startService(self):
+        super().startService()
         self._pool.start()
 
-    def stop(self):
+    def stopService(self):
         self._pool.stop()
         self.engine.dispose()
+        return super().stopService()
 
     def run(self, f, *args, **kwargs):
         """Deferred result of ``f(conn, *args)`` inside a transaction on the db thread."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select
 
 from pydocker.errdefs import Conflict, InvalidParameter, NotFound
-from pydocker.registry.reference import parse_reference
+from pydocker.reference import parse_reference
 from pydocker.store.schema import containers, images, layers, references
 
 

@@ -57,6 +57,7 @@ class Terminal:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid:
                 self.status = os.waitstatus_to_exitcode(status)
+                self._drain()
                 os.close(self.fd)
                 return self.status
             readable, _, _ = select.select([self.fd], [], [], 0.1)
@@ -67,3 +68,15 @@ class Terminal:
                     pass
         os.kill(self.pid, signal.SIGKILL)
         raise AssertionError(f"process did not exit; output {self.output[-500:]!r}")
+
+    def _drain(self):
+        """Read what the process wrote before it exited and is still in the pty (its last
+        words, such as the docker CLI's "read escape sequence")."""
+        while select.select([self.fd], [], [], 0)[0]:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:  # EIO: the slave side is closed and the buffer empty
+                return
+            if not chunk:
+                return
+            self.output += chunk

@@ -1,6 +1,6 @@
 """The daemon-start orphan sweep: driver layers no record knows are removed, known ones kept.
 
-Runs ``pydocker.jobs.archives.sweep_orphan_layers`` on a real engine (reactor, worker pool,
+Runs ``LayerStore.sweep_orphans`` on real parts (reactor, worker pool,
 SQLite store, vfs driver) in a child process, against a data root a real daemon made.
 """
 
@@ -17,21 +17,21 @@ from pydocker.testing.daemon import DaemonProcess
 SWEEP = r"""
 import json, os, sys
 from twisted.internet import task
-from twisted.python.threadpool import ThreadPool
 from pydocker.drivers.graph.vfs import VFSDriver
-from pydocker.engine.job import Engine
-from pydocker.jobs.archives import sweep_orphan_layers
+from pydocker.engine.events import EventBus
+from pydocker.engine.workers import WorkerPool
+from pydocker.images.layerstore import LayerStore
 from pydocker.store.db import Database
 
 def main(reactor, root):
     db = Database(os.path.join(root, "pydocker.db"), reactor)
-    db.start()
-    pool = ThreadPool(minthreads=0, maxthreads=2)
-    pool.start()
-    engine = Engine(reactor, pool, {"db": db, "graph": VFSDriver(os.path.join(root, "vfs"), {})})
-    d = sweep_orphan_layers(engine)
+    db.startService()
+    pool = WorkerPool(reactor, 2)
+    pool.startService()
+    layers = LayerStore(pool, db, VFSDriver(os.path.join(root, "vfs"), {}), EventBus(), root)
+    d = layers.sweep_orphans()
     d.addCallback(lambda removed: print(json.dumps(sorted(removed))))
-    d.addBoth(lambda result: (pool.stop(), db.stop(), result)[2])
+    d.addBoth(lambda result: (pool.stopService(), db.stopService(), result)[2])
     return d
 
 task.react(main, [sys.argv[1]])

@@ -28,6 +28,22 @@ def client(request, busybox_daemon):
     return clients(docker_path)[request.param] + ["-H", busybox_daemon.host]
 
 
+def attaches(daemon, name):
+    """How many times clients attached to container ``name`` (its ``attach`` events)."""
+    out = daemon.client("events", "--since", "0", "--until", "%.3f" % time.time(), "--filter",
+                        f"container={name}", "--filter", "event=attach", "--format", "{{.Action}}").stdout
+    return len(out.split())
+
+
+def wait_attached(daemon, name, before, timeout=15):
+    """Wait until a client attached to ``name`` after ``before`` attaches were counted: the
+    daemon publishes ``attach`` once it forwards the client's input."""
+    deadline = time.monotonic() + timeout
+    while attaches(daemon, name) <= before:
+        assert time.monotonic() < deadline, f"no client attached to {name}"
+        time.sleep(0.05)
+
+
 def test_run_it_resize_detach_reattach_exit_code(busybox_daemon, client):
     term = Terminal(client + ["run", "-it", "--name", "tty1", "busybox", "sh"], rows=30, cols=100)
     term.read_until(b"/ # ")
@@ -43,8 +59,9 @@ def test_run_it_resize_detach_reattach_exit_code(busybox_daemon, client):
     assert term.wait() == 0
     state = busybox_daemon.client("inspect", "-f", "{{.State.Running}}", "tty1").stdout.strip()
     assert state == "true"
+    before = attaches(busybox_daemon, "tty1")
     again = Terminal(client + ["attach", "tty1"])
-    time.sleep(0.5)
+    wait_attached(busybox_daemon, "tty1", before)
     again.type("\r")
     again.read_until(b"/ # ")
     again.type("exit 3\r")
@@ -68,8 +85,9 @@ def test_detach_keys_from_the_client_config(busybox_daemon, client, tmp_path):
     execd.type(b"\x18x")
     assert execd.wait() == 1  # detaching from exec or attach is an error for the docker CLI
     assert b"read escape sequence" in execd.output
+    before = attaches(busybox_daemon, "keys")
     attached = Terminal(client + ["attach", "keys"], env=env)
-    time.sleep(0.5)
+    wait_attached(busybox_daemon, "keys", before)
     attached.type(b"\x18x")
     assert attached.wait() == 1
     assert b"read escape sequence" in attached.output

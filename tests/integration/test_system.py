@@ -77,6 +77,21 @@ def test_unknown_route_and_bad_version_keep_serving(daemon):
     assert reply.split(b" ", 2)[1] == b"200" and reply.endswith(b"OK")
 
 
+def test_debug_commands_lists_the_jobs_and_jobs_carry_their_id(tmp_path):
+    d = DaemonProcess(tmp_path / "d", extra_args=["-D"]).start()
+    try:
+        reply = raw_request(d, b"GET /debug/commands HTTP/1.0\r\n\r\n")
+        names = [entry["Name"] for entry in json.loads(reply.split(b"\r\n\r\n", 1)[1])]
+        assert {"container.start", "image.pull", "containers.restore", "commands"} <= set(names)
+        log = d.log()
+        [job_id] = [line.split("[")[-1].rstrip("]") for line in log.splitlines()
+                    if "GET /debug/commands 200" in line]
+        assert f"+job commands [{job_id}]" in log and f"-job commands [{job_id}] = OK" in log
+        assert "+job containers.restore [" in log  # start-up runs as a job too
+    finally:
+        assert d.stop() == 0
+
+
 def run_to_exit(daemon_process):
     """Run a daemon that is expected to refuse to start; (exit status, output)."""
     proc = subprocess.run(daemon_process.args(), capture_output=True, text=True, timeout=60)

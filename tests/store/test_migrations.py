@@ -80,7 +80,7 @@ def test_database_runs_on_its_own_thread(tmp_path):
     import threading
     from twisted.internet import reactor
     db = Database(str(tmp_path / "f.db"), reactor)
-    db.start()
+    db.startService()
     try:
         seen = []
         d = db.run(lambda conn: threading.current_thread().name)
@@ -91,4 +91,4 @@ def test_database_runs_on_its_own_thread(tmp_path):
             reactor.iterate(0.01)
         assert seen and "pydocker-db" in seen[0]
     finally:
-        db.stop()
+        db.stopService()

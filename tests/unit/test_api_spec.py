@@ -27,6 +27,7 @@ UNSERVED_PREFIXES = ("/plugins",)
 # Routes pydocker serves beyond the description, and why.
 EXTRA = {
     "DELETE /containers/{name:[^/]+/[^/]+}": "legacy links are removed by /<container>/<alias> (docker rm -l)",
+    "GET /debug/commands": "pydocker's own, for debugging: the registered jobs (the commands job)",
 }
 
 

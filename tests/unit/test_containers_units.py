@@ -6,12 +6,14 @@ import random
 
 import pytest
 
-from pydocker.containers import createconfig, logs, names
+from pydocker.containers import createconfig, names
+from pydocker.logdrivers import jsonfile
 from pydocker.containers.model import ContainerIndex, Container
 from pydocker.errdefs import Conflict, InvalidParameter, NotFound
 from pydocker.images.config import apply_changes
 from pydocker.jobs.attach import DetachMatcher, parse_detach_keys
-from pydocker.jobs.containers import frame, merge_image_config
+from pydocker.jobs.containers import merge_image_config
+from pydocker.jobs.logs import frame
 from pydocker.runtime import restart
 from pydocker.runtime.signals import parse_signal
 
@@ -83,30 +85,30 @@ def test_index_lookup_by_id_name_and_prefix():
 
 def test_json_log_format_and_rotation(tmp_path):
     path = str(tmp_path / "c-json.log")
-    writer = logs.JSONFileWriter(path, max_size=200, max_file=3)
+    writer = jsonfile.JSONFileWriter(path, max_size=200, max_file=3)
     seen = []
     writer.follow(seen.append)
     for i in range(20):
         writer.write("stdout", f"line {i}\n".encode())
     writer.write("stderr", b"partial")
     writer.close()
-    assert logs.log_files(path) == [path + ".2", path + ".1", path]
-    entries = logs.read_entries(path)
+    assert jsonfile.log_files(path) == [path + ".2", path + ".1", path]
+    entries = jsonfile.read_entries(path)
     assert entries[-1]["log"] == "partial" and entries[-1]["stream"] == "stderr"
     assert [e["log"] for e in entries[:-1]] == [f"line {i}\n" for i in range(20)][-len(entries) + 1:]
     assert seen[-1] is None and len(seen) == 22
     with open(path) as f:
         assert set(json.loads(f.readline())) == {"log", "stream", "time"}
-    assert [e["log"] for e in logs.read_entries(path, tail=2)] == ["line 19\n", "partial"]
+    assert [e["log"] for e in jsonfile.read_entries(path, tail=2)] == ["line 19\n", "partial"]
 
 
 def test_log_options():
-    assert logs.parse_options({"max-size": "10m", "max-file": "3"}) == (10 * 1024 * 1024, 3)
-    assert logs.parse_options({"max-file": "3"}) == (None, 3)      # accepted, unused: dockerd
+    assert jsonfile.parse_options({"max-size": "10m", "max-file": "3"}) == (10 * 1024 * 1024, 3)
+    assert jsonfile.parse_options({"max-file": "3"}) == (None, 3)      # accepted, unused: dockerd
     with pytest.raises(InvalidParameter):
-        logs.parse_options({"max-file": "0"})
+        jsonfile.parse_options({"max-file": "0"})
     with pytest.raises(InvalidParameter):
-        logs.parse_options({"bogus": "1"})
+        jsonfile.parse_options({"bogus": "1"})
 
 
 def test_stdcopy_frame():

@@ -49,9 +49,41 @@ def test_registering_twice_is_an_error():
 def test_commands_lists_handlers():
     from pydocker.jobs import system
     engine = Engine(MemoryReactorClock())
-    engine.install(system)
+    engine.install(system.SystemJobs(engine, None, EventBus(), None, None, None, {}, None, "id"))
     [names] = results(engine.job("commands"))
     assert {"Name": "info"} in names and {"Name": "events"} in names
+
+
+def test_install_binds_handlers_to_their_resource():
+    class Things:
+        def __init__(self, store):
+            self.store = store
+
+        def jobs(self):
+            return {"thing.get": lambda things, job: things.store[job.request]}
+
+    engine = Engine(MemoryReactorClock())
+    engine.install(Things({"a": 1}))
+    assert results(engine.job("thing.get", "a")) == [1]
+
+
+def test_every_job_has_an_id_and_unexpected_errors_log_their_traceback():
+    from twisted.logger import globalLogPublisher
+    seen, logged = [], []
+    engine = Engine(MemoryReactorClock())
+    engine.register("who", lambda job: seen.append(job.id))
+    engine.register("bug", lambda job: {}["missing"])
+    engine.job("who")
+    engine.job("who", job_id="abc")
+    assert seen[0] and seen[0] != "abc" and seen[1] == "abc"
+    globalLogPublisher.addObserver(logged.append)
+    try:
+        [failure] = results(engine.job("bug", job_id="f00"))
+    finally:
+        globalLogPublisher.removeObserver(logged.append)
+    assert failure.check(KeyError)
+    [event] = [e for e in logged if e.get("id") == "f00" and "log_failure" in e]
+    assert "KeyError" in event["log_failure"].getTraceback()
 
 
 def test_drain_waits_for_running_jobs_then_times_out():
@@ -76,13 +108,6 @@ def test_drain_finishes_when_jobs_finish():
     pending.callback("done")
     assert len(drained) == 1
     assert not clock.getDelayedCalls()
-
-
-def test_services_read_as_attributes():
-    engine = Engine(MemoryReactorClock(), services={"store": "S"})
-    assert engine.store == "S"
-    with pytest.raises(AttributeError):
-        engine.nothing
 
 
 def test_event_bus_history_and_filters():

@@ -10,7 +10,7 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.web.test.requesthelper import DummyRequest
 
 from pydocker.daemon.http.binding import Query
-from pydocker.engine.fields import Fields
+from pydocker.fields import check
 from pydocker.daemon.http.resource import ApiResource
 from pydocker.daemon.http.router import Route
 from pydocker.errdefs import Conflict
@@ -45,8 +45,8 @@ def make_resource(cors=""):
 
 
 def parse(call):
-    body = Fields(call.json())
-    return {"Name": body.get("Name", str), "Size": body.get("Size", int)}
+    body = check(call.json(), {"Name": str, "Size": int}, "")
+    return {"Name": body.get("Name"), "Size": body.get("Size")}
 
 
 def render(resource, request):

@@ -6,7 +6,7 @@ in for the writer thread (runs queued calls when the test says), the stand-in is
 import threading
 
 
-from pydocker.containers import logs
+from pydocker.logdrivers import jsonfile
 from pydocker.runtime import logwriter
 from pydocker.runtime.io import ContainerIO
 from pydocker.runtime.logwriter import QueuedLogWriter, WriterThread
@@ -80,7 +80,7 @@ def test_a_backlog_over_the_high_water_mark_pauses_the_output_until_it_drains():
 def test_follow_answers_after_the_writes_before_it_with_an_exact_position(tmp_path):
     thread = StepThread()
     path = str(tmp_path / "c-json.log")
-    writer = QueuedLogWriter(logs.JSONFileWriter(path), thread)
+    writer = QueuedLogWriter(jsonfile.JSONFileWriter(path), thread)
     writer.write("stdout", b"before\n")
     seen = []
     answer = writer.follow(seen.append)
@@ -88,7 +88,7 @@ def test_follow_answers_after_the_writes_before_it_with_an_exact_position(tmp_pa
     assert not answer.called
     thread.run_all()
     unsubscribe, position = answer.result
-    assert [e["log"] for e in logs.read_entries(path, limit=position)] == ["before\n"]
+    assert [e["log"] for e in jsonfile.read_entries(path, limit=position)] == ["before\n"]
     assert [e["log"] for e in seen] == ["after\n"]
 
 

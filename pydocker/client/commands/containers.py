@@ -1,6 +1,9 @@
 """Container commands: ``ps``, lifecycle (``start``/``stop``/``kill``/``restart``/
 ``wait``/``rm``/``pause``/``unpause``/``rename``/``update``), inspection (``top``,
-``stats``, ``port``, ``diff``) and ``commit``, ``export``, ``container prune``."""
+``stats``, ``port``, ``diff``) and ``commit``, ``export``, ``container prune``.
+
+(Over 400 lines: one module per command group, as ``docker container --help`` groups
+them; each command is a short function.)"""
 
 import time
 

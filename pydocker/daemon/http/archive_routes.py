@@ -2,14 +2,14 @@
 ``docker cp`` (``/containers/{id}/archive``) and ``/system/df``."""
 
 from pydocker.daemon.http.router import Route
-from pydocker.jobs import archives
+from pydocker.jobs import archives, commit, diskusage
 
 TAR = "application/x-tar"
 
 
 def bind_commit(call):
     q = call.query
-    return archives.CommitRequest(
+    return commit.CommitRequest(
         container=q.str("container", ""), repo=q.str("repo", ""), tag=q.str("tag", ""),
         comment=q.str("comment", ""), author=q.str("author", ""), pause=q.bool("pause", True),
         changes=q.list("changes"), config=call.json(required=False))
@@ -41,5 +41,5 @@ def archive_routes():
         Route("HEAD", C + "archive", "container.archive.stat", bind_path, kind="stream"),
         Route("GET", C + "archive", "container.archive.get", bind_path, kind="stream", content_type=TAR),
         Route("PUT", C + "archive", "container.archive.put", bind_put),
-        Route("GET", "/system/df", "system.df", lambda call: archives.DiskUsageRequest(call.version)),
+        Route("GET", "/system/df", "system.df", lambda call: diskusage.DiskUsageRequest(call.version)),
     ]

@@ -15,7 +15,7 @@ from pydocker.errdefs import InvalidParameter
 from pydocker.jobs.build import BuildRequest
 from pydocker.registry import AuthConfig
 from pydocker.registry.platform import Platform
-from pydocker.registry.reference import parse_reference
+from pydocker.reference import parse_reference
 
 BUILDKIT_REFUSED = ("BuildKit is not supported by this daemon: use the classic builder "
                     "(DOCKER_BUILDKIT=0, or an API client's version=1)")

@@ -158,6 +158,7 @@ class ApiResource(resource.Resource):
             if request.method == b"OPTIONS":
                 return b""
         method = request.method.decode()
+        job_id = request.job_id = self._engine.new_job_id()
         try:
             route, args, version = self._router.match(method, request.path.decode("utf-8", "replace"))
             call = ApiCall(request, args, version)
@@ -167,21 +168,21 @@ class ApiResource(resource.Resource):
             return server.NOT_DONE_YET
         if route.kind == "websocket":
             def start(stream):
-                d = self._engine.job(route.job, job_request, stream)
+                d = self._engine.job(route.job, job_request, stream, job_id)
                 d.addBoth(lambda _: stream.close())
             return websocket.serve(request, start)
         if route.kind == "hijack":
             output = Upgrader(request, route.content_type.encode())
-            d = self._engine.job(route.job, job_request, output)
+            d = self._engine.job(route.job, job_request, output, job_id)
             d.addCallbacks(lambda _: output.finish(),
                            lambda f: output.fail(f, lambda: self._error(request, f.value)))
         elif route.kind == "stream":
             output = HttpJobOutput(request, route.content_type.encode())
-            d = self._engine.job(route.job, job_request, output)
+            d = self._engine.job(route.job, job_request, output, job_id)
             d.addCallbacks(lambda _: self._end_stream(request, output),
                            lambda f: self._stream_failed(request, output, route, f))
         else:
-            d = self._engine.job(route.job, job_request)
+            d = self._engine.job(route.job, job_request, job_id=job_id)
             gone = _watch_disconnect(request)
             d.addCallbacks(lambda result: gone() or self._respond(request, route, result),
                            lambda f: gone() or self._error(request, f.value))
@@ -253,12 +254,14 @@ def _watch_disconnect(request):
 
 
 class ApiSite(server.Site):
-    """The HTTP site; requests are logged at debug level, as dockerd does."""
+    """The HTTP site; requests are logged at debug level, as dockerd does, with the id
+    of the job that served them (its ``+job``/``-job`` lines carry the same id)."""
 
     noisy = False
     displayTracebacks = False
     log_ = Logger()
 
     def log(self, request):
-        self.log_.debug("{method} {uri} {code}", method=request.method.decode(),
-                        uri=request.uri.decode("utf-8", "replace"), code=request.code)
+        self.log_.debug("{method} {uri} {code} [{job}]", method=request.method.decode(),
+                        uri=request.uri.decode("utf-8", "replace"), code=request.code,
+                        job=getattr(request, "job_id", "-"))

@@ -6,8 +6,8 @@ from pydocker.daemon.http.distribution_routes import bind_pull, distribution_rou
 from pydocker.daemon.http.network_routes import network_routes
 from pydocker.daemon.http.router import Route
 from pydocker.errdefs import InvalidParameter
-from pydocker.engine.fields import STR_MAP, check
-from pydocker.jobs import attach, containers, execs, images, resources, swarm, system, volumes
+from pydocker.fields import STR_MAP, check
+from pydocker.jobs import attach, containers, execs, images, lifecycle, logs, stats, swarm, system, update, volumes
 from pydocker.jobs.system import parse_timestamp
 
 
@@ -36,6 +36,8 @@ def system_routes():
         Route("GET", "/info", "info"),
         Route("GET", "/events", "events", bind_events, kind="stream"),
         Route("POST", "/build/prune", "build.prune"),
+        # pydocker's own, for debugging: the names of the registered jobs.
+        Route("GET", "/debug/commands", "commands"),
     ]
 
 
@@ -79,7 +81,7 @@ def bind_logs(call):
             tail = int(tail)
         except ValueError:
             raise InvalidParameter(f"invalid value for query parameter 'tail': {tail!r}") from None
-    return containers.LogsRequest(
+    return logs.LogsRequest(
         name=call.args["name"], follow=q.bool("follow"), stdout=q.bool("stdout"), stderr=q.bool("stderr"),
         since=parse_timestamp(q.str("since"), "since") or 0, until=parse_timestamp(q.str("until"), "until") or 0,
         timestamps=q.bool("timestamps"), tail=None if tail == "all" else tail, details=q.bool("details"))
@@ -104,14 +106,14 @@ def bind_exec_start(call):
 
 
 def bind_remove(call):
-    return containers.RemoveRequest(call.args["name"], call.query.bool("force"), call.query.bool("v"),
+    return lifecycle.RemoveRequest(call.args["name"], call.query.bool("force"), call.query.bool("v"),
                                     call.query.bool("link"))
 
 
 def container_routes():
     C = "/containers/{name}"
     named = lambda call: containers.ContainerRequest(call.args["name"], call.query.bool("size"))
-    stopping = lambda call: containers.StopRequest(call.args["name"], call.query.int("t"), call.query.str("signal", ""))
+    stopping = lambda call: lifecycle.StopRequest(call.args["name"], call.query.int("t"), call.query.str("signal", ""))
     return [
         Route("POST", "/containers/create", "container.create", bind_create, status=201),
         Route("GET", "/containers/json", "container.list", lambda call: containers.ListRequest(
@@ -121,9 +123,9 @@ def container_routes():
         Route("POST", C + "/start", "container.start", named, status=204),
         Route("POST", C + "/stop", "container.stop", stopping, status=204),
         Route("POST", C + "/restart", "container.restart", stopping, status=204),
-        Route("POST", C + "/kill", "container.kill", lambda call: containers.KillRequest(
+        Route("POST", C + "/kill", "container.kill", lambda call: lifecycle.KillRequest(
             call.args["name"], call.query.str("signal", "KILL") or "KILL"), status=204),
-        Route("POST", C + "/wait", "container.wait", lambda call: containers.WaitRequest(
+        Route("POST", C + "/wait", "container.wait", lambda call: lifecycle.WaitRequest(
             call.args["name"], call.query.str("condition", "not-running") or "not-running"), kind="stream"),
         Route("DELETE", C, "container.remove", bind_remove, status=204),
         # A legacy link is removed by its name, /<linking container>/<alias>.
@@ -146,13 +148,13 @@ def container_routes():
         Route("GET", "/exec/{id}/json", "exec.inspect", lambda call: execs.ExecRequest(call.args["id"])),
         Route("POST", "/exec/{id}/resize", "exec.resize", lambda call: execs.ExecResizeRequest(
             call.args["id"], call.query.int("h", 0), call.query.int("w", 0))),
-        Route("GET", C + "/stats", "container.stats", lambda call: resources.StatsRequest(
+        Route("GET", C + "/stats", "container.stats", lambda call: stats.StatsRequest(
             call.args["name"], call.query.bool("stream", True), call.query.bool("one-shot")), kind="stream"),
-        Route("GET", C + "/top", "container.top", lambda call: resources.TopRequest(
+        Route("GET", C + "/top", "container.top", lambda call: stats.TopRequest(
             call.args["name"], call.query.str("ps_args", "-ef") or "-ef")),
-        Route("POST", C + "/update", "container.update", lambda call: resources.UpdateRequest(
+        Route("POST", C + "/update", "container.update", lambda call: update.UpdateRequest(
             call.args["name"], call.json(), call.version)),
-        Route("POST", "/containers/prune", "container.prune", lambda call: containers.PruneRequest(
+        Route("POST", "/containers/prune", "container.prune", lambda call: lifecycle.PruneRequest(
             call.query.filters())),
     ]
 

@@ -62,6 +62,9 @@ class IExecDriver(Interface):
     def info():
         """Return a list of (key, value) pairs for /info."""
 
+    def kernel_memory_enforced():
+        """Whether --kernel-memory can be honoured here (blocking: it may probe the kernel)."""
+
     def run(spec, io):
         """Start the container described by ``spec`` (a ``ContainerSpec``).
 

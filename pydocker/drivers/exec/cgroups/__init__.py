@@ -35,11 +35,6 @@ def check_host():
                 f"reached (hidden by another mount over it?): containers cannot be confined")
 
 
-def namespaces_supported():
-    """Whether this kernel has cgroup namespaces (Linux 4.6 on), for ``--cgroupns private``."""
-    return os.path.exists("/proc/self/ns/cgroup")
-
-
 def default_namespace_mode():
     """dockerd's default cgroup namespace mode: private on a cgroup v2 host, host on v1."""
     return "private" if version() == 2 else "host"

@@ -103,6 +103,9 @@ class LXCDriver(RunningContainers):
         self._running = {}
         self._parents = set()         # cgroup parents LXC has placed containers under
 
+    def kernel_memory_enforced(self):
+        return cgroups.kernel_memory_enforced()
+
     def info(self):
         return [("Execution Driver", "lxc-" + self._version),
                 ("Cgroup Driver", "cgroupfs"),

@@ -68,6 +68,9 @@ class NativeDriver(RunningContainers):
         # Started ahead of the first container, which need not wait for its interpreter.
         self._reactor.callWhenRunning(self._current_spawner)
 
+    def kernel_memory_enforced(self):
+        return cgroups.kernel_memory_enforced()
+
     def info(self):
         return [("Execution Driver", "native"),
                 ("Cgroup Driver", self._options["native.cgroupdriver"]),

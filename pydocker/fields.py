@@ -35,54 +35,6 @@ def check(obj, types, where):
     return obj
 
 
-class Fields:
-    """Typed reads from a JSON object, naming the field path on a wrong type."""
-
-    def __init__(self, data, where=""):
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            raise InvalidParameter(f"{where or 'request body'}: expected a JSON object, got {_kind(data)}")
-        self.data = data
-        self.where = where
-
-    def _name(self, key):
-        return f"{self.where}.{key}" if self.where else key
-
-    def get(self, key, kind, default=None):
-        value = self.data.get(key, default)
-        if value is None:
-            return default
-        if kind is int and isinstance(value, bool):
-            raise InvalidParameter(f"invalid type for field {self._name(key)}: expected integer, got boolean")
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
-        if not isinstance(value, kind):
-            raise InvalidParameter(f"invalid type for field {self._name(key)}: expected {_kind_name(kind)}, got {_kind(value)}")
-        return value
-
-    def str_list(self, key, default=None):
-        """A list of strings; Docker also accepts one string for some fields (Cmd, Entrypoint)."""
-        value = self.data.get(key)
-        if value is None:
-            return default
-        if isinstance(value, str):
-            return [value]
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return value
-        raise InvalidParameter(f"invalid type for field {self._name(key)}: expected a list of strings")
-
-    def str_map(self, key):
-        value = self.get(key, dict, {})
-        for k, v in value.items():
-            if not isinstance(v, str):
-                raise InvalidParameter(f"invalid type for field {self._name(key)}.{k}: expected string, got {_kind(v)}")
-        return value
-
-    def sub(self, key):
-        return Fields(self.get(key, dict, {}), self._name(key))
-
-
 def _kind(value):
     return {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
             float: "number", type(None): "null"}.get(type(value), type(value).__name__)

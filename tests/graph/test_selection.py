@@ -9,7 +9,7 @@ from pydocker.drivers.graph.btrfs import BtrfsDriver
 from pydocker.drivers.graph.devmapper import DeviceMapperConfig, DeviceMapperDriver
 from pydocker.drivers.graph.mount import mount, unmount
 from pydocker.drivers.graph.overlay import OverlayDriver
-from pydocker.drivers.graph.registry import load_driver_class, new_driver, previous_driver
+from pydocker.drivers.graph.selection import load_driver_class, new_driver, previous_driver
 from pydocker.drivers.graph.vfs import VFSDriver
 from pydocker.errdefs import InvalidParameter, PrerequisiteMissing, SystemError_
 

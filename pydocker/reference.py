@@ -72,11 +72,6 @@ class Reference:
             raise InvalidParameter(f"invalid tag format: {tag!r}")
         return Reference(self.domain, self.path, tag, None)
 
-    def with_digest(self, digest):
-        if not DIGEST_RE.match(digest):
-            raise InvalidParameter(f"invalid digest format: {digest!r}")
-        return Reference(self.domain, self.path, self.tag, digest)
-
     def _suffix(self):
         out = f":{self.tag}" if self.tag else ""
         return out + (f"@{self.digest}" if self.digest else "")

@@ -12,7 +12,7 @@ Paired runs, medians (figures in lifecycle_results.md). Run as root in private n
         .venv/bin/python bench/lifecycle.py [--runs 15] [--no-dockerd] [--skip-ps]'
 
 For pydocker the median ``container.start`` job time is read from its debug log
-(``-job container.start = OK (N ms)``), found through the daemon's stdout.
+(``-job container.start [id] = OK (N ms)``), found through the daemon's stdout.
 """
 
 import argparse
@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sidebyside import compare, process_tree  # noqa: E402
 
-START_JOB = re.compile(rb"-job container\.start = OK \(([0-9.]+) ms\)")
+START_JOB = re.compile(rb"-job container\.start (?:\[\w+\] )?= OK \(([0-9.]+) ms\)")
 
 
 def docker(host, *args):

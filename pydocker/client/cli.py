@@ -148,6 +148,7 @@ def main(argv=None, stdout=None, stderr=None, stdin=None):
         if not args:
             print(_usage(), file=stdout or sys.stdout)
             return 0
+        name = args[0] if args[0] in catalog.TOP else ""    # for the hint of a bad subcommand
         target, name, rest = _resolve(args)
         cli = CLI(options, stdout, stderr, stdin)
         return run_command(cli, target, rest)

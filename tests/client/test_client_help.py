@@ -68,4 +68,4 @@ def test_aliases_and_option_layout():
 def test_unknown_subcommand_is_a_usage_error():
     err = io.StringIO()
     assert main(["container", "bogus"], stdout=io.StringIO(), stderr=err) == 125
-    assert 'unknown command "bogus" for "pydocker container"' in err.getvalue()
+    assert err.getvalue() == 'unknown command "bogus" for "pydocker container"\nSee \'pydocker container --help\'.\n'

@@ -10,6 +10,7 @@ from pydocker.logdrivers import jsonfile
 from pydocker.runtime import logwriter
 from pydocker.runtime.io import ContainerIO
 from pydocker.runtime.logwriter import QueuedLogWriter, WriterThread
+from test_flow_control import Reader
 
 
 class StepThread:
@@ -38,17 +39,6 @@ class Recording:
 
     def close(self):
         self.closed = True
-
-
-class Reader:
-    def __init__(self):
-        self.calls = []
-
-    def pauseProducing(self):
-        self.calls.append("pause")
-
-    def resumeProducing(self):
-        self.calls.append("resume")
 
 
 def test_writes_wait_for_the_thread_and_keep_their_order():

@@ -38,6 +38,7 @@ def exec_cgroup(text):
 def cgroup_seen_inside(driver, start, namespaces):
     """(the container's cgroup as an exec in it sees it, the same seen by its PID 1)."""
     spec, io, outcome = start(["sleep", "60"], namespaces=namespaces)
+    assert not outcome, outcome         # the start failed: say why
     status, out = exec_in(driver, spec.id, ["sh", "-c", "cat /proc/self/cgroup; echo --; cat /proc/1/cgroup"])
     own, init = out.text.split("--\n")
     return spec, exec_cgroup(own), container_cgroup(init)

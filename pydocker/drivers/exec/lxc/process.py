@@ -24,12 +24,14 @@ class LXCToolProcess(StdioProcess):
     def spawn(self):
         self._spawn(self._argv, _tool_env(), "/")
 
-    def terminal_ready(self, timeout=2.0):
+    def terminal_ready(self, timeout=120.0):
         """A Deferred firing once the tool has switched our pty to raw mode.
 
         ``lxc-attach`` proxies a TTY through a pty of its own and sets ours
         raw with TCSAFLUSH, which drops input typed before: the caller waits
-        for this before it hands out stdin. Fires anyway after ``timeout``."""
+        for this before it hands out stdin. Fires anyway once the tool is gone,
+        or after ``timeout``: a bound far above what even an emulated, loaded
+        guest needs (seconds there), so input is not dropped on a slow host."""
         ready = defer.Deferred()
         deadline = self._reactor.seconds() + timeout
 
@@ -38,7 +40,7 @@ class LXCToolProcess(StdioProcess):
                 canonical = termios.tcgetattr(self._pty.master_fd)[3] & termios.ICANON
             except (OSError, termios.error):
                 canonical = False       # the tool is gone: nothing to wait for
-            if canonical and self._reactor.seconds() < deadline:
+            if canonical and self._code is None and self._reactor.seconds() < deadline:
                 self._reactor.callLater(0.005, check)
             else:
                 ready.callback(None)

@@ -100,6 +100,7 @@ def test_help_describes_every_flag(capsys):
 
 def test_default_cgroupns_mode_follows_the_cgroup_version_and_the_kernel(tmp_path, monkeypatch):
     """Unit test: the host's cgroup version and cgroup namespace support are stand-ins here."""
+    from pydocker import sysinfo
     from pydocker.drivers.exec import cgroups
     monkeypatch.setattr(config, "DEFAULT_CONFIG_FILE", str(tmp_path / "none.json"))
     for version, mode in ((1, "host"), (2, "private")):
@@ -108,6 +109,6 @@ def test_default_cgroupns_mode_follows_the_cgroup_version_and_the_kernel(tmp_pat
     path = tmp_path / "daemon.json"
     path.write_text(json.dumps({"default-cgroupns-mode": "host"}))
     assert config.load(["--config-file", str(path)]).default_cgroupns_mode == "host"
-    monkeypatch.setattr(cgroups, "namespaces_supported", lambda: False)
+    monkeypatch.setattr(sysinfo, "cgroup_namespaces", lambda: False)
     with pytest.raises(ConfigError, match="this kernel has no cgroup namespaces"):
         config.load(["--default-cgroupns-mode", "private"])

@@ -491,3 +491,24 @@ def test_git_remote_context_with_ref_and_subdirectory(busybox_daemon, docker_cli
     finally:
         daemon.terminate()
         daemon.wait()
+
+
+def test_from_pulls_a_missing_base_with_the_credentials_of_x_registry_config(registries, busybox_daemon,
+                                                                             docker_cli, tmp_path):
+    from pydocker.testing.registry import TEST_PASSWORD, TEST_USER
+    d = busybox_daemon
+    registry = registries("private", htpasswd=True)
+    env = dict(CLASSIC, DOCKER_CONFIG=str(tmp_path / "config"))
+    name = f"{registry.host}/private/base:1"
+    docker(docker_cli, d, "login", "-u", TEST_USER, "--password-stdin", registry.host, input=TEST_PASSWORD, env=env)
+    docker(docker_cli, d, "tag", "busybox", name)
+    docker(docker_cli, d, "push", name, env=env)
+    docker(docker_cli, d, "rmi", name)
+    ctx = write(tmp_path / "ctx", {"Dockerfile": f"FROM {name}\nRUN echo pulled > /p\n"})
+    out = docker(docker_cli, d, "build", "-t", "onpulled", str(ctx), env=env).stdout
+    assert "Pulling from private/base" in out or "Downloaded newer image" in out, out
+    assert run(docker_cli, d, "onpulled", "cat", "/p") == "pulled\n"
+    docker(docker_cli, d, "logout", registry.host, env=env)
+    docker(docker_cli, d, "rmi", name)
+    out = docker(docker_cli, d, "build", str(ctx), env=env, check=False)
+    assert out.returncode != 0 and ("unauthorized" in out.stderr.lower() or "authentication" in out.stderr.lower())

@@ -19,7 +19,7 @@ from twisted.internet import defer
 from pydocker.builder import context as buildcontext
 from pydocker.builder import parser
 from pydocker.builder.instructions import check_line
-from pydocker.builder.shellwords import env_map, expand, expand_words
+from pydocker.builder.shellwords import env_map, expand, expand_words, split_keeping_quotes
 from pydocker.errdefs import InvalidParameter, NotFound, PydockerError
 
 DEFAULT_SHELL = ["/bin/sh", "-c"]
@@ -365,9 +365,9 @@ class Builder:
         return state.shell() + [line.rest]
 
     @defer.inlineCallbacks
-    def _commit_nop(self, state, comment, single=False):
+    def _commit_nop(self, state, comment):
         """A metadata step: a child image with the new config, or the cached one."""
-        cmd = state.shell() + (["#(nop) " + comment] if single else ["#(nop) ", comment])
+        cmd = state.shell() + ["#(nop) ", comment]
         step_config = dict(state.config, Cmd=cmd)
         if (yield self._probe(state, step_config)):
             return
@@ -389,7 +389,7 @@ class Builder:
         return True
 
     def _do_env(self, state, line):
-        pairs = self._pairs(state, line, "ENV")
+        pairs = self._pairs(state, line)
         env = state.env()
         for key, value in pairs:
             env = [e for e in env if e.split("=", 1)[0] != key] + [f"{key}={value}"]
@@ -397,29 +397,23 @@ class Builder:
         return self._commit_nop(state, "ENV " + " ".join(f"{k}={v}" for k, v in pairs))
 
     def _do_label(self, state, line):
-        pairs = self._pairs(state, line, "LABEL")
+        pairs = self._pairs(state, line)
         labels = dict(state.config.get("Labels") or {})
         labels.update(pairs)
         state.config["Labels"] = labels
         return self._commit_nop(state, "LABEL " + " ".join(f"{k}={v}" for k, v in pairs))
 
-    def _pairs(self, state, line, name):
-        """KEY=VALUE pairs (or the legacy ``KEY VALUE``), expanded."""
+    def _pairs(self, state, line):
+        """KEY=VALUE pairs (or the legacy ``KEY VALUE``), expanded; the syntax was checked
+        before the build started (``instructions.check_line``)."""
         env = state.expansion_env()
-        words = _split_keeping_quotes(line.rest, self.escape)
-        if words and "=" not in words[0]:
-            key, _, value = line.rest.partition(" ") if " " in line.rest else line.rest.partition("\t")
-            value = value.strip()
-            if not value and name == "ENV":
-                raise InvalidParameter(f"dockerfile parse error on line {line.lineno}: ENV must have two arguments")
-            return [(key, expand(value, env, self.escape))]
+        words = split_keeping_quotes(line.rest, self.escape)
+        if "=" not in words[0]:
+            key, value = line.rest.split(None, 1)
+            return [(key, expand(value.strip(), env, self.escape))]
         pairs = []
         for word in words:
-            key, eq, value = word.partition("=")
-            if not eq or not key:
-                raise InvalidParameter(f"dockerfile parse error on line {line.lineno}: {name} names can not be "
-                                       f"blank" if not key else f"Syntax error - can't find = in \"{word}\". "
-                                       f"Must be of the form: name=value")
+            key, _, value = word.partition("=")
             pairs.append((expand(key, env, self.escape), expand(value, env, self.escape)))
         return pairs
 
@@ -647,30 +641,3 @@ def _default_path(config):
     """A stage without PATH gets the default one, as dockerd's beginStage does."""
     if "PATH" not in env_map(config.get("Env")):
         config["Env"] = list(config.get("Env") or []) + [f"PATH={DEFAULT_PATH}"]
-
-
-def _split_keeping_quotes(text, escape):
-    """Words split on unquoted whitespace, quotes and escapes kept (expansion removes them)."""
-    words, current, quote, i = [], [], "", 0
-    while i < len(text):
-        ch = text[i]
-        if ch == escape and i + 1 < len(text) and quote != "'":
-            current.append(text[i:i + 2])
-            i += 2
-            continue
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch.isspace():
-            if current:
-                words.append("".join(current))
-                current = []
-            i += 1
-            continue
-        current.append(ch)
-        i += 1
-    if current:
-        words.append("".join(current))
-    return words

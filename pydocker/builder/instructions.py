@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from pydocker.builder.parser import BUILDKIT_HINT, DockerfileError, Line
+from pydocker.builder.shellwords import split_keeping_quotes
 
 KEYWORDS = ("from", "run", "cmd", "label", "maintainer", "expose", "env", "add", "copy", "entrypoint",
             "volume", "user", "workdir", "arg", "onbuild", "stopsignal", "healthcheck", "shell")
@@ -96,10 +97,27 @@ def _check_arguments(line):
         if not line.json_args:
             raise DockerfileError(line.lineno, "SHELL requires the arguments to be in JSON form")
     elif name in ("ENV", "LABEL"):
-        if not rest:
-            raise DockerfileError(line.lineno, f"{name} requires at least one argument")
+        _check_pairs(line, name)
     elif name not in ("RUN", "CMD", "ENTRYPOINT") and not rest:
         raise DockerfileError(line.lineno, f"{name} requires at least one argument")
+
+
+def _check_pairs(line, name):
+    """ENV and LABEL: KEY=VALUE words, or the legacy ``KEY VALUE`` (ENV needs the value)."""
+    words = split_keeping_quotes(line.rest)
+    if not words:
+        raise DockerfileError(line.lineno, f"{name} requires at least one argument")
+    if "=" not in words[0]:
+        if name == "ENV" and len(line.rest.split(None, 1)) < 2:
+            raise DockerfileError(line.lineno, "ENV must have two arguments")
+        return
+    for word in words:
+        key, eq, _ = word.partition("=")
+        if not eq:
+            raise DockerfileError(line.lineno, f"Syntax error - can't find = in \"{word}\". "
+                                               f"Must be of the form: name=value")
+        if not key:
+            raise DockerfileError(line.lineno, f"{name} names can not be blank")
 
 
 def group(dockerfile, name="Dockerfile"):

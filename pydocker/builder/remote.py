@@ -1,11 +1,12 @@
 """Remote build contexts (the ``remote`` query): an http(s) URL to a tar or a plain
-Dockerfile, or a git repository cloned with the host's git, as dockerd does.
+Dockerfile, or a git repository cloned with the host's git, as dockerd does; and ADD's URLs.
 
 A git URL is ``git://...``, ``git@...``, ``github.com/...`` or an http(s) URL ending in
 ``.git``; ``#ref:subdir`` picks a branch, tag or commit and a directory in it. Blocking code
 for worker threads; git never prompts.
 """
 
+import email.utils
 import os
 import posixpath
 import shutil
@@ -71,4 +72,30 @@ def clone(url, directory):
         raise InvalidParameter(f"unable to prepare context: subdirectory {subdir!r} is outside the repository")
     if not os.path.isdir(found):
         raise InvalidParameter(f"unable to prepare context: subdirectory {subdir!r} not found in {remote}")
+    return found
+
+
+def download(urls, directory):
+    """ADD's URLs fetched into the context under ``.pydocker-add/N/<name>``; [(path, relpath)]."""
+    found = []
+    for index, url in enumerate(urls):
+        name = posixpath.basename(urllib.parse.urlparse(url).path) or "__unnamed__"
+        rel = f".pydocker-add/{index}/{name}"
+        path = os.path.join(directory, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response, open(path, "wb") as f:
+                shutil.copyfileobj(response, f, 1 << 20)
+                modified = response.headers.get("Last-Modified")
+        except urllib.error.HTTPError as e:
+            raise InvalidParameter(f"failed to GET {url} with status {e.code} {e.reason}") from None
+        except (urllib.error.URLError, OSError) as e:
+            raise InvalidParameter(f"failed to GET {url}: {getattr(e, 'reason', e)}") from None
+        if modified:
+            try:
+                stamp = email.utils.parsedate_to_datetime(modified).timestamp()
+                os.utime(path, (stamp, stamp))
+            except (TypeError, ValueError):
+                pass
+        found.append((path, rel))
     return found

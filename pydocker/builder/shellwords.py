@@ -148,3 +148,31 @@ class _Lexer:
         if not is_set:
             raise InvalidParameter(f"{name}: {word or 'is not allowed to be unset'}")
         return value
+
+
+def split_keeping_quotes(text, escape="\\"):
+    """Words split on unquoted whitespace, quotes and escapes kept (ENV and LABEL pairs,
+    expanded one by one afterwards)."""
+    words, current, quote, i = [], [], "", 0
+    while i < len(text):
+        ch = text[i]
+        if ch == escape and i + 1 < len(text) and quote != "'":
+            current.append(text[i:i + 2])
+            i += 2
+            continue
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch.isspace():
+            if current:
+                words.append("".join(current))
+                current = []
+            i += 1
+            continue
+        current.append(ch)
+        i += 1
+    if current:
+        words.append("".join(current))
+    return words

@@ -8,16 +8,11 @@ RUN through container create/attach/start/wait/commit/remove, and these:
 ``image.cache_probe`` (a local child image whose step config matches: the classic cache).
 """
 
-import email.utils
 import json
 import os
-import posixpath
 import shutil
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 
 from twisted.internet import defer
@@ -27,7 +22,7 @@ from pydocker.builder import copy as buildcopy
 from pydocker.builder import instructions, parser, remote
 from pydocker.builder.dispatcher import Builder, BuildOptions
 from pydocker.engine.job import JobOutput
-from pydocker.errdefs import InvalidParameter, NotFound
+from pydocker.errdefs import NotFound
 from pydocker.images import config as imgconfig
 from pydocker.images import ids
 from pydocker.images.ids import new_cache_id
@@ -196,33 +191,7 @@ class EngineSteps:
         return self._engine.run_blocking(lambda: [buildcontext.content_hash(p) for p in paths])
 
     def download(self, urls, directory):
-        return self._engine.run_blocking(download_all, urls, directory)
-
-
-def download_all(urls, directory):
-    """ADD's URLs fetched into the context under ``.pydocker-add/N/<name>``; [(path, relpath)]."""
-    found = []
-    for index, url in enumerate(urls):
-        name = posixpath.basename(urllib.parse.urlparse(url).path) or "__unnamed__"
-        rel = f".pydocker-add/{index}/{name}"
-        path = os.path.join(directory, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        try:
-            with urllib.request.urlopen(url, timeout=60) as response, open(path, "wb") as f:
-                shutil.copyfileobj(response, f, 1 << 20)
-                modified = response.headers.get("Last-Modified")
-        except urllib.error.HTTPError as e:
-            raise InvalidParameter(f"failed to GET {url} with status {e.code} {e.reason}") from None
-        except (urllib.error.URLError, OSError) as e:
-            raise InvalidParameter(f"failed to GET {url}: {getattr(e, 'reason', e)}") from None
-        if modified:
-            try:
-                stamp = email.utils.parsedate_to_datetime(modified).timestamp()
-                os.utime(path, (stamp, stamp))
-            except (TypeError, ValueError):
-                pass
-        found.append((path, rel))
-    return found
+        return self._engine.run_blocking(remote.download, urls, directory)
 
 
 # -- steps ----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 from pydocker.builder import instructions, parser
 from pydocker.builder.dispatcher import go_quote_list, parse_duration
 from pydocker.builder.dockerignore import Ignore
-from pydocker.builder.shellwords import expand, expand_words
+from pydocker.builder.shellwords import expand, expand_words, split_keeping_quotes
 from pydocker.errdefs import InvalidParameter
 
 
@@ -51,6 +51,9 @@ def test_shell_form_is_kept_when_json_is_malformed():
     ("FROM busybox AS x\nFROM busybox AS x\n", "duplicate name x"),
     ("FROM busybox\nONBUILD FROM x\n", "FROM isn't allowed as an ONBUILD trigger"),
     ("FROM busybox\nSHELL /bin/bash -c\n", "SHELL requires the arguments to be in JSON form"),
+    ("FROM busybox\nENV ONLYKEY\n", "line 2: ENV must have two arguments"),
+    ("FROM busybox\nENV A=1 B\n", "Syntax error - can't find = in \"B\""),
+    ("FROM busybox\nLABEL =v\n", "LABEL names can not be blank"),
 ])
 def test_bad_dockerfiles_are_refused_naming_the_problem(text, message):
     with pytest.raises(InvalidParameter) as caught:
@@ -101,3 +104,8 @@ def test_history_formats_and_durations():
     assert parse_duration("250ms", "timeout") == 250 * 10**6
     with pytest.raises(InvalidParameter):
         parse_duration("10", "interval")
+
+
+def test_env_words_keep_their_quotes_until_expanded():
+    assert split_keeping_quotes('A="x y" B=\'$z\' C=a\\ b') == ['A="x y"', "B='$z'", "C=a\\ b"]
+    program('FROM busybox\nENV A="x y" B=2\nENV LEGACY value with spaces\nLABEL "k"="v"\n')

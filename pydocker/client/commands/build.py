@@ -36,7 +36,7 @@ def _flags():
     flags.string("--iidfile", help="Write the image ID to the file")
     flags.string("--network", help="Set the networking mode for the RUN instructions during build")
     flags.list("--add-host", help="Add a custom host-to-IP mapping (\"host:ip\")")
-    flags.bool("--rm", default=True, help="Remove intermediate containers after a successful build")
+    flags.bool("--rm", default=True, help="Remove intermediate containers (a failed step's too)")
     flags.bool("--force-rm", help="Always remove intermediate containers")
     flags.string("--platform", help="Set platform if server is multi-platform capable")
     flags.list("--cache-from", help="Images to consider as cache sources")

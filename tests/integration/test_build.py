@@ -154,6 +154,8 @@ def test_build_args_multi_stage_and_target(busybox_daemon, docker_cli, tmp_path)
             "RUN echo second > /second\n"
             "FROM second\n"
             "COPY --from=0 /out /copied/\n"
+            "COPY --from=busybox /etc/passwd /from-image/\n"
+            "RUN [\"/bin/sh\", \"-c\", \"test -s /from-image/passwd\"]\n"
             "CMD cat /result /second /copied/result\n"),
     })
     out = build(docker_cli, d, ctx, "-t", "multi", "--build-arg", "WHO=tester", "--build-arg", "UNUSED=1")

@@ -335,10 +335,11 @@ def test_shared_namespaces_console_ipc_and_bind_sources(daemons, base):
     # Joining a container's network namespace joins its user namespace too, as dockerd has runc do.
     joined = docker(d, "run", "--rm", "--net=container:first", "busybox", "readlink", "/proc/self/ns/user")
     assert joined.stdout == first
+    assert docker(d, "exec", "-t", "first", "tty").stdout.startswith("/dev/pts/")
     docker(d, "rm", "-f", "first")
-    # The terminal belongs to the container's root.
+    # The terminal, from the container's own devpts, belongs to its root and tty group.
     out = docker(d, "run", "--rm", "-t", "busybox", "sh", "-c", "stat -c '%u %g' /dev/console; echo hi > /dev/console")
-    assert out.stdout.replace("\r", "").splitlines() == ["0 0", "hi"]
+    assert out.stdout.replace("\r", "").splitlines() == ["0 5", "hi"]
     # The host's IPC namespace is not the container's to mount mqueue in: it still starts.
     assert docker(d, "run", "--rm", "--ipc=host", "busybox", "echo", "ipc-ok").stdout == "ipc-ok\n"
     # A missing -v source is made for the remapped root, which may write in it.

@@ -21,9 +21,6 @@ def enter(config):
     """Create or join the container's user namespace, if it has one."""
     if not config.get("userns"):
         return
-    if config["tty"]:
-        # The pty on fd 0 (and /dev/console) belongs to the container's root, as with runc.
-        os.fchown(0, _host_root(config["userns"]["uid_map"]), _host_root(config["userns"]["gid_map"]))
     target = _joined(config)
     if target is None:
         _unshare_mapped(config["userns"])
@@ -41,10 +38,6 @@ def enter(config):
     # We now share the container's root uid: only non-dumpable (which the change of
     # credentials may have reset) keeps its processes off our /proc handles.
     L.prctl(L.PR_SET_DUMPABLE, 0)
-
-
-def _host_root(ranges):
-    return next(host for inside, host, _ in ranges if inside == 0)
 
 
 def _joined(config):

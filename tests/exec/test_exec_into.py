@@ -66,6 +66,8 @@ def test_a_private_cgroup_namespace_is_rooted_at_the_containers_cgroup(driver, s
 
 
 def test_the_host_cgroup_namespace_shows_the_host_paths(driver, start):
+    if driver.name == "lxc" and cgroups.version() == 2:
+        pytest.skip("LXC keeps no host cgroup namespace on cgroup v2 (test_lxc checks the refusal)")
     spec, own, init = cgroup_seen_inside(driver, start, Namespaces(cgroup="host"))
     assert own == init
     assert own.endswith("/" + spec.id)

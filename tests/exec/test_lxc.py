@@ -120,6 +120,15 @@ def test_custom_seccomp_profile_is_enforced(tmp_path, make_spec):
     assert "DENIED" in io.text and "Permission denied" in io.err.decode()
 
 
+@kernel
+def test_the_host_cgroup_namespace_is_refused_on_cgroup_v2(tmp_path, make_spec):
+    if cgroups.version() != 2:
+        pytest.skip("this host has cgroup v1, where LXC keeps the host's cgroup namespace")
+    driver = lxc_driver(tmp_path / "lxc")
+    with pytest.raises(InvalidParameter, match="cannot keep the host's cgroup namespace"):
+        driver.run(make_spec(["true"], namespaces=specs.Namespaces(cgroup="host")), Recorder())
+
+
 class StartWitness(Recorder):
     """Records the commands running under the container's init when the start is reported."""
 

@@ -124,6 +124,10 @@ class LXCDriver(RunningContainers):
                                    "(--group-add)")
         if spec.domainname:
             raise InvalidParameter("the lxc exec driver cannot set a domain name (--domainname)")
+        if spec.namespaces.cgroup == "host" and cgroups.version() == 2:
+            raise InvalidParameter("the lxc exec driver cannot keep the host's cgroup namespace on "
+                                   "a cgroup v2 host (LXC mounts the unified hierarchy only inside "
+                                   "a namespace of its own): use --cgroupns private")
         for m in spec.mounts:
             if os.path.normpath(m.destination) in ("/dev", "/dev/pts"):
                 raise InvalidParameter("the lxc exec driver cannot mount over %s (LXC sets up "

@@ -103,7 +103,6 @@ class _MetadataStore:
 @implementer(IGraphDriver)
 class DeviceMapperDriver(NaiveDiffer):
     name = "devicemapper"
-    idmap = None        # no --userns-remap (the constructor takes no idmap): diffs keep host ids
 
     def __init__(self, home, options):
         self.config = DeviceMapperConfig(options)

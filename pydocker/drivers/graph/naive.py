@@ -3,14 +3,16 @@
 Such a driver has no record of what a layer changed, so — like Docker's
 NaiveDiffDriver — the differ mounts the layer and its parent and compares
 the two trees.  Mix :class:`NaiveDiffer` into a driver that implements the
-rest of :class:`~.interfaces.IGraphDriver` and has an ``idmap`` attribute
-(None, or the ``--userns-remap`` mapping that shifts owners).
+rest of :class:`~.interfaces.IGraphDriver`.
 """
 
 from pydocker.archive import NAIVE, apply_layer, changes, changes_size, diff_tar, tar_directory
 
 
 class NaiveDiffer:
+    # The --userns-remap mapping that shifts owners; a driver constructed with one sets it.
+    idmap = None
+
     def diff(self, id, parent=None):
         layer = self.get(id)
         try:

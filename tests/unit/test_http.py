@@ -117,6 +117,15 @@ def test_query_readers_name_the_parameter():
         raise AssertionError("a bad integer was accepted")
 
 
+def test_query_booleans_read_as_dockerd_reads_them():
+    """Only an empty value, 0, no, false and none (any case, spaces aside) are false."""
+    q = Query({b"a": [b"yes"], b"b": [b"TRUE"], b"c": [b"t"], b"d": [b"2"], b"e": [b" No "],
+               b"f": [b"FALSE"], b"g": [b"none"], b"h": [b""], b"i": [b"0"]})
+    assert [q.bool(k) for k in "abcd"] == [True] * 4
+    assert [q.bool(k, default=True) for k in "efghi"] == [False] * 5
+    assert q.bool("absent") is False and q.bool("absent", default=True) is True
+
+
 def raw_exchange(resource, request_bytes):
     """The bytes twisted.web writes for one request (a string transport stands in for the
     socket), so the framing (Content-Length or chunks) is what a client would read."""

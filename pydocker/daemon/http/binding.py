@@ -10,8 +10,8 @@ from pydocker.errdefs import InvalidParameter
 
 JSON_BODY_LIMIT = 16 * 1024 * 1024  # bytes; upload routes (load, import, archive) stream instead
 
-_TRUE = ("1", "true", "True", "yes")
-_FALSE = ("0", "false", "False", "no", "")
+# dockerd's httputils.BoolValue: any value but these (case and spaces aside) is true.
+_FALSE = ("", "0", "no", "false", "none")
 
 
 class Query:
@@ -33,14 +33,11 @@ class Query:
         return list(self._args.get(name, []))
 
     def bool(self, name, default=False):
+        """Absent: ``default``; present: true unless it says no, as dockerd reads flags."""
         value = self.str(name)
         if value is None:
             return default
-        if value in _TRUE:
-            return True
-        if value in _FALSE:
-            return False
-        raise InvalidParameter(f"invalid value for query parameter {name!r}: {value!r} is not a boolean")
+        return value.strip().lower() not in _FALSE
 
     def int(self, name, default=None):
         value = self.str(name)

@@ -98,17 +98,10 @@ def _drain(reader, quiet, limit=256 * MIB):
     return total
 
 
-def _read_for(reader, seconds):
-    """Read for ``seconds``; returns how much came."""
-    total = 0
-    deadline = time.monotonic() + seconds
-    try:
-        while (left := deadline - time.monotonic()) > 0:
-            reader.sock.settimeout(left)
-            total += reader.read(1 << 20)
-    except socket.timeout:
-        pass
-    return total
+def _flows(reader, amount):
+    """Whether ``amount`` bytes arrive with no 30 s silence on the way (a flowing stream on
+    a loaded machine, not a rate)."""
+    return _drain(reader, 30, limit=amount) >= amount
 
 
 def test_one_stalled_client_pauses_the_others_until_it_leaves(busybox_daemon):
@@ -118,12 +111,12 @@ def test_one_stalled_client_pauses_the_others_until_it_leaves(busybox_daemon):
     stalled = open_hijack(d.socket, path)
     reader = FrameReader(open_hijack(d.socket, path), lambda stream, payload: None)
     baseline = vmrss(d.proc.pid)
-    first = _drain(reader, 1.5)  # the stalled client fills up; then the output stops for all
+    first = _drain(reader, 5)  # the stalled client fills up; then the output stops for all
     assert first < 64 * MIB
-    assert _drain(reader, 1.5) < 4 * MIB  # held: only what was already in flight
+    assert _drain(reader, 3) < 4 * MIB  # held: only what was already in flight
     assert vmrss(d.proc.pid) - baseline < RSS_SLACK
     stalled.close()  # the client that held everyone leaves: output flows again
-    assert _read_for(reader, 2) > 16 * MIB
+    assert _flows(reader, 16 * MIB)
     reader.sock.close()
     d.client("rm", "-f", "zero")
 
@@ -137,7 +130,7 @@ def test_slow_exec_client_blocks_the_exec(busybox_daemon):
     sock = open_hijack(d.socket, f"/v1.44/exec/{exec_id}/start", json.dumps({"Detach": False}).encode())
     time.sleep(3)  # not reading: the exec must block, not fill the daemon
     assert vmrss(d.proc.pid) - baseline < RSS_SLACK
-    assert _read_for(FrameReader(sock, lambda stream, payload: None), 1) > MIB
+    assert _flows(FrameReader(sock, lambda stream, payload: None), MIB)
     sock.close()
     d.client("rm", "-f", "ex")
 

@@ -364,6 +364,8 @@ class Runtime(service.Service):
         if container.paused:
             raise Conflict(f"Container {container.id} is already paused")
         yield self._workers.run(self.execdriver.pause, container.id)
+        if not container.running:   # it exited while the driver froze its cgroup
+            raise Conflict(f"Container {container.id} is not running")
         container.set_paused(True)
         yield self.persist(container)
         self.publish(container, "pause")
@@ -373,6 +375,8 @@ class Runtime(service.Service):
         if not container.paused:
             raise Conflict(f"Container {container.id} is not paused")
         yield self._workers.run(self.execdriver.unpause, container.id)
+        if not container.running:   # it exited meanwhile: its record says so already
+            return
         container.set_paused(False)
         yield self.persist(container)
         self.publish(container, "unpause")
@@ -391,7 +395,10 @@ class Runtime(service.Service):
             result = yield work()
         finally:
             if freeze and container.paused:
-                yield self.unpause(container)
+                try:
+                    yield self.unpause(container)
+                except Conflict:
+                    pass    # its process exited while frozen: its exit sets the record
         return result
 
     @defer.inlineCallbacks

@@ -4,9 +4,11 @@ and graph drivers, a stand-in network service; no kernel, no root)."""
 import signal
 
 import pytest
+from twisted.internet import defer
 from zope.interface.verify import verifyObject
 
 from pydocker.drivers.exec.interfaces import IExecDriver
+from pydocker.errdefs import Conflict
 from pydocker.drivers.graph.interfaces import IGraphDriver
 from pydocker.runtime import restart
 from pydocker.store import containers as cstore
@@ -129,3 +131,25 @@ def test_a_record_is_a_snapshot_taken_on_the_reactor(world):
     world.store.run(f, *args)
     [row] = world.store._database.run_sync(cstore.load_all)
     assert row.state["Error"] == "saved"
+
+
+def test_a_container_exiting_while_it_is_frozen_is_left_exited_not_paused(world):
+    """The driver's pause and the process's exit race (commit and cp freeze the container):
+    the exit wins, the freeze is skipped, and the work runs all the same."""
+    c = world.container()
+    world.runtime.start(c)
+    world.execdriver.pause = lambda container_id: world.execdriver.exit(container_id, 0)
+    [result] = fired(world.runtime.frozen(c, lambda: defer.succeed("committed")))
+    assert result == "committed"
+    assert c.state["Status"] == "exited" and not c.paused and not c.running
+
+
+def test_a_thaw_that_finds_the_process_gone_does_not_fail_the_work(world):
+    c = world.container()
+    world.runtime.start(c)
+
+    def gone(container_id):
+        raise Conflict(f"container {container_id} is not running")
+    world.execdriver.unpause = gone
+    [result] = fired(world.runtime.frozen(c, lambda: defer.succeed("copied")))
+    assert result == "copied" and world.execdriver.paused == {c.id}

@@ -40,10 +40,17 @@ class RunningContainers:
         self._live(container_id).cgroup.kill_all(signals.SIGKILL)
 
     def pause(self, container_id):
-        self._live(container_id).cgroup.freeze()
+        self._in_cgroup(container_id, "freeze")
 
     def unpause(self, container_id):
-        self._live(container_id).cgroup.thaw()
+        self._in_cgroup(container_id, "thaw")
+
+    def _in_cgroup(self, container_id, action):
+        """Freeze or thaw; a cgroup removed meanwhile means the container exited."""
+        try:
+            getattr(self._live(container_id).cgroup, action)()
+        except FileNotFoundError:
+            raise Conflict("container %s is not running" % container_id) from None
 
     def pids(self, container_id):
         return self._live(container_id).cgroup.pids()

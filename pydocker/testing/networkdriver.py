@@ -34,7 +34,6 @@ class FakeNetworkDriver:
         self._subnet = subnet
         self._failures = {}
         self.calls = []
-        self.connected = {}  # endpoint id -> netns
 
     def fail_next(self, method, error):
         self._failures[method] = error
@@ -76,12 +75,10 @@ class FakeNetworkDriver:
                                                         if endpoint.ip_address else "")
         endpoint.ports = [PortBinding(p.container_port, p.proto, p.host_ip or "0.0.0.0", p.host_port or 40000)
                           for p in ports]
-        self.connected[endpoint.endpoint_id] = netns
         return endpoint
 
     def disconnect(self, network, endpoint):
         self._call("disconnect", network.name, endpoint.ip_address)
-        self.connected.pop(endpoint.endpoint_id, None)
 
 
 def ipam_gateway(subnet):
@@ -107,9 +104,6 @@ class DriverHarness:
 
     def networks(self):
         return list(self._networks.values())
-
-    def network(self, network_id):
-        return self._networks[network_id]
 
     def create_network(self, network_id, name, subnet="", gateway="", ip_range="", internal=False,
                        options=None, labels=None):

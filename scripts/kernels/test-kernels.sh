@@ -30,7 +30,8 @@ echo "test-kernels: $suite kernel, cgroup v$cgroup"
 status=0
 nice sh "$here/run-vm.sh" "$image" . "$here/jobs.sh" "$out" "$cgroup" || status=$?
 if ls "$out"/*.xml > /dev/null 2>&1; then
-    printf "test-kernels (%s, cgroup v%s): " "$suite" "$cgroup"
+    echo "test-kernels: $suite kernel, cgroup v$cgroup, results:"
+    printf "kernels: "
     .venv/bin/python scripts/summarize_junit.py "$out"/*.xml
 else
     echo "test-kernels ($suite, cgroup v$cgroup): no results came back (status $status)"

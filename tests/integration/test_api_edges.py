@@ -401,8 +401,10 @@ def test_events_of_an_exec(engine):
 
 def test_a_tty_is_a_pty_of_the_containers_devpts(engine):
     out = engine.cli("run", "--rm", "-t", "--network", "none", "busybox", "sh", "-c",
-                     "tty; readlink /proc/self/fd/1; ls /dev/pts; test -c /dev/console && echo console").stdout
-    assert out.split() == ["/dev/pts/0", "/dev/pts/0", "0", "ptmx", "console"], f"{engine.kind}: {out!r}"
+                     "tty; readlink /proc/self/fd/1; ls /dev/pts; test -c /dev/console && echo console; "
+                     "stat -c '%u:%g:%a' /dev/console /dev/pts/0").stdout
+    assert out.split() == ["/dev/pts/0", "/dev/pts/0", "0", "ptmx", "console", "0:5:620", "0:5:620"], \
+        f"{engine.kind}: {out!r}"
 
 
 def test_an_exec_tty_is_the_next_pty_of_the_containers_devpts(engine):

@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from pydocker.daemon.http.binding import MAP_FIELDS, go_nulls, parse_json_body
+from pydocker.daemon.http.binding import MAP_FIELDS, STRUCT_ARRAYS, go_nulls, parse_json_body
 from pydocker.daemon.http.router import Router
 from pydocker.daemon.http.routes import all_routes
-from pydocker.errdefs import NotFound
+from pydocker.errdefs import InvalidParameter, NotFound
 
 SPEC = json.load(open(os.path.join(os.path.dirname(__file__), "data", "api_v1.44.json")))
 ROUTER = Router(all_routes())
@@ -131,6 +131,22 @@ def test_zero_values_are_fresh_objects():
 
 def test_null_items_of_arrays_stay_for_their_readers():
     assert go_nulls({"Env": [None, "A=1"]}) == {"Env": [None, "A=1"]}
+
+
+def test_struct_arrays_are_the_arrays_of_objects_of_the_bodies_we_serve():
+    wanted = set()
+    for body in served_bodies().values():
+        for field in body["fields"]:
+            parts = field.split(".")
+            wanted |= {".".join(parts[:i] + [part[:-2]]) for i, part in enumerate(parts[:-1]) if part.endswith("[]")}
+    assert set(STRUCT_ARRAYS) == wanted
+
+
+def test_an_item_of_an_array_of_structs_is_a_zero_struct_or_an_object():
+    assert go_nulls({"IPAM": {"Config": [None, {"Subnet": None}]}}) == {"IPAM": {"Config": [{}, {}]}}
+    for item in ("x", 1, ["x"]):
+        with pytest.raises(InvalidParameter, match="IPAM.Config"):
+            go_nulls({"IPAM": {"Config": [item]}})
 
 
 def test_a_null_body_is_an_empty_object():

@@ -108,13 +108,35 @@ MAP_FIELDS = {
 }
 _ZERO = {"string": "", "object": dict, "array": list, "boolean": False, "integer": 0, "number": 0}
 
+# The arrays of structs in the request bodies we serve, by path; tests/unit/test_api_spec.py
+# checks this set against the v1.44 description.
+STRUCT_ARRAYS = frozenset({
+    "BlkioDeviceReadBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteBps", "BlkioDeviceWriteIOps",
+    "BlkioWeightDevice", "DeviceRequests", "Devices", "Ulimits", "IPAM.Config",
+    "HostConfig.BlkioDeviceReadBps", "HostConfig.BlkioDeviceReadIOps", "HostConfig.BlkioDeviceWriteBps",
+    "HostConfig.BlkioDeviceWriteIOps", "HostConfig.BlkioWeightDevice", "HostConfig.DeviceRequests",
+    "HostConfig.Devices", "HostConfig.Mounts", "HostConfig.Ulimits",
+})
+
+
+def _struct_item(item, path):
+    """An item of an array of structs: null is Go's zero struct; anything but an object is the
+    client's error, named here so that no reader meets it."""
+    if item is None:
+        return {}
+    if not isinstance(item, dict):
+        raise InvalidParameter(f"invalid value for {path}: expected an array of objects, got {item!r} in it")
+    return item
+
 
 def go_nulls(value, path=""):
     """``value`` with every null read as Go's JSON decoder reads it into a fresh value: a null
     member of a struct is as if it were absent (its zero value), a null value in a map is kept
-    as the zero value of the map's value type. Null items of arrays stay: their readers answer
-    400 naming the field."""
+    as the zero value of the map's value type, a null item of an array of structs is the zero
+    struct. Null items of other arrays stay: their readers answer 400 naming the field."""
     if isinstance(value, list):
+        if path in STRUCT_ARRAYS:
+            value = [_struct_item(item, path) for item in value]
         return [go_nulls(item, path + "[]") for item in value]
     if not isinstance(value, dict):
         return value

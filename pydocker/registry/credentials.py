@@ -58,7 +58,8 @@ def _decode_basic(value):
 
 
 def decode_registry_auth(header):
-    """Decode an ``X-Registry-Auth`` header (base64url JSON); empty means anonymous."""
+    """Decode an ``X-Registry-Auth`` header (base64url JSON); empty, or JSON null as Go reads
+    it, means anonymous."""
     if not header:
         return AuthConfig()
     padded = header.strip() + "=" * (-len(header.strip()) % 4)
@@ -66,6 +67,8 @@ def decode_registry_auth(header):
         data = json.loads(base64.urlsafe_b64decode(padded))
     except (binascii.Error, ValueError) as exc:
         raise InvalidParameter(f"invalid X-Registry-Auth header: {exc}") from exc
+    if data is None:
+        return AuthConfig()
     if not isinstance(data, dict):
         raise InvalidParameter("invalid X-Registry-Auth header: expected a JSON object")
     return AuthConfig.from_json(data)

@@ -263,6 +263,20 @@ def test_pull_with_an_invalid_platform_is_400_before_dialling(engine, platform):
         listener.close()
 
 
+@pytest.mark.parametrize("header", ["null", "bnVsbA==", "!!not base64"])
+def test_a_pull_reads_unreadable_credentials_as_none(engine, header):
+    """dockerd ignores an X-Registry-Auth it cannot read for a pull (JSON null is Go's zero
+    value anyway): the pull goes on anonymously and fails only on the registry (nobody listens)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()
+    answer = engine.request("POST", f"/images/create?fromImage=127.0.0.1:{port}/x&tag=1",
+                            headers={"X-Registry-Auth": header})
+    assert answer.status != 400, answer.body
+    assert b"X-Registry-Auth" not in answer.body
+
+
 # --- commit changes ----------------------------------------------------------------------
 
 

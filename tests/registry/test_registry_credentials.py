@@ -105,6 +105,7 @@ def test_x_registry_auth_header():
     assert (auth.username, auth.password, auth.serveraddress) == ("a", "b?>", "h:1")
     assert decode_registry_auth(encode_registry_auth(auth)) == auth
     assert decode_registry_auth("").anonymous
+    assert decode_registry_auth(base64.urlsafe_b64encode(b"null").decode()).anonymous  # Go's zero value
     capitalised = base64.urlsafe_b64encode(b'{"Username":"x","Password":"y"}').decode()
     assert decode_registry_auth(capitalised).password == "y"
     with pytest.raises(InvalidParameter, match="invalid X-Registry-Auth header"):

@@ -3,6 +3,7 @@
 search) or the JSON body (``/auth``)."""
 
 from pydocker.daemon.http.router import Route
+from pydocker.errdefs import InvalidParameter
 from pydocker.jobs import distribution
 from pydocker.registry import AuthConfig, decode_registry_auth
 from pydocker.registry.platform import Platform
@@ -16,12 +17,21 @@ def registry_auth(call):
     return decode_registry_auth(header)
 
 
+def pull_auth(call):
+    """A pull's credentials: unreadable ones are anonymous, as dockerd reads them for pulls
+    (a public image needs none); push and search refuse them."""
+    try:
+        return registry_auth(call)
+    except InvalidParameter:
+        return AuthConfig()
+
+
 def bind_pull(call):
     q = call.query
     # A bad platform is a 400 before anything is dialled, as dockerd's.
     platform = Platform.parse(q.str("platform", "")) if q.str("platform") else None
     return distribution.PullRequest(image=q.str("fromImage"), tag=q.str("tag", ""),
-                                    platform=platform, auth=registry_auth(call))
+                                    platform=platform, auth=pull_auth(call))
 
 
 def bind_push(call):

@@ -25,9 +25,11 @@ def command_running(init_pid, monitor_pid):
     for child in children:
         try:
             exe = os.stat("/proc/%s/exe" % child)
-        except FileNotFoundError:
+            # An exec in progress has its new executable but no arguments yet.
+            execed = _read("/proc/%s/cmdline" % child) != b""
+        except (FileNotFoundError, ProcessLookupError):
             return True         # the command ran and has exited already
-        if (exe.st_dev, exe.st_ino) != (init_exe.st_dev, init_exe.st_ino):
+        if execed and (exe.st_dev, exe.st_ino) != (init_exe.st_dev, init_exe.st_ino):
             return True
     return False
 

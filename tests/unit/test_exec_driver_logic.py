@@ -106,6 +106,23 @@ def test_cgroup_placement_relative_to_the_daemon():
     assert cgroupfs.container_path("/system/daemon", "/docker", "c1") == "/docker/c1"
 
 
+def test_cgroup_levels_made_by_a_concurrent_start_are_no_error(tmp_path, monkeypatch):
+    """Simulated race (no cgroupfs needed): another start makes each level just
+    before this one does, as two builds starting at once did on the shared
+    upper levels (pydocker/, then its child)."""
+    real_mkdir = os.mkdir
+
+    def the_other_start_wins(path, *args):
+        real_mkdir(path)
+        real_mkdir(path, *args)
+    monkeypatch.setattr(os, "mkdir", the_other_start_wins)
+    parents = []
+    levels = cgroupfs.makedirs(str(tmp_path), "pydocker/c1", before_level=parents.append)
+    assert levels == [str(tmp_path / "pydocker"), str(tmp_path / "pydocker" / "c1")]
+    assert parents == [str(tmp_path), str(tmp_path / "pydocker")]
+    assert os.path.isdir(levels[-1])
+
+
 def test_helper_config_defaults_masks_and_drops_the_hook():
     spec = specs.ContainerSpec(id="c", rootfs="/r", args=["sh"], network_hook=lambda pid: None)
     config = spec.helper_config()

@@ -88,16 +88,23 @@ def container_path(own, parent, name):
     return os.path.join(own or "/", parent, name)
 
 
-def makedirs(root, relative):
-    """Create ``root``/``relative`` level by level; returns the new directories."""
-    created = []
+def makedirs(root, relative, before_level=None):
+    """Make ``root``/``relative`` level by level and return every level below
+    ``root``, new or not. Concurrent starts share the upper levels, so a level
+    another start made a moment ago is no error; ``before_level`` is called with
+    each parent before its child is made (cgroup v2 delegates controllers there)."""
+    levels = []
     path = root
     for part in [p for p in relative.split("/") if p]:
+        if before_level is not None:
+            before_level(path)
         path = os.path.join(path, part)
-        if not os.path.isdir(path):
+        try:
             os.mkdir(path)
-            created.append(path)
-    return created
+        except FileExistsError:
+            pass
+        levels.append(path)
+    return levels
 
 
 def remove(directory, timeout=5.0, kill=False):

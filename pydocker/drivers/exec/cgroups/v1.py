@@ -64,9 +64,9 @@ class CgroupV1:
     def create(self):
         for controller, path in self.paths.items():
             root = _hierarchy_root(path)
-            for created in fs.makedirs(root, os.path.relpath(path, root)):
+            for level in fs.makedirs(root, os.path.relpath(path, root)):
                 if controller == "cpuset":
-                    _inherit_cpuset(created)
+                    _inherit_cpuset(level)
 
     def container_view(self):
         return [(os.path.basename(_hierarchy_root(path)), path)
@@ -258,7 +258,9 @@ def _hierarchy_root(path):
 
 
 def _inherit_cpuset(path):
-    """A new v1 cpuset starts empty; it must copy its parent's to accept tasks."""
+    """A new v1 cpuset starts empty; it must copy its parent's to accept tasks.
+    Every level is checked, not only those this start made: a concurrent start
+    may have made a level and not filled it yet."""
     parent = os.path.dirname(path)
     for name in ("cpuset.cpus", "cpuset.mems"):
         if not fs.read(path, name):

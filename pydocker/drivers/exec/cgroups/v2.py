@@ -35,13 +35,7 @@ class CgroupV2:
         self._path = self.paths["unified"]
 
     def create(self):
-        relative = os.path.relpath(self._path, self._root)
-        current = self._root
-        for part in relative.split("/"):
-            _enable_controllers(current)
-            current = os.path.join(current, part)
-            if not os.path.isdir(current):
-                os.mkdir(current)
+        fs.makedirs(self._root, os.path.relpath(self._path, self._root), before_level=_enable_controllers)
 
     def container_view(self):
         return [("", self._path)]

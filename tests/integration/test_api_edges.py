@@ -318,7 +318,14 @@ def wait_running(engine, name):
     engine.cli("exec", name, "true")
 
 
-TRAPS_TERM = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+def wait_logged(engine, name, text, timeout=30):
+    deadline = time.monotonic() + timeout
+    while text not in engine.cli("logs", name).stdout:
+        assert time.monotonic() < deadline, f"{engine.kind}: {name} never printed {text!r}"
+        time.sleep(0.05)
+
+
+TRAPS_TERM = ["sh", "-c", "trap 'exit 0' TERM; echo trapped; while true; do sleep 0.1; done"]
 # (command, CLI actions, the container events dockerd emits). `sleep` as PID 1 ignores SIGTERM.
 EVENT_SCENARIOS = {
     "stop": (["sleep", "100"], [["stop", "-t", "1", "{name}"]],
@@ -342,6 +349,8 @@ def test_event_sequences(engine, scenario):
     name = "ev-" + scenario.replace(" ", "-")
     engine.cli("run", "-d", "--network", "none", "--name", name, "busybox", *cmd)
     wait_running(engine, name)
+    if cmd is TRAPS_TERM:
+        wait_logged(engine, name, "trapped")  # PID 1 ignores TERM until its trap is set
     since = time.time()
     try:
         for action in actions:

@@ -49,7 +49,7 @@ def test_stdout_and_stderr_kept_apart(busybox_daemon, docker_cli):
 def test_detached_lifecycle_logs_stop_inspect(busybox_daemon, docker_cli):
     d = busybox_daemon
     cid = docker(docker_cli, d, "run", "-d", "--name", "web", "busybox", "sh", "-c",
-                 "echo started; trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done").stdout.strip()
+                 "trap 'echo bye; exit 0' TERM; echo started; while true; do sleep 0.1; done").stdout.strip()
     assert len(cid) == 64
     state = json.loads(docker(docker_cli, d, "inspect", "-f", "{{json .State}}", "web").stdout)
     assert state["Running"] is True and state["Pid"] > 0
@@ -257,10 +257,13 @@ def test_sigkill_answers_once_the_container_is_gone(busybox_daemon):
             client.kill(cid)
             state = client.inspect_container(cid)["State"]
             assert (state["Running"], state["ExitCode"]) == (False, 137)
-        trap = client.create_container("busybox", ["sh", "-c", "trap 'exit 3' USR1; sleep 60 & wait"])["Id"]
+        trap = client.create_container("busybox", ["sh", "-c", "trap 'exit 3' USR1; echo trapped; sleep 60 & wait"])["Id"]
         made.append(trap)
         client.start(trap)
-        time.sleep(0.5)
+        deadline = time.monotonic() + 30  # PID 1 ignores USR1 until its trap is set
+        while b"trapped" not in client.logs(trap):
+            assert time.monotonic() < deadline, "the trap was never set"
+            time.sleep(0.05)
         client.kill(trap, "USR1")
         assert client.wait(trap, timeout=10)["StatusCode"] == 3
     finally:

@@ -103,7 +103,7 @@ def test_detached_logs_exec_stats_stop_rm(lxc_daemon):
     d = lxc_daemon
     cid = docker(d, "run", "-d", "--name", "lxcweb", "-e", "GREETING=hi", "-m", "64m",
                  "busybox", "sh", "-c",
-                 "echo started; trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done"
+                 "trap 'echo bye; exit 0' TERM; echo started; while true; do sleep 0.1; done"
                  ).stdout.strip()
     try:
         deadline = time.monotonic() + 10

@@ -123,6 +123,24 @@ def test_cgroup_levels_made_by_a_concurrent_start_are_no_error(tmp_path, monkeyp
     assert os.path.isdir(levels[-1])
 
 
+def test_cgroup_level_removed_by_a_stopping_daemon_is_made_again(tmp_path, monkeypatch):
+    """Simulated race (no cgroupfs needed): another daemon's stop finds the shared
+    pydocker/ level empty and removes it between this start making it and making
+    the container's level in it."""
+    real_mkdir, removed = os.mkdir, []
+
+    def the_other_daemon_stops_between(path, *args):
+        if path.endswith("c1") and not removed:
+            removed.append(os.path.dirname(path))
+            os.rmdir(os.path.dirname(path))
+        real_mkdir(path, *args)
+    monkeypatch.setattr(os, "mkdir", the_other_daemon_stops_between)
+    levels = cgroupfs.makedirs(str(tmp_path), "pydocker/c1")
+    assert removed == [str(tmp_path / "pydocker")]
+    assert levels == [str(tmp_path / "pydocker"), str(tmp_path / "pydocker" / "c1")]
+    assert os.path.isdir(levels[-1])
+
+
 def test_helper_config_defaults_masks_and_drops_the_hook():
     spec = specs.ContainerSpec(id="c", rootfs="/r", args=["sh"], network_hook=lambda pid: None)
     config = spec.helper_config()

@@ -88,11 +88,25 @@ def container_path(own, parent, name):
     return os.path.join(own or "/", parent, name)
 
 
+MAKE_ATTEMPTS = 5  # each lost round needs another daemon's stop to empty the shared level again
+
+
 def makedirs(root, relative, before_level=None):
     """Make ``root``/``relative`` level by level and return every level below
     ``root``, new or not. Concurrent starts share the upper levels, so a level
-    another start made a moment ago is no error; ``before_level`` is called with
-    each parent before its child is made (cgroup v2 delegates controllers there)."""
+    another start made a moment ago is no error; a daemon stopping at the same
+    time may remove an upper level it found empty before this start's next level
+    is in it, so the walk starts again from the root. ``before_level`` is called
+    with each parent before its child is made (cgroup v2 delegates controllers there)."""
+    for attempt in range(MAKE_ATTEMPTS):
+        try:
+            return _make_levels(root, relative, before_level)
+        except FileNotFoundError:
+            if attempt == MAKE_ATTEMPTS - 1:
+                raise
+
+
+def _make_levels(root, relative, before_level):
     levels = []
     path = root
     for part in [p for p in relative.split("/") if p]:

@@ -13,6 +13,7 @@ from pydocker.containers.model import Container
 from pydocker.errdefs import InvalidParameter, NotFound
 from pydocker.images.ids import new_cache_id
 from pydocker.jobs import update
+from pydocker.registry.platform import Platform
 from pydocker.runtime import rootfs
 from pydocker.runtime.spec import command_of
 from pydocker.store import containers as cstore
@@ -54,6 +55,7 @@ class CreateRequest:
     name: str
     body: dict
     version: tuple = (1, 44)
+    platform: Platform | None = None   # the platform the image must be of, when asked
 
 
 def merge_image_config(config, image_config):
@@ -89,7 +91,9 @@ def create(svc, job):
     warnings = yield svc.engine.run_blocking(update.discard_kernel_memory, svc.execdriver, host_config,
                                              req.version)
     image = yield svc.db.run(istore.resolve, config["Image"])
-    image_config = json.loads(image.config).get("config") or {}
+    image_doc = json.loads(image.config)
+    warnings += _check_platform(config["Image"], image_doc, req.platform)
+    image_config = image_doc.get("config") or {}
     config = merge_image_config(config, image_config)
     name = names.validate(req.name) if req.name else names.generate(svc.containers.name_taken)
     if svc.containers.name_taken(name):
@@ -119,6 +123,22 @@ def create(svc, job):
     svc.runtime.publish(container, "create")
     return {"Id": container_id, "Warnings": warnings}
 
+
+
+def _check_platform(ref, image_doc, wanted):
+    """dockerd's rule: an image not of the platform asked for is not found (a client may
+    pull the right one); with none asked, an image not of this host's platform is a warning."""
+    actual = Platform.of_image(image_doc)
+    if wanted is not None:
+        if not wanted.accepts(actual):
+            raise NotFound(f"image with reference {ref} was found but does not match the specified platform: "
+                           f"wanted {wanted}, actual: {actual}")
+        return []
+    host = Platform.host()
+    if host.accepts(actual):
+        return []
+    return [f"The requested image's platform ({actual}) does not match the detected host platform ({host}) "
+            "and no specific platform was requested"]
 
 
 def _choose_cgroupns(svc, host_config, version):

@@ -1,5 +1,6 @@
 """Platforms (``os/arch[/variant]``) and choosing an image from a multi-platform index."""
 
+import platform as host_platform
 import re
 from dataclasses import dataclass
 
@@ -9,6 +10,8 @@ _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armh
                  "armel": "arm", "i386": "386"}
 # The variant an architecture implies when none is written (containerd's normalisation).
 _DEFAULT_VARIANTS = {"arm64": "v8", "arm": "v7"}
+# The older ARM variants a CPU of each variant runs as they are (containerd's platforms.Only).
+_OLDER_ARM = {"v8": ("v7", "v6", "v5"), "v7": ("v6", "v5"), "v6": ("v5",)}
 # containerd's syntax: what a component may hold, and what one component alone may name.
 _COMPONENT = re.compile(r"^[A-Za-z0-9_.-]+$")
 _KNOWN_OS = {"aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux",
@@ -40,6 +43,29 @@ class Platform:
                 return cls("linux", arch).normalized()
             raise InvalidParameter(f"invalid platform {text!r}: unknown operating system or architecture")
         return cls(*parts).normalized()
+
+    @classmethod
+    def host(cls):
+        """The platform of this machine, the one its containers run."""
+        return cls("linux", host_platform.machine()).normalized()
+
+    @classmethod
+    def of_image(cls, config):
+        """The platform an image config declares; its variant stays None when it names none
+        (what ``accepts`` needs to tell apart)."""
+        declared = cls(config.get("os") or "", config.get("architecture") or "", config.get("variant") or None)
+        normal = declared.normalized()
+        return normal if declared.variant else Platform(normal.os, normal.architecture)
+
+    def accepts(self, image):
+        """Whether an image of platform ``image`` (``of_image``) serves a request for this one:
+        the same, an older ARM variant, or this os and architecture with no variant named
+        (dockerd's OnlyPlatformWithFallback)."""
+        if (image.os, image.architecture) != (self.os, self.architecture):
+            return False
+        if image.variant is None or image.variant == self.variant:
+            return True
+        return self.architecture == "arm" and image.variant in _OLDER_ARM.get(self.variant, ())
 
     def normalized(self):
         arch = _ARCH_ALIASES.get(self.architecture, self.architecture)

@@ -2,6 +2,7 @@
 docker.io is installed, against dockerd with the same assertions (the `engine` fixture)."""
 
 import copy
+import hashlib
 import io
 import json
 import os
@@ -261,6 +262,92 @@ def test_pull_with_an_invalid_platform_is_400_before_dialling(engine, platform):
             listener.accept()  # nobody dialled the registry
     finally:
         listener.close()
+
+
+# --- create with a platform --------------------------------------------------------------
+
+
+def load_as_platform(engine, tmp_path, name, architecture, variant=None):
+    """busybox saved, its config's platform rewritten, loaded back as ``name``: an image of
+    another platform without any registry."""
+    saved = tmp_path / "saved.tar"
+    engine.cli("save", "-o", str(saved), "busybox:latest")
+    members = {}
+    with tarfile.open(saved) as tar:
+        for member in tar.getmembers():
+            members[member.name] = (member, tar.extractfile(member).read() if member.isfile() else None)
+    manifest = json.loads(members["manifest.json"][1])
+    config = json.loads(members[manifest[0]["Config"]][1])
+    config["architecture"] = architecture
+    if variant:
+        config["variant"] = variant
+    data = json.dumps(config).encode()
+    config_name = hashlib.sha256(data).hexdigest() + ".json"
+    manifest[0].update(Config=config_name, RepoTags=[name])
+    replaced = {"manifest.json": json.dumps(manifest).encode(), config_name: data}
+    out = tmp_path / "foreign.tar"
+    with tarfile.open(out, "w") as tar:
+        for member, content in members.values():
+            if member.name in ("repositories", manifest[0]["Config"]) or member.name in replaced:
+                continue
+            tar.addfile(member, io.BytesIO(content) if content is not None else None)
+        for member_name, content in replaced.items():
+            info = tarfile.TarInfo(member_name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    engine.cli("load", "-i", str(out))
+    return json.loads(data)
+
+
+def create_on(engine, name, image, platform=None):
+    from urllib.parse import quote
+    query = f"?name={name}" + (f"&platform={quote(platform)}" if platform is not None else "")
+    return engine.request("POST", "/containers/create" + query,
+                          {"Image": image, "Cmd": ["true"], "HostConfig": {"NetworkMode": "none"}})
+
+
+@pytest.mark.parametrize("platform", ["not a platform!", "linux//amd64", "linux/amd64/v8/extra", "linux/*"])
+def test_create_with_an_invalid_platform_is_a_400(engine, platform):
+    answer = create_on(engine, "bad-platform", "busybox", platform)
+    assert answer.status == 400 and answer.json()["message"], answer.body
+    assert engine.request("GET", "/containers/bad-platform/json").status == 404
+
+
+def test_create_with_the_images_platform(engine):
+    for platform in ("linux/amd64", "linux", "amd64", ""):
+        answer = create_on(engine, "same-platform", "busybox", platform)
+        assert answer.status == 201 and answer.json()["Warnings"] == [], (platform, answer.body)
+        engine.request("DELETE", "/containers/same-platform")
+
+
+def test_create_with_another_platform_than_the_images_is_not_found(engine):
+    answer = create_on(engine, "other-platform", "busybox", "linux/arm64")
+    assert answer.status == 404, answer.body
+    assert "does not match the specified platform" in answer.json()["message"]
+    assert engine.request("GET", "/containers/other-platform/json").status == 404
+    # The CLI would pull the right image now; told not to, it reports the daemon's answer.
+    run = engine.cli("run", "--pull", "never", "--rm", "--platform", "linux/arm64", "--network", "none",
+                     "busybox", "true", check=False)
+    assert run.returncode != 0 and "does not match the specified platform" in run.stderr, run.stderr
+
+
+def test_an_image_of_another_platform(engine, tmp_path):
+    load_as_platform(engine, tmp_path, "armbox:latest", "arm", "v6")
+    try:
+        answer = create_on(engine, "foreign", "armbox")        # no platform asked: a warning
+        assert answer.status == 201, answer.body
+        [warning] = answer.json()["Warnings"]
+        assert "does not match the detected host platform" in warning and "linux/arm/v6" in warning
+        engine.request("DELETE", "/containers/foreign")
+        for platform, status in (("linux/arm/v7", 201), ("linux/arm/v6", 201), ("linux/arm/v5", 404),
+                                 ("linux/amd64", 404)):
+            answer = create_on(engine, "foreign", "armbox", platform)
+            assert answer.status == status, (platform, answer.body)
+            if status == 201:
+                assert answer.json()["Warnings"] == [], (platform, answer.body)
+                engine.request("DELETE", "/containers/foreign")
+    finally:
+        engine.cli("rmi", "armbox:latest")
 
 
 @pytest.mark.parametrize("header", ["null", "bnVsbA==", "!!not base64"])

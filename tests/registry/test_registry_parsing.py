@@ -44,6 +44,24 @@ def test_platforms():
         select_manifest(index, Platform.parse("linux/arm"))
 
 
+def test_which_image_platforms_serve_a_request():
+    """dockerd's OnlyPlatformWithFallback: the same platform, an older ARM variant, or the
+    os and architecture when the image names no variant."""
+    def image(architecture, variant=None, os="linux"):
+        return Platform.of_image({"os": os, "architecture": architecture, "variant": variant})
+    assert Platform.parse("linux/amd64").accepts(image("amd64"))
+    assert Platform.parse("linux/amd64").accepts(image("x86_64"))
+    assert not Platform.parse("linux/amd64").accepts(image("arm64"))
+    assert not Platform.parse("linux/amd64").accepts(image("amd64", os="windows"))
+    assert Platform.parse("linux/arm64").accepts(image("arm64"))
+    assert Platform.parse("linux/arm64").accepts(image("aarch64", "8"))
+    assert Platform.parse("linux/arm/v7").accepts(image("arm", "v6"))
+    assert Platform.parse("linux/arm/v7").accepts(image("arm"))
+    assert not Platform.parse("linux/arm/v6").accepts(image("arm", "v7"))
+    assert not Platform.parse("linux/arm64").accepts(image("arm", "v7"))
+    assert str(image("arm")) == "linux/arm" and str(image("arm", "v6")) == "linux/arm/v6"
+
+
 def test_verifying_reader_raises_instead_of_eof():
     data = b"x" * 1000
     good = VerifyingReader(io.BytesIO(data), "sha256:" + hashlib.sha256(data).hexdigest())

@@ -39,7 +39,7 @@ def create_container(cli, opts, image, command):
         raise ClientError(f'invalid pull option: \'{opts.pull}\': must be one of "always", '
                           '"missing" or "never"')
     if opts.pull == "always":
-        _pull(cli, image, opts.quiet)
+        _pull(cli, image, opts.quiet, opts.platform)
     params = {"name": name, "platform": opts.platform}
     try:
         result = cli.api.post("/containers/create", params, body)
@@ -47,7 +47,7 @@ def create_container(cli, opts, image, command):
         if not (exc.not_found and opts.pull == "missing" and "image" in exc.daemon_message.lower()):
             raise
         cli.err.write(f"Unable to find image '{_with_tag(image)}' locally\n")
-        _pull(cli, image, opts.quiet)
+        _pull(cli, image, opts.quiet, opts.platform)
         result = cli.api.post("/containers/create", params, body)
     for warning in result.get("Warnings") or []:
         cli.err.write(f"WARNING: {warning}\n")
@@ -61,10 +61,11 @@ def _with_tag(image):
     return image if ":" in last or "@" in image else image + ":latest"
 
 
-def _pull(cli, image, quiet):
+def _pull(cli, image, quiet, platform):
+    """The image pulled for the platform asked, as the docker CLI does before a create."""
     from .images import pull_image
 
-    pull_image(cli, image, quiet=quiet, out=cli.err, announce_default_tag=False)
+    pull_image(cli, image, quiet=quiet, out=cli.err, announce_default_tag=False, platform=platform)
 
 
 def _write_cidfile(path, container_id):

@@ -7,7 +7,6 @@ daemon cannot build for.
 
 import base64
 import json
-import platform as host_platform
 
 from pydocker.builder.dispatcher import BuildOptions
 from pydocker.daemon.http.router import Route
@@ -21,7 +20,7 @@ BUILDKIT_REFUSED = ("BuildKit is not supported by this daemon: use the classic b
                     "(DOCKER_BUILDKIT=0, or an API client's version=1)")
 _LIMITS = (("memory", "Memory"), ("memswap", "MemorySwap"), ("cpushares", "CpuShares"),
            ("cpuperiod", "CpuPeriod"), ("cpuquota", "CpuQuota"))
-_HOST_ARCH = Platform("linux", host_platform.machine()).normalized()
+_HOST_ARCH = Platform.host()
 
 
 def _json_param(call, name, kind, what):

@@ -9,6 +9,7 @@ from pydocker.errdefs import InvalidParameter
 from pydocker.fields import STR_MAP, check
 from pydocker.jobs import attach, containers, execs, images, lifecycle, logs, stats, swarm, system, update, volumes
 from pydocker.jobs.system import parse_timestamp
+from pydocker.registry.platform import Platform
 
 
 def bind_events(call):
@@ -69,8 +70,11 @@ def image_routes():
 
 
 def bind_create(call):
+    # The platform query came with API 1.41; an invalid one is a 400 before the body is read.
+    platform = call.query.str("platform") if call.version >= (1, 41) else None
+    platform = Platform.parse(platform) if platform else None
     return containers.CreateRequest(name=call.query.str("name", ""), body=call.json(),
-                                    version=call.version)
+                                    version=call.version, platform=platform)
 
 
 def bind_logs(call):

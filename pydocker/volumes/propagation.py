@@ -6,7 +6,7 @@ dockerd refuses the start otherwise, and so do we, naming the mount point."""
 
 import os
 
-from pydocker.drivers.exec.native.linux import mount_of
+from pydocker.mountinfo import mount_of
 from pydocker.errdefs import InvalidParameter
 
 MODES = ("private", "rprivate", "shared", "rshared", "slave", "rslave")

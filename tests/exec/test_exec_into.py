@@ -120,7 +120,7 @@ def test_exec_tty_is_resized_through_its_stdin_handle(driver, start):
 
 
 def test_privileged_exec_has_every_capability(driver, start):
-    from pydocker.drivers.exec.native import capabilities
+    from pydocker.drivers.exec import capabilities
     spec, io, outcome = start(["sleep", "60"])
     status, out = exec_in(driver, spec.id, ["grep", "CapEff", "/proc/self/status"],
                           privileged=True)

@@ -12,7 +12,7 @@ from exec_reactor import spin, wait
 from pydocker.drivers.exec import cgroups
 from pydocker.drivers.exec import spec as specs
 from pydocker.drivers.exec.lxc import config, seccomp
-from pydocker.drivers.exec.native import capabilities
+from pydocker.drivers.exec import capabilities
 from pydocker.errdefs import InvalidParameter, PrerequisiteMissing
 
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import skip_on
 from exec_reactor import spin, wait
 from pydocker.drivers.exec.errors import ContainerStartError
-from pydocker.drivers.exec.native import capabilities
+from pydocker.drivers.exec import capabilities
 from pydocker.drivers.exec.spec import Mount, Namespaces, Rlimit
 from pydocker.errdefs import InvalidParameter, SystemError_
 

@@ -7,7 +7,9 @@ import pytest
 
 from pydocker.drivers.exec import spec as specs
 from pydocker.drivers.exec.cgroups import fs as cgroupfs, v1, v2
-from pydocker.drivers.exec.native import capabilities, linux, rootfs, seccomp, seccomp_default, users
+from pydocker.drivers.exec import capabilities, users
+from pydocker.drivers.exec.native import linux, rootfs
+from pydocker.drivers.exec.seccomp import default as seccomp_default, profile as seccomp
 from pydocker.drivers.exec.sealed import SealedCopy
 
 

@@ -19,8 +19,21 @@ FORBIDDEN = [
     ("pydocker.drivers", "pydocker.engine", "drivers raise errdefs kinds, they do not need the engine"),
     ("pydocker.archive", "pydocker.engine", "the archive library does not need the engine"),
     ("pydocker.jobs", "pydocker.drivers.exec", "jobs use the exec driver through its interface only"),
+    ("pydocker.drivers.exec.lxc", "pydocker.drivers.exec.native",
+     "what both exec drivers use lives in drivers/exec, not inside one driver"),
+    ("pydocker.drivers.exec.native", "pydocker.drivers.exec.lxc",
+     "what both exec drivers use lives in drivers/exec, not inside one driver"),
+    ("pydocker.drivers.exec.common", "pydocker.drivers.exec.native",
+     "the drivers' shared code does not depend on one of them"),
+    ("pydocker.volumes", "pydocker.drivers.exec", "volumes know nothing of the exec drivers"),
+    ("pydocker.images", "pydocker.store", "the images library is plain functions on bytes and files"),
+    ("pydocker.images", "twisted.internet.threads", "the images library knows nothing of threads"),
 ]
-ALLOWED = {("pydocker.jobs", "pydocker.drivers.exec.interfaces")}
+ALLOWED = {
+    ("pydocker.jobs", "pydocker.drivers.exec.interfaces"),
+    # The graph service of the daemon's tree: it owns the layer records.
+    ("pydocker.images.layerstore", "pydocker.store"),
+}
 
 
 def module_name(path):
@@ -80,6 +93,12 @@ def test_no_import_runs_back_up():
     ("pydocker.drivers.network.bridge", "pydocker.engine.job"),
     ("pydocker.jobs.execs", "pydocker.drivers.exec.spec"),
     ("pydocker.jobs.system", "pydocker.drivers.exec.cgroups"),
+    ("pydocker.drivers.exec.lxc.seccomp", "pydocker.drivers.exec.native.seccomp"),
+    ("pydocker.drivers.exec.native.driver", "pydocker.drivers.exec.lxc.config"),
+    ("pydocker.drivers.exec.common", "pydocker.drivers.exec.native.validate"),
+    ("pydocker.volumes.propagation", "pydocker.drivers.exec.native.linux"),
+    ("pydocker.images.pulltarget", "pydocker.store.images"),
+    ("pydocker.images.pulltarget", "twisted.internet.threads"),
 ])
 def test_the_check_catches_each_kind_of_arrow(source, target):
     assert violations([(source, target)])

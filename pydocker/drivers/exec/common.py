@@ -8,7 +8,7 @@ import signal as signals
 
 from twisted.internet import protocol, threads
 
-from pydocker.drivers.exec.native import validate
+from pydocker.drivers.exec import validate
 from pydocker.drivers.exec.stdio import OutputReaders, PipeStdin, PtyConnection
 from pydocker.errdefs import Conflict, InvalidParameter
 

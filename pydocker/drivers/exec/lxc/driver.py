@@ -37,14 +37,13 @@ from twisted.logger import Logger
 from twisted.python import failure
 from zope.interface import implementer
 
-from pydocker.drivers.exec import cgroups, spec as specs
+from pydocker.drivers.exec import cgroups, spec as specs, validate
 from pydocker.drivers.exec.common import RunningContainers
 from pydocker.drivers.exec.errors import ContainerStartError
 from pydocker.drivers.exec.interfaces import IExecDriver
 from pydocker.drivers.exec.lxc import config as lxc_config, hooks, leftovers, ready, seccomp, userns
 from pydocker.drivers.exec.lxc.inroot import DEFAULT_PATH, ContainerView
 from pydocker.drivers.exec.lxc.process import LXCToolProcess
-from pydocker.drivers.exec.native import validate
 from pydocker.drivers.exec.sealed import SealedCopy
 from pydocker.errdefs import Conflict, InvalidParameter, PrerequisiteMissing, SystemError_
 

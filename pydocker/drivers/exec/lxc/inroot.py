@@ -11,7 +11,7 @@ import os
 import stat
 
 from pydocker.drivers.exec.errors import ContainerStartError
-from pydocker.drivers.exec.native import users
+from pydocker.drivers.exec import users
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MAX_SYMLINKS = 40

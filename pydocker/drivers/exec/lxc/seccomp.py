@@ -1,12 +1,12 @@
 """Seccomp profiles in LXC's own text format (``lxc.seccomp.profile``, version 2).
 
-The rules come from the native driver's readers (our default policy or a
-Docker JSON profile), so both drivers enforce the same policy; this module
-only writes them the way LXC's parser reads them. What that format cannot
-say (the ``log`` and ``trace`` actions) is refused, not weakened.
+The rules come from ``drivers.exec.seccomp.profile`` (our default policy or a Docker
+JSON profile), as the native driver's do, so both enforce the same policy; this module
+only writes them the way LXC's parser reads them. What that format cannot say (the
+``log`` and ``trace`` actions) is refused, not weakened.
 """
 
-from pydocker.drivers.exec.native import seccomp as native_seccomp, seccomp_default
+from pydocker.drivers.exec.seccomp import profile as policies
 from pydocker.errdefs import InvalidParameter
 
 _OPS = {"ne": "SCMP_CMP_NE", "lt": "SCMP_CMP_LT", "le": "SCMP_CMP_LE", "eq": "SCMP_CMP_EQ",
@@ -39,15 +39,13 @@ def _condition(arg, op, value, value_two):
 def profile_text(profile, caps):
     """The LXC profile for ``profile`` (None = our default, else a Docker JSON
     dict) given the container's capabilities; None when unconfined."""
-    if profile == "unconfined":
+    try:
+        policy = policies.policy(profile, caps)
+    except (policies.ProfileError, KeyError, TypeError) as e:
+        raise InvalidParameter("invalid seccomp profile: %s" % e) from None
+    if policy is None:
         return None
-    if profile is None:
-        default, default_errno, rules = "errno", native_seccomp.EPERM, seccomp_default.rules(caps)
-    else:
-        try:
-            default, default_errno, rules = native_seccomp.from_docker_json(profile, caps)
-        except (native_seccomp.ProfileError, KeyError, TypeError) as e:
-            raise InvalidParameter("invalid seccomp profile: %s" % e) from None
+    default, default_errno, rules = policy
     lines = ["2", "allowlist " + _action(default, default_errno)]
     for names, action, errno, conditions in rules:
         suffix = " " + _action(action, errno)

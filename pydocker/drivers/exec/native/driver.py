@@ -18,12 +18,13 @@ from twisted.logger import Logger
 from twisted.python import failure
 from zope.interface import implementer
 
-from pydocker.drivers.exec import cgroups, spec as specs
+from pydocker.drivers.exec import cgroups, spec as specs, validate
 from pydocker.drivers.exec.common import RunningContainers
 from pydocker.drivers.exec.interfaces import IExecDriver
-from pydocker.drivers.exec.native import seccomp, validate
+from pydocker.drivers.exec.native import seccomp
 from pydocker.drivers.exec.native.launch import Launch
 from pydocker.drivers.exec.native.spawner_client import SpawnerProcess
+from pydocker.drivers.exec.seccomp.profile import ProfileError
 from pydocker.errdefs import Conflict, InvalidParameter, PrerequisiteMissing
 
 DEFAULT_CGROUP_PARENT = "pydocker"
@@ -88,7 +89,7 @@ class NativeDriver(RunningContainers):
             raise InvalidParameter("seccomp profiles need libseccomp, which is not installed")
         try:
             return seccomp.program_for(profile, caps)
-        except (seccomp.ProfileError, KeyError, TypeError) as e:
+        except (ProfileError, KeyError, TypeError) as e:
             raise InvalidParameter("invalid seccomp profile: %s" % e) from None
 
     # --- starting processes ----------------------------------------------------------

@@ -36,7 +36,8 @@ import _signal as signal
 # hides the host's filesystem (and with it the rest of the stdlib).
 import resource
 
-from pydocker.drivers.exec.native import capabilities, linux as L, rootfs, terminal, users, userns
+from pydocker.drivers.exec import capabilities, users
+from pydocker.drivers.exec.native import linux as L, rootfs, terminal, userns
 
 CONTROL_FD = 3
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -156,17 +156,3 @@ def install_seccomp_filter(bpf):
     _check(_libc.prctl(ctypes.c_int(PR_SET_SECCOMP), ctypes.c_ulong(SECCOMP_MODE_FILTER),
                        ctypes.byref(program), ctypes.c_ulong(0), ctypes.c_ulong(0)),
            "installing the seccomp filter")
-
-
-def mount_of(path):
-    """(mount point, optional fields such as "shared:3") of the deepest mount
-    holding ``path``, from /proc/self/mountinfo."""
-    best = ("/", [])
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            mount_point = fields[4].replace("\\040", " ")
-            inside = path == mount_point or path.startswith(mount_point.rstrip("/") + "/")
-            if inside and len(mount_point) >= len(best[0]):
-                best = (mount_point, fields[6:fields.index("-")])
-    return best

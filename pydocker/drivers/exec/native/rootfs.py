@@ -6,6 +6,7 @@ import os
 import stat
 
 from pydocker.drivers.exec.native import linux as L, terminal
+from pydocker.mountinfo import mount_of
 
 _DEV_NODES = (  # name, major, minor
     ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9),
@@ -254,7 +255,7 @@ def build(config):
     L.mount(None, "/", None, root_propagation)
     if root_propagation & (L.MS_SHARED | L.MS_SLAVE):
         # pivot_root refuses a shared new root: keep the rootfs's own mount out of it.
-        L.mount(None, L.mount_of(rootfs)[0], None, L.MS_PRIVATE)
+        L.mount(None, mount_of(rootfs)[0], None, L.MS_PRIVATE)
     L.mount(rootfs, rootfs, None, L.MS_BIND | L.MS_REC)
     proc = os.path.join(rootfs, "proc")
     os.makedirs(proc, exist_ok=True)

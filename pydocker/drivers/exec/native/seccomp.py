@@ -1,9 +1,8 @@
-"""Compile seccomp profiles to BPF through libseccomp (ctypes).
+"""Compile seccomp policies to BPF through libseccomp (ctypes).
 
-Profiles are either our default (``seccomp_default``) or a Docker-format
-JSON profile; both become rules ``(names, action, errno, conditions)`` here.
-The driver compiles each (profile, capabilities) pair once, in the daemon,
-and hands the BPF program to the launcher (``init``), which only installs it
+The policy (Docker's default or a Docker-format JSON profile) comes as rules
+``(names, action, errno, conditions)`` from ``drivers.exec.seccomp.profile``. The
+driver compiles each (profile, capabilities) pair once, in the daemon, and hands the BPF program to the launcher (``init``), which only installs it
 (``linux.install_seccomp_filter``): no libseccomp work on each start.
 """
 
@@ -12,7 +11,7 @@ import json
 import os
 import tempfile
 
-from pydocker.drivers.exec.native import seccomp_default
+from pydocker.drivers.exec.seccomp import profile as policies
 
 _ALLOW = 0x7FFF0000
 _ACTIONS = {
@@ -23,13 +22,7 @@ _OPS = {"ne": 1, "lt": 2, "le": 3, "eq": 4, "ge": 5, "gt": 6, "masked_eq": 7}
 _ARCHES = {  # Docker's arch names -> audit arch tokens
     "SCMP_ARCH_X86_64": 0xC000003E, "SCMP_ARCH_X86": 0x40000003, "SCMP_ARCH_X32": 0x4000003E,
 }
-_NATIVE_ARCH_NAMES = ("amd64", "x86_64", "x32", "x86")
 _NR_SCMP_ERROR = -1
-EPERM = 1
-
-
-class ProfileError(ValueError):
-    """A seccomp profile that cannot be understood."""
 
 
 class _ArgCmp(ctypes.Structure):
@@ -45,47 +38,7 @@ def _action(name, errno):
     try:
         return _ACTIONS[name]
     except KeyError:
-        raise ProfileError("unknown seccomp action %r" % name) from None
-
-
-def from_docker_json(profile, caps):
-    """(default action, default errno, rules) from a Docker-format profile dict."""
-    def short(value, prefix):
-        return str(value).upper().replace(prefix, "", 1).lower()
-
-    if not isinstance(profile, dict) or "defaultAction" not in profile:
-        raise ProfileError("seccomp profile has no defaultAction")
-    default_errno = profile.get("defaultErrnoRet") or EPERM
-    rules = []
-    for entry in profile.get("syscalls") or []:
-        names = entry.get("names") or ([entry["name"]] if entry.get("name") else [])
-        if not _applies(entry.get("includes") or {}, entry.get("excludes") or {}, caps):
-            continue
-        conditions = [(a["index"], short(a["op"], "SCMP_CMP_"), a.get("value", 0),
-                       a.get("valueTwo", 0)) for a in entry.get("args") or []]
-        rules.append((names, short(entry["action"], "SCMP_ACT_"),
-                      entry.get("errnoRet") or EPERM, conditions))
-    return short(profile["defaultAction"], "SCMP_ACT_"), default_errno, rules
-
-
-def _applies(includes, excludes, caps):
-    def caps_of(section):
-        return {c.upper().replace("CAP_", "", 1) for c in section.get("caps") or []}
-
-    if not caps_of(includes) <= set(caps):
-        return False
-    if caps_of(excludes) & set(caps):
-        return False
-    if includes.get("arches") and not set(includes["arches"]) & set(_NATIVE_ARCH_NAMES):
-        return False
-    if excludes.get("arches") and set(excludes["arches"]) & set(_NATIVE_ARCH_NAMES):
-        return False
-    min_kernel = includes.get("minKernel")
-    if min_kernel:
-        running = tuple(int(p) for p in os.uname().release.split("-")[0].split(".")[:2])
-        if running < tuple(int(p) for p in min_kernel.split(".")[:2]):
-            return False
-    return True
+        raise policies.ProfileError("unknown seccomp action %r" % name) from None
 
 
 _lib = None
@@ -133,12 +86,10 @@ def compile_bpf(profile, caps):
     """The BPF program (bytes of struct sock_filter) for ``profile`` (None =
     Docker's default, or a Docker-format dict) and the capabilities ``caps``;
     None for "unconfined"."""
-    if profile == "unconfined":
+    policy = policies.policy(profile, caps)
+    if policy is None:
         return None
-    if profile is None:
-        default, default_errno, rules = "errno", EPERM, seccomp_default.rules(caps)
-    else:
-        default, default_errno, rules = from_docker_json(profile, caps)
+    default, default_errno, rules = policy
     lib = _library()
     default_action = _action(default, default_errno)
     ctx = lib.seccomp_init(default_action)
@@ -154,7 +105,7 @@ def compile_bpf(profile, caps):
             cmps = (_ArgCmp * max(len(conditions), 1))()
             for i, (index, op, value, value2) in enumerate(conditions):
                 if op not in _OPS:
-                    raise ProfileError("unknown seccomp operator %r" % op)
+                    raise policies.ProfileError("unknown seccomp operator %r" % op)
                 cmps[i] = _ArgCmp(index, _OPS[op], value, value2)
             for name in names:
                 number = lib.seccomp_syscall_resolve_name(name.encode())

@@ -3,7 +3,7 @@ InvalidParameter and leaves nothing behind."""
 
 import os
 
-from pydocker.drivers.exec.native import capabilities
+from pydocker.drivers.exec import capabilities
 from pydocker.errdefs import InvalidParameter
 
 MIN_MEMORY = 6 * 1024 * 1024

@@ -28,6 +28,29 @@ class Terminal:
         if signal_child:
             os.kill(self.pid, signal.SIGWINCH)
 
+    def wait_signals_taken(self, timeout=15):
+        """Wait until the process has taken every signal sent to it and is idle again (all
+        its threads asleep, or it has exited): a signal sent before then may merge with the
+        one still pending, as the kernel and the Go and Python runtimes keep one of each."""
+        deadline = time.monotonic() + timeout
+        idle_rounds = 0
+        while idle_rounds < 3:  # three looks in a row: a thread may be between two waits
+            idle_rounds = idle_rounds + 1 if self._idle() else 0
+            if time.monotonic() > deadline:
+                raise AssertionError(f"process {self.pid} never went idle after a signal")
+            time.sleep(0.02)
+
+    def _idle(self):
+        try:
+            process = _status(f"/proc/{self.pid}/status")
+            if process["State"][0] in "ZX":  # exited: nothing more will be taken
+                return True
+            tasks = [_status(f"/proc/{self.pid}/task/{t}/status") for t in os.listdir(f"/proc/{self.pid}/task")]
+        except FileNotFoundError:  # a thread ended while we looked: look again
+            return False
+        return int(process["ShdPnd"], 16) == 0 and all(
+            int(task["SigPnd"], 16) == 0 and task["State"][0] in "SDT" for task in tasks)
+
     def type(self, data):
         os.write(self.fd, data if isinstance(data, bytes) else data.encode())
 
@@ -80,3 +103,8 @@ class Terminal:
             if not chunk:
                 return
             self.output += chunk
+
+
+def _status(path):
+    with open(path) as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)

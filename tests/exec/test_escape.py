@@ -147,6 +147,24 @@ class Attack:
         spin(lambda: self.outcome)
         return self.log()
 
+    def race_execs(self, rounds=10):
+        """Exec into the container ``rounds`` times as root and as a user with a
+        cwd, while the racer looks at each new process."""
+        for _ in range(rounds):
+            status, out = self.exec(["true"])
+            assert status.exit_code == 0, out.err
+            status, out = self.exec(["sh", "-c", "exit 0"], user="daemon", cwd="/tmp")
+            assert status.exit_code == 0, out.err
+
+    def findings(self, rootfs):
+        """End the race (the spawner killed first, so nothing it holds is closed in
+        time) and return the racer's log, the host handles it reached and the
+        writes that worked through them."""
+        kill_spawner(self.driver)
+        self.write_now()
+        log = self.finish()
+        return log, host_handles(log, rootfs, self.shared), writes_that_worked(log)
+
 
 def host_handles(log, *container_trees):
     """The handles the racer reached that are files or directories of the host:
@@ -213,15 +231,9 @@ def test_execs_leave_no_host_handle_to_a_racer_in_the_container(driver, attack, 
     """With CAP_SYS_ADMIN, map_files would hand out the host's libraries that the
     launcher has mapped: the non-dumpable state keeps them closed to it."""
     racing = attack(cap_add=cap_add)
-    for round_ in range(10):
-        status, out = racing.exec(["true"])
-        assert status.exit_code == 0, out.err
-        status, out = racing.exec(["sh", "-c", "exit 0"], user="daemon", cwd="/tmp")
-        assert status.exit_code == 0, out.err
-    kill_spawner(driver)
-    racing.write_now()
-    log = racing.finish()
-    assert (host_handles(log, rootfs, racing.shared), writes_that_worked(log)) == ([], [])
+    racing.race_execs()
+    log, handles, writes = racing.findings(rootfs)
+    assert (handles, writes) == ([], [])
     if "SYS_PTRACE" not in cap_add:
         # Non-dumpable until its exec: not even the sealed copy is reachable.
         assert "/memfd:" not in log
@@ -253,10 +265,8 @@ def test_containers_starting_in_its_pid_namespace_leave_no_host_handle(driver, a
             except ContainerStartError:
                 continue        # the sealed interpreter finds no loader in a busybox image
             assert status.exit_code != 7     # never the host's interpreter running the script
-    kill_spawner(driver)
-    racing.write_now()
-    log = racing.finish()
-    assert (host_handles(log, rootfs, racing.shared), writes_that_worked(log)) == ([], [])
+    _, handles, writes = racing.findings(rootfs)
+    assert (handles, writes) == ([], [])
 
 
 # --userns-remap: the launcher then shares the uid of the container's root.
@@ -288,15 +298,9 @@ def test_a_remapped_containers_execs_leave_no_host_handle(driver, attack, rootfs
     racing = attack(userns=REMAPPED, owner=(100000, 100000))
     with open("/proc/%d/status" % racing.io.pid) as f:
         assert "Uid:\t100000\t" in f.read()
-    for round_ in range(10):
-        status, out = racing.exec(["true"])
-        assert status.exit_code == 0, out.err
-        status, out = racing.exec(["sh", "-c", "exit 0"], user="daemon", cwd="/tmp")
-        assert status.exit_code == 0, out.err
-    kill_spawner(driver)
-    racing.write_now()
-    log = racing.finish()
-    assert (host_handles(log, rootfs, racing.shared), writes_that_worked(log)) == ([], [])
+    racing.race_execs()
+    _, handles, writes = racing.findings(rootfs)
+    assert (handles, writes) == ([], [])
 
 
 def test_the_command_starts_with_its_cwd_inside_the_root_and_only_its_stdio(driver, run, start):

@@ -22,7 +22,7 @@ PLAYBOOK = """\
     host: "unix://{socket}"
   tasks:
     - name: a container with a bound config file and the daemon socket
-      community.docker.docker_container:
+      community.docker.docker_container: &ans1
         docker_host: "{{{{ host }}}}"
         name: ans1
         image: busybox
@@ -45,14 +45,7 @@ PLAYBOOK = """\
     - assert:
         that: out.stdout_lines == ["from ansible", "from ansible", "socket"]
     - name: the same again changes nothing
-      community.docker.docker_container:
-        docker_host: "{{{{ host }}}}"
-        name: ans1
-        image: busybox
-        command: ["sleep", "300"]
-        network_mode: none
-        volumes: ["{conf}:/etc/app.conf:ro", "{socket}:/var/run/docker.sock"]
-        state: started
+      community.docker.docker_container: *ans1
       register: again
     - assert:
         that: not again.changed

@@ -9,9 +9,10 @@ test's namespaces with no bridge, so its RUN steps use --network none, as ours d
 import json
 import os
 import re
-import subprocess
 
 import pytest
+
+from pydocker.testing.cli import docker_at as cli
 
 pytestmark = [pytest.mark.kernel, pytest.mark.dockerd]
 
@@ -34,13 +35,6 @@ HEALTHCHECK --interval=30s CMD true
 ENTRYPOINT ["/bin/sh", "-c"]
 CMD ["cat /app/made.txt /app/one.txt /app/files/two.txt"]
 """
-
-
-def cli(host, *args, check=True, env=None):
-    proc = subprocess.run(["docker", "-H", host, *args], capture_output=True, text=True, timeout=300, env=env)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
-    return proc
 
 
 def steps(output):

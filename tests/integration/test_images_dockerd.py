@@ -7,19 +7,12 @@ a containerd when none is given with --containerd).
 """
 
 import json
-import subprocess
 
 import pytest
 
+from pydocker.testing.cli import docker_at as cli
 
 pytestmark = [pytest.mark.kernel, pytest.mark.dockerd]
-
-
-def cli(host, *args, check=True):
-    proc = subprocess.run(["docker", "-H", host, *args], capture_output=True, text=True, timeout=180)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
-    return proc
 
 
 def test_pydocker_save_loads_and_runs_in_dockerd(busybox_daemon, dockerd, tmp_path):

@@ -50,9 +50,11 @@ def test_run_it_resize_detach_reattach_exit_code(busybox_daemon, client):
     term.type("stty size\r")
     term.read_until(b"30 100")
     term.resize(41, 121)
-    time.sleep(0.5)
+    deadline = time.monotonic() + 15
     term.type("stty size\r")
-    term.read_until(b"41 121")
+    while b"41 121" not in term.read_until(b"/ # "):  # the client's resize reaches the tty
+        assert time.monotonic() < deadline, "the resize never reached the container's tty"
+        term.type("stty size\r")
     term.type("echo $((6*7))\r")
     term.read_until(b"42")
     term.type(b"\x10\x11")  # ctrl-p ctrl-q
@@ -108,20 +110,18 @@ def test_sig_proxy(busybox_daemon, client):
     term.read_until(b"got-INT")
     assert term.wait() == 8
     term = Terminal(client + ["start", "-a", "sp"])
-    term.read_until(b"ready")
-    time.sleep(0.5)  # the client installs its handlers once the start has answered
+    term.read_until(b"ready")  # both clients handle signals from before the start
     os.kill(term.pid, signal.SIGTERM)
     term.wait()  # the docker CLI 28 forwards the signal and ends at once (status 0), ours waits (7)
     assert busybox_daemon.client("wait", "sp").stdout.strip() == "7"
     busybox_daemon.client("rm", "sp")
     term = Terminal(client + ["run", "--sig-proxy=false", "--name", "nosp", "busybox", "sh", "-c", TRAPS])
     term.read_until(b"ready")
-    time.sleep(0.5)
     term.type(b"\x03")
-    time.sleep(1)
+    term.wait_signals_taken()
     assert os.waitpid(term.pid, os.WNOHANG) == (0, 0)  # still attached
     term.type(b"\x03")
-    time.sleep(0.5)
+    term.wait_signals_taken()  # or the third ^C merges with the second
     term.type(b"\x03")
     assert term.wait() == 1  # the docker CLI gives up on the third interrupt
     assert busybox_daemon.client("inspect", "-f", "{{.State.Running}}", "nosp").stdout.strip() == "true"
@@ -216,7 +216,10 @@ def _fds(pid):
 def test_many_attaches_and_disconnects_leak_nothing(busybox_daemon):
     d = busybox_daemon
     d.client("run", "-d", "--name", "ticker", "busybox", "sh", "-c", "while true; do echo tick; sleep 0.05; done")
-    time.sleep(0.5)
+    deadline = time.monotonic() + 30
+    while "tick" not in d.client("logs", "ticker").stdout:  # its log writer is open
+        assert time.monotonic() < deadline, "the ticker never ticked"
+        time.sleep(0.05)
     baseline = _fds(d.proc.pid)
     sessions = [_open_attach(d.socket, "ticker") for _ in range(10)]
     for s in sessions:

@@ -2,19 +2,11 @@
 dockerd and runs there; an image pushed by dockerd is pulled by pydocker and runs. Both talk to
 Debian's docker-registry on 127.0.0.1 (insecure by default for loopback, in both daemons)."""
 
-import subprocess
-
 import pytest
 
+from pydocker.testing.cli import docker_at as cli
 
 pytestmark = [pytest.mark.kernel, pytest.mark.dockerd]
-
-
-def cli(host, *args, check=True):
-    proc = subprocess.run(["docker", "-H", host, *args], capture_output=True, text=True, timeout=180)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
-    return proc
 
 
 def test_push_by_pydocker_pull_and_run_by_dockerd(busybox_daemon, dockerd, make_registry):

@@ -109,26 +109,27 @@ def run_attached(cli, container_id, tty, streams, detach_keys=None, autoremove=F
     detach_keys = cli.detach_keys(detach_keys)
     params = {"stream": True, "stdin": "stdin" in streams, "stdout": "stdout" in streams,
               "stderr": "stderr" in streams, "detachKeys": detach_keys}
-    response = cli.api.hijack(f"/containers/{container_id}/attach", params)
-    condition = "removed" if autoremove else "next-exit"
-    waiter = cli.api.request("POST", f"/containers/{container_id}/wait",
-                             {"condition": condition})
-    try:
-        if start:
-            cli.api.post(f"/containers/{container_id}/start")
-    except APIError as exc:
-        response.close()
-        waiter.close()
-        raise _run_failure(exc) from None
+    # Before the attach, as the docker CLI: a signal the moment the container starts is its.
     restore_signals = _handle_signals(cli, container_id, sig_proxy) if not tty else None
-
-    def resize(rows, cols):
-        cli.api.post(f"/containers/{container_id}/resize", {"h": rows, "w": cols})
-
-    session = Session(response, tty=tty, stdin="stdin" in streams, detach_keys=detach_keys,
-                      resize=resize, in_fd=stdin_fd(cli.stdin), out=binary(cli.out),
-                      err=binary(cli.err))
     try:
+        response = cli.api.hijack(f"/containers/{container_id}/attach", params)
+        condition = "removed" if autoremove else "next-exit"
+        waiter = cli.api.request("POST", f"/containers/{container_id}/wait",
+                                 {"condition": condition})
+        try:
+            if start:
+                cli.api.post(f"/containers/{container_id}/start")
+        except APIError as exc:
+            response.close()
+            waiter.close()
+            raise _run_failure(exc) from None
+
+        def resize(rows, cols):
+            cli.api.post(f"/containers/{container_id}/resize", {"h": rows, "w": cols})
+
+        session = Session(response, tty=tty, stdin="stdin" in streams, detach_keys=detach_keys,
+                          resize=resize, in_fd=stdin_fd(cli.stdin), out=binary(cli.out),
+                          err=binary(cli.err))
         finished = session.run()
     finally:
         if restore_signals:

@@ -88,8 +88,7 @@ def create(svc, job):
     config, host_config, networking = createconfig.validate_create(req.body)
     if svc.idmap is not None:
         createconfig.check_userns_remap(host_config)
-    warnings = yield svc.engine.run_blocking(update.discard_kernel_memory, svc.execdriver, host_config,
-                                             req.version)
+    warnings = yield svc.engine.run_blocking(_host_checks, svc, host_config, req.version)
     image = yield svc.db.run(istore.resolve, config["Image"])
     image_doc = json.loads(image.config)
     warnings += _check_platform(config["Image"], image_doc, req.platform)
@@ -105,7 +104,6 @@ def create(svc, job):
                           created=time.time_ns(), config=config, host_config=host_config,
                           rw_layer=container_id)
     _check_log_config(svc, host_config)
-    _choose_cgroupns(svc, host_config, req.version)
     svc.network.on_create(container, networking)
     svc.containers.add(container)  # reserves the name while the layers are made
     try:
@@ -123,6 +121,12 @@ def create(svc, job):
     svc.runtime.publish(container, "create")
     return {"Id": container_id, "Warnings": warnings}
 
+
+def _host_checks(svc, host_config, version):
+    """What the create settles against the host's kernel (blocking: probes /proc and the
+    cgroup files, so it runs in a worker); returns the warnings."""
+    _choose_cgroupns(svc, host_config, version)
+    return update.discard_kernel_memory(svc.execdriver, host_config, version)
 
 
 def _check_platform(ref, image_doc, wanted):

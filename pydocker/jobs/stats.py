@@ -45,8 +45,8 @@ def network_stats(pid):
 
 
 def sample(execdriver, container_id, name, pid):
-    """One stats document, or the empty one of a stopped container (``pid`` 0), with what
-    the reactor read of the container (blocking: reads cgroup files)."""
+    """One stats document, or the empty one of a stopped container (``pid`` 0), from the
+    name and pid the reactor read of the container (blocking: reads cgroup and /proc files)."""
     doc = {"read": rfc3339(), "preread": ZERO_TIME, "name": "/" + name, "id": container_id,
            "num_procs": 0, "storage_stats": {}, "pids_stats": {}, "blkio_stats": {},
            "cpu_stats": {"cpu_usage": {"total_usage": 0}, "throttling_data": {}},
@@ -115,8 +115,10 @@ class TopRequest:
     ps_args: str = "-ef"
 
 
-def _top(pids, ps_args):
-    """Run ps on the host, keep the rows of the container's processes (as dockerd does)."""
+def _top(execdriver, container_id, ps_args):
+    """Run ps on the host, keep the rows of the container's processes (as dockerd does).
+    Blocking: reads the container's cgroup for its pids."""
+    pids = execdriver.pids(container_id)
     args = ps_args.split() if ps_args else ["-ef"]
     proc = subprocess.run(["ps", *args], capture_output=True, text=True, timeout=30)
     if proc.returncode != 0:
@@ -140,5 +142,4 @@ def top(svc, job):
     container = svc.containers.get(req.name)
     if not container.running:
         raise Conflict(f"Container {container.id} is not running")
-    pids = svc.execdriver.pids(container.id)
-    return svc.engine.run_blocking(_top, pids, req.ps_args)
+    return svc.engine.run_blocking(_top, svc.execdriver, container.id, req.ps_args)

@@ -31,6 +31,9 @@ IMAGE_ID = "sha256:" + "0" * 64
 class StandInNetwork:
     """A stand-in for the network service: containers get no network."""
 
+    def on_create(self, container, networking):
+        pass
+
     def hook(self, container):
         return None
 

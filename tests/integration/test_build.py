@@ -5,6 +5,7 @@ import io
 import json
 import os
 import tarfile
+import time
 
 import pytest
 
@@ -381,8 +382,11 @@ def test_disconnect_cancels_the_running_step_and_leaves_no_container(busybox_dae
 
 
 def test_two_builds_of_one_tag_both_finish_and_the_later_wins(busybox_daemon, docker_cli, tmp_path):
+    """Which build tags last is up to the scheduler: the daemon's tag events say, and the
+    tag must name the image of the last one."""
     import subprocess
     d = busybox_daemon
+    since = "%.3f" % time.time()
     procs = []
     for n in (1, 2):
         ctx = write(tmp_path / f"ctx{n}", {"Dockerfile": f"FROM busybox\nRUN sleep {n} && echo {n} > /n\n"})
@@ -390,7 +394,12 @@ def test_two_builds_of_one_tag_both_finish_and_the_later_wins(busybox_daemon, do
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
-    assert run(docker_cli, d, "same", "cat", "/n") == "2\n"
+    events = docker(docker_cli, d, "events", "--since", since, "--until", "%.3f" % time.time(), "--filter",
+                    "type=image", "--filter", "event=tag", "--format", "{{.ID}} {{.Actor.Attributes.name}}").stdout
+    tagged = [line.split()[0] for line in events.splitlines() if line.split()[1] in ("same", "same:latest")]
+    assert len(set(tagged)) == 2, events  # both builds tagged their own image
+    assert inspect(docker_cli, d, "same")["Id"] == tagged[-1]
+    assert run(docker_cli, d, "same", "cat", "/n") in ("1\n", "2\n")
 
 
 def test_compose_builds_an_image(busybox_daemon, tmp_path):

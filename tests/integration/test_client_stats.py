@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -40,18 +41,38 @@ def test_live_table_redraws_and_picks_up_new_containers(busybox_daemon, two_slee
     late = "stats-late-" + os.urandom(3).hex()
     proc = subprocess.Popen([sys.executable, "-m", "pydocker", "-H", busybox_daemon.host, "stats",
                              "--format", "{{.Name}}"], stdout=subprocess.PIPE, text=True)
+    screen = LiveScreen(proc.stdout)
     try:
-        time.sleep(2.5)
+        screen.wait(lambda frames: len(frames) >= 2)
+        assert set(two_sleepers) <= set(screen.frames()[1].split())
         assert ours(busybox_daemon, "run", "-d", "--name", late, "busybox", "sleep", "60").returncode == 0
-        time.sleep(3.5)
+        screen.wait(lambda frames: late in frames[-1].split())
     finally:
         proc.terminate()
-        out, _ = proc.communicate(timeout=10)
+        proc.wait(timeout=10)
         ours(busybox_daemon, "rm", "-f", late)
-    frames = [frame for frame in out.split("\x1b[2J\x1b[H") if frame.strip()]
-    assert len(frames) >= 3, out
-    assert set(two_sleepers) <= set(frames[1].split())
-    assert late in frames[-1].split()
+
+
+class LiveScreen:
+    """What a live ``stats`` drew, frame by frame, read as it comes by a thread."""
+
+    CLEAR = "\x1b[2J\x1b[H"
+
+    def __init__(self, stream):
+        self._text = []
+        self._reader = threading.Thread(target=lambda: self._text.extend(iter(lambda: stream.read(1), "")),
+                                        daemon=True)
+        self._reader.start()
+
+    def frames(self):
+        """Whole frames: the one being drawn ends only where the next begins."""
+        return [frame for frame in "".join(self._text).split(self.CLEAR) if frame.strip()][:-1]
+
+    def wait(self, condition, timeout=60):
+        deadline = time.monotonic() + timeout
+        while not (self.frames() and condition(self.frames())):
+            assert time.monotonic() < deadline, "".join(self._text)[-2000:]
+            time.sleep(0.1)
 
 
 def test_memory_limit_is_the_hosts_memory_when_unlimited(busybox_daemon, docker_cli):

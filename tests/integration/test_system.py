@@ -138,7 +138,10 @@ def test_a_second_sigterm_while_stopping_is_harmless(tmp_path):
     d.import_busybox()
     d.client("run", "-d", "--name", "stubborn", "busybox", "sleep", "60")   # PID 1 ignores TERM
     d.proc.send_signal(signal.SIGTERM)
-    time.sleep(1)
+    deadline = time.monotonic() + 30
+    while "Received SIGTERM, shutting down" not in d.log():
+        assert time.monotonic() < deadline, d.log()[-3000:]
+        time.sleep(0.05)
     assert d.proc.poll() is None                    # still stopping the container
     d.proc.send_signal(signal.SIGTERM)
     assert d.proc.wait(60) == 0

@@ -5,173 +5,29 @@ a RUN is a container created, attached, started, waited for, committed and remov
 COPY, ADD and WORKDIR make a layer (``build.copy``); the other instructions derive
 an image with a new config and no layer (``image.derive``). Before a step runs, the
 classic cache looks for a local child image made by the same step
-(``image.cache_probe``); the first miss ends the cache for the stage.
+(``image.cache_probe``); the first miss ends the cache for the stage. The instructions
+that only change the config are in ``config_steps``; what a build carries between steps
+is in ``state``.
 """
 
 import copy
 import json
 import posixpath
-import re
-from dataclasses import dataclass, field
 
 from twisted.internet import defer
 
 from pydocker.builder import context as buildcontext
 from pydocker.builder import parser
+from pydocker.builder.config_steps import ConfigSteps
 from pydocker.builder.instructions import check_line
-from pydocker.builder.shellwords import env_map, expand, expand_words, split_keeping_quotes
+from pydocker.builder.shellwords import expand, expand_words
+from pydocker.builder.state import BuildArgs, BuildOptions, State, StepFailed, default_path, new_config, short
 from pydocker.errdefs import InvalidParameter, NotFound, PydockerError
 
-DEFAULT_SHELL = ["/bin/sh", "-c"]
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {"ns": 1, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9}
-# Build args every stage may use without declaring them, kept out of the history (dockerd's list).
-PREDEFINED_ARGS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
-                   "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
+__all__ = ["Builder", "BuildOptions", "StepFailed"]
 
 
-class StepFailed(PydockerError):
-    """A step failed once the stream started: reported in-band as dockerd words it."""
-
-    def __init__(self, message, code=1):
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass
-class BuildOptions:
-    tags: list = field(default_factory=list)  # parsed references
-    dockerfile: str = ""
-    build_args: dict = field(default_factory=dict)  # name -> value or None
-    labels: dict = field(default_factory=dict)
-    target: str = ""
-    nocache: bool = False
-    rm: bool = True
-    forcerm: bool = False
-    pull: bool = False
-    quiet: bool = False
-    cache_from: list = field(default_factory=list)
-    host_config: dict = field(default_factory=dict)  # networkmode, extrahosts, shmsize, limits
-    platform: str = ""
-    aux: bool = True  # API >= 1.30 gets the image ID as an aux message
-
-
-def short(image_id):
-    return image_id.split(":", 1)[-1][:12] if image_id else ""
-
-
-def go_quote_list(values):
-    """A Go ``%q`` of a []string, as dockerd writes CMD and ENTRYPOINT into the history."""
-    return "[" + " ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
-
-
-def go_list(values):
-    """A Go ``%v`` of a []string."""
-    return "[" + " ".join(values) + "]"
-
-
-def go_duration(ns):
-    """A Go time.Duration's String(): 0s, 500ms, 30s, 1m30s, 1h0m0s."""
-    if ns == 0:
-        return "0s"
-    if ns < 10**9:
-        for unit, size in (("ms", 10**6), ("µs", 10**3), ("ns", 1)):
-            if ns >= size:
-                return f"{ns / size:g}{unit}"
-    hours, rest = divmod(ns, 3600 * 10**9)
-    minutes, rest = divmod(rest, 60 * 10**9)
-    seconds = f"{rest / 10**9:.9f}".rstrip("0").rstrip(".") + "s"
-    if hours:
-        return f"{hours}h{minutes}m{seconds}"
-    return f"{minutes}m{seconds}" if minutes else seconds
-
-
-def go_rune(n):
-    """Go's %q of an int: a quoted rune ('\x00', 'a')."""
-    named = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r"}
-    if n in named:
-        return f"'{named[n]}'"
-    if 32 <= n < 127:
-        return "'\\''" if n == 39 else f"'{chr(n)}'"
-    return f"'\\x{n:02x}'" if n < 256 else f"'\\u{n:04x}'"
-
-
-def go_healthcheck(check):
-    """HEALTHCHECK's history text: Go's %q of dockerd's HealthConfig struct."""
-    durations = " ".join(f'"{go_duration(check.get(key) or 0)}"' for key in ("Interval", "Timeout", "StartPeriod"))
-    return f"&{{{go_quote_list(check['Test'])} {durations} {go_rune(check.get('Retries') or 0)}}}"
-
-
-def parse_duration(text, flag):
-    """A Go duration ("30s", "1m30s") in nanoseconds."""
-    if text in ("", "0"):
-        return 0
-    pos, total = 0, 0.0
-    for m in _DURATION.finditer(text):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
-        pos = m.end()
-    if pos != len(text) or not text:
-        raise InvalidParameter(f"time: invalid duration \"{text}\" for --{flag}")
-    return int(total)
-
-
-class BuildArgs:
-    """--build-arg values and which of them the Dockerfile declared (dockerd's BuildArgs)."""
-
-    def __init__(self, given):
-        self.given = dict(given)
-        self.meta = {}
-        self.referenced = set()
-
-    def value(self, name, default):
-        self.referenced.add(name)
-        if name in self.given and self.given[name] is not None:
-            return self.given[name]
-        return default
-
-    def unused(self):
-        return sorted(n for n in self.given if n not in self.referenced and n not in PREDEFINED_ARGS)
-
-
-@dataclass
-class State:
-    """One stage's progress: its image, its config, the args it declared."""
-
-    image_id: str = ""
-    config: dict = field(default_factory=dict)
-    args: dict = field(default_factory=dict)  # declared in this stage: name -> value or None
-    cmd_set: bool = False
-    maintainer: str = ""
-    cache_on: bool = True
-
-    def env(self):
-        return list(self.config.get("Env") or [])
-
-    def shell(self):
-        return list(self.config.get("Shell") or DEFAULT_SHELL)
-
-    def run_args(self):
-        """The declared args with a value, minus those an ENV sets: RUN's extra environment."""
-        env_names = set(env_map(self.env()))
-        return [f"{k}={v}" for k, v in self.args.items() if v is not None and k not in env_names]
-
-    def expansion_env(self):
-        values = {k: v for k, v in self.args.items() if v is not None}
-        values.update(env_map(self.env()))
-        return values
-
-
-def new_config():
-    return {"Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
-            "AttachStderr": False, "Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": None,
-            "Cmd": None, "Image": "", "Volumes": None, "WorkingDir": "", "Entrypoint": None,
-            "OnBuild": None, "Labels": None}
-
-
-class Builder:
+class Builder(ConfigSteps):
     """One build: its output, its options, its context directory and its program."""
 
     def __init__(self, steps, output, options, context_dir, program, escape="\\"):
@@ -314,14 +170,14 @@ class Builder:
             state.image_id = self.stage_images[index]
         elif base.lower() == "scratch":
             state.config = new_config()
-            _default_path(state.config)
+            default_path(state.config)
             return state
         else:
             state.image_id = yield self._base_image(base)
         document = yield self.steps.inspect_image(state.image_id)
         state.config = dict(new_config(), **(document.get("Config") or {}))
         state.config["Image"] = state.image_id
-        _default_path(state.config)
+        default_path(state.config)
         triggers = list(state.config.get("OnBuild") or [])
         if triggers:
             self.say(f"# Executing {len(triggers)} build trigger{'s' if len(triggers) > 1 else ''}\n")
@@ -387,131 +243,6 @@ class Builder:
         self.say(" ---> Using cache\n")
         state.image_id = found
         return True
-
-    def _do_env(self, state, line):
-        pairs = self._pairs(state, line)
-        env = state.env()
-        for key, value in pairs:
-            env = [e for e in env if e.split("=", 1)[0] != key] + [f"{key}={value}"]
-        state.config["Env"] = env
-        return self._commit_nop(state, "ENV " + " ".join(f"{k}={v}" for k, v in pairs))
-
-    def _do_label(self, state, line):
-        pairs = self._pairs(state, line)
-        labels = dict(state.config.get("Labels") or {})
-        labels.update(pairs)
-        state.config["Labels"] = labels
-        return self._commit_nop(state, "LABEL " + " ".join(f"{k}={v}" for k, v in pairs))
-
-    def _pairs(self, state, line):
-        """KEY=VALUE pairs (or the legacy ``KEY VALUE``), expanded; the syntax was checked
-        before the build started (``instructions.check_line``)."""
-        env = state.expansion_env()
-        words = split_keeping_quotes(line.rest, self.escape)
-        if "=" not in words[0]:
-            key, value = line.rest.split(None, 1)
-            return [(key, expand(value.strip(), env, self.escape))]
-        pairs = []
-        for word in words:
-            key, _, value = word.partition("=")
-            pairs.append((expand(key, env, self.escape), expand(value, env, self.escape)))
-        return pairs
-
-    def _do_maintainer(self, state, line):
-        state.maintainer = line.rest
-        return self._commit_nop(state, "MAINTAINER " + line.rest)
-
-    def _do_expose(self, state, line):
-        ports = dict(state.config.get("ExposedPorts") or {})
-        added = set()
-        for word in self._words(state, line):
-            number, _, proto = word.partition("/")
-            low, dash, high = number.partition("-")
-            if not low.isdigit() or (dash and not high.isdigit()) or proto.lower() not in ("", "tcp", "udp", "sctp"):
-                raise StepFailed(f"Invalid containerPort: {word}")
-            for port in range(int(low), int(high or low) + 1):
-                added.add(f"{port}/{proto.lower() or 'tcp'}")
-        state.config["ExposedPorts"] = dict(ports, **{port: {} for port in added})
-        return self._commit_nop(state, "EXPOSE " + " ".join(sorted(added)))
-
-    def _do_user(self, state, line):
-        state.config["User"] = expand(line.rest, state.expansion_env(), self.escape)
-        return self._commit_nop(state, "USER " + state.config["User"])
-
-    def _do_volume(self, state, line):
-        paths = self._words(state, line)
-        volumes = dict(state.config.get("Volumes") or {})
-        for path in paths:
-            if not path.strip():
-                raise StepFailed("VOLUME specified can not be an empty string")
-            volumes[path] = {}
-        state.config["Volumes"] = volumes
-        return self._commit_nop(state, "VOLUME " + go_list(paths))
-
-    def _do_stopsignal(self, state, line):
-        state.config["StopSignal"] = expand(line.rest, state.expansion_env(), self.escape)
-        return self._commit_nop(state, "STOPSIGNAL " + state.config["StopSignal"])
-
-    def _do_shell(self, state, line):
-        state.config["Shell"] = list(line.json_args)
-        return self._commit_nop(state, "SHELL " + go_list(line.json_args))
-
-    def _do_cmd(self, state, line):
-        state.config["Cmd"] = self._command(state, line)
-        state.cmd_set = True
-        if line.json_args is None:
-            state.config["ArgsEscaped"] = True
-        return self._commit_nop(state, "CMD " + go_quote_list(state.config["Cmd"]))
-
-    def _do_entrypoint(self, state, line):
-        state.config["Entrypoint"] = self._command(state, line) if (line.json_args or line.rest) else None
-        if not state.cmd_set:
-            state.config["Cmd"] = None
-        return self._commit_nop(state, "ENTRYPOINT " + go_quote_list(state.config["Entrypoint"] or []))
-
-    def _do_onbuild(self, state, line):
-        trigger = line.rest
-        state.config["OnBuild"] = list(state.config.get("OnBuild") or []) + [trigger]
-        return self._commit_nop(state, "ONBUILD " + trigger)
-
-    def _do_healthcheck(self, state, line):
-        word, _, rest = line.rest.partition(" ")
-        if word.upper() == "NONE":
-            if rest.strip():
-                raise StepFailed("HEALTHCHECK NONE takes no arguments")
-            state.config["Healthcheck"] = {"Test": ["NONE"]}
-        elif word.upper() == "CMD":
-            sub = parser.Line("cmd", rest.strip(), json_args=parser._json_array(rest.strip()))
-            test = ["CMD"] + sub.json_args if sub.json_args is not None else ["CMD-SHELL", sub.rest]
-            check = {"Test": test}
-            for flag, key in (("interval", "Interval"), ("timeout", "Timeout"), ("start-period", "StartPeriod"),
-                              ("start-interval", "StartInterval")):
-                if flag in line.flags:
-                    check[key] = parse_duration(line.flags[flag][-1], flag)
-            if "retries" in line.flags:
-                retries = line.flags["retries"][-1]
-                if not retries.isdigit():
-                    raise StepFailed(f"invalid value for --retries: {retries}")
-                check["Retries"] = int(retries)
-            state.config["Healthcheck"] = check
-        else:
-            raise StepFailed(f"Unknown type \"{word}\" in HEALTHCHECK (try CMD)")
-        return self._commit_nop(state, "HEALTHCHECK " + go_healthcheck(state.config["Healthcheck"]))
-
-    def _meta_arg(self, line):
-        name, eq, default = line.rest.partition("=")
-        meta = {k: v for k, v in self.args.meta.items() if v is not None}
-        return name, expand(default, meta, self.escape) if eq else None
-
-    def _do_arg(self, state, line):
-        name, eq, default = line.rest.partition("=")
-        env = state.expansion_env()
-        if eq:
-            value = expand(default, env, self.escape)
-        else:
-            value = self.args.meta.get(name)
-        state.args[name] = self.args.value(name, value)
-        return self._commit_nop(state, "ARG " + line.rest)
 
     def _do_workdir(self, state, line):
         path = expand(line.rest, state.expansion_env(), self.escape)
@@ -635,9 +366,3 @@ class Builder:
             return
         if say and not self.cancelled:
             self.say(f"Removing intermediate container {short(container_id)}\n")
-
-
-def _default_path(config):
-    """A stage without PATH gets the default one, as dockerd's beginStage does."""
-    if "PATH" not in env_map(config.get("Env")):
-        config["Env"] = list(config.get("Env") or []) + [f"PATH={DEFAULT_PATH}"]

@@ -4,7 +4,7 @@
 import pytest
 
 from pydocker.builder import instructions, parser
-from pydocker.builder.dispatcher import go_quote_list, parse_duration
+from pydocker.builder.gofmt import go_quote_list, parse_duration
 from pydocker.builder.dockerignore import Ignore
 from pydocker.builder.shellwords import expand, expand_words, split_keeping_quotes
 from pydocker.errdefs import InvalidParameter

@@ -5,6 +5,7 @@ The "volumes" service of the daemon's tree.
 
 import os
 import shutil
+import threading
 import time
 
 from twisted.application import service
@@ -34,6 +35,7 @@ class VolumeService(service.Service):
         self._events = events
         self._containers = containers
         self._idmap = idmap
+        self._creating = threading.Lock()  # workers: one create looks up and inserts at a time
         self.drivers = {}
         for name in plugins.available(DRIVER_GROUP):
             cls = plugins.load(DRIVER_GROUP, name, IVolumeDriver, "volume driver")
@@ -53,7 +55,13 @@ class VolumeService(service.Service):
             raise NotFound(f"volume driver {name!r} is not installed (available: {', '.join(self.drivers)})") from None
 
     def create(self, name, driver_name="local", options=None, labels=None, anonymous=False):
-        """(VolumeRow, created?) — an existing volume of that name is returned as it is."""
+        """(VolumeRow, created?) — an existing volume of that name is returned as it is.
+        Creates of one name at once (compose starting services that share it) must not both
+        make it: the one whose insert failed would remove the directory the other made."""
+        with self._creating:
+            return self._create(name, driver_name, options, labels, anonymous)
+
+    def _create(self, name, driver_name, options, labels, anonymous):
         existing = self._db(vstore.get, name)
         if existing is not None:
             if driver_name and existing.driver != driver_name:

@@ -2,6 +2,7 @@
 tmpfs, filled from the image, kept after container removal unless -v."""
 
 import json
+import os
 import time
 
 import pytest
@@ -129,3 +130,23 @@ def test_bind_propagation_rshared_reaches_the_host(busybox_daemon, docker_cli, t
     finally:
         docker(docker_cli, d, "rm", "-f", name, check=False)
         subprocess.run(["umount", "-R", "-l", str(shared)])
+
+
+def test_concurrent_creates_of_one_volume_all_get_it_and_it_keeps_its_data(busybox_daemon, docker_cli):
+    """As compose starting services that share a volume: every create answers with the one
+    volume, and none removes the directory another create made (a lost insert did)."""
+    from concurrent.futures import ThreadPoolExecutor
+    d = busybox_daemon
+    for round_ in range(3):
+        name = f"shared{round_}"
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda _: docker(docker_cli, d, "volume", "create", name, check=False),
+                                    range(8)))
+        assert [(r.returncode, r.stdout) for r in results] == [(0, f"{name}\n")] * 8, results
+        out = docker(docker_cli, d, "run", "--rm", "-v", f"{name}:/v", "busybox", "sh", "-c",
+                     "echo kept > /v/f && cat /v/f").stdout
+        assert out == "kept\n"
+        mountpoint = docker(docker_cli, d, "volume", "inspect", "-f", "{{.Mountpoint}}", name).stdout.strip()
+        with open(os.path.join(mountpoint, "f")) as f:
+            assert f.read() == "kept\n"
+        docker(docker_cli, d, "volume", "rm", name)

@@ -5,7 +5,7 @@ APT_PACKAGES := busybox-static iptables iproute2 btrfs-progs e2fsprogs xfsprogs 
 	thin-provisioning-tools lxc docker-registry skopeo hyperfine tmux python3-venv libseccomp2 \
 	openssl util-linux docker-compose ansible gcc libc6-dev
 
-.PHONY: deps venv demo test test-kernels bench clean
+.PHONY: deps venv demo test test-unit-nonroot test-kernels bench clean
 
 deps: .deps-apt venv
 
@@ -27,6 +27,10 @@ demo: deps
 
 test: deps
 	sh scripts/test.sh
+
+# The unit tests as the user nobody (make test runs this too).
+test-unit-nonroot: venv
+	sh scripts/test-unit-nonroot.sh
 
 # Debian's kernels in a QEMU guest: see scripts/kernels/test-kernels.sh for the variables.
 test-kernels: deps .deps-kernels

@@ -28,9 +28,10 @@ def run_cli(monkeypatch):
     for name in ("DOCKER_HOST", "DOCKER_API_VERSION", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
         monkeypatch.delenv(name, raising=False)
 
-    def run(*argv, stdin=""):
-        """``stdin`` is text, or a file object with a real descriptor (for hijacks)."""
-        out = io.TextIOWrapper(io.BytesIO(), write_through=True)
+    def run(*argv, stdin="", out=None):
+        """``stdin`` is text, or a file object with a real descriptor (for hijacks);
+        ``out``, a text stream over a BytesIO, lets a test watch the output as it comes."""
+        out = out or io.TextIOWrapper(io.BytesIO(), write_through=True)
         err = io.TextIOWrapper(io.BytesIO(), write_through=True)
         stdin = io.StringIO(stdin) if isinstance(stdin, str) else stdin
         status = cli.main(list(argv), stdout=out, stderr=err, stdin=stdin)

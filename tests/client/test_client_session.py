@@ -4,6 +4,7 @@ The TTY test drives ``run -it`` through a real pseudo-terminal against the
 stand-in server (tests/client/standin.py)."""
 
 import fcntl
+import io
 import os
 import struct
 import termios
@@ -65,13 +66,17 @@ def test_run_it_detaches_and_restores_the_terminal(standin, run_cli):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     before = termios.tcgetattr(slave)
 
+    screen = io.TextIOWrapper(io.BytesIO(), write_through=True)
+
     def type_keys():
         upgraded.wait(10)
         for _ in range(1000):  # type only once the client made the terminal raw
             if not termios.tcgetattr(slave)[3] & termios.ICANON:
                 break
             time.sleep(0.01)
-        time.sleep(0.3)  # let the greeting reach the output before detaching ends it
+        deadline = time.monotonic() + 30
+        while b"welcome" not in screen.buffer.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)  # the greeting is shown before detaching ends the output
         os.write(master, b"ls\r")
         os.write(master, b"\x10\x11")
 
@@ -79,7 +84,7 @@ def test_run_it_detaches_and_restores_the_terminal(standin, run_cli):
     typist.start()
     try:
         with os.fdopen(slave, "rb", closefd=False) as stdin:
-            result = run_cli("-H", standin.url, "run", "-it", "busybox", stdin=stdin)
+            result = run_cli("-H", standin.url, "run", "-it", "busybox", stdin=stdin, out=screen)
         typist.join()
         assert result.status == 0, result.err
         assert result.out == "welcome\r\n"

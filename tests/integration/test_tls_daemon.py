@@ -360,7 +360,9 @@ def test_start_refused_with_a_clear_message(tmp_path, bad_server_files, cert, ke
 
 
 def test_tcp_without_tls_on_a_public_address_warns_loudly(tmp_path):
-    d = DaemonProcess(tmp_path / "d", extra_args=["-H", f"tcp://0.0.0.0:{free_port()}"]).start()
+    # --bridge=none: the module's tls_daemon, still running, keeps the pydocker0 bridge and
+    # iptables chains of this namespace, which a second daemon's stop would remove.
+    d = DaemonProcess(tmp_path / "d", extra_args=["-H", f"tcp://0.0.0.0:{free_port()}", "--bridge=none"]).start()
     try:
         assert "WITHOUT TLS" in d.log()
     finally:
@@ -371,7 +373,7 @@ def test_tls_without_verify_encrypts_but_asks_for_no_certificate(tmp_path, certs
     good, port = certs["good"], free_port()
     d = DaemonProcess(tmp_path / "d", extra_args=[
         "--tls", f"--tlscert={good / 'server-cert.pem'}", f"--tlskey={good / 'server-key.pem'}",
-        "-H", f"tcp://127.0.0.1:{port}"]).start()
+        "-H", f"tcp://127.0.0.1:{port}", "--bridge=none"]).start()  # as above
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
         env["DOCKER_CERT_PATH"] = str(tmp_path / "empty")  # no client certificate to send

@@ -9,6 +9,7 @@ from pydocker.errdefs import InvalidParameter
 
 STR_LIST = "list of strings"
 STR_MAP = "object of strings"
+UINT_PAIR = "array of two unsigned integers"   # Go's [2]uint (ConsoleSize)
 
 
 def check(obj, types, where):
@@ -25,6 +26,10 @@ def check(obj, types, where):
         if kind == STR_LIST:
             if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 raise InvalidParameter(f"invalid type for field {name}: expected a list of strings, got {_kind(value)}")
+        elif kind == UINT_PAIR:
+            if not (isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                                                    for v in value)):
+                raise InvalidParameter(f"invalid type for field {name}: expected {UINT_PAIR}, got {_kind(value)}")
         elif kind == STR_MAP:
             if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
                 raise InvalidParameter(f"invalid type for field {name}: expected an object of strings")
@@ -33,6 +38,11 @@ def check(obj, types, where):
                 continue
             raise InvalidParameter(f"invalid type for field {name}: expected {_kind_name(kind)}, got {_kind(value)}")
     return obj
+
+
+def uint_pair(value):
+    """A checked UINT_PAIR as Go stores it: items missing are 0, items beyond two dropped."""
+    return (list(value or []) + [0, 0])[:2]
 
 
 def _kind(value):

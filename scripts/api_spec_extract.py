@@ -3,8 +3,9 @@
 Usage: python3 scripts/api_spec_extract.py v1.44.yaml "moby/moby@<commit>" > tests/unit/data/api_v1.44.json
 (read the description with `git show HEAD:api/docs/v1.44.yaml` in a moby clone; needs PyYAML,
 Debian's python3-yaml). The output is small and stable: every operation's method, path and
-success statuses, and for each JSON request body its field paths and which of its objects are
-maps (JSON cannot tell a map from a struct; Go's decoder treats null in them differently).
+success statuses, and for each JSON request body its field paths, which of its objects are
+maps (JSON cannot tell a map from a struct; Go's decoder treats null in them differently) and
+the kind of the items of its arrays that do not hold objects (a null item is that kind's zero).
 """
 
 import json
@@ -35,7 +36,7 @@ def element_kind(spec, schema):
     return schema.get("type") or ("object" if "properties" in schema else "any")
 
 
-def walk(spec, schema, prefix, fields, maps, depth=0):
+def walk(spec, schema, prefix, fields, maps, arrays, depth=0):
     schema = resolve(spec, schema)
     if depth > 8:
         return
@@ -49,9 +50,11 @@ def walk(spec, schema, prefix, fields, maps, depth=0):
         if sub.get("type") == "array" and isinstance(sub.get("items"), dict):
             item = resolve(spec, sub["items"])
             if item.get("properties"):
-                walk(spec, item, path + "[]", fields, maps, depth + 1)
+                walk(spec, item, path + "[]", fields, maps, arrays, depth + 1)
+            else:
+                arrays[path] = element_kind(spec, item)
         elif sub.get("properties") or isinstance(sub.get("additionalProperties"), dict):
-            walk(spec, sub, path, fields, maps, depth + 1)
+            walk(spec, sub, path, fields, maps, arrays, depth + 1)
 
 
 def extract(spec, source):
@@ -69,9 +72,9 @@ def extract(spec, source):
                 if param.get("in") == "body" and "application/json" in op.get("consumes", ["application/json"]):
                     schema = resolve(spec, param.get("schema", {}))
                     if schema.get("properties"):
-                        fields, maps = [], {}
-                        walk(spec, schema, "", fields, maps)
-                        bodies[f"{method.upper()} {path}"] = {"fields": fields, "maps": maps}
+                        fields, maps, arrays = [], {}, {}
+                        walk(spec, schema, "", fields, maps, arrays)
+                        bodies[f"{method.upper()} {path}"] = {"fields": fields, "maps": maps, "arrays": arrays}
     return {"source": source, "routes": routes, "bodies": bodies}
 
 

@@ -8,7 +8,7 @@ AutoRemove, memory minimums, CPU ranges) are applied with dockerd's messages.
 import os
 
 from pydocker.errdefs import InvalidParameter
-from pydocker.fields import STR_LIST, STR_MAP, check
+from pydocker.fields import STR_LIST, STR_MAP, UINT_PAIR, check, uint_pair
 
 CONFIG_TYPES = {
     "Hostname": str, "Domainname": str, "User": str, "AttachStdin": bool, "AttachStdout": bool,
@@ -32,7 +32,7 @@ HOST_CONFIG_TYPES = {
     "CpusetMems": str, "BlkioWeight": int, "BlkioWeightDevice": list, "BlkioDeviceReadBps": list,
     "BlkioDeviceWriteBps": list, "BlkioDeviceReadIOps": list, "BlkioDeviceWriteIOps": list,
     "PidsLimit": int, "OomKillDisable": bool, "Ulimits": list, "Devices": list, "Init": bool,
-    "MaskedPaths": STR_LIST, "ReadonlyPaths": STR_LIST, "ConsoleSize": list, "CgroupParent": str,
+    "MaskedPaths": STR_LIST, "ReadonlyPaths": STR_LIST, "ConsoleSize": UINT_PAIR, "CgroupParent": str,
     "MemorySwappiness": int, "DeviceCgroupRules": STR_LIST, "LxcConf": list,
 }
 
@@ -53,6 +53,9 @@ def validate_create(body):
             raise InvalidParameter(f"invalid type for field {key}: expected a list of strings")
     if not config.get("Image"):
         raise InvalidParameter("config.Image is required: no image given")
+    for item in config.get("Env") or []:
+        if not item.partition("=")[0]:
+            raise InvalidParameter(f"invalid environment variable: {item}")
     _validate_healthcheck(config.get("Healthcheck"))
     validate_host_config(host_config)
     return config, dict(host_config), networking
@@ -156,5 +159,13 @@ def validate_host_config(hc):
             raise InvalidParameter(f"HostConfig.LxcConf[{i}].Key is required")
     if hc.get("UsernsMode") not in (None, "", "host"):
         raise InvalidParameter(f"invalid UsernsMode {hc['UsernsMode']!r}: only \"host\" (or nothing) is allowed")
+    if "ConsoleSize" in hc:
+        hc["ConsoleSize"] = uint_pair(hc["ConsoleSize"])
+    for link in hc.get("Links") or []:
+        if not link.partition(":")[0]:
+            raise InvalidParameter(f"invalid HostConfig.Links entry {link!r}: no container name")
+    for spec in hc.get("VolumesFrom") or []:
+        if not spec:
+            raise InvalidParameter("volumes-from specification cannot be an empty string")
     if hc.get("Isolation") not in (None, "", "default"):
         raise InvalidParameter(f"invalid isolation '{hc['Isolation']}' on linux")

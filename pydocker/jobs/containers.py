@@ -15,7 +15,7 @@ from pydocker.images.ids import new_cache_id
 from pydocker.jobs import update
 from pydocker.registry.platform import Platform
 from pydocker.runtime import rootfs
-from pydocker.runtime.spec import command_of
+from pydocker.runtime.spec import command_of, security_from
 from pydocker.store import containers as cstore
 from pydocker.store import images as istore
 from pydocker.volumes import mountpoints
@@ -77,6 +77,8 @@ def merge_image_config(config, image_config):
         combined = dict(image_config.get(key) or {})
         combined.update(config.get(key) or {})
         merged[key] = combined or ({} if key == "Labels" else None)
+    if merged.get("Entrypoint") == [""]:
+        merged["Entrypoint"] = None     # an entrypoint of [""] resets the image's, as dockerd
     if not command_of(merged):
         raise InvalidParameter("no command specified")
     return merged
@@ -86,6 +88,7 @@ def merge_image_config(config, image_config):
 def create(svc, job):
     req = job.request
     config, host_config, networking = createconfig.validate_create(req.body)
+    security_from(host_config)          # refused at create, not first at start
     if svc.idmap is not None:
         createconfig.check_userns_remap(host_config)
     warnings = yield svc.engine.run_blocking(_host_checks, svc, host_config, req.version)

@@ -14,7 +14,7 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from pydocker.errdefs import Conflict, InvalidParameter, NotFound
-from pydocker.fields import STR_LIST, check
+from pydocker.fields import STR_LIST, UINT_PAIR, check
 from pydocker.jobs.attach import DetachMatcher, parse_detach_keys, stream_consumer
 from pydocker.jobs.logs import MULTIPLEXED, RAW
 from pydocker.runtime.io import ContainerIO
@@ -23,7 +23,7 @@ from pydocker.runtime.spec import exec_spec
 EXEC_TYPES = {
     "AttachStdin": bool, "AttachStdout": bool, "AttachStderr": bool, "DetachKeys": str, "Tty": bool,
     "Env": STR_LIST, "Cmd": STR_LIST, "Privileged": bool, "User": str, "WorkingDir": str,
-    "ConsoleSize": list,
+    "ConsoleSize": UINT_PAIR,
 }
 
 

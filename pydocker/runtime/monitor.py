@@ -21,6 +21,7 @@ from twisted.logger import Logger
 from pydocker.containers import paths
 from pydocker.drivers.exec import cgroups
 from pydocker.errdefs import Conflict, NotModified, PydockerError
+from pydocker.fields import uint_pair
 from pydocker.runtime import health, restart
 from pydocker.runtime.io import Attachments, ContainerIO
 from pydocker.runtime.logwriter import QueuedLogWriter
@@ -185,7 +186,7 @@ class Runtime(service.Service):
     def _apply_console_size(self, container):
         """A TTY starts at HostConfig.ConsoleSize, so the first output is laid out for the
         client's terminal before its first resize arrives."""
-        height, width = (container.host_config.get("ConsoleSize") or [0, 0])[:2] or (0, 0)
+        height, width = uint_pair(container.host_config.get("ConsoleSize"))
         if container.config.get("Tty") and height and width:
             try:
                 self.execdriver.resize(container.id, height, width)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from pydocker.daemon.http.binding import MAP_FIELDS, STRUCT_ARRAYS, go_nulls, parse_json_body
+from pydocker.daemon.http.binding import ARRAY_ITEMS, MAP_FIELDS, STRUCT_ARRAYS, go_nulls, parse_json_body
 from pydocker.daemon.http.router import Router
 from pydocker.daemon.http.routes import all_routes
 from pydocker.errdefs import InvalidParameter, NotFound
@@ -85,8 +85,10 @@ ROUTER_ROUTES = [route for routes in ROUTER._by_method.values() for route in rou
 
 def served_bodies():
     """The bodies of served routes, without ClusterVolumeSpec (swarm mode only)."""
+    def kept(table):
+        return {p: k for p, k in table.items() if not p.startswith("ClusterVolumeSpec")}
     return {key: {"fields": [f for f in body["fields"] if not f.startswith("ClusterVolumeSpec")],
-                  "maps": {p: k for p, k in body["maps"].items() if not p.startswith("ClusterVolumeSpec")}}
+                  "maps": kept(body["maps"]), "arrays": kept(body["arrays"])}
             for key, body in SPEC["bodies"].items() if served(*key.split(" ", 1))}
 
 
@@ -129,8 +131,26 @@ def test_zero_values_are_fresh_objects():
     assert body["ExposedPorts"]["81/tcp"] == {}
 
 
-def test_null_items_of_arrays_stay_for_their_readers():
-    assert go_nulls({"Env": [None, "A=1"]}) == {"Env": [None, "A=1"]}
+def test_a_null_item_of_an_array_is_the_zero_value_of_its_kind():
+    assert go_nulls({"Env": [None, "A=1"], "Cmd": ["echo", None], "HostConfig": {"ConsoleSize": [None, 80]},
+                     "NetworkingConfig": {"EndpointsConfig": {"n": {"Aliases": [None]}}}}) == \
+        {"Env": ["", "A=1"], "Cmd": ["echo", ""], "HostConfig": {"ConsoleSize": [0, 80]},
+         "NetworkingConfig": {"EndpointsConfig": {"n": {"Aliases": [""]}}}}
+    body = go_nulls({"DeviceRequests": [{"Capabilities": [None, None]}]})
+    body["DeviceRequests"][0]["Capabilities"][0].append("gpu")
+    assert body == {"DeviceRequests": [{"Capabilities": [["gpu"], []]}]}
+
+
+def test_array_items_are_the_arrays_of_scalars_of_the_bodies_we_serve():
+    """Every array of a served body whose items are not objects is in ARRAY_ITEMS with the
+    kind of its items, and every entry of ARRAY_ITEMS names one (in a map of structs, ``*``)."""
+    wanted = {}
+    for body in served_bodies().values():
+        wanted.update(body["arrays"])
+    assert {p: ARRAY_ITEMS.get(p) for p in wanted} == wanted
+    endpoint = {p.split(".", 1)[1]: kind for p, kind in wanted.items() if p.startswith("EndpointConfig.")}
+    extra = {p: kind for p, kind in ARRAY_ITEMS.items() if p not in wanted}
+    assert extra == {"NetworkingConfig.EndpointsConfig.*." + p: kind for p, kind in endpoint.items()}
 
 
 def test_struct_arrays_are_the_arrays_of_objects_of_the_bodies_we_serve():

@@ -119,6 +119,32 @@ STRUCT_ARRAYS = frozenset({
 })
 
 
+# The arrays of the request bodies we serve whose items are not structs, by path, and the kind
+# of their items; tests/unit/test_api_spec.py checks this table against the v1.44 description.
+ARRAY_ITEMS = {
+    "Cmd": "string", "Entrypoint": "string", "Env": "string", "Healthcheck.Test": "string", "OnBuild": "string",
+    "Shell": "string", "ConsoleSize": "integer", "DeviceCgroupRules": "string",
+    "DeviceRequests[].Capabilities": "array", "DeviceRequests[].DeviceIDs": "string",
+    "HostConfig.Binds": "string", "HostConfig.CapAdd": "string", "HostConfig.CapDrop": "string",
+    "HostConfig.ConsoleSize": "integer", "HostConfig.DeviceCgroupRules": "string",
+    "HostConfig.DeviceRequests[].Capabilities": "array", "HostConfig.DeviceRequests[].DeviceIDs": "string",
+    "HostConfig.Dns": "string", "HostConfig.DnsOptions": "string", "HostConfig.DnsSearch": "string",
+    "HostConfig.ExtraHosts": "string", "HostConfig.GroupAdd": "string", "HostConfig.Links": "string",
+    "HostConfig.MaskedPaths": "string", "HostConfig.ReadonlyPaths": "string", "HostConfig.SecurityOpt": "string",
+    "HostConfig.VolumesFrom": "string", "EndpointConfig.Aliases": "string", "EndpointConfig.DNSNames": "string",
+    "EndpointConfig.IPAMConfig.LinkLocalIPs": "string", "EndpointConfig.Links": "string",
+    "NetworkingConfig.EndpointsConfig.*.Aliases": "string", "NetworkingConfig.EndpointsConfig.*.DNSNames": "string",
+    "NetworkingConfig.EndpointsConfig.*.IPAMConfig.LinkLocalIPs": "string",
+    "NetworkingConfig.EndpointsConfig.*.Links": "string",
+}
+
+
+def _zero(kind):
+    """A fresh zero value of a JSON kind, as Go stores it for null."""
+    zero = _ZERO.get(kind)
+    return zero() if callable(zero) else zero
+
+
 def _struct_item(item, path):
     """An item of an array of structs: null is Go's zero struct; anything but an object is the
     client's error, named here so that no reader meets it."""
@@ -132,18 +158,19 @@ def _struct_item(item, path):
 def go_nulls(value, path=""):
     """``value`` with every null read as Go's JSON decoder reads it into a fresh value: a null
     member of a struct is as if it were absent (its zero value), a null value in a map is kept
-    as the zero value of the map's value type, a null item of an array of structs is the zero
-    struct. Null items of other arrays stay: their readers answer 400 naming the field."""
+    as the zero value of the map's value type, a null item of an array is the zero value of
+    its item type (the zero struct, "", 0)."""
     if isinstance(value, list):
         if path in STRUCT_ARRAYS:
             value = [_struct_item(item, path) for item in value]
+        elif path in ARRAY_ITEMS:
+            value = [_zero(ARRAY_ITEMS[path]) if item is None else item for item in value]
         return [go_nulls(item, path + "[]") for item in value]
     if not isinstance(value, dict):
         return value
     kind = MAP_FIELDS.get(path)
     if kind is not None:
-        zero = _ZERO.get(kind)
-        return {key: (zero() if callable(zero) else zero) if item is None else go_nulls(item, f"{path}.*")
+        return {key: _zero(kind) if item is None else go_nulls(item, f"{path}.*")
                 for key, item in value.items()}
     prefix = path + "." if path else ""
     return {key: go_nulls(item, prefix + key) for key, item in value.items() if item is not None}

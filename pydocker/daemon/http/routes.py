@@ -6,7 +6,7 @@ from pydocker.daemon.http.distribution_routes import bind_pull, distribution_rou
 from pydocker.daemon.http.network_routes import network_routes
 from pydocker.daemon.http.router import Route
 from pydocker.errdefs import InvalidParameter
-from pydocker.fields import STR_MAP, check
+from pydocker.fields import STR_MAP, UINT_PAIR, check, uint_pair
 from pydocker.jobs import attach, containers, execs, images, lifecycle, logs, stats, swarm, system, update, volumes
 from pydocker.jobs.system import parse_timestamp
 from pydocker.registry.platform import Platform
@@ -102,11 +102,9 @@ def bind_exec_start(call):
     detach = body.get("Detach", False)
     if not isinstance(detach, bool):
         raise InvalidParameter("invalid type for field Detach: expected boolean")
-    size = body.get("ConsoleSize") or ()
-    if size and not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) for v in size)):
-        raise InvalidParameter("invalid type for field ConsoleSize: expected [height, width]")
+    size = uint_pair(check(body, {"ConsoleSize": UINT_PAIR}, "").get("ConsoleSize"))
     return execs.ExecStartRequest(call.args["id"], detach, bool(body.get("Tty")), call.version,
-                                  tuple(size) if size and all(size) else ())
+                                  tuple(size) if all(size) else ())
 
 
 def bind_remove(call):

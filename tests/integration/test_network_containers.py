@@ -105,7 +105,7 @@ def fetch(url, attempts=50):
     raise AssertionError(f"{url} did not answer")
 
 
-def eventually(check, seconds=5):
+def eventually(check, seconds=30):
     deadline = time.monotonic() + seconds
     while not check():
         assert time.monotonic() < deadline, f"not within {seconds} s"

@@ -12,6 +12,9 @@ Each network names its driver (``NetworkDrivers``); ``bridge``, ``host``
 and ``none`` are the networks the built-in drivers predefine. The runtime
 calls ``on_create``, ``write_files``, ``link_env``, ``hook`` and ``release``
 around a container's life; the network jobs call the rest.
+
+(Just over 400 lines: one class, the single owner of the network state; its parts
+share the tables of networks, endpoints and attachments.)
 """
 
 import secrets

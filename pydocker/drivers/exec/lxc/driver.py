@@ -5,7 +5,7 @@ Why the tools and not python3-lxc: the bindings exist only for Debian's
 ``lxc-attach`` are what the bindings would run anyway; as child processes
 they fit Twisted's process API and the container simply inherits their stdio.
 
-A start: host-side checks (``inroot``), the config (``config``), then
+A start: checks and the config written (``prepare``, ``inroot``, ``config``), then
 ``lxc-execute``, whose init (init.lxc) reaps and forwards signals. LXC calls
 our hook (``hooks``) once the container's namespaces and cgroups exist: the
 driver reads the cgroup paths from /proc, writes the limits with the shared
@@ -21,40 +21,35 @@ otherwise leave the host's file reachable through ``/proc/1/exe``
 
 An exit is reported once the cgroups LXC made for the container (its own, its
 monitor's and the monitor's pivot: ``config.cgroup_dirs``) are gone; ``clean``
-removes them, killing what still runs there after a daemon crash (``leftovers``).
+removes them, killing what still runs there after a daemon crash (``leftovers``). What
+the exit was comes from LXC's log (``outcome``).
 """
 
 import json
 import os
-import re
-import resource
 import shutil
 import subprocess
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.python import failure
 from zope.interface import implementer
 
 from pydocker.drivers.exec import cgroups, spec as specs, validate
 from pydocker.drivers.exec.common import RunningContainers
-from pydocker.drivers.exec.errors import ContainerStartError
 from pydocker.drivers.exec.interfaces import IExecDriver
-from pydocker.drivers.exec.lxc import config as lxc_config, hooks, leftovers, ready, seccomp, userns
+from pydocker.drivers.exec.lxc import config as lxc_config, hooks, leftovers, prepare, ready, userns
 from pydocker.drivers.exec.lxc.inroot import DEFAULT_PATH, ContainerView
+from pydocker.drivers.exec.lxc.outcome import outcome
 from pydocker.drivers.exec.lxc.process import LXCToolProcess
 from pydocker.drivers.exec.sealed import SealedCopy
-from pydocker.errdefs import Conflict, InvalidParameter, PrerequisiteMissing, SystemError_
+from pydocker.errdefs import Conflict, InvalidParameter, PrerequisiteMissing
 
-DEFAULT_CGROUP_PARENT = "pydocker"
 TOOLS = ("lxc-execute", "lxc-attach", "init.lxc.static", "setsid", "timeout")
 # What LXC cannot do that the native driver does; refused at start.
 UNSUPPORTED = ("supplementary groups (--group-add)", "--domainname",
                "exec with a working directory other than / in a container without /bin/sh",
                "seccomp log/trace actions")
-CAP_SYS_RESOURCE = 24
-_SIGNAL_EXIT = re.compile(r"Child <(\d+)> ended on signal \S*\((\d+)\)")
 log = Logger()
 
 
@@ -117,55 +112,17 @@ class LXCDriver(RunningContainers):
 
     def _prepare(self, spec):
         """Check and write everything for ``spec``; returns the config file's path."""
-        caps = validate.container(spec)
-        if spec.group_add:
-            raise InvalidParameter("the lxc exec driver cannot set supplementary groups "
-                                   "(--group-add)")
-        if spec.domainname:
-            raise InvalidParameter("the lxc exec driver cannot set a domain name (--domainname)")
-        if spec.namespaces.cgroup == "host" and cgroups.version() == 2:
-            raise InvalidParameter("the lxc exec driver cannot keep the host's cgroup namespace on "
-                                   "a cgroup v2 host (LXC mounts the unified hierarchy only inside "
-                                   "a namespace of its own): use --cgroupns private")
-        for m in spec.mounts:
-            if os.path.normpath(m.destination) in ("/dev", "/dev/pts"):
-                raise InvalidParameter("the lxc exec driver cannot mount over %s (LXC sets up "
-                                       "/dev itself)" % m.destination)
-        for device in spec.devices:
-            if not lxc_config.in_dev(device.path_in_container):
-                raise InvalidParameter("the lxc exec driver puts devices under /dev only, not "
-                                       "at %s" % device.path_in_container)
-        for limit in spec.rlimits:
-            _check_hard_limit(limit)
-        spec = _with_parent(_with_mount_targets(spec))
+        caps = prepare.check(spec)
+        spec = prepare.placed(spec)
         self._parents.add(spec.cgroup_parent.strip("/"))
-        view = ContainerView(spec.rootfs, spec.mounts)
-        uid, gid, _groups, home = view.user(spec.user)
-        env = list(spec.env)
-        if not any(item.startswith("PATH=") for item in env):
-            env.append("PATH=" + DEFAULT_PATH)
-        if not any(item.startswith("HOME=") for item in env):
-            env.append("HOME=" + home)
-        view.make_cwd(spec.cwd or "/", uid, gid)
-        view.look_path(spec.args[0], env)
-        raw = list(self._raw) + [lxc_config.check_raw(k, v) for k, v in spec.lxc_conf]
         directory = self._state_dir(spec.id)
         os.makedirs(directory, mode=0o700, exist_ok=True)
         if spec.userns:
             userns.check_root_ranges(spec.userns)
             userns.make_traversable(self._home, directory, self._rootfs_mount)
-        paths = lxc_config.Paths(self._hook, self._rootfs_mount)
-        profile = None if spec.privileged else seccomp.profile_text(spec.seccomp, caps)
-        if profile is not None:
-            paths.seccomp = os.path.join(directory, "seccomp")
-            with open(paths.seccomp, "w") as f:
-                f.write(profile)
-        text = lxc_config.render(spec, lxc_config.Process(uid, gid, env, spec.cwd or "/"),
-                                 caps, paths, raw)
-        path = os.path.join(directory, "config")
-        with open(path, "w") as f:
-            f.write(text)
-        return path
+        raw = list(self._raw) + [lxc_config.check_raw(k, v) for k, v in spec.lxc_conf]
+        return prepare.write_config(spec, caps, directory,
+                                    lxc_config.Paths(self._hook, self._rootfs_mount), raw)
 
     def run(self, spec, io):
         if spec.id in self._running:
@@ -268,13 +225,13 @@ class LXCDriver(RunningContainers):
         if running.released and not running.started.called:
             running.started.callback(None)      # it ran and ended before the next poll
         running.channel.close()
-        outcome = _outcome(code, running,
-                           _read(os.path.join(self._state_dir(container_id), "lxc.log")))
+        status = outcome(code, running,
+                         _read(os.path.join(self._state_dir(container_id), "lxc.log")))
         removed = self._in_thread(self.clean, container_id)
         removed.addErrback(lambda reason: log.error(
             "cleaning up after container {id} failed: {e}", id=container_id[:12],
             e=reason.getErrorMessage()))
-        return removed.addCallback(lambda _: outcome)
+        return removed.addCallback(lambda _: status)
 
     # --- exec ----------------------------------------------------------------------------
 
@@ -367,68 +324,9 @@ def _namespace_id(path):
     return st.st_dev, st.st_ino
 
 
-def _with_mount_targets(spec):
-    """Mount points made by us inside the rootfs (and the binds before them),
-    symlinks resolved in the container: LXC then mounts on plain paths."""
-    mounts = []
-    for m in spec.mounts:
-        if not lxc_config.in_dev(m.destination):
-            view = ContainerView(spec.rootfs, mounts)
-            directory = m.type == "tmpfs" or os.path.isdir(m.source)
-            m = replace(m, destination=view.make_target(m.destination, directory))
-        mounts.append(m)
-    return replace(spec, mounts=mounts)
-
-
-def _with_parent(spec):
-    return replace(spec, cgroup_parent=spec.cgroup_parent or DEFAULT_CGROUP_PARENT)
-
-
-def _check_hard_limit(limit):
-    """LXC would fail with a bare EPERM: say which limit, as the native driver does."""
-    number = getattr(resource, "RLIMIT_" + limit.name.upper())
-    current = resource.getrlimit(number)[1]
-    if (current != resource.RLIM_INFINITY and (limit.hard < 0 or limit.hard > current)
-            and not _has_capability(CAP_SYS_RESOURCE)):
-        raise ContainerStartError("cannot raise %s hard limit above %d: operation not permitted"
-                                  % (limit.name, current))
-
-
-def _has_capability(number):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("CapEff:"):
-                return bool(int(line.split()[1], 16) & (1 << number))
-    return False
-
-
 def _read(path):
     try:
         with open(path, errors="replace") as f:
             return f.read()
     except OSError:
         return ""
-
-
-def _outcome(code, running, lxc_log):
-    """The container's ExitStatus, or the Failure of its start."""
-    if running.error is not None:
-        return running.error
-    if not running.started.called:
-        return failure.Failure(_start_error(lxc_log))
-    for pid, number in _SIGNAL_EXIT.findall(lxc_log):
-        if int(pid) == running.pid:
-            return specs.ExitStatus(128 + int(number), running.oom, int(number))
-    return specs.ExitStatus(code, running.oom)
-
-
-def _start_error(log):
-    """LXC's first error names the cause (the later ones only report the failure
-    upward); one from its config parser means a bad raw lxc.* line: bad input."""
-    errors = [line for line in log.splitlines() if " ERROR " in line]
-    if not errors:
-        return SystemError_("lxc could not start the container (no error logged)")
-    message = "lxc could not start the container: " + errors[0].split(" - ", 1)[-1]
-    if " confile - " in errors[0] or " parse - " in errors[0]:
-        return InvalidParameter(message)
-    return SystemError_(message)

@@ -36,21 +36,13 @@ import _signal as signal
 # hides the host's filesystem (and with it the rest of the stdlib).
 import resource
 
-from pydocker.drivers.exec import capabilities, users
-from pydocker.drivers.exec.native import linux as L, rootfs, terminal, userns
+from pydocker.drivers.exec import capabilities
+from pydocker.drivers.exec.native import command, linux as L, rootfs, terminal, userns
+from pydocker.drivers.exec.native.command import StartError
 
 CONTROL_FD = 3
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _NAMESPACE_FILES = (("ipc", L.CLONE_NEWIPC), ("uts", L.CLONE_NEWUTS), ("net", L.CLONE_NEWNET),
                     ("pid", L.CLONE_NEWPID), ("cgroup", L.CLONE_NEWCGROUP), ("mnt", L.CLONE_NEWNS))
-
-
-class StartError(Exception):
-    """A failure caused by the container's configuration (reported as such)."""
-
-    def __init__(self, message, exit_code=128):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def write_frame(fd, value):
@@ -123,91 +115,11 @@ def _drop_bounding_set(caps):
     return keep
 
 
-def _switch_user(config, env):
-    try:
-        uid, gid, groups, home = users.resolve(config["user"], config["group_add"])
-    except (users.UserError, ValueError) as e:
-        raise StartError(str(e)) from None
-    if not any(item.startswith("HOME=") for item in env):
-        env.append("HOME=" + home)
-    return uid, gid, groups
-
-
-def _prepare_cwd(cwd, uid, gid):
-    """Docker creates a missing working directory, owned by the user."""
-    if not os.path.isabs(cwd):
-        raise StartError("the working directory '%s' is invalid, it needs to be an absolute path"
-                         % cwd)
-    missing = []
-    path = cwd
-    while path != "/" and not os.path.lexists(path):
-        missing.append(path)
-        path = os.path.dirname(path)
-    try:
-        for path in reversed(missing):
-            os.mkdir(path, 0o755)
-            os.chown(path, uid, gid)
-    except OSError as e:        # e.g. under /proc, whose directories are the kernel's
-        raise StartError("chdir to cwd (%r) set in config failed: %s"
-                         % (cwd, e.strerror.lower())) from None
-
-
-def _enter_cwd(cwd):
-    """chdir to the working directory, which must be inside the container's root:
-    a path through an fd of ours (``/proc/self/fd/N``) could lead out of it (the
-    class of runc's CVE-2024-21626), and getcwd fails for a directory outside."""
-    try:
-        os.chdir(cwd)
-    except OSError as e:
-        raise StartError("chdir to cwd (%r) set in config failed: %s"
-                         % (cwd, e.strerror.lower())) from None
-    try:
-        os.getcwd()
-    except FileNotFoundError:
-        raise StartError("the working directory (%r) is outside the container's root" % cwd,
-                         ) from None
-
-
-def _look_path(name, env):
-    """Find ``name`` like Go's exec.LookPath with the container's PATH."""
-    if "/" in name:
-        try:
-            st = os.stat(name)
-        except OSError as e:
-            raise StartError('exec: "%s": stat %s: %s' % (name, name, e.strerror.lower()),
-                             127) from None
-        if not (st.st_mode & 0o111) or os.path.isdir(name):
-            raise StartError('exec: "%s": permission denied' % name, 126)
-        return name
-    path = DEFAULT_PATH
-    for item in env:
-        if item.startswith("PATH="):
-            path = item[5:]
-    for directory in path.split(":"):
-        candidate = os.path.join(directory or ".", name)
-        try:
-            st = os.stat(candidate)
-        except OSError:
-            continue
-        if st.st_mode & 0o111 and not os.path.isdir(candidate):
-            return candidate
-    raise StartError('exec: "%s": executable file not found in $PATH' % name, 127)
-
-
 def _restore_signals():
     """Undo what Python did to signal dispositions, so the command starts clean."""
     for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
-
-
-def _execute(path, args, env):
-    environment = dict(item.split("=", 1) for item in env if "=" in item)
-    try:
-        os.execve(path, args, environment)
-    except OSError as e:
-        code = 127 if e.errno == 2 else 126
-        raise StartError('exec: "%s": %s' % (args[0], e.strerror.lower()), code) from None
 
 
 def _reap_as_init(path, args, env, err_w):
@@ -216,7 +128,7 @@ def _reap_as_init(path, args, env, err_w):
     child = os.fork()
     if child == 0:
         try:
-            _execute(path, args, env)
+            command.execute(path, args, env)
         except BaseException as e:
             _fail(err_w, e)
     for sig in signal.valid_signals():
@@ -253,12 +165,12 @@ def _finalize(config, go_r, err_w):
     keep = _drop_bounding_set(caps)
     if config["no_new_privileges"]:
         L.prctl(L.PR_SET_NO_NEW_PRIVS, 1)
-    uid, gid, groups = _switch_user(config, env)
+    uid, gid, groups = command.switch_user(config, env)
     if not any(item.startswith("PATH=") for item in env):
-        env.append("PATH=" + DEFAULT_PATH)
+        env.append("PATH=" + command.DEFAULT_PATH)
     cwd = config["cwd"] or "/"
     if config["mode"] == "run":
-        _prepare_cwd(cwd, uid, gid)
+        command.prepare_cwd(cwd, uid, gid)
     if config["seccomp_bpf"]:
         L.install_seccomp_filter(config["seccomp_bpf"])
     L.prctl(L.PR_SET_KEEPCAPS, 1)
@@ -272,8 +184,8 @@ def _finalize(config, go_r, err_w):
     # The spawner's non-dumpable state, which a change of credentials resets to
     # fs.suid_dumpable: no process of the container may open our /proc handles.
     L.prctl(L.PR_SET_DUMPABLE, 0)
-    _enter_cwd(cwd)
-    path = _look_path(config["args"][0], env)
+    command.enter_cwd(cwd)
+    path = command.look_path(config["args"][0], env)
     _restore_signals()
     os.umask(0o022)
     if go_r is not None:
@@ -281,7 +193,7 @@ def _finalize(config, go_r, err_w):
     L.set_cloexec_from(CONTROL_FD)      # the command gets its stdio, nothing of ours
     if config.get("init"):
         _reap_as_init(path, config["args"], env, err_w)
-    _execute(path, config["args"], env)
+    command.execute(path, config["args"], env)
 
 
 def _mounting(step, *args):

@@ -2,7 +2,8 @@
 
 The policy (Docker's default or a Docker-format JSON profile) comes as rules
 ``(names, action, errno, conditions)`` from ``drivers.exec.seccomp.profile``. The
-driver compiles each (profile, capabilities) pair once, in the daemon, and hands the BPF program to the launcher (``init``), which only installs it
+driver compiles each (profile, capabilities) pair once, in the daemon, and hands the
+BPF program to the launcher (``init``), which only installs it
 (``linux.install_seccomp_filter``): no libseccomp work on each start.
 """
 

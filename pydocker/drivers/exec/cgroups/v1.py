@@ -3,6 +3,7 @@
 import functools
 import os
 import signal as signals
+import threading
 import time
 
 from zope.interface import implementer
@@ -32,7 +33,8 @@ def kernel_memory_enforced():
     memory = hierarchies().get("memory")
     if memory is None or not os.path.exists(os.path.join(memory, "memory.kmem.limit_in_bytes")):
         return False
-    probe = os.path.join(memory, "pydocker-kmem-probe-%d" % os.getpid())
+    # One per thread: two first calls at once (info and update) would share a probe.
+    probe = os.path.join(memory, "pydocker-kmem-probe-%d-%d" % (os.getpid(), threading.get_ident()))
     try:
         os.mkdir(probe)
     except OSError:

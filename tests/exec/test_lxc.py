@@ -25,6 +25,19 @@ def lxc_driver(home, options=None):
         pytest.skip("lxc driver unavailable: %s" % e)
 
 
+def sleeping_in_a_first_driver(home, make_spec):
+    """A container running ``sleep 60`` under an LXC driver on ``home``, for tests in
+    which that driver (the daemon) dies and a second one cleans up after it:
+    (first driver, spec, io, outcome)."""
+    first = lxc_driver(home)
+    io = Recorder()
+    spec = make_spec(["sleep", "60"])
+    outcome = []
+    first.run(spec, io).addBoth(outcome.append)
+    spin(lambda: io.pid is not None)
+    return first, spec, io, outcome
+
+
 # --- pure text, no kernel -------------------------------------------------------------
 
 def test_raw_lines_are_checked():
@@ -173,12 +186,7 @@ def test_started_means_the_command_runs_and_signals_reach_it(tmp_path, make_spec
 def test_clean_after_a_daemon_crash_kills_the_container_and_removes_cgroups(tmp_path,
                                                                              make_spec):
     home = tmp_path / "lxc"
-    first = lxc_driver(home)
-    io = Recorder()
-    spec = make_spec(["sleep", "60"])
-    outcome = []
-    first.run(spec, io).addBoth(outcome.append)
-    spin(lambda: io.pid is not None)
+    first, spec, io, outcome = sleeping_in_a_first_driver(home, make_spec)
     placed = cgroups.of_process(io.pid).paths.values()    # v1: one per controller; v2: one
     # A new daemon knows nothing but the state on disk.
     second = lxc_driver(home)

@@ -11,7 +11,7 @@ from conftest import Recorder
 from exec_reactor import spin, wait
 from pydocker.drivers.exec.cgroups import fs as cgroupfs
 from pydocker.drivers.exec.lxc import config, leftovers
-from test_lxc import lxc_driver
+from test_lxc import lxc_driver, sleeping_in_a_first_driver
 
 pytestmark = pytest.mark.kernel
 
@@ -93,13 +93,7 @@ def test_containers_exiting_together_leave_nothing(driver, make_spec, cgroup_par
 
 def test_clean_after_a_crash_kills_the_monitor_waiting_in_its_stop_hook(
         tmp_path, make_spec, cgroup_parent, rootfs):
-    home = tmp_path / "lxc"
-    first = lxc_driver(home)
-    io = Recorder()
-    spec = make_spec(["sleep", "60"])
-    outcome = []
-    first.run(spec, io).addBoth(outcome.append)
-    spin(lambda: io.pid is not None)
+    first, spec, io, outcome = sleeping_in_a_first_driver(tmp_path / "lxc", make_spec)
     # The daemon dies: nobody reads the hook FIFO any more. The container then exits
     # and LXC's stop hook waits (up to its 30 s timeout) for a daemon that is gone.
     first._running[spec.id].channel.close()
@@ -108,7 +102,7 @@ def test_clean_after_a_crash_kills_the_monitor_waiting_in_its_stop_hook(
         config.cgroup_dirs(cgroup_parent, spec.id)["lxc.cgroup.dir.monitor"])
     spin(lambda: len(cgroupfs.read_pids(monitor_dirs[0])) >= 2)   # the monitor and its hook
     # A new daemon knows nothing but the state on disk.
-    second = lxc_driver(home)
+    second = lxc_driver(tmp_path / "lxc")
     second.clean(spec.id)
     assert existing(lxc_cgroups(cgroup_parent, spec.id)) == []
     assert lxc_processes(spec.id) == []

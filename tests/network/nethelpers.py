@@ -71,12 +71,19 @@ class EchoServer:
 
 
 def tcp_echo(address, port, payload=b"hello pydocker", timeout=5):
-    with socket.create_connection((address, port), timeout=timeout) as s:
-        s.sendall(payload)
-        s.shutdown(socket.SHUT_WR)
-        received = b""
-        while chunk := s.recv(65536):
-            received += chunk
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        return _exchange(s, address, port, payload, timeout)
+
+
+def _exchange(s, address, port, payload, timeout):
+    """Connect ``s``, send ``payload``, half-close and read the answer to its end."""
+    s.settimeout(timeout)
+    s.connect((address, port))
+    s.sendall(payload)
+    s.shutdown(socket.SHUT_WR)
+    received = b""
+    while chunk := s.recv(65536):
+        received += chunk
     return received
 
 
@@ -100,11 +107,4 @@ def socket_in(pid, kind=socket.SOCK_STREAM):
 def tcp_echo_from(pid, address, port, payload=b"hello from inside", timeout=5):
     """Like tcp_echo, but the client is inside the container."""
     with socket_in(pid) as s:
-        s.settimeout(timeout)
-        s.connect((address, port))
-        s.sendall(payload)
-        s.shutdown(socket.SHUT_WR)
-        received = b""
-        while chunk := s.recv(65536):
-            received += chunk
-    return received
+        return _exchange(s, address, port, payload, timeout)

@@ -86,25 +86,25 @@ def test_every_job_has_an_id_and_unexpected_errors_log_their_traceback():
     assert "KeyError" in event["log_failure"].getTraceback()
 
 
-def test_drain_waits_for_running_jobs_then_times_out():
+def engine_running_a_job():
+    """(clock, engine, the running job's Deferred, the engine's drain(5) results)."""
     clock = MemoryReactorClock()
     engine = Engine(clock)
     pending = defer.Deferred()
     engine.register("slow", lambda job: pending)
     engine.job("slow")
-    drained = results(engine.drain(5))
+    return clock, engine, pending, results(engine.drain(5))
+
+
+def test_drain_waits_for_running_jobs_then_times_out():
+    clock, engine, pending, drained = engine_running_a_job()
     assert drained == []
     clock.advance(5)
     assert len(drained) == 1
 
 
 def test_drain_finishes_when_jobs_finish():
-    clock = MemoryReactorClock()
-    engine = Engine(clock)
-    pending = defer.Deferred()
-    engine.register("slow", lambda job: pending)
-    engine.job("slow")
-    drained = results(engine.drain(5))
+    clock, engine, pending, drained = engine_running_a_job()
     pending.callback("done")
     assert len(drained) == 1
     assert not clock.getDelayedCalls()

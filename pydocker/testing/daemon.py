@@ -31,7 +31,7 @@ class DaemonProcess:
                 "--exec-root", self.exec_root, "-p", self.pidfile, "-H", self.host,
                 *self.extra_args]
 
-    def start(self, timeout=20):
+    def start(self, timeout=60):  # a deadline: a loaded machine starts it slowly
         os.makedirs(self.base, exist_ok=True)
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.args(), stdout=self._log, stderr=subprocess.STDOUT,

@@ -78,7 +78,7 @@ class RegistryProcess:
     def host(self):
         return f"127.0.0.1:{self.port}"
 
-    def start(self, timeout=15):
+    def start(self, timeout=60):  # a deadline: a loaded machine starts it slowly
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([REGISTRY_BINARY, "serve", self.config_path],
                                         stdout=log, stderr=subprocess.STDOUT)

@@ -54,7 +54,7 @@ class Terminal:
     def type(self, data):
         os.write(self.fd, data if isinstance(data, bytes) else data.encode())
 
-    def read_until(self, needle, timeout=15):
+    def read_until(self, needle, timeout=30):
         """Read until ``needle`` (bytes) appears in the output after the current point."""
         start = len(self.output)
         deadline = time.monotonic() + timeout

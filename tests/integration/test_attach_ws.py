@@ -37,7 +37,7 @@ class WSClient:
     def send(self, data):
         self.sock.sendall(self.ws.send(BytesMessage(data=data)))
 
-    def read_until(self, needle, timeout=15):
+    def read_until(self, needle, timeout=30):
         deadline = time.monotonic() + timeout
         while needle not in self.received and not self.closed and time.monotonic() < deadline:
             self._events()

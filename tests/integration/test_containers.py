@@ -265,7 +265,7 @@ def test_sigkill_answers_once_the_container_is_gone(busybox_daemon):
             assert time.monotonic() < deadline, "the trap was never set"
             time.sleep(0.05)
         client.kill(trap, "USR1")
-        assert client.wait(trap, timeout=10)["StatusCode"] == 3
+        assert client.wait(trap, timeout=30)["StatusCode"] == 3
     finally:
         for cid in made:
             client.remove_container(cid, force=True)

@@ -35,7 +35,7 @@ def attaches(daemon, name):
     return len(out.split())
 
 
-def wait_attached(daemon, name, before, timeout=15):
+def wait_attached(daemon, name, before, timeout=30):
     """Wait until a client attached to ``name`` after ``before`` attaches were counted: the
     daemon publishes ``attach`` once it forwards the client's input."""
     deadline = time.monotonic() + timeout

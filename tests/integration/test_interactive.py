@@ -112,7 +112,14 @@ def test_sig_proxy(busybox_daemon, client):
     term = Terminal(client + ["start", "-a", "sp"])
     term.read_until(b"ready")  # both clients handle signals from before the start
     os.kill(term.pid, signal.SIGTERM)
-    term.wait()  # the docker CLI 28 forwards the signal and ends at once (status 0), ours waits (7)
+    if client[0] == sys.executable:
+        assert term.wait() == 7  # ours forwards it and waits for the container's exit
+    else:
+        # The docker CLI 28 ends at once (0 or 143) and its forwarding goroutine races that
+        # exit: about 1 in 15 the kill is never sent (docker/cli's start.go). What it failed
+        # to send is sent here; the first part checked its forwarding, of SIGINT.
+        term.wait()
+        busybox_daemon.client("kill", "-s", "TERM", "sp", check=False)
     assert busybox_daemon.client("wait", "sp").stdout.strip() == "7"
     busybox_daemon.client("rm", "sp")
     term = Terminal(client + ["run", "--sig-proxy=false", "--name", "nosp", "busybox", "sh", "-c", TRAPS])

@@ -1,5 +1,5 @@
-"""The exec drivers keep the reactor free: making, limiting, killing and removing a
-container's cgroups (kernel waits, retry loops) happen in threads, never on the
+"""The exec drivers keep the reactor free: making, limiting, reading, killing and removing
+a container's cgroups (kernel waits, retry loops) happen in threads, never on the
 reactor's thread (these tests iterate the reactor on the test's own thread)."""
 
 import threading
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.kernel
 def cgroup_calls(monkeypatch):
     """(function name, thread ident) of every cgroup file operation from now on."""
     calls = []
-    for name in ("makedirs", "write", "remove"):
+    for name in ("makedirs", "write", "remove", "read", "read_int", "read_keyed", "read_pids"):
         original = getattr(cgroupfs, name)
 
         def spy(*args, _original=original, _name=name, **kwargs):
@@ -33,5 +33,6 @@ def test_cgroup_work_of_a_run_stays_off_the_reactor(driver, run, cgroup_calls):
     makes = driver.name == "native"
     made = {"write", "remove"} | ({"makedirs"} if makes else set())
     assert made <= {name for name, _ in cgroup_calls}
+    assert "read_keyed" in {name for name, _ in cgroup_calls}    # the exit's OOM check
     on_reactor = [name for name, thread in cgroup_calls if thread == threading.get_ident()]
     assert on_reactor == []

@@ -182,7 +182,9 @@ class LXCDriver(RunningContainers):
             d.addErrback(self._start_failed, running)
             return d
         if kind == "stop" and running.cgroup is not None:
-            running.oom = running.cgroup.oom_killed()
+            # The OOM count is read before LXC removes the cgroup: the hook's reply waits.
+            return self._in_thread(running.cgroup.oom_killed).addCallback(
+                lambda oom: setattr(running, "oom", oom))
         return defer.succeed(None)
 
     @defer.inlineCallbacks

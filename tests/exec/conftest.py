@@ -76,7 +76,7 @@ def _parent_dirs(name):
             yield os.path.join(mountpoint, cgroupfs.container_path(start, name, "").strip("/"))
 
 
-def _children_after_grace(path, grace=5.0):
+def _children_after_grace(path, grace=30.0):
     """Child cgroups of ``path``, once a container the test did not wait for has
     had time to exit (both drivers remove a container's cgroups before they report
     its exit; tests/exec/test_lxc_leftovers.py checks that at the moment of the report)."""

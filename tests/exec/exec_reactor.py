@@ -20,7 +20,7 @@ def _ensure_started():
         _started = True
 
 
-def wait(deferred, timeout=30.0):
+def wait(deferred, timeout=60.0):
     """Iterate the reactor until ``deferred`` fires; return its result or raise."""
     _ensure_started()
     outcome = []
@@ -35,7 +35,7 @@ def wait(deferred, timeout=30.0):
     return outcome[0]
 
 
-def spin(predicate, timeout=30.0):
+def spin(predicate, timeout=60.0):
     """Iterate the reactor until ``predicate()`` is true."""
     _ensure_started()
     deadline = time.monotonic() + timeout

@@ -3,11 +3,15 @@ against Docker's dockerd, both driven by the same docker CLI with DOCKER_BUILDKI
 
 Measures a cold build (``--no-cache``: every step runs) and a full-cache rebuild (every step a
 cache hit; the CLI still sends the whole context), median of ``--runs``, and prints the
-ratios (pydocker / dockerd; below 1.0 is faster). RUN steps use ``--network none`` on both
-sides (dockerd runs here without a bridge). Run it as root in private namespaces:
+ratios (pydocker / dockerd; below 1.0 is faster) with the load average before and after.
+Both daemons run at once and the runs alternate between them, so a change in the machine's
+load weighs on both sides alike. RUN steps use ``--network none`` on both sides (dockerd runs
+here without a bridge). Run it as root in private namespaces:
 
     unshare --mount --net --fork sh -c 'mount --make-rprivate /; ip link set lo up; \\
-        .venv/bin/python bench/build.py [--runs 3] [--mb 100]'
+        .venv/bin/python bench/build.py [--runs 5] [--mb 100]'
+
+Without Debian's docker.io only pydocker's figures are printed.
 """
 
 import argparse
@@ -18,9 +22,11 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sidebyside import compare  # noqa: E402
+from pydocker.testing import dockerd as dockerd_mod  # noqa: E402
+from pydocker.testing.daemon import DaemonProcess  # noqa: E402
+from pydocker.testing.images import make_rootfs_tar  # noqa: E402
 
 DOCKERFILE = """\
 FROM busybox
@@ -71,26 +77,54 @@ def timed(host, *args):
     return time.monotonic() - started
 
 
-def measure_with(context, runs):
-    def measure(host, tarball, _pid):
-        docker(host, "import", tarball, "busybox:latest")
-        build = ("build", "--network", "none", "-t", "bench:1", context)
+def load_average():
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
+
+
+def measure(hosts, context, runs):
+    """{measure: {daemon: median seconds}}, the runs alternating between the daemons."""
+    build = ("build", "--network", "none", "-t", "bench:1", context)
+    for host in hosts.values():
         timed(host, *build)  # warm the page cache and the daemon
-        cold = [timed(host, build[0], "--no-cache", *build[1:]) for _ in range(runs)]
-        warm = [timed(host, *build) for _ in range(runs)]
-        return {"cold build (s)": statistics.median(cold), "full-cache rebuild (s)": statistics.median(warm)}
-    return measure
+    figures = {}
+    for label, args in (("cold build (s)", (build[0], "--no-cache", *build[1:])), ("full-cache rebuild (s)", build)):
+        times = {name: [] for name in hosts}
+        for _ in range(runs):
+            for name, host in hosts.items():
+                times[name].append(timed(host, *args))
+        figures[label] = {name: statistics.median(values) for name, values in times.items()}
+    return figures
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--mb", type=int, default=100)
     parser.add_argument("--dir", default="/var/tmp")
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-build-", dir=options.dir) as context:
+    with tempfile.TemporaryDirectory(prefix="bench-build-", dir=options.dir) as base:
+        context = os.path.join(base, "context")
         make_context(context, options.mb)
-        compare(measure_with(context, options.runs))
+        tarball = make_rootfs_tar(os.path.join(base, "busybox.tar"))
+        daemons = {"pydocker": DaemonProcess(os.path.join(base, "pydocker")).start()}
+        try:
+            if dockerd_mod.available() is None:
+                daemons["dockerd"] = dockerd_mod.Dockerd(os.path.join(base, "dockerd")).start()
+            hosts = {name: daemon.host for name, daemon in daemons.items()}
+            for host in hosts.values():
+                docker(host, "import", tarball, "busybox:latest")
+            before = load_average()
+            figures = measure(hosts, context, options.runs)
+            after = load_average()
+        finally:
+            for daemon in daemons.values():
+                daemon.stop()
+    print(f"load average {before} before, {after} after; median of {options.runs} alternating runs")
+    print(f"{'measure':24} {'pydocker':>10} {'dockerd':>10} {'ratio':>7}")
+    for label, values in figures.items():
+        theirs = values.get("dockerd", float("nan"))
+        print(f"{label:24} {values['pydocker']:10.3f} {theirs:10.3f} {values['pydocker'] / theirs:7.2f}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ paths are replaced rather than written through, and whiteouts are handed to a
 after their children stopped changing them.
 """
 
+import hashlib
 import os
 import stat
 
@@ -23,7 +24,7 @@ _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CL
 _DEVICE_TYPES = {b"3": stat.S_IFCHR, b"4": stat.S_IFBLK, b"6": stat.S_IFIFO}
 
 
-def apply_layer(root, tar_stream, whiteouts="naive", owner=None, keep_kinds=False, idmap=None):
+def apply_layer(root, tar_stream, whiteouts="naive", owner=None, keep_kinds=False, idmap=None, digests=None):
     """Extract the layer tar read from ``tar_stream`` into directory ``root``.
 
     ``tar_stream`` is a binary file object, plain or gzip-compressed.
@@ -34,6 +35,8 @@ def apply_layer(root, tar_stream, whiteouts="naive", owner=None, keep_kinds=Fals
     from container ids to the host ids of a remapped root.
     ``keep_kinds`` refuses to replace a directory by a non-directory or the
     reverse (``docker cp``'s noOverwriteDirNonDir).
+    ``digests``, a dict, receives the sha256 of each regular file's content by its path
+    relative to ``root``, taken as the file is written (a build context's cache keys).
     Returns the number of file-content bytes written.  Bad input raises
     :class:`InvalidParameter`; what was extracted before the error stays,
     and the caller must discard the half-applied layer.
@@ -41,12 +44,13 @@ def apply_layer(root, tar_stream, whiteouts="naive", owner=None, keep_kinds=Fals
     fmt = None if whiteouts is None else whiteout_format(whiteouts)
     reader = open_layer(tar_stream)
     with Root(root, idmap.root_pair if idmap is not None else None) as tree:
-        return _Extractor(tree, fmt, reader, owner, keep_kinds, idmap).run()
+        return _Extractor(tree, fmt, reader, owner, keep_kinds, idmap, digests).run()
 
 
 class _Extractor:
-    def __init__(self, tree, fmt, reader, owner=None, keep_kinds=False, idmap=None):
+    def __init__(self, tree, fmt, reader, owner=None, keep_kinds=False, idmap=None, digests=None):
         self.tree = tree
+        self.digests = digests
         self.fmt = fmt
         self.reader = reader
         self.owner = owner
@@ -80,6 +84,8 @@ class _Extractor:
                 self.dir_times.append(("", member.mtime))
             return
         dir_fd = self.tree.dir_fd(parent)
+        if self.digests is not None:
+            self.digests.pop(relpath, None)
         if member.isreg():
             self._create(dir_fd, relpath, base, member, self._write_file)
         elif member.isdir():
@@ -126,6 +132,10 @@ class _Extractor:
                     os.lseek(fd, offset, os.SEEK_SET)
                     self.reader.copy_to(fd, length)
                 os.ftruncate(fd, member.size)
+            elif self.digests is not None:
+                digest = hashlib.sha256()
+                self.reader.copy_to(fd, member.size, digest)
+                self.digests[clean_name(member.name)] = digest.hexdigest()
             else:
                 self.reader.copy_to(fd, member.size)
             self._set_attributes(fd, member)
@@ -169,6 +179,8 @@ class _Extractor:
         try:
             target_fd, target_base = self.tree.parent(target, create=False)
             os.link(target_base, base, src_dir_fd=target_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+            if self.digests is not None and target in self.digests:
+                self.digests[clean_name(member.name)] = self.digests[target]
         except (FileNotFoundError, NotADirectoryError):
             raise InvalidParameter(
                 f"layer entry {member.name!r} is a hard link to {member.linkname!r}, which is not in the layer"

@@ -143,16 +143,22 @@ class ForwardReader:
         if self._direct_fd is not None and os.fstat(self._direct_fd).st_size < self._base + self._pos:
             raise TruncatedLayer(f"layer tar is truncated before byte {self._pos}")
 
-    def copy_to(self, fd, count):
-        """Copy the next ``count`` bytes of the tar into file descriptor ``fd``."""
+    def copy_to(self, fd, count, digest=None):
+        """Copy the next ``count`` bytes of the tar into file descriptor ``fd``; ``digest``
+        (a hashlib object) is updated with them on the way."""
         if self._direct_fd is not None:
-            self._copy_direct(fd, count)
+            if digest is None:
+                self._copy_direct(fd, count)
+            else:
+                self._copy_by_pread(fd, count, digest)
             return
         view = memoryview(self._buf)
         while count:
             got = self._stream.readinto(view[:min(count, _CHUNK)])
             if not got:
                 raise TruncatedLayer(f"layer tar is truncated at byte {self._pos}")
+            if digest is not None:
+                digest.update(view[:got])
             _write_all(fd, view[:got])
             self._pos += got
             count -= got
@@ -171,11 +177,13 @@ class ForwardReader:
             self._pos += done
             count -= done
 
-    def _copy_by_pread(self, fd, count):
+    def _copy_by_pread(self, fd, count, digest=None):
         while count:
             data = os.pread(self._direct_fd, min(count, _CHUNK), self._base + self._pos)
             if not data:
                 raise TruncatedLayer(f"layer tar is truncated at byte {self._pos}")
+            if digest is not None:
+                digest.update(data)
             _write_all(fd, memoryview(data))
             self._pos += len(data)
             count -= len(data)

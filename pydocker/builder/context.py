@@ -1,12 +1,15 @@
 """The build context on the daemon's disk: received, cleaned, searched and hashed.
 
 The context tar (plain, gzip, bzip2 or xz) is hostile input and goes through the
-same safe extraction as a layer. A body that is no tar is a lone Dockerfile, as
-dockerd accepts from a remote URL. Blocking code for worker threads.
+same safe extraction as a layer, read as it arrives; each file's content is hashed
+while it is written, so the COPY/ADD cache keys cost no second read. A body that is
+no tar is a lone Dockerfile, as dockerd accepts from a remote URL. Blocking code for
+worker threads.
 """
 
 import fnmatch
 import hashlib
+import io
 import os
 import posixpath
 import stat
@@ -17,16 +20,24 @@ from pydocker.errdefs import InvalidParameter, NotFound
 from pydocker.images.layers import decompressed
 
 _TAR_MAGIC_OFFSET = 257
+_CHUNK = 1 << 20
 _WILDCARDS = set("*?[")
 
 
-def receive(stream, directory, dockerfile_name):
+def receive(stream, directory, dockerfile_name, digests=None):
     """Extract the context read from ``stream`` into ``directory``; a body that is not a
-    tar becomes ``dockerfile_name`` there. Returns the number of bytes written."""
+    tar becomes ``dockerfile_name`` there. ``digests`` (a dict) receives the sha256 of
+    each file by its path in the context. The stream is read to its end (what follows
+    the tar is dropped). Returns the number of bytes written."""
+    if isinstance(stream, io.RawIOBase):
+        stream = io.BufferedReader(stream, _CHUNK)
     plain = decompressed(stream)
     head = plain.peek(_TAR_MAGIC_OFFSET + 5)[:_TAR_MAGIC_OFFSET + 5] if hasattr(plain, "peek") else b""
     if len(head) > _TAR_MAGIC_OFFSET and head[_TAR_MAGIC_OFFSET:_TAR_MAGIC_OFFSET + 5] == b"ustar":
-        return apply_layer(directory, plain, whiteouts=None)
+        written = apply_layer(directory, plain, whiteouts=None, digests=digests)
+        while plain.read(_CHUNK):
+            pass
+        return written
     data = plain.read()
     if not data:
         return 0
@@ -106,31 +117,47 @@ class Sources:
         return matches
 
 
-def content_hash(path):
-    """``file:<sha256>`` or ``dir:<sha256>`` of a source: names, modes and contents, not
-    times, so touching a file keeps the cache and changing it does not."""
-    h = hashlib.sha256()
-    if not os.path.isdir(path) or os.path.islink(path):
-        _hash_entry(h, path, "")
-        return "file:" + h.hexdigest()
-    for dirpath, dirnames, filenames in os.walk(path):
-        dirnames.sort()
-        for name in sorted(dirnames + filenames):
-            full = os.path.join(dirpath, name)
-            _hash_entry(h, full, os.path.relpath(full, path))
-    return "dir:" + h.hexdigest()
+class ContentHashes:
+    """The cache keys of COPY/ADD sources under ``root``: ``file:<sha256>`` or
+    ``dir:<sha256>`` over names, modes and contents, not times, so touching a file keeps
+    the cache and changing it does not. ``digests`` holds the sha256 of file contents
+    taken while the context was extracted (path relative to ``root``); a file without
+    one (an ADD download) is read."""
 
+    def __init__(self, root, digests=None):
+        self.root = os.path.realpath(root)
+        self.digests = digests or {}
 
-def _hash_entry(h, path, rel):
-    st = os.lstat(path)
-    h.update(f"{rel}\0{stat.S_IMODE(st.st_mode):o}\0{stat.S_IFMT(st.st_mode):o}\0".encode())
-    if stat.S_ISLNK(st.st_mode):
-        h.update(os.readlink(path).encode())
-    elif stat.S_ISREG(st.st_mode):
+    def key(self, path):
+        h = hashlib.sha256()
+        if not os.path.isdir(path) or os.path.islink(path):
+            self._entry(h, path, "")
+            return "file:" + h.hexdigest()
+        for dirpath, dirnames, filenames in os.walk(path):
+            dirnames.sort()
+            for name in sorted(dirnames + filenames):
+                full = os.path.join(dirpath, name)
+                self._entry(h, full, os.path.relpath(full, path))
+        return "dir:" + h.hexdigest()
+
+    def _entry(self, h, path, rel):
+        st = os.lstat(path)
+        h.update(f"{rel}\0{stat.S_IMODE(st.st_mode):o}\0{stat.S_IFMT(st.st_mode):o}\0".encode())
+        if stat.S_ISLNK(st.st_mode):
+            h.update(os.readlink(path).encode())
+        elif stat.S_ISREG(st.st_mode):
+            h.update(self._file_digest(path).encode())
+        h.update(b"\0")
+
+    def _file_digest(self, path):
+        known = self.digests.get(os.path.relpath(path, self.root))
+        if known is not None:
+            return known
+        digest = hashlib.sha256()
         with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    h.update(b"\0")
+            for chunk in iter(lambda: f.read(_CHUNK), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
 
 
 def sources_hash(hashes):

@@ -19,10 +19,11 @@ from twisted.internet import defer
 from pydocker.builder import context as buildcontext
 from pydocker.builder import parser
 from pydocker.builder.config_steps import ConfigSteps
-from pydocker.builder.instructions import check_line
+from pydocker.builder.instructions import build_platform, check_line
 from pydocker.builder.shellwords import expand, expand_words
 from pydocker.builder.state import BuildArgs, BuildOptions, State, StepFailed, default_path, new_config, short
 from pydocker.errdefs import InvalidParameter, NotFound, PydockerError
+from pydocker.registry.platform import Platform
 
 __all__ = ["Builder", "BuildOptions", "StepFailed"]
 
@@ -30,11 +31,12 @@ __all__ = ["Builder", "BuildOptions", "StepFailed"]
 class Builder(ConfigSteps):
     """One build: its output, its options, its context directory and its program."""
 
-    def __init__(self, steps, output, options, context_dir, program, escape="\\"):
+    def __init__(self, steps, output, options, context, program, escape="\\"):
         self.steps = steps
         self.output = output
         self.options = options
-        self.context_dir = context_dir
+        self.context = context  # the context's ContentHashes: its root and its files' digests
+        self.context_dir = context.root
         self.program = program
         self.escape = escape
         self.args = BuildArgs(options.build_args)
@@ -173,7 +175,7 @@ class Builder(ConfigSteps):
             default_path(state.config)
             return state
         else:
-            state.image_id = yield self._base_image(base)
+            state.image_id = yield self._base_image(base, self._platform(stage, meta))
         document = yield self.steps.inspect_image(state.image_id)
         state.config = dict(new_config(), **(document.get("Config") or {}))
         state.config["Image"] = state.image_id
@@ -190,16 +192,33 @@ class Builder(ConfigSteps):
                 yield self._dispatch(state, trigger)
         return state
 
+    def _platform(self, stage, meta):
+        """FROM --platform (build args expanded), checked as the ``platform`` query is; None
+        without one."""
+        if not stage.platform:
+            return None
+        text = expand(stage.platform, meta, self.escape)
+        try:
+            return build_platform(text)
+        except InvalidParameter as e:
+            raise StepFailed(f"dockerfile line {stage.line.lineno}: FROM --platform={text}: {e}") from None
+
     @defer.inlineCallbacks
-    def _base_image(self, name):
+    def _base_image(self, name, platform=None):
+        """The image ID of ``name``: the local one (of ``platform`` when one is named), else
+        pulled, as dockerd does for an image it does not hold for that platform."""
         if not self.options.pull:
             try:
                 document = yield self.steps.inspect_image(name)
-                return document["Id"]
+                if platform is None or platform.accepts(_platform_of(document)):
+                    return document["Id"]
             except NotFound:
                 pass
-        yield self.steps.pull(name, self.output if not self.options.quiet else None)
+        yield self.steps.pull(name, self.output if not self.options.quiet else None, platform)
         document = yield self.steps.inspect_image(name)
+        if platform is not None and not platform.accepts(_platform_of(document)):
+            raise StepFailed(f"image with reference {name} was found but does not match the specified "
+                             f"platform: wanted {platform}, actual: {_platform_of(document)}")
         return document["Id"]
 
     # -- dispatch --------------------------------------------------------------------
@@ -227,10 +246,38 @@ class Builder(ConfigSteps):
         step_config = dict(state.config, Cmd=cmd)
         if (yield self._probe(state, step_config)):
             return
-        result = yield self.steps.derive(parent=state.image_id, config=copy.deepcopy(state.config),
-                                         container_config=step_config, created_by=" ".join(cmd),
-                                         author=state.maintainer)
+        yield self._beside_container(state, step_config, lambda: self.steps.derive(
+            parent=state.image_id, config=copy.deepcopy(state.config), container_config=step_config,
+            created_by=" ".join(cmd), author=state.maintainer))
+
+    @defer.inlineCallbacks
+    def _beside_container(self, state, step_config, make_image):
+        """A metadata or WORKDIR step: dockerd creates, commits and removes a container for
+        it (named in the stream, kept with --rm=false); here the container is created and
+        removed the same way while ``make_image()`` derives the image from the parent's
+        directly, since nothing runs in it. FROM scratch has nothing to create one from."""
+        if not state.image_id:
+            result = yield make_image()
+        else:
+            body = dict(copy.deepcopy(step_config), Image=state.image_id)
+            result = yield self._intermediate(body, lambda _: make_image())
         state.image_id = result["Id"]
+
+    @defer.inlineCallbacks
+    def _intermediate(self, body, work):
+        """``work(container_id)`` with dockerd's intermediate container: created from
+        ``body``, named (``Running in``), then removed as --rm and --force-rm say."""
+        body["HostConfig"] = dict(self.options.host_config, LogConfig={"Type": "none", "Config": {}})
+        container_id = yield self.steps.create(body)
+        self.say(f" ---> Running in {short(container_id)}\n")
+        failed = True
+        try:
+            result = yield work(container_id)
+            failed = False
+        finally:
+            if self.options.rm or self.options.forcerm or self.cancelled:
+                yield self._remove(container_id, say=not failed or self.options.forcerm)
+        return result
 
     @defer.inlineCallbacks
     def _probe(self, state, step_config):
@@ -253,14 +300,18 @@ class Builder(ConfigSteps):
     # -- steps with a layer ----------------------------------------------------------
     @defer.inlineCallbacks
     def _layer_step(self, state, comment, **copy_request):
+        """COPY, ADD (no container, as dockerd's performCopy) and WORKDIR (one beside)."""
         cmd = state.shell() + ["#(nop) " + comment]
         step_config = dict(state.config, Cmd=cmd)
         if (yield self._probe(state, step_config)):
             return
-        result = yield self.steps.copy(parent=state.image_id, config=copy.deepcopy(state.config),
+        make = lambda: self.steps.copy(parent=state.image_id, config=copy.deepcopy(state.config),
                                        container_config=step_config, created_by=" ".join(cmd),
                                        author=state.maintainer, **copy_request)
-        state.image_id = result["Id"]
+        if copy_request.get("mkdir"):
+            yield self._beside_container(state, step_config, make)
+        else:
+            state.image_id = (yield make())["Id"]
 
     def _do_copy(self, state, line):
         return self._copy_or_add(state, line, "COPY")
@@ -295,7 +346,9 @@ class Builder(ConfigSteps):
                 if not paths and not urls:
                     raise StepFailed(f"{name} failed: no source files were specified")
                 downloaded = yield self.steps.download(urls, self.context_dir) if urls else []
-                hashes = yield self.steps.hash_sources(paths + [path for path, _ in downloaded])
+                for _, rel in downloaded:
+                    self.context.digests.pop(rel, None)  # written over whatever the context held there
+                hashes = yield self.steps.hash_sources(self.context, paths + [path for path, _ in downloaded])
                 key = buildcontext.sources_hash(hashes)
                 request.update(sources=local + [rel for _, rel in downloaded], source_root=self.context_dir)
                 if urls:
@@ -334,28 +387,24 @@ class Builder(ConfigSteps):
             return
         body = dict(copy.deepcopy(step_config), Cmd=command, Env=state.env() + extra, Entrypoint=[],
                     Healthcheck={"Test": ["NONE"]}, Image=state.image_id)
-        body["HostConfig"] = dict(self.options.host_config, LogConfig={"Type": "none", "Config": {}})
-        container_id = yield self.steps.create(body)
-        self.say(f" ---> Running in {short(container_id)}\n")
-        failed = True
-        try:
+
+        @defer.inlineCallbacks
+        def run_and_commit(container_id):
             self.running = container_id
-            self._check_cancelled()
-            code = yield self.steps.run(container_id, lambda data: self.say(data.decode("utf-8", "replace")),
-                                        started=self._started)
-            self.running = None
+            try:
+                self._check_cancelled()
+                code = yield self.steps.run(container_id, lambda data: self.say(data.decode("utf-8", "replace")),
+                                            started=self._started)
+            finally:
+                self.running = None
             self._check_cancelled()
             if code != 0:
                 raise StepFailed(f"The command '{' '.join(command)}' returned a non-zero code: {code}", code)
             result = yield self.steps.commit(container_id, config=copy.deepcopy(state.config),
                                              container_config=step_config, created_by=" ".join(saved),
                                              author=state.maintainer)
-            state.image_id = result["Id"]
-            failed = False
-        finally:
-            self.running = None
-            if self.options.rm or self.options.forcerm or self.cancelled:
-                yield self._remove(container_id, say=not failed or self.options.forcerm)
+            return result
+        state.image_id = (yield self._intermediate(body, run_and_commit))["Id"]
 
     @defer.inlineCallbacks
     def _remove(self, container_id, say=True):
@@ -366,3 +415,9 @@ class Builder(ConfigSteps):
             return
         if say and not self.cancelled:
             self.say(f"Removing intermediate container {short(container_id)}\n")
+
+
+def _platform_of(document):
+    """The platform an image's inspect document declares."""
+    return Platform.of_image({"os": document.get("Os"), "architecture": document.get("Architecture"),
+                              "variant": document.get("Variant")})

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from pydocker.builder.parser import BUILDKIT_HINT, DockerfileError, Line
 from pydocker.builder.shellwords import split_keeping_quotes
+from pydocker.errdefs import InvalidParameter
+from pydocker.registry.platform import Platform
 
 KEYWORDS = ("from", "run", "cmd", "label", "maintainer", "expose", "env", "add", "copy", "entrypoint",
             "volume", "user", "workdir", "arg", "onbuild", "stopsignal", "healthcheck", "shell")
@@ -84,6 +86,12 @@ def _check_arguments(line):
         if len(words) == 3 and not _STAGE_NAME.match(words[2].lower()):
             raise DockerfileError(line.lineno, f"invalid name for build stage: {words[2]!r}, name can't start "
                                                "with a number or contain symbols")
+        platform = (line.flags.get("platform") or [""])[-1]
+        if platform and "$" not in platform:  # one with a build arg is checked at its step
+            try:
+                build_platform(platform)
+            except InvalidParameter as e:
+                raise DockerfileError(line.lineno, f"FROM --platform={platform}: {e}") from None
     elif name == "ONBUILD":
         trigger = rest.split(None, 1)[0].lower() if rest.split() else ""
         if not trigger:
@@ -100,6 +108,15 @@ def _check_arguments(line):
         _check_pairs(line, name)
     elif name not in ("RUN", "CMD", "ENTRYPOINT") and not rest:
         raise DockerfileError(line.lineno, f"{name} requires at least one argument")
+
+
+def build_platform(text):
+    """A platform a build may name (the ``platform`` query, ``FROM --platform``): one that
+    parses, for Linux; which architectures can be had is the image's business."""
+    wanted = Platform.parse(text)
+    if wanted.os != "linux":
+        raise InvalidParameter(f"\"{text}\": operating system is not supported")
+    return wanted
 
 
 def _check_pairs(line, name):

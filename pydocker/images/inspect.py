@@ -84,8 +84,11 @@ def summary_document(image, names, size, containers, version):
     return doc
 
 
-def history_documents(image, layer_sizes, names):
-    """GET /images/{name}/history: newest first; empty layers have size 0."""
+def history_documents(image, layer_sizes, lineage):
+    """GET /images/{name}/history: newest first; empty layers have size 0. ``lineage`` is
+    [(image ID, names)] of the image and its parents, newest first: as dockerd, each row
+    names the image at its depth while the parent chain lasts (a built image's
+    intermediate images), then ``<missing>``."""
     config = image_config(image)
     history = config.get("history") or [{"created": config.get("created", ""), "created_by": ""}]
     sizes = iter(layer_sizes)
@@ -101,7 +104,7 @@ def history_documents(image, layer_sizes, names):
             "Comment": entry.get("comment", ""),
         })
     rows.reverse()
-    if rows:
-        rows[0]["Id"] = image.id
-        rows[0]["Tags"] = split_references(names)[0] or None
+    for row, (image_id, names) in zip(rows, lineage):
+        row["Id"] = image_id
+        row["Tags"] = split_references(names)[0] or None
     return rows

@@ -73,15 +73,18 @@ class BuildRequest:
 
 
 def _prepare(req, directory):
-    """(program, escape token, context directory) from the body or the remote context put in
-    ``directory``; raises before anything is written."""
+    """(program, escape token, context's ContentHashes) from the body (read as it arrives,
+    its files hashed as they are written) or the remote context put in ``directory``;
+    raises before anything is written."""
     name = req.options.dockerfile
+    digests = {}
     if req.remote:
         directory = remote.fetch(req.remote, directory, name or "Dockerfile")
     else:
-        buildcontext.receive(req.body, directory, name or "Dockerfile")
+        buildcontext.receive(req.body, directory, name or "Dockerfile", digests)
     dockerfile = parser.parse(buildcontext.read_dockerfile(directory, name))
-    return instructions.group(dockerfile, name or "Dockerfile"), dockerfile.escape, directory
+    program = instructions.group(dockerfile, name or "Dockerfile")
+    return program, dockerfile.escape, buildcontext.ContentHashes(directory, digests)
 
 
 @defer.inlineCallbacks
@@ -89,8 +92,8 @@ def build(svc, job):
     req, out = job.request, job.output
     scratch = yield svc.engine.run_blocking(_scratch, svc)
     try:
-        program, escape, directory = yield svc.engine.run_blocking(_prepare, req, scratch)
-        builder = Builder(EngineSteps(svc.engine, req.auth_configs), out, req.options, directory, program, escape)
+        program, escape, hashes = yield svc.engine.run_blocking(_prepare, req, scratch)
+        builder = Builder(EngineSteps(svc.engine, req.auth_configs), out, req.options, hashes, program, escape)
         yield builder.run()
     finally:
         yield svc.engine.run_blocking(shutil.rmtree, scratch, True)
@@ -136,10 +139,10 @@ class EngineSteps:
     def inspect_image(self, name):
         return self._engine.job("image.inspect", ImageNameRequest(name))
 
-    def pull(self, name, output):
+    def pull(self, name, output, platform=None):
         ref = parse_reference(name)
         auth = self._auth_configs.get(ref.domain) or AuthConfig()
-        return self._engine.job("image.pull", PullRequest(name, platform="", auth=auth),
+        return self._engine.job("image.pull", PullRequest(name, platform=platform, auth=auth),
                                 output if output is not None else _Collected())
 
     def derive(self, **request):
@@ -187,8 +190,8 @@ class EngineSteps:
     def tag(self, image_id, ref):
         return self._engine.job("image.tag", TagRequest(image_id, ref.familiar_name, ref.tag or "latest"))
 
-    def hash_sources(self, paths):
-        return self._engine.run_blocking(lambda: [buildcontext.content_hash(p) for p in paths])
+    def hash_sources(self, hashes, paths):
+        return self._engine.run_blocking(lambda: [hashes.key(p) for p in paths])
 
     def download(self, urls, directory):
         return self._engine.run_blocking(remote.download, urls, directory)

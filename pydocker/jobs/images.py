@@ -173,7 +173,11 @@ def image_history(svc, job):
     def read(conn):
         image = q.resolve(conn, job.request.name)
         chain = q.layer_chain(conn, image.top_layer) if image.top_layer else []
-        return inspect.history_documents(image, [layer.size for layer in chain], q.references_of(conn, image.id))
+        lineage, current = [], image
+        while current is not None:
+            lineage.append((current.id, q.references_of(conn, current.id)))
+            current = q.get_image(conn, current.parent) if current.parent else None
+        return inspect.history_documents(image, [layer.size for layer in chain], lineage)
     return svc.db.run(read)
 
 

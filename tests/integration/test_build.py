@@ -523,3 +523,92 @@ def test_from_pulls_a_missing_base_with_the_credentials_of_x_registry_config(reg
     docker(docker_cli, d, "rmi", name)
     out = docker(docker_cli, d, "build", str(ctx), env=env, check=False)
     assert out.returncode != 0 and ("unauthorized" in out.stderr.lower() or "authentication" in out.stderr.lower())
+
+
+def _chunk(data):
+    return b"%x\r\n" % len(data) + data + b"\r\n"
+
+
+def _extracted(d, name):
+    """Paths of ``name`` in the build contexts under the daemon's scratch directory."""
+    scratch = os.path.join(d.root, "tmp")
+    return [os.path.join(scratch, entry, name) for entry in os.listdir(scratch)
+            if os.path.exists(os.path.join(scratch, entry, name))]
+
+
+def test_the_context_is_extracted_while_it_arrives_and_a_half_sent_one_leaves_nothing(busybox_daemon, docker_cli):
+    """The body goes to the extraction as it comes (chunked, as the CLI sends it): the first
+    file is on the daemon's disk while the client still holds back the rest of the tar. A
+    client that then goes away leaves no context behind and the daemon serves on."""
+    import socket
+    d = busybox_daemon
+    body = context_tar({"first.txt": "first\n", "Dockerfile": "FROM busybox\nCOPY first.txt /\n",
+                        "second.bin": os.urandom(1 << 20)})
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(d.socket)
+    s.sendall(b"POST /build?t=half HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-tar\r\n"
+              b"Transfer-Encoding: chunked\r\n\r\n" + _chunk(body[:4096]))
+    deadline = time.monotonic() + 30
+    while not _extracted(d, "first.txt"):
+        assert time.monotonic() < deadline, "nothing of the context was extracted before its end arrived" + d.log()[-4000:]
+        time.sleep(0.05)
+    with open(_extracted(d, "first.txt")[0]) as f:
+        assert f.read() == "first\n"
+    s.close()
+    while os.listdir(os.path.join(d.root, "tmp")):
+        assert time.monotonic() < deadline, "the half-sent context was left behind"
+        time.sleep(0.05)
+    assert docker(docker_cli, d, "version").returncode == 0
+    got, _, payload = raw_build(d, "?t=whole", body)  # the same context sent whole builds
+    assert got == 200 and b"Successfully tagged whole:latest" in payload, payload
+
+
+def test_a_refused_build_with_a_large_context_answers_after_the_body_without_keeping_it(busybox_daemon):
+    """A query refused before any work is still answered once the body has been read (and
+    dropped), on a connection that then serves the next request."""
+    import socket
+    d = busybox_daemon
+    body = context_tar({"Dockerfile": "FROM busybox\n", "big.bin": os.urandom(24 << 20)})
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(d.socket)
+    s.sendall(b"POST /build?version=2 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+              + b"GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n")
+    seen = b""
+    while b"\r\n\r\nOK" not in seen:
+        chunk = s.recv(65536)
+        assert chunk, seen
+        seen += chunk
+    s.close()
+    assert seen.startswith(b"HTTP/1.1 400") and b"BuildKit is not supported" in seen  # then the ping's OK
+
+
+def test_from_platform_is_checked_the_host_one_builds_another_is_pulled_for(registry, busybox_daemon, docker_cli,
+                                                                           tmp_path):
+    """FROM --platform: one that does not parse, or not Linux, is a 400 naming the line before
+    any work; the host's own builds from the local image; another is what dockerd does without
+    the image for it: a pull for that platform (here from a registry that has only the host's),
+    whose image is refused when it is not of that platform."""
+    d = busybox_daemon
+    for platform, message in [("bogus", "dockerfile parse error on line 2: FROM --platform=bogus: invalid platform"),
+                              ("windows/amd64", "line 2: FROM --platform=windows/amd64: \"windows/amd64\": "
+                                                "operating system is not supported")]:
+        got, _, payload = raw_build(d, "", context_tar({"Dockerfile": f"# x\nFROM --platform={platform} busybox\n"}))
+        assert (got, message in json.loads(payload)["message"]) == (400, True), payload
+    host = docker(docker_cli, d, "version", "-f", "{{.Server.Os}}/{{.Server.Arch}}").stdout.strip()
+    ctx = write(tmp_path / "ctx", {"Dockerfile": f"ARG P={host}\nFROM --platform=$P busybox\nRUN echo built\n"})
+    assert "built" in build(docker_cli, d, ctx, "-t", "native").stdout
+    bad = write(tmp_path / "bad", {"Dockerfile": "ARG P=plan9\nFROM --platform=$P busybox\n"})
+    out = build(docker_cli, d, bad, check=False)
+    assert out.returncode != 0 and "dockerfile line 2: FROM --platform=plan9" in out.stderr + out.stdout
+    if registry is None:
+        pytest.skip("no registry for the pull of another platform")
+    other = "linux/s390x" if host != "linux/s390x" else "linux/amd64"
+    name = f"{registry.host}/only/host:1"
+    env = dict(CLASSIC, DOCKER_CONFIG=str(tmp_path / "config"))
+    docker(docker_cli, d, "tag", "busybox", name)
+    docker(docker_cli, d, "push", name, env=env)
+    ctx = write(tmp_path / "other", {"Dockerfile": f"FROM --platform={other} {name}\nRUN echo never\n"})
+    out = docker(docker_cli, d, "build", str(ctx), check=False, env=env)
+    assert out.returncode != 0 and "never" not in out.stdout
+    # A registry with one manifest gives the host's image: refused as dockerd's GetImage does.
+    assert f"does not match the specified platform: wanted {other}" in out.stderr + out.stdout, out

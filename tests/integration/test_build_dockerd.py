@@ -41,6 +41,20 @@ def steps(output):
     return [line for line in output.splitlines() if line.startswith("Step ")]
 
 
+def stream_shape(output):
+    """The stream's step lines with IDs made alike: what a user reads step by step."""
+    kinds = ("Step ", " ---> Running in ", "Removing intermediate container ", " ---> ")
+    return [re.sub(r"\b[0-9a-f]{12}\b", "ID", line) for line in output.splitlines() if line.startswith(kinds)]
+
+
+def history_ids(host, name):
+    """Which rows of ``docker history`` name an image (dockerd keeps the parents a build made)."""
+    ids = cli(host, "history", "-q", name).stdout.split()
+    known = set(cli(host, "images", "-aq").stdout.split())
+    assert all(i in known for i in ids if i != "<missing>"), (ids, known)
+    return [i != "<missing>" for i in ids]
+
+
 def history(host, name):
     lines = cli(host, "history", "--no-trunc", "--format", "{{.CreatedBy}}|{{.Size}}", name).stdout.splitlines()
     return [re.sub(r"(file|dir):[0-9a-f]{64}", "HASH", line.split("|")[0]) for line in lines]
@@ -59,7 +73,9 @@ def test_same_dockerfile_same_steps_history_and_config_as_dockerd(busybox_daemon
     out_ours = cli(ours, *args, env=CLASSIC).stdout
     out_theirs = cli(theirs, *args, env=CLASSIC).stdout
     assert steps(out_ours) == steps(out_theirs)
+    assert stream_shape(out_ours) == stream_shape(out_theirs)
     assert history(ours, "same:1") == history(theirs, "same:1")
+    assert history_ids(ours, "same:1") == history_ids(theirs, "same:1")
     config_ours = json.loads(cli(ours, "image", "inspect", "same:1").stdout)[0]["Config"]
     config_theirs = json.loads(cli(theirs, "image", "inspect", "same:1").stdout)[0]["Config"]
     for key in ("Env", "Cmd", "Entrypoint", "WorkingDir", "User", "Labels", "ExposedPorts", "Volumes",
@@ -79,3 +95,28 @@ def test_same_dockerfile_same_steps_history_and_config_as_dockerd(busybox_daemon
     cli(theirs, "load", "-i", str(tmp_path / "built.tar"))
     assert cli(theirs, "image", "inspect", "same:1", "--format", "{{.Id}}").stdout.strip() == image_id
     assert cli(theirs, "run", "--rm", "--network", "none", "same:1").stdout == expected
+
+
+def test_without_rm_the_same_intermediate_containers_stay_as_with_dockerd(busybox_daemon, dockerd, tmp_path):
+    """dockerd makes a container for each metadata step and WORKDIR too (not for COPY/ADD):
+    with --rm=false they all stay; with --force-rm a failed step's go as well."""
+    ours, theirs = busybox_daemon.host, dockerd.host
+    cli(ours, "save", "-o", str(tmp_path / "busybox.tar"), "busybox:latest")
+    cli(theirs, "load", "-i", str(tmp_path / "busybox.tar"))
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM busybox\nENV A=1\nWORKDIR /w\nCOPY Dockerfile /w/\nRUN true\nCMD [\"sh\"]\n")
+    counts = []
+    for host in (ours, theirs):
+        out = cli(host, "build", "--rm=false", "--network", "none", str(ctx), env=CLASSIC).stdout
+        assert "Removing intermediate container" not in out
+        left = cli(host, "ps", "-aq").stdout.split()
+        assert sorted(re.findall(r"Running in ([0-9a-f]{12})", out)) == sorted(left)
+        counts.append(len(left))
+    assert counts[0] == counts[1] == 4
+    (ctx / "Dockerfile").write_text("FROM busybox\nLABEL x=1\nRUN false\n")
+    for host in (ours, theirs):
+        before = set(cli(host, "ps", "-aq").stdout.split())
+        failed = cli(host, "build", "--force-rm", "--network", "none", str(ctx), env=CLASSIC, check=False)
+        assert failed.returncode != 0
+        assert set(cli(host, "ps", "-aq").stdout.split()) == before

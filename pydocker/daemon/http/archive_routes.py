@@ -34,7 +34,7 @@ def archive_routes():
         Route("GET", "/images/{name:.+}/get", "image.save", lambda call: archives.SaveRequest([call.args["name"]]),
               kind="stream", content_type=TAR),
         Route("POST", "/images/load", "image.load", lambda call: archives.LoadRequest(
-            call.body, call.query.bool("quiet")), kind="stream"),
+            call.body, call.query.bool("quiet")), kind="stream", stream_body=True),
         Route("GET", C + "export", "container.export", named, kind="stream", content_type=TAR),
         Route("GET", C + "changes", "container.changes", named),
         Route("POST", "/commit", "container.commit", bind_commit, status=201),

@@ -9,6 +9,7 @@ import base64
 import json
 
 from pydocker.builder.dispatcher import BuildOptions
+from pydocker.builder.instructions import build_platform
 from pydocker.daemon.http.router import Route
 from pydocker.errdefs import InvalidParameter
 from pydocker.jobs.build import BuildRequest
@@ -51,9 +52,7 @@ def _tags(call):
 def _platform(text):
     if not text:
         return ""
-    wanted = Platform.parse(text)
-    if wanted.os != "linux":
-        raise InvalidParameter(f"\"{text}\": operating system is not supported")
+    wanted = build_platform(text)
     if (wanted.architecture, wanted.variant) != (_HOST_ARCH.architecture, _HOST_ARCH.variant):
         raise InvalidParameter(f"platform {wanted} is not supported: this daemon builds for {_HOST_ARCH}")
     return str(wanted)
@@ -124,4 +123,4 @@ def bind_build(call):
 
 
 def build_routes():
-    return [Route("POST", "/build", "build", bind_build, kind="stream")]
+    return [Route("POST", "/build", "build", bind_build, kind="stream", stream_body=True)]

@@ -7,6 +7,7 @@ JSON, as a stream, or as an error ``{"message": ...}`` with the status from
 """
 
 import json
+from urllib.parse import parse_qs
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -15,6 +16,7 @@ from twisted.web import resource, server
 from pydocker import API_VERSION, __version__
 from pydocker.daemon.http import errmap, websocket
 from pydocker.daemon.http.binding import Query, parse_json_body
+from pydocker.daemon.http.body import ApiRequest, BodyPipe
 from pydocker.daemon.http.flow import WriteFlow
 from pydocker.daemon.http.hijack import hijack
 from pydocker.daemon.http.router import Router
@@ -27,11 +29,12 @@ SERVER_HEADER = f"pydocker/{__version__} (linux)"
 class ApiCall:
     """What a binder sees of one HTTP request."""
 
-    def __init__(self, request, args, version):
+    def __init__(self, request, args, version, query_args=None, body=None):
         self._request = request
         self.args = args
         self.version = version
-        self.query = Query(request.args)
+        self.query = Query(request.args if query_args is None else query_args)
+        self._body = body
 
     def header(self, name, default=None):
         value = self._request.getHeader(name)
@@ -39,7 +42,10 @@ class ApiCall:
 
     @property
     def body(self):
-        """The body as a binary file object (uploads: load, import, archive)."""
+        """The body as a binary file object (uploads: load, import, archive); for a route
+        with ``stream_body``, a ``BodyPipe`` a worker thread reads while it arrives."""
+        if self._body is not None:
+            return self._body
         self._request.content.seek(0)
         return self._request.content
 
@@ -51,10 +57,11 @@ class ApiCall:
 class HttpJobOutput(JobOutput):
     """A streaming job's output written into a chunked HTTP response."""
 
-    def __init__(self, request, content_type):
+    def __init__(self, request, content_type, held=False):
         self._request = request
         self._content_type = content_type
         self.headers_sent = False
+        self._held = [] if held else None  # writes kept until the request was read whole
         self._close_callbacks = []
         self._flow = WriteFlow(lambda producer: request.registerProducer(producer, True),
                                request.unregisterProducer)
@@ -63,7 +70,16 @@ class HttpJobOutput(JobOutput):
     def set_content_type(self, content_type):
         self._content_type = content_type.encode() if isinstance(content_type, str) else content_type
 
+    def release(self):
+        """The request has been read whole: send what was held."""
+        held, self._held = self._held or [], None
+        for data in held:
+            self.write(data) if data is not None else self.flush_headers()
+
     def flush_headers(self):
+        if self._held is not None:
+            self._held.append(None)
+            return
         if not self.headers_sent and not self.closed:
             self.headers_sent = True
             self._request.setHeader(b"Content-Type", self._content_type)
@@ -72,6 +88,9 @@ class HttpJobOutput(JobOutput):
 
     def write(self, data):
         if self.closed:
+            return
+        if self._held is not None:
+            self._held.append(data)
             return
         self.flush_headers()
         if data:
@@ -87,7 +106,9 @@ class HttpJobOutput(JobOutput):
         self._request.setHeader(name, value)
 
     def when_writable(self):
-        return defer.succeed(None) if self.closed else self._flow.when_writable()
+        if self.closed or self._held is not None:
+            return defer.succeed(None)
+        return self._flow.when_writable()
 
     def finish(self):
         """End the response (unregistering the producer first, as twisted.web requires)."""
@@ -157,12 +178,14 @@ class ApiResource(resource.Resource):
             request.setHeader(b"Access-Control-Allow-Methods", b"HEAD, GET, POST, DELETE, PUT, OPTIONS")
             if request.method == b"OPTIONS":
                 return b""
-        method = request.method.decode()
+        streamed = getattr(request, "streamed", None)
+        if streamed is not None:
+            streamed.answer()
+            return server.NOT_DONE_YET
         job_id = request.job_id = self._engine.new_job_id()
         try:
-            route, args, version = self._router.match(method, request.path.decode("utf-8", "replace"))
-            call = ApiCall(request, args, version)
-            job_request = route.bind(call) if route.bind else None
+            route, args, version = self._router.match(request.method.decode(), request.path.decode("utf-8", "replace"))
+            job_request = route.bind(ApiCall(request, args, version)) if route.bind else None
         except Exception as e:
             self._error(request, e)
             return server.NOT_DONE_YET
@@ -171,23 +194,54 @@ class ApiResource(resource.Resource):
                 d = self._engine.job(route.job, job_request, stream, job_id)
                 d.addBoth(lambda _: stream.close())
             return websocket.serve(request, start)
+        _, answer = self._start(request, route, job_request, job_id)
+        answer()
+        return server.NOT_DONE_YET
+
+    def start_streaming(self, request, command, uri):
+        """Called by ``ApiRequest`` once a request's headers are in: a route with
+        ``stream_body`` gets its job started now, its body a ``BodyPipe`` (see body.py).
+        None for every other request (``render`` deals with it, errors included)."""
+        reactor = getattr(request.channel.transport, "reactor", None)
+        path, _, query = uri.partition(b"?")
+        try:
+            route, args, version = self._router.match(command.decode(), path.decode("utf-8", "replace"))
+        except Exception:
+            return None
+        if not route.stream_body or reactor is None:
+            return None
+        transport = request.channel.transport
+        body = BodyPipe(reactor, transport.pauseProducing, transport.resumeProducing)
+        return _StreamedCall(self, request, route, ApiCall(request, args, version, parse_qs(query, 1), body))
+
+    def _start(self, request, route, job_request, job_id, held=False):
+        """Start the route's job: (its Deferred, a function that answers the request with
+        its result). ``held``: the request is still being read, the answer must wait."""
         if route.kind == "hijack":
             output = Upgrader(request, route.content_type.encode())
             d = self._engine.job(route.job, job_request, output, job_id)
-            d.addCallbacks(lambda _: output.finish(),
-                           lambda f: output.fail(f, lambda: self._error(request, f.value)))
+            callbacks = (lambda _: output.finish(), lambda f: output.fail(f, lambda: self._error(request, f.value)))
         elif route.kind == "stream":
-            output = HttpJobOutput(request, route.content_type.encode())
+            output = HttpJobOutput(request, route.content_type.encode(), held)
             d = self._engine.job(route.job, job_request, output, job_id)
-            d.addCallbacks(lambda _: self._end_stream(request, output),
-                           lambda f: self._stream_failed(request, output, route, f))
+            callbacks = (lambda _: self._end_stream(request, output),
+                         lambda f: self._stream_failed(request, output, route, f))
         else:
+            output = None
             d = self._engine.job(route.job, job_request, job_id=job_id)
-            gone = _watch_disconnect(request)
-            d.addCallbacks(lambda result: gone() or self._respond(request, route, result),
-                           lambda f: gone() or self._error(request, f.value))
-        d.addErrback(lambda f: self.log.failure("writing a response failed", f))
-        return server.NOT_DONE_YET
+            callbacks = None
+
+        def answer():
+            if output is not None and held:
+                output.release()
+            if callbacks is None:
+                gone = _watch_disconnect(request)
+                d.addCallbacks(lambda result: gone() or self._respond(request, route, result),
+                               lambda f: gone() or self._error(request, f.value))
+            else:
+                d.addCallbacks(*callbacks)
+            d.addErrback(lambda f: self.log.failure("writing a response failed", f))
+        return d, answer
 
     def _respond(self, request, route, result):
         """The route's own success status; a result of None is an empty body, not a 204."""
@@ -246,6 +300,39 @@ def write_whole(request, status, content_type, body):
     request.finish()
 
 
+class _StreamedCall:
+    """A request whose job started before its body ended (``ApiResource.start_streaming``):
+    its answer waits for ``render``; the body's rest is dropped once the job has ended."""
+
+    def __init__(self, resource, request, route, call):
+        self.body = call.body
+        self._answered = False
+        request.job_id = resource._engine.new_job_id()
+        try:
+            job_request = route.bind(call) if route.bind else None
+        except Exception as e:
+            self.body.discard()
+            self._job = None
+            self._answer = lambda error=e: resource._error(request, error)
+            return
+        self._job, self._answer = resource._start(request, route, job_request, request.job_id, held=True)
+        self._job.addBoth(self._job_ended)
+
+    def _job_ended(self, result):
+        self.body.discard()
+        return result
+
+    def answer(self):
+        self._answered = True
+        self._answer()
+
+    def connection_lost(self, error):
+        """The client went away mid-body: its reader fails; nobody will answer the job."""
+        self.body.fail(error)
+        if not self._answered and self._job is not None:
+            self._job.addErrback(lambda _: None)
+
+
 def _watch_disconnect(request):
     """A function telling whether the client went away before the response was written."""
     state = {"gone": False}
@@ -255,8 +342,10 @@ def _watch_disconnect(request):
 
 class ApiSite(server.Site):
     """The HTTP site; requests are logged at debug level, as dockerd does, with the id
-    of the job that served them (its ``+job``/``-job`` lines carry the same id)."""
+    of the job that served them (its ``+job``/``-job`` lines carry the same id).
+    Its requests may hand their body to the job as it arrives (``body.ApiRequest``)."""
 
+    requestFactory = ApiRequest
     noisy = False
     displayTracebacks = False
     log_ = Logger()

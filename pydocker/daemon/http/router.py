@@ -35,6 +35,7 @@ class Route:
     kind: str = "json"  # json | text | stream
     content_type: str = "application/json"
     headers: tuple = ()  # extra (name, value) response headers
+    stream_body: bool = False  # the job reads the body (in a worker) while it arrives: body.py
     regex: re.Pattern = field(init=False, repr=False)
 
     def __post_init__(self):

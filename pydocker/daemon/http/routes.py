@@ -55,7 +55,7 @@ def bind_image_create(call):
 def image_routes():
     name = lambda call: images.ImageNameRequest(call.args["name"], call.version)
     return [
-        Route("POST", "/images/create", "image.create", bind_image_create, kind="stream"),
+        Route("POST", "/images/create", "image.create", bind_image_create, kind="stream", stream_body=True),
         Route("GET", "/images/json", "image.list", lambda call: images.ListImagesRequest(
             all=call.query.bool("all"), filters=call.query.filters(), digests=call.query.bool("digests"),
             version=call.version)),

@@ -5,6 +5,8 @@ that sends a wrong type learns exactly which field is wrong. ``check`` applies
 a declarative table of field types to a whole object at once.
 """
 
+import contextlib
+
 from pydocker.errdefs import InvalidParameter
 
 STR_LIST = "list of strings"
@@ -38,6 +40,16 @@ def check(obj, types, where):
                 continue
             raise InvalidParameter(f"invalid type for field {name}: expected {_kind_name(kind)}, got {_kind(value)}")
     return obj
+
+
+@contextlib.contextmanager
+def naming(field):
+    """A refusal (InvalidParameter) of what ``field`` holds, raised by a reader that does not
+    know the field's place in the body, names the field, as dockerd's JSON errors do."""
+    try:
+        yield
+    except InvalidParameter as e:
+        raise InvalidParameter(f"{e} ({field})") from None
 
 
 def uint_pair(value):

@@ -55,7 +55,7 @@ def validate_create(body):
         raise InvalidParameter("config.Image is required: no image given")
     for item in config.get("Env") or []:
         if not item.partition("=")[0]:
-            raise InvalidParameter(f"invalid environment variable: {item}")
+            raise InvalidParameter(f"invalid environment variable: {item} (Env)")
     _validate_healthcheck(config.get("Healthcheck"))
     validate_host_config(host_config)
     return config, dict(host_config), networking
@@ -86,86 +86,101 @@ def check_userns_remap(hc):
         raise InvalidParameter("cannot share the host PID namespace when user namespaces are enabled")
 
 
-def validate_host_config(hc):
-    policy = check(hc.get("RestartPolicy") or {}, {"Name": str, "MaximumRetryCount": int}, "HostConfig.RestartPolicy")
+def validate_host_config(hc, where="HostConfig"):
+    """dockerd's rules for a host config; each refusal names its field, under ``where`` (the
+    create body's ``HostConfig``, or ``""`` for an update's body, whose fields are at its top)."""
+    def field(name):
+        return f"{where}.{name}" if where else name
+
+    policy = check(hc.get("RestartPolicy") or {}, {"Name": str, "MaximumRetryCount": int}, field("RestartPolicy"))
     name = policy.get("Name", "")
     if name not in RESTART_POLICIES:
-        raise InvalidParameter(f"invalid restart policy '{name}'")
+        raise InvalidParameter(f"invalid restart policy '{name}' ({field('RestartPolicy.Name')})")
     retries = policy.get("MaximumRetryCount", 0)
     if retries < 0:
-        raise InvalidParameter("invalid restart policy: maximum retry count cannot be negative")
+        raise InvalidParameter(f"invalid restart policy: maximum retry count cannot be negative "
+                               f"({field('RestartPolicy.MaximumRetryCount')})")
     if retries and name != "on-failure":
-        raise InvalidParameter("invalid restart policy: maximum retry count can only be used with 'on-failure'")
+        raise InvalidParameter(f"invalid restart policy: maximum retry count can only be used with 'on-failure' "
+                               f"({field('RestartPolicy.MaximumRetryCount')})")
     if "RestartPolicy" in hc:
         hc["RestartPolicy"] = {"Name": name or "no", "MaximumRetryCount": retries}
     if hc.get("AutoRemove") and name not in ("", "no"):
-        raise InvalidParameter("conflicting options: cannot specify both --restart and --rm")
+        raise InvalidParameter(f"conflicting options: cannot specify both --restart and --rm "
+                               f"({field('AutoRemove')} and {field('RestartPolicy')})")
     memory = hc.get("Memory", 0) or 0
     if 0 < memory < MIN_MEMORY:
-        raise InvalidParameter("Minimum memory limit allowed is 6MB")
+        raise InvalidParameter(f"Minimum memory limit allowed is 6MB ({field('Memory')})")
     swap = hc.get("MemorySwap", 0) or 0
     if swap > 0 and memory and swap < memory:
-        raise InvalidParameter("Minimum memoryswap limit should be larger than memory limit, see usage")
+        raise InvalidParameter(f"Minimum memoryswap limit should be larger than memory limit, see usage "
+                               f"({field('MemorySwap')})")
     if swap > 0 and not memory:
-        raise InvalidParameter("You should always set the Memory limit when using Memoryswap limit, see usage")
+        raise InvalidParameter(f"You should always set the Memory limit when using Memoryswap limit, see usage "
+                               f"({field('MemorySwap')})")
     reservation = hc.get("MemoryReservation", 0) or 0
     if memory and reservation and reservation > memory:
-        raise InvalidParameter("Minimum memory limit can not be less than memory reservation limit, see usage")
+        raise InvalidParameter(f"Minimum memory limit can not be less than memory reservation limit, see usage "
+                               f"({field('MemoryReservation')})")
     nano = hc.get("NanoCpus", 0) or 0
     if nano and (hc.get("CpuQuota") or hc.get("CpuPeriod")):
-        raise InvalidParameter("Conflicting options: Nano CPUs and CPU Period cannot both be set")
+        raise InvalidParameter(f"Conflicting options: Nano CPUs and CPU Period cannot both be set "
+                               f"({field('NanoCpus')})")
     ncpu = os.cpu_count() or 1
     if nano < 0 or nano > ncpu * 1_000_000_000:
-        raise InvalidParameter(f"Range of CPUs is from 0.01 to {ncpu}.00, as there are only {ncpu} CPUs available")
+        raise InvalidParameter(f"Range of CPUs is from 0.01 to {ncpu}.00, as there are only {ncpu} CPUs available "
+                               f"({field('NanoCpus')})")
     period = hc.get("CpuPeriod", 0) or 0
     if period and not 1000 <= period <= 1_000_000:
-        raise InvalidParameter("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)")
+        raise InvalidParameter(f"CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s "
+                               f"(i.e. 1000000) ({field('CpuPeriod')})")
     quota = hc.get("CpuQuota", 0) or 0
     if quota and quota < 1000:
-        raise InvalidParameter("CPU cfs quota can not be less than 1ms (i.e. 1000)")
+        raise InvalidParameter(f"CPU cfs quota can not be less than 1ms (i.e. 1000) ({field('CpuQuota')})")
     if (hc.get("CpuShares", 0) or 0) < 0:
-        raise InvalidParameter("invalid CPU shares: must not be negative")
+        raise InvalidParameter(f"invalid CPU shares: must not be negative ({field('CpuShares')})")
     weight = hc.get("BlkioWeight", 0) or 0
     if weight and not 10 <= weight <= 1000:
-        raise InvalidParameter("Range of blkio weight is from 10 to 1000")
-    check(hc.get("LogConfig") or {}, {"Type": str, "Config": STR_MAP}, "HostConfig.LogConfig")
+        raise InvalidParameter(f"Range of blkio weight is from 10 to 1000 ({field('BlkioWeight')})")
+    check(hc.get("LogConfig") or {}, {"Type": str, "Config": STR_MAP}, field("LogConfig"))
     for i, mount in enumerate(hc.get("Mounts") or []):
         check(mount, {"Type": str, "Source": str, "Target": str, "ReadOnly": bool, "Consistency": str,
-                      "BindOptions": dict, "VolumeOptions": dict, "TmpfsOptions": dict}, f"HostConfig.Mounts[{i}]")
+                      "BindOptions": dict, "VolumeOptions": dict, "TmpfsOptions": dict}, field(f"Mounts[{i}]"))
     for port, bindings in (hc.get("PortBindings") or {}).items():
         if not isinstance(bindings, list):
-            raise InvalidParameter(f"invalid type for field HostConfig.PortBindings.{port}: expected an array")
+            raise InvalidParameter(f"invalid type for field {field('PortBindings')}.{port}: expected an array")
         for i, binding in enumerate(bindings):
-            check(binding, {"HostIp": str, "HostPort": str}, f"HostConfig.PortBindings.{port}[{i}]")
+            check(binding, {"HostIp": str, "HostPort": str}, f"{field('PortBindings')}.{port}[{i}]")
     ulimits = []
     for i, ulimit in enumerate(hc.get("Ulimits") or []):
-        check(ulimit, {"Name": str, "Soft": int, "Hard": int}, f"HostConfig.Ulimits[{i}]")
+        check(ulimit, {"Name": str, "Soft": int, "Hard": int}, field(f"Ulimits[{i}]"))
         # stored whole, as Go's struct: a field left out (or null) is its zero value
         ulimit = {"Name": ulimit.get("Name", ""), "Soft": ulimit.get("Soft", 0), "Hard": ulimit.get("Hard", 0)}
         if ulimit["Soft"] > ulimit["Hard"]:
-            raise InvalidParameter(f"ulimit {ulimit['Name']}: soft limit must be less than or equal to hard limit")
+            raise InvalidParameter(f"ulimit {ulimit['Name']}: soft limit must be less than or equal to hard limit "
+                                   f"({field(f'Ulimits[{i}]')})")
         ulimits.append(ulimit)
     if ulimits:
         hc["Ulimits"] = ulimits
     for mode_key in ("PidMode", "IpcMode", "UTSMode"):
         mode = hc.get(mode_key, "")
         if mode not in ("", "host", "private", "shareable") and not mode.startswith("container:"):
-            raise InvalidParameter(f"invalid {mode_key}: {mode}")
+            raise InvalidParameter(f"invalid {field(mode_key)}: {mode}")
     if hc.get("CgroupnsMode") not in (None, "", "host", "private"):
-        raise InvalidParameter(f"invalid cgroup namespace mode: {hc['CgroupnsMode']}")
+        raise InvalidParameter(f"invalid cgroup namespace mode: {hc['CgroupnsMode']} ({field('CgroupnsMode')})")
     for i, entry in enumerate(hc.get("LxcConf") or []):
-        check(entry, {"Key": str, "Value": str}, f"HostConfig.LxcConf[{i}]")
+        check(entry, {"Key": str, "Value": str}, field(f"LxcConf[{i}]"))
         if not entry.get("Key"):
-            raise InvalidParameter(f"HostConfig.LxcConf[{i}].Key is required")
+            raise InvalidParameter(f"{field(f'LxcConf[{i}].Key')} is required")
     if hc.get("UsernsMode") not in (None, "", "host"):
-        raise InvalidParameter(f"invalid UsernsMode {hc['UsernsMode']!r}: only \"host\" (or nothing) is allowed")
+        raise InvalidParameter(f"invalid {field('UsernsMode')} {hc['UsernsMode']!r}: only \"host\" (or nothing) is allowed")
     if "ConsoleSize" in hc:
         hc["ConsoleSize"] = uint_pair(hc["ConsoleSize"])
     for link in hc.get("Links") or []:
         if not link.partition(":")[0]:
-            raise InvalidParameter(f"invalid HostConfig.Links entry {link!r}: no container name")
+            raise InvalidParameter(f"invalid {field('Links')} entry {link!r}: no container name")
     for spec in hc.get("VolumesFrom") or []:
         if not spec:
-            raise InvalidParameter("volumes-from specification cannot be an empty string")
+            raise InvalidParameter(f"volumes-from specification cannot be an empty string ({field('VolumesFrom')})")
     if hc.get("Isolation") not in (None, "", "default"):
-        raise InvalidParameter(f"invalid isolation '{hc['Isolation']}' on linux")
+        raise InvalidParameter(f"invalid isolation '{hc['Isolation']}' on linux ({field('Isolation')})")

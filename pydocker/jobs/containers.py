@@ -11,6 +11,7 @@ from pydocker import sysinfo
 from pydocker.containers import createconfig, inspect, links, names
 from pydocker.containers.model import Container
 from pydocker.errdefs import InvalidParameter, NotFound
+from pydocker.fields import naming
 from pydocker.images.ids import new_cache_id
 from pydocker.jobs import update
 from pydocker.registry.platform import Platform
@@ -88,7 +89,8 @@ def merge_image_config(config, image_config):
 def create(svc, job):
     req = job.request
     config, host_config, networking = createconfig.validate_create(req.body)
-    security_from(host_config)          # refused at create, not first at start
+    with naming("HostConfig.SecurityOpt"):
+        security_from(host_config)      # refused at create, not first at start
     if svc.idmap is not None:
         createconfig.check_userns_remap(host_config)
     warnings = yield svc.engine.run_blocking(_host_checks, svc, host_config, req.version)
@@ -164,7 +166,7 @@ def _check_log_config(svc, host_config):
     log_config = host_config.get("LogConfig") or {}
     kind = log_config.get("Type") or svc.config.log_driver
     if kind not in svc.logdrivers:
-        raise InvalidParameter(f"logger: no log driver named '{kind}' is registered")
+        raise InvalidParameter(f"logger: no log driver named '{kind}' is registered (HostConfig.LogConfig.Type)")
     options = dict(svc.config.log_opts) if kind == svc.config.log_driver else {}
     options.update(log_config.get("Config") or {})
     svc.logdrivers[kind].validate(options)

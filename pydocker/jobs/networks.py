@@ -1,6 +1,7 @@
 """Network jobs: create, list, inspect, remove, connect, disconnect, prune,
 in the Engine API's shapes. The work is done by the NetworkService; these handlers validate and shape."""
 
+import ipaddress
 import re
 import time
 from dataclasses import dataclass, field
@@ -120,9 +121,9 @@ def create_options(body):
     check(body, CREATE_TYPES, "")
     name = (body.get("Name") or "").strip()
     if not name:
-        raise InvalidParameter("network name is required")
+        raise InvalidParameter("network name is required (Name)")
     if body.get("Scope") not in (None, "", "local"):
-        raise InvalidParameter(f"scope {body['Scope']!r} is not supported: networks are local")
+        raise InvalidParameter(f"scope {body['Scope']!r} is not supported: networks are local (Scope)")
     for key in ("Ingress", "ConfigOnly", "EnableIPv6"):
         if body.get(key):
             raise InvalidParameter(f"{key} networks are not supported")
@@ -140,17 +141,24 @@ def _ipam_options(ipam):
         raise NotFound(f'plugin "{ipam["Driver"]}" not found')
     configs = ipam.get("Config") or []
     for i, pool in enumerate(configs):
-        check(pool, {"Subnet": str, "IPRange": str, "Gateway": str, "AuxiliaryAddresses": STR_MAP},
-              f"IPAM.Config[{i}]")
+        where = f"IPAM.Config[{i}]"
+        check(pool, {"Subnet": str, "IPRange": str, "Gateway": str, "AuxiliaryAddresses": STR_MAP}, where)
+        for key, parse in (("Subnet", ipaddress.ip_network), ("IPRange", ipaddress.ip_network),
+                           ("Gateway", ipaddress.ip_address)):
+            if pool.get(key):
+                try:
+                    parse(pool[key])
+                except ValueError as e:
+                    raise InvalidParameter(f"invalid {key.lower()} {pool[key]!r} ({where}.{key}): {e}") from None
         if ":" in (pool.get("Subnet") or ""):
-            raise InvalidParameter("IPv6 subnets are not supported: networks are IPv4 only")
+            raise InvalidParameter(f"IPv6 subnets are not supported: networks are IPv4 only ({where}.Subnet)")
         if pool.get("AuxiliaryAddresses"):
-            raise InvalidParameter("auxiliary addresses are not supported")
+            raise InvalidParameter(f"auxiliary addresses are not supported ({where}.AuxiliaryAddresses)")
     if len(configs) > 1:
         raise InvalidParameter("only one IPv4 pool (IPAM.Config entry) is supported per network")
     pool = configs[0] if configs else {}
     if (pool.get("IPRange") or pool.get("Gateway")) and not pool.get("Subnet"):
-        raise InvalidParameter("an IP range or gateway needs a subnet")
+        raise InvalidParameter("an IP range or gateway needs a subnet (IPAM.Config[0].Subnet)")
     return {"subnet": pool.get("Subnet") or "", "gateway": pool.get("Gateway") or "",
             "ip_range": pool.get("IPRange") or ""}
 

@@ -65,7 +65,7 @@ def update(svc, job):
     new.update({k: v for k, v in body.items() if k in UPDATABLE and v is not None})
     if body.get("Memory") and not body.get("MemorySwap") and container.host_config.get("MemorySwap"):
         new["MemorySwap"] = container.host_config["MemorySwap"] if container.host_config["MemorySwap"] >= body["Memory"] else 0
-    createconfig.validate_host_config(new)
+    createconfig.validate_host_config(new, where="")
     warnings = yield svc.engine.run_blocking(discard_kernel_memory, svc.execdriver, new, req.version)
     if container.running:
         yield svc.engine.run_blocking(svc.execdriver.update, container.id, resources_from(new))

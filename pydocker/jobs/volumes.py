@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from twisted.internet import defer
 
 from pydocker.errdefs import Conflict, InvalidParameter, NotFound
+from pydocker.fields import naming
 from pydocker.store import volumes as vstore
 from pydocker.timeutil import rfc3339
-from pydocker.volumes.mountpoints import VOLUME_NAME
+from pydocker.volumes.mountpoints import check_volume_name
 
 
 class VolumeJobs:
@@ -40,9 +41,9 @@ class CreateVolumeRequest:
 
 def create(svc, job):
     req = job.request
-    if req.name and not VOLUME_NAME.match(req.name):
-        raise InvalidParameter(f"create {req.name}: \"{req.name}\" includes invalid characters for a local volume name, "
-                               f"only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed")
+    if req.name:
+        with naming("Name"):
+            check_volume_name(req.name)
     service = svc.volumes
     name = req.name or os.urandom(32).hex()
     d = svc.engine.run_blocking(service.create, name, req.driver or "local", req.options, req.labels, not req.name)

@@ -8,6 +8,7 @@ import socket
 
 from pydocker.containers.links import parse_link
 from pydocker.errdefs import InvalidParameter
+from pydocker.fields import naming
 from pydocker.networking import hosts, settings
 from pydocker.networking.sandbox import network_mode
 
@@ -21,8 +22,9 @@ def container_settings(view, containers, container, networking_config, enabled):
     config, hc = container.config, container.host_config
     requested = check_endpoints((networking_config or {}).get("EndpointsConfig"))
     mode = network_mode(container)
-    for text in hc.get("ExtraHosts") or []:
-        hosts.parse_extra_host(text, host_gateway="0.0.0.0")
+    for i, text in enumerate(hc.get("ExtraHosts") or []):
+        with naming(f"HostConfig.ExtraHosts[{i}]"):
+            hosts.parse_extra_host(text, host_gateway="0.0.0.0")
     settings.port_specs(config, hc)
     for text in hc.get("Links") or []:
         containers.get(parse_link(text)[0])

@@ -10,7 +10,7 @@ import re
 
 from pydocker.drivers.network import ipam, ports
 from pydocker.drivers.network.model import ports_settings
-from pydocker.fields import STR_LIST, STR_MAP, check
+from pydocker.fields import STR_LIST, STR_MAP, check, naming
 from pydocker.errdefs import InvalidParameter
 
 ENDPOINT_CONFIG_TYPES = {
@@ -121,7 +121,8 @@ def check_exposed(exposed):
     if not isinstance(exposed, dict):
         raise InvalidParameter("invalid type for field ExposedPorts: expected an object")
     for key in exposed:
-        ports.parse_publish(key)
+        with naming("ExposedPorts"):
+            ports.parse_publish(key)
 
 
 def ports_document(config, host_config, bindings):

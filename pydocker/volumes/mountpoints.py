@@ -12,6 +12,7 @@ import posixpath
 import re
 
 from pydocker.errdefs import InvalidParameter
+from pydocker.fields import naming
 from pydocker.volumes import propagation
 
 VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
@@ -45,11 +46,15 @@ def parse_bind(text, ensure, bind_owner=None):
             if bind_owner is not None:
                 os.chown(source, *bind_owner)
         return _point("bind", destination, source, rw, mode=mode, propagation=propagation.from_options(options))
-    if not VOLUME_NAME.match(source):
-        raise InvalidParameter(f"create {source}: \"{source}\" includes invalid characters for a local volume "
-                               f"name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a "
-                               f"host directory, use absolute path")
+    check_volume_name(source, ". If you intended to pass a host directory, use absolute path")
     return _volume(ensure, source, destination, rw, mode, copy="nocopy" not in options)
+
+
+def check_volume_name(name, hint=""):
+    """dockerd's rule for a local volume's name, in its words."""
+    if not VOLUME_NAME.match(name):
+        raise InvalidParameter(f"create {name}: \"{name}\" includes invalid characters for a local volume name, "
+                               f"only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed{hint}")
 
 
 def _check_destination(destination, text):
@@ -103,8 +108,9 @@ def resolve(host_config, image_volumes, ensure, volumes_from, bind_owner=None):
             if mode == "ro":
                 point["RW"] = False
             by_destination[point["Destination"]] = point
-    for text in host_config.get("Binds") or []:
-        point = parse_bind(text, ensure, bind_owner)
+    for i, text in enumerate(host_config.get("Binds") or []):
+        with naming(f"HostConfig.Binds[{i}]"):
+            point = parse_bind(text, ensure, bind_owner)
         by_destination[point["Destination"]] = point
     for i, m in enumerate(host_config.get("Mounts") or []):
         point = parse_mount(i, m, ensure)
@@ -113,7 +119,8 @@ def resolve(host_config, image_volumes, ensure, volumes_from, bind_owner=None):
     tmpfs = set(host_config.get("Tmpfs") or {})
     for destination in image_volumes or {}:
         if destination not in by_destination and destination not in tmpfs:
-            by_destination[destination] = _volume(ensure, None, destination, True, "", copy=True)
+            with naming("Volumes"):
+                by_destination[destination] = _volume(ensure, None, destination, True, "", copy=True)
     return sorted(by_destination.values(), key=lambda p: p["Destination"])
 
 

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import socket
 import tarfile
 import time
@@ -127,6 +128,23 @@ def test_the_nulls_ansible_sends_create_a_container(engine):
         assert doc["HostConfig"]["Ulimits"] == [{"Name": "nofile", "Soft": 0, "Hard": 1024}]
     finally:
         engine.cli("rm", "-f", "nulls")
+
+
+def names_a_field(message, paths):
+    """Whether ``message`` names one of ``paths`` ("A.B[].C") or a parent of one ("A.B"), whole
+    or by its last components ("B.C", "C"), as dockerd's JSON errors name the Go struct field;
+    array indices in the message ("B[0]") count as the array's name. The wrappers HostConfig and
+    NetworkingConfig alone name none of their fields."""
+    message = re.sub(r"\[\d*\]", "", message)
+    for path in paths:
+        parts = path.replace("[]", "").split(".")
+        for end in range(len(parts), 0, -1):
+            for start in range(end):
+                if len(parts) > 1 and parts[start:end] in (["HostConfig"], ["NetworkingConfig"]):
+                    continue
+                if re.search(r"(?<![\w.])" + re.escape(".".join(parts[start:end])) + r"(?![\w])", message):
+                    return True
+    return False
 
 
 def spec_fields(route):
@@ -616,9 +634,10 @@ def test_an_exec_tty_is_the_next_pty_of_the_containers_devpts(engine):
     ("POST /volumes/create", {"Name": "typed-vol"}),
 ])
 def test_a_field_of_the_wrong_type_is_a_400(engine, route, base):
-    """Every field set to a string and to an object in turn (one of them is the wrong type):
-    never a server error. (Debian's dockerd 20.10 answers Go's JSON type errors with a 500;
-    newer ones with a 400, as pydocker.)"""
+    """Every field set in turn to a string, an object, a negative number and a list of strings
+    (most of them the wrong type or value): never a server error, and a 400 names the field.
+    (Debian's dockerd 20.10 answers Go's JSON type errors with a 500; newer ones with a 400
+    naming the Go struct field, as pydocker.)"""
     if engine.kind == "dockerd":
         pytest.skip("dockerd 20.10 answers a JSON type error with a 500")
     cid = create(engine, "typed-target")
@@ -627,7 +646,7 @@ def test_a_field_of_the_wrong_type_is_a_400(engine, route, base):
     failures = {}
     try:
         for field in spec_fields(route):
-            for wrong in ("x", {"x": 1}):
+            for wrong in ("x", {"x": 1}, -1, ["x"]):
                 body = with_null(base, field)
                 node = body
                 for part in field.split(".")[:-1]:
@@ -636,7 +655,8 @@ def test_a_field_of_the_wrong_type_is_a_400(engine, route, base):
                 if route == "POST /containers/create":
                     path = "/containers/create?name=typed-new"
                 answer = engine.request(method, path, body)
-                if answer.status >= 500:
+                if answer.status >= 500 or answer.status == 400 and not names_a_field(answer.json()["message"],
+                                                                                     [field]):
                     failures[f"{field}={wrong!r}"] = answer.body
                 for kind, name in (("containers", "typed-new"), ("networks", "typed-net"), ("volumes", "typed-vol")):
                     if answer.status == 201:

@@ -10,10 +10,10 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.web.test.requesthelper import DummyRequest
 
 from pydocker.daemon.http.binding import Query
-from pydocker.fields import check
+from pydocker.fields import UINT_PAIR, check, naming, uint_pair
 from pydocker.daemon.http.resource import ApiResource
 from pydocker.daemon.http.router import Route
-from pydocker.errdefs import Conflict
+from pydocker.errdefs import Conflict, InvalidParameter
 from pydocker.engine.job import Engine
 
 
@@ -74,6 +74,19 @@ def test_wrong_type_names_the_field():
     status, body = render(make_resource(), Request("POST", "/things/create", b'{"Name": "a", "Size": "big"}'))
     assert status == 400
     assert json.loads(body)["message"] == "invalid type for field Size: expected integer, got string"
+
+
+def test_a_readers_refusal_is_made_to_name_its_field():
+    with pytest.raises(InvalidParameter, match=r"^bad value \(HostConfig.Binds\[0\]\)$"):
+        with naming("HostConfig.Binds[0]"):
+            raise InvalidParameter("bad value")
+
+
+def test_a_uint_pair_is_gos_two_item_array():
+    assert [uint_pair(v) for v in (None, [], [5], [5, 6], [5, 6, 7])] == [[0, 0], [0, 0], [5, 0], [5, 6], [5, 6]]
+    for wrong in ([-1], ["x"], [True], "x"):
+        with pytest.raises(InvalidParameter, match="ConsoleSize"):
+            check({"ConsoleSize": wrong}, {"ConsoleSize": UINT_PAIR}, "HostConfig")
 
 
 def test_error_kind_maps_to_status():

@@ -96,7 +96,9 @@ def build(svc, job):
         builder = Builder(EngineSteps(svc.engine, req.auth_configs), out, req.options, hashes, program, escape)
         yield builder.run()
     finally:
-        yield svc.engine.run_blocking(shutil.rmtree, scratch, True)
+        # Not waited for: the answer need not wait for the context to go (a stop that
+        # comes first leaves it to the next start's clean-up of <data-root>/tmp).
+        svc.engine.run_blocking(shutil.rmtree, scratch, True)
 
 
 class _Collected(JobOutput):

@@ -25,6 +25,7 @@ from pydocker.errdefs import InvalidParameter
 
 HIGH_WATER = 8 << 20
 LOW_WATER = 2 << 20
+READ_SIZE = 1 << 20  # what the transport reads at once while a body streams
 
 
 class BodyInterrupted(InvalidParameter):

@@ -16,7 +16,7 @@ from twisted.web import resource, server
 from pydocker import API_VERSION, __version__
 from pydocker.daemon.http import errmap, websocket
 from pydocker.daemon.http.binding import Query, parse_json_body
-from pydocker.daemon.http.body import ApiRequest, BodyPipe
+from pydocker.daemon.http.body import READ_SIZE, ApiRequest, BodyPipe
 from pydocker.daemon.http.flow import WriteFlow
 from pydocker.daemon.http.hijack import hijack
 from pydocker.daemon.http.router import Router
@@ -211,6 +211,7 @@ class ApiResource(resource.Resource):
         if not route.stream_body or reactor is None:
             return None
         transport = request.channel.transport
+        transport.bufferSize = max(getattr(transport, "bufferSize", 0), READ_SIZE)  # fewer, larger reads
         body = BodyPipe(reactor, transport.pauseProducing, transport.resumeProducing)
         return _StreamedCall(self, request, route, ApiCall(request, args, version, parse_qs(query, 1), body))
 

@@ -32,7 +32,7 @@ from pydocker.jobs.containers import ContainerRequest, CreateRequest
 from pydocker.jobs.lifecycle import KillRequest, RemoveRequest, WaitRequest
 from pydocker.jobs.distribution import PullRequest
 from pydocker.images.layers import register_written
-from pydocker.jobs.images import ImageNameRequest, TagRequest
+from pydocker.jobs.images import ImageNameRequest, PruneImagesRequest, TagRequest
 from pydocker.registry import AuthConfig
 from pydocker.reference import parse_reference
 from pydocker.store import images as q
@@ -52,7 +52,7 @@ class BuildJobs:
 
     def jobs(self):
         return {"build": build, "build.copy": copy_step, "image.derive": derive_image,
-                "image.cache_probe": cache_probe}
+                "image.cache_probe": cache_probe, "build.prune": build_prune}
 
 
 
@@ -385,3 +385,75 @@ def cache_probe(svc, job):
     """The newest local child of the parent made by the same step (or one restored from a
     cache source), or None."""
     return svc.db.run(_probe, job.request)
+
+
+# -- POST /build/prune ----------------------------------------------------------------------
+
+@dataclass
+class BuildPruneRequest:
+    older_than: int = None  # nanoseconds (until, unused-for): only cache made longer ago than this
+    labels: list = field(default_factory=list)  # label=, label!=: as image prune reads them
+    not_labels: list = field(default_factory=list)
+    record_filters: dict = field(default_factory=dict)  # id, parent, type, description, inuse, shared, private
+    keep_storage: int = 0  # bytes of stale cache to keep (the oldest goes first)
+    all: bool = False
+
+
+def _record_matches(image, config, wanted):
+    """BuildKit's record filters on a stale cache entry: never in use, never shared."""
+    last = (config.get("history") or [{}])[-1]
+    values = {"id": image.id.split(":", 1)[-1], "parent": (image.parent or "").split(":", 1)[-1],
+              "type": "regular", "description": last.get("created_by", "")}
+    for key, value in wanted.items():
+        if key in ("inuse", "shared"):
+            return False
+        if key == "id" and not values["id"].startswith(value.split(":", 1)[-1]):
+            return False
+        if key in ("parent", "type", "description") and values[key] != value.split(":", 1)[-1]:
+            return False
+    return True
+
+
+def _stale_cache(conn, req, now):
+    """The classic builder's stale cache, oldest first: untagged images nothing is built on
+    and no container uses (what a rebuild after a change orphans), as the filters pick them,
+    less the newest ones ``keep_storage`` leaves."""
+    refs = q.all_references(conn)
+    found = []
+    for image in sorted(q.all_images(conn), key=lambda image: image.created):
+        if refs.get(image.id) or q.containers_using(conn, image.id) or q.children_of(conn, image.id):
+            continue
+        if req.older_than is not None and image.created > now - req.older_than:
+            continue
+        config = json.loads(image.config)
+        if not _record_matches(image, config, req.record_filters):
+            continue
+        top = q.get_layer(conn, image.top_layer) if image.top_layer else None
+        empty = (config.get("history") or [{}])[-1].get("empty_layer")
+        found.append((image.id, 0 if empty or top is None else top.size))
+    if not req.keep_storage:
+        return [image_id for image_id, _ in found]
+    total, chosen = sum(size for _, size in found), []
+    for image_id, size in found:
+        if total <= req.keep_storage:
+            break
+        chosen.append(image_id)
+        total -= size
+    return chosen
+
+
+@defer.inlineCallbacks
+def build_prune(svc, job):
+    """dockerd 20.10 answers /build/prune from BuildKit's cache, which classic builds never
+    fill; here the classic builder's own cache is what it prunes: the stale part (cached
+    steps of tagged images stay, as their layers do). ``all`` adds nothing to that: the rest
+    is in use."""
+    req = job.request
+    chosen = yield svc.db.run(_stale_cache, req, time.time_ns())
+    if not chosen:
+        return {"CachesDeleted": None, "SpaceReclaimed": 0}
+    filters = {"dangling": ["true"], "label": req.labels, "label!": req.not_labels}
+    report = yield svc.engine.job("image.prune", PruneImagesRequest({k: v for k, v in filters.items() if v},
+                                                                    ids=chosen))
+    deleted = [entry["Deleted"] for entry in report["ImagesDeleted"] or () if "Deleted" in entry]
+    return {"CachesDeleted": deleted or None, "SpaceReclaimed": report["SpaceReclaimed"]}

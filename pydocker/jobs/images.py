@@ -128,12 +128,12 @@ def _matches(image, names, filters, bounds):
         return False
     if "since" in bounds and not image.created > bounds["since"]:
         return False
-    if "label" in filters:
+    if "label" in filters or "label!" in filters:
         labels = (json.loads(image.config).get("config") or {}).get("Labels") or {}
-        for spec in filters["label"]:
-            key, eq, value = spec.partition("=")
-            if key not in labels or (eq and labels[key] != value):
-                return False
+        has = lambda spec: spec.partition("=")[0] in labels and (
+            "=" not in spec or labels[spec.partition("=")[0]] == spec.partition("=")[2])
+        if not all(has(spec) for spec in filters.get("label", ())) or any(has(s) for s in filters.get("label!", ())):
+            return False
     if "reference" in filters:
         shown = [inspect.familiar(n) for n in names]
         if not any(fnmatch.fnmatchcase(n, pattern) or fnmatch.fnmatchcase(n.rsplit(":", 1)[0], pattern)
@@ -348,6 +348,7 @@ def remove_image(svc, job):
 @dataclass
 class PruneImagesRequest:
     filters: dict = field(default_factory=dict)
+    ids: list = None  # only these images (the part of the build cache /build/prune chose)
 
 
 @defer.inlineCallbacks
@@ -366,11 +367,14 @@ def prune_images(svc, job):
         for image in q.all_images(conn):
             if only_dangling and refs.get(image.id):
                 continue
+            if job.request.ids is not None and image.id not in job.request.ids:
+                continue
             if q.containers_using(conn, image.id) or q.children_of(conn, image.id):
                 continue
             if until is not None and image.created > until:
                 continue
-            if not _matches(image, refs.get(image.id, []), {k: v for k, v in filters.items() if k == "label"}, {}):
+            if not _matches(image, refs.get(image.id, []), {k: v for k, v in filters.items() if k.startswith("label")},
+                            {}):
                 continue
             found.append(image.id)
         return found

@@ -14,7 +14,6 @@ from twisted.internet import defer
 
 from pydocker import API_VERSION, MIN_API_VERSION, __version__, sysinfo
 from pydocker.errdefs import InvalidParameter
-from pydocker.jobs.images import PruneImagesRequest
 from pydocker.engine.events import EventFilter
 from pydocker.store import schema
 
@@ -35,22 +34,11 @@ class SystemJobs:
         self.idmap = idmap
 
     def jobs(self):
-        return {"ping": ping, "version": version, "info": info, "events": events, "commands": commands,
-                "build.prune": build_prune}
+        return {"ping": ping, "version": version, "info": info, "events": events, "commands": commands}
 
 
 def ping(svc, job):
     return "OK"
-
-
-def build_prune(svc, job):
-    """The classic builder's stale cache: untagged leaf images no container uses and the
-    untagged parents they leave (what a rebuild after a change orphans); cached steps of
-    tagged images stay, as their layers do."""
-    d = svc.engine.job("image.prune", PruneImagesRequest({"dangling": ["true"]}))
-    return d.addCallback(lambda report: {
-        "CachesDeleted": [entry["Deleted"] for entry in report["ImagesDeleted"] or () if "Deleted" in entry] or None,
-        "SpaceReclaimed": report["SpaceReclaimed"]})
 
 
 def commands(svc, job):

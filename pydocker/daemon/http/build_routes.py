@@ -9,10 +9,11 @@ import base64
 import json
 
 from pydocker.builder.dispatcher import BuildOptions
+from pydocker.builder.gofmt import parse_duration
 from pydocker.builder.instructions import build_platform
 from pydocker.daemon.http.router import Route
 from pydocker.errdefs import InvalidParameter
-from pydocker.jobs.build import BuildRequest
+from pydocker.jobs.build import BuildPruneRequest, BuildRequest
 from pydocker.registry import AuthConfig
 from pydocker.registry.platform import Platform
 from pydocker.reference import parse_reference
@@ -122,5 +123,39 @@ def bind_build(call):
                         auth_configs=_registry_config(call))
 
 
+# The filters dockerd's /build/prune accepts (BuildKit's, which 20.10 checks even for a
+# daemon whose builds were all classic ones).
+_PRUNE_FILTERS = ("until", "unused-for", "label", "label!", "id", "parent", "type", "description", "inuse",
+                  "shared", "private")
+
+
+def bind_build_prune(call):
+    q = call.query
+    filters = q.filters()
+    for key in filters:
+        if key not in _PRUNE_FILTERS:
+            raise InvalidParameter(f"invalid filter '{key}'")
+    if filters.get("until") and filters.get("unused-for"):
+        raise InvalidParameter('conflicting filters: "until" and "unused-for"')
+    if any(len(values) > 1 for key, values in filters.items() if not key.startswith("label")):
+        raise InvalidParameter("filters expect only one value")
+    age = None
+    for key in ("until", "unused-for"):
+        if filters.get(key):
+            try:
+                age = parse_duration(filters[key][0], key)
+            except InvalidParameter:
+                raise InvalidParameter(f"\"{key}\" filter expects a duration (e.g., '24h'): "
+                                       f"time: invalid duration \"{filters[key][0]}\"") from None
+    keep = q.str("keep-storage", "") or "0"
+    if not keep.lstrip("-").isdigit():
+        raise InvalidParameter(f"keep-storage is in bytes and expects an integer, got {keep}")
+    return BuildPruneRequest(older_than=age, labels=filters.get("label", []), not_labels=filters.get("label!", []),
+                             record_filters={k: v[0] if v else "" for k, v in filters.items()
+                                             if k not in ("until", "unused-for", "label", "label!")},
+                             keep_storage=max(0, int(keep)), all=q.bool("all"))
+
+
 def build_routes():
-    return [Route("POST", "/build", "build", bind_build, kind="stream", stream_body=True)]
+    return [Route("POST", "/build", "build", bind_build, kind="stream", stream_body=True),
+            Route("POST", "/build/prune", "build.prune", bind_build_prune)]

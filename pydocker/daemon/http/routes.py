@@ -36,7 +36,6 @@ def system_routes():
         Route("GET", "/version", "version"),
         Route("GET", "/info", "info"),
         Route("GET", "/events", "events", bind_events, kind="stream"),
-        Route("POST", "/build/prune", "build.prune"),
         # pydocker's own, for debugging: the names of the registered jobs.
         Route("GET", "/debug/commands", "commands"),
     ]

@@ -102,6 +102,15 @@ def test_exec_with_a_tty(driver, start):
     assert "TTY" in out.text and status.exit_code == 0
 
 
+@pytest.mark.parametrize("run_tty,pts", [(False, "/dev/pts/0"), (True, "/dev/pts/1")])
+def test_an_exec_tty_is_the_next_pty_of_the_containers_devpts(driver, start, run_tty, pts):
+    """The exec's terminal comes from the container's devpts too: after its console (pts 0)
+    when it has one."""
+    spec, io, outcome = start(["sleep", "60"], tty=run_tty)
+    status, out = exec_in(driver, spec.id, ["sh", "-c", "tty; printf 'a\\nb'"], tty=True)
+    assert (status.exit_code, out.out) == (0, pts.encode() + b"\r\na\r\nb")
+
+
 def test_exec_into_a_stopped_container_is_a_conflict(driver):
     with pytest.raises(Conflict):
         driver.exec("not-running", ExecSpec(args=["true"]), Recorder())

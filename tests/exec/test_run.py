@@ -143,6 +143,17 @@ def test_tty_and_resize(driver, start):
     assert outcome[0].exit_code == 0
 
 
+def test_a_tty_is_a_pty_of_the_containers_own_devpts(driver, start):
+    """As runc's console socket: the terminal comes from the container's devpts instance
+    (pts 0, also its /dev/console), never from the host's, and its output reaches the
+    daemon as the container's pty wrote it ("\n" as "\r\n", nothing added)."""
+    spec, io, outcome = start(["sh", "-c", "tty; [ /dev/console -ef /proc/self/fd/0 ] && echo console; "
+                                           "ls /dev/pts | tr '\\n' ' '; printf 'a\\r\\nb\\n'"], tty=True)
+    spin(lambda: outcome)
+    assert outcome[0].exit_code == 0, io.out
+    assert io.out == b"/dev/pts/0\r\nconsole\r\n0 ptmx a\r\r\nb\r\n"
+
+
 def test_working_directory_is_created(run):
     status, io = run(["pwd"], cwd="/srv/app")
     assert io.text == "/srv/app\n"

@@ -124,13 +124,17 @@ class StdioProcess(protocol.ProcessProtocol):
 
     def _watch_pty(self, master):
         """Read the pty master; the process has ended once the last slave is closed."""
-        self._pty = pty = PtyConnection(master, self._io.stdout, self._reactor)
+        self._pty = pty = PtyConnection(master, self._pty_output(), self._reactor)
         self._waiting.add("pty")
         pty.closed.addCallback(lambda _: self._finished("pty"))
         pty.start()
         self._hand_output(OutputReaders(lambda: [pty] if pty.connected else []))
         if "process" not in self._waiting:
             self._output.exited()       # its exit was reported before its terminal came
+
+    def _pty_output(self):
+        """Where what is read from the pty master goes."""
+        return self._io.stdout
 
     @property
     def stdin(self):

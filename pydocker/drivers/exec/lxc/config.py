@@ -195,7 +195,10 @@ def render(spec, process, caps, paths, raw_lines=()):
     lines = [
         "lxc.rootfs.path = dir:" + spec.rootfs,
         "lxc.rootfs.mount = " + paths.rootfs_mount,
-        "lxc.console.path = none",
+        # With a TTY, LXC's console: a pty of the container's own devpts instance (it has one,
+        # pty.max > 1), bound on /dev/console and made the command's stdio, proxied by
+        # lxc-execute to its controlling terminal (the daemon's pty). Without, our pipes.
+        "lxc.console.path = " + ("/dev/tty" if spec.tty else "none"),
         "lxc.tty.max = 0",
         "lxc.pty.max = 1024",
         "lxc.apparmor.profile = unconfined",

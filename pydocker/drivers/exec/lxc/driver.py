@@ -136,12 +136,16 @@ class LXCDriver(RunningContainers):
             shutil.rmtree(self._state_dir(spec.id), ignore_errors=True)
             raise
         directory = self._state_dir(spec.id)
-        argv = ["setsid", self._execute.path, "-n", spec.id, "-P", self._home, "-f", config_path,
-                "-q", "-l", "INFO", "-o", os.path.join(directory, "lxc.log"), "--"] + spec.args
+        # With a TTY our pty is lxc-execute's controlling terminal, the peer of the console.
+        argv = ["setsid"] + (["-c"] if spec.tty else []) + [
+            self._execute.path, "-n", spec.id, "-P", self._home, "-f", config_path,
+            "-q", "-l", "INFO", "-o", os.path.join(directory, "lxc.log"), "--"] + spec.args
         tool = LXCToolProcess(argv, io, spec.tty, spec.open_stdin, self._reactor)
         channel = hooks.HookChannel(directory, lambda kind, pid: self._hook_called(
             spec.id, kind, pid), self._reactor)
         running = _Running(spec, tool, channel)
+        if spec.tty:
+            running.started.addCallback(lambda _: tool.terminal_ready())
         running.started.addCallback(lambda _: io.started(running.pid, tool.stdin))
         self._running[spec.id] = running
         channel.start()

@@ -11,15 +11,20 @@ from pydocker.drivers.exec.common import StdioProcess
 class LXCToolProcess(StdioProcess):
     """``exited`` fires with the tool's exit code once it and its pty are done.
 
-    The container inherits the tool's stdio (``lxc.console.path = none``),
-    so its output arrives here directly and goes to ``io``.
+    Without a TTY the container inherits the tool's stdio (``lxc.console.path =
+    none``), so its output arrives here directly and goes to ``io``; with one the
+    tool proxies it from the container's console.
     """
 
     def __init__(self, argv, io, tty, open_stdin, reactor):
         super().__init__(io, tty, open_stdin, reactor)
         self._argv = argv
         self._code = None
+        self._output_filter = UndoOnlcr(io.stdout)
         self.exited = defer.Deferred()
+
+    def _pty_output(self):
+        return self._output_filter
 
     def spawn(self):
         self._spawn(self._argv, _tool_env(), "/")
@@ -27,8 +32,9 @@ class LXCToolProcess(StdioProcess):
     def terminal_ready(self, timeout=120.0):
         """A Deferred firing once the tool has switched our pty to raw mode.
 
-        ``lxc-attach`` proxies a TTY through a pty of its own and sets ours
-        raw with TCSAFLUSH, which drops input typed before: the caller waits
+        ``lxc-attach`` and ``lxc-execute`` proxy a TTY through a pty of the
+        container's devpts and set ours raw with TCSAFLUSH, which drops input
+        typed before: the caller waits
         for this before it hands out stdin. Fires anyway once the tool is gone,
         or after ``timeout``: a bound far above what even an emulated, loaded
         guest needs (seconds there), so input is not dropped on a slow host."""
@@ -58,7 +64,33 @@ class LXCToolProcess(StdioProcess):
         self._finished("process")
 
     def _ended(self):
+        self._output_filter.flush()
         self.exited.callback(self._code)
+
+
+class UndoOnlcr:
+    """The container's terminal output as the container wrote it. An LXC tool
+    proxying a TTY sets its own terminal (our pty) to output "\n" as "\r\n",
+    over a container pty that did so already: each "\n" read has one "\r" too
+    many before it, which is taken away here (a "\r" ending a read waits for the
+    next one, which may begin with its "\n")."""
+
+    def __init__(self, write):
+        self._write = write
+        self._held = b""
+
+    def __call__(self, data):
+        data = self._held + data
+        self._held = b"\r" if data.endswith(b"\r") else b""
+        if self._held:
+            data = data[:-1]
+        if data:
+            self._write(data.replace(b"\r\n", b"\n"))
+
+    def flush(self):
+        if self._held:
+            self._write(self._held)
+            self._held = b""
 
 
 def _tool_env():

@@ -67,7 +67,10 @@ def private_interpreter():
     with open(os.path.realpath(sys.executable), "rb") as f:
         image = f.read()
     copies = [executable]
-    if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+    soname = (sysconfig.get_config_var("INSTSONAME") or "").encode()
+    # Debian builds a libpython yet links its interpreter without it: only a copy that loads
+    # the library needs a private one.
+    if sysconfig.get_config_var("Py_ENABLE_SHARED") and soname + b"\0" in image:
         libdir = sysconfig.get_config_var("LIBDIR").encode()
         private_lib = os.path.join(directory, "lib").encode()
         if image.count(libdir + b"\0") != 1 or len(private_lib) > len(libdir):

@@ -131,7 +131,9 @@ class ApiRequest(server.Request):
 
     Once the headers are in, the site's resource is asked (``start_streaming``) whether
     the route takes its body as a stream; if it does, the job starts now with a
-    ``BodyPipe`` and the body never touches ``self.content``."""
+    ``BodyPipe`` and the body never touches ``self.content``. The method and URI are
+    not on the request yet: twisted.web's channel holds them (``_command``, ``_path``);
+    without them the body is kept whole, as for any other route."""
 
     streamed = None  # what start_streaming returned: an object with a ``body`` pipe
 

@@ -13,7 +13,8 @@ from pydocker.builder.gofmt import parse_duration
 from pydocker.builder.instructions import build_platform
 from pydocker.daemon.http.router import Route
 from pydocker.errdefs import InvalidParameter
-from pydocker.jobs.build import BuildPruneRequest, BuildRequest
+from pydocker.jobs.build import BuildRequest
+from pydocker.jobs.buildcache import BuildPruneRequest
 from pydocker.registry import AuthConfig
 from pydocker.registry.platform import Platform
 from pydocker.reference import parse_reference

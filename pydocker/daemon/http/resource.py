@@ -208,8 +208,8 @@ class ApiResource(resource.Resource):
             route, args, version = self._router.match(command.decode(), path.decode("utf-8", "replace"))
         except Exception:
             return None
-        if not route.stream_body or reactor is None:
-            return None
+        if not route.stream_body or route.kind not in ("json", "stream") or reactor is None:
+            return None  # a hijack or websocket takes the connection over: never mid-body
         transport = request.channel.transport
         transport.bufferSize = max(getattr(transport, "bufferSize", 0), READ_SIZE)  # fewer, larger reads
         body = BodyPipe(reactor, transport.pauseProducing, transport.resumeProducing)

@@ -36,3 +36,21 @@ def test_cgroup_work_of_a_run_stays_off_the_reactor(driver, run, cgroup_calls):
     assert "read_keyed" in {name for name, _ in cgroup_calls}    # the exit's OOM check
     on_reactor = [name for name, thread in cgroup_calls if thread == threading.get_ident()]
     assert on_reactor == []
+
+
+def test_the_lxc_start_watch_reads_proc_off_the_reactor(driver, run, monkeypatch):
+    """Until the command runs, the lxc driver watches /proc (``lxc/ready.py``): a process in
+    the middle of an exec holds up a reader of its /proc files."""
+    if driver.name != "lxc":
+        pytest.skip("only the lxc driver watches /proc for its start")
+    from pydocker.drivers.exec.lxc import ready
+    checks = []
+    original = ready.command_running
+
+    def spy(*args):
+        checks.append(threading.get_ident())
+        return original(*args)
+    monkeypatch.setattr(ready, "command_running", spy)
+    status, _ = run(["true"])
+    assert status.exit_code == 0 and checks
+    assert threading.get_ident() not in checks

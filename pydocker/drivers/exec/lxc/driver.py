@@ -204,10 +204,15 @@ class LXCDriver(RunningContainers):
         self._reactor.callLater(0, self._await_command, running)
 
     def _await_command(self, running):
-        """After the hook's reply: report the start once the command runs (``ready``)."""
+        """After the hook's reply: report the start once the command runs (``ready``). The
+        check reads /proc in a thread: a process in the middle of an exec holds its readers."""
+        checked = self._in_thread(ready.command_running, running.pid, running.tool.pid)
+        checked.addCallback(self._command_checked, running)
+
+    def _command_checked(self, runs, running):
         if running.started.called or self._running.get(running.spec.id) is not running:
             return      # the container has exited already: the exit path reports it
-        if ready.command_running(running.pid, running.tool.pid):
+        if runs:
             running.started.callback(None)
         else:
             self._reactor.callLater(0.005, self._await_command, running)

@@ -126,6 +126,7 @@ def bind_build(call):
 
 # The filters dockerd's /build/prune accepts (BuildKit's, which 20.10 checks even for a
 # daemon whose builds were all classic ones).
+_PRUNE_FAILED = "failed to prune build cache: "
 _PRUNE_FILTERS = ("until", "unused-for", "label", "label!", "id", "parent", "type", "description", "inuse",
                   "shared", "private")
 
@@ -135,22 +136,23 @@ def bind_build_prune(call):
     filters = q.filters()
     for key in filters:
         if key not in _PRUNE_FILTERS:
-            raise InvalidParameter(f"invalid filter '{key}'")
+            raise InvalidParameter(f"{_PRUNE_FAILED}Invalid filter '{key}'")
     if filters.get("until") and filters.get("unused-for"):
-        raise InvalidParameter('conflicting filters: "until" and "unused-for"')
+        raise InvalidParameter(f'{_PRUNE_FAILED}conflicting filters: "until" and "unused-for"')
     if any(len(values) > 1 for key, values in filters.items() if not key.startswith("label")):
-        raise InvalidParameter("filters expect only one value")
+        raise InvalidParameter(f"{_PRUNE_FAILED}filters expect only one value")
     age = None
     for key in ("until", "unused-for"):
         if filters.get(key):
             try:
                 age = parse_duration(filters[key][0], key)
             except InvalidParameter:
-                raise InvalidParameter(f"\"{key}\" filter expects a duration (e.g., '24h'): "
+                raise InvalidParameter(f"{_PRUNE_FAILED}\"{key}\" filter expects a duration (e.g., '24h'): "
                                        f"time: invalid duration \"{filters[key][0]}\"") from None
     keep = q.str("keep-storage", "") or "0"
     if not keep.lstrip("-").isdigit():
-        raise InvalidParameter(f"keep-storage is in bytes and expects an integer, got {keep}")
+        raise InvalidParameter(f"keep-storage is in bytes and expects an integer, got {keep}: "
+                               f"strconv.Atoi: parsing \"{keep}\": invalid syntax")
     return BuildPruneRequest(older_than=age, labels=filters.get("label", []), not_labels=filters.get("label!", []),
                              record_filters={k: v[0] if v else "" for k, v in filters.items()
                                              if k not in ("until", "unused-for", "label", "label!")},

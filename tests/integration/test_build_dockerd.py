@@ -120,3 +120,29 @@ def test_without_rm_the_same_intermediate_containers_stay_as_with_dockerd(busybo
         failed = cli(host, "build", "--force-rm", "--network", "none", str(ctx), env=CLASSIC, check=False)
         assert failed.returncode != 0
         assert set(cli(host, "ps", "-aq").stdout.split()) == before
+
+
+def test_build_prune_refuses_bad_filters_in_dockerds_words_and_a_classic_cache_stays_on_dockerd(busybox_daemon,
+                                                                                                 dockerd, tmp_path):
+    """/build/prune's refusals read as dockerd 20.10's (which answers 500 where a duration or
+    keep-storage does not parse; 400 here), and dockerd's prune, answered from BuildKit's
+    cache, leaves the intermediate images of a classic build where they are."""
+    from tests.integration.test_images import api
+    for query, dockerd_status in [('filters={"foo":["x"]}', 400), ('filters={"until":["1h"],"unused-for":["1h"]}', 400),
+                                  ('filters={"until":["soon"]}', 500), ("keep-storage=lots", 500)]:
+        path = "/v1.41/build/prune?" + query.replace('"', "%22").replace("{", "%7B").replace("}", "%7D")
+        ours, theirs = api(busybox_daemon, "POST", path), api(dockerd, "POST", path)
+        assert (ours[0], theirs[0]) == (400, dockerd_status), query
+        assert json.loads(ours[2])["message"] == json.loads(theirs[2])["message"], query
+    cli(busybox_daemon.host, "save", "-o", str(tmp_path / "busybox.tar"), "busybox:latest")
+    cli(dockerd.host, "load", "-i", str(tmp_path / "busybox.tar"))
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    for value in ("1", "2"):  # the second build leaves the first one's chain stale
+        (ctx / "Dockerfile").write_text(f"FROM busybox\nENV A={value}\nRUN true\n")
+        cli(dockerd.host, "build", "--network", "none", "-t", "x", str(ctx), env=CLASSIC)
+    before = cli(dockerd.host, "images", "-aq").stdout.split()
+    assert len(before) == 5  # busybox and two chains of two
+    status, _, payload = api(dockerd, "POST", "/v1.41/build/prune")
+    assert (status, json.loads(payload)) == (200, {"CachesDeleted": None, "SpaceReclaimed": 0})
+    assert cli(dockerd.host, "images", "-aq").stdout.split() == before

@@ -167,3 +167,31 @@ def threading_read(f):
     thread.start()
     thread.join(10)
     assert not thread.is_alive()
+
+
+def test_past_max_streamed_a_body_is_kept_whole_first_so_slow_clients_hold_few_workers(monkeypatch):
+    monkeypatch.setattr(bodymod, "MAX_STREAMED", 1)
+    reader, seen = Reader(), []
+    channel, transport = channel_with(reader, seen)
+    channel.dataReceived(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab")
+    first = reader.thread
+    other = channel.site.buildProtocol(None)  # a second connection to the same resource
+    other.makeConnection(Transport())
+    reader.started.clear()
+    other.dataReceived(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\ncd")
+    assert not reader.started.is_set(), "a second body streamed while the first one still arrives"
+    other.dataReceived(b"ef")
+    assert reader.started.is_set()  # started once its body was whole, as twisted.web keeps it
+    reader.finish()
+    assert reader.data == b"cdef"
+    channel.dataReceived(b"gh")
+    first.join(10)
+    assert not first.is_alive()
+
+
+def test_a_client_that_sends_nothing_for_the_idle_time_gives_its_reader_back(monkeypatch):
+    monkeypatch.setattr(bodymod, "IDLE_SECONDS", 0.1)
+    pipe = BodyPipe(QueuedCalls(), lambda: None, lambda: None)
+    errors = []
+    threading_read(lambda: _catch(errors, pipe.read))
+    assert [str(e) for e in errors] == ["no request body data for 0.1 s"]

@@ -26,6 +26,11 @@ from pydocker.errdefs import InvalidParameter
 HIGH_WATER = 8 << 20
 LOW_WATER = 2 << 20
 READ_SIZE = 1 << 20  # what the transport reads at once while a body streams
+# A reader holds a worker thread while it waits for the client: at most this many bodies
+# stream at once (the others are kept whole first, as twisted.web does), and a client that
+# sends nothing for IDLE_SECONDS gives its worker back.
+MAX_STREAMED = 2
+IDLE_SECONDS = 120
 
 
 class BodyInterrupted(InvalidParameter):
@@ -105,7 +110,8 @@ class BodyPipe(io.RawIOBase):
         view = memoryview(buf).cast("B")
         with self._ready:
             while not self._chunks and not self._ended and self._error is None and not self._discarding:
-                self._ready.wait()
+                if not self._ready.wait(IDLE_SECONDS) and not self._chunks:
+                    self._error = BodyInterrupted(f"no request body data for {IDLE_SECONDS} s")
             if self._error is not None:
                 raise self._error
             done = 0
@@ -130,7 +136,8 @@ class ApiRequest(server.Request):
     """A twisted.web request whose body may go to its job as it arrives.
 
     Once the headers are in, the site's resource is asked (``start_streaming``) whether
-    the route takes its body as a stream; if it does, the job starts now with a
+    the route takes its body as a stream (and fewer than MAX_STREAMED do); if it does,
+    the job starts now with a
     ``BodyPipe`` and the body never touches ``self.content``. The method and URI are
     not on the request yet: twisted.web's channel holds them (``_command``, ``_path``);
     without them the body is kept whole, as for any other route."""
@@ -155,7 +162,7 @@ class ApiRequest(server.Request):
 
     def requestReceived(self, command, path, version):
         if self.streamed is not None:
-            self.streamed.body.end()
+            self.streamed.body_ended()
         super().requestReceived(command, path, version)
 
     def connectionLost(self, reason):

@@ -16,6 +16,7 @@ from twisted.web import resource, server
 from pydocker import API_VERSION, __version__
 from pydocker.daemon.http import errmap, websocket
 from pydocker.daemon.http.binding import Query, parse_json_body
+from pydocker.daemon.http import body as request_body
 from pydocker.daemon.http.body import READ_SIZE, ApiRequest, BodyPipe
 from pydocker.daemon.http.flow import WriteFlow
 from pydocker.daemon.http.hijack import hijack
@@ -165,6 +166,7 @@ class ApiResource(resource.Resource):
         self._engine = engine
         self._router = Router(routes)
         self._cors_origin = cors_origin
+        self._streaming = set()  # the _StreamedCalls whose body is still arriving
 
     def render(self, request):
         request.setHeader(b"Server", SERVER_HEADER)
@@ -210,10 +212,13 @@ class ApiResource(resource.Resource):
             return None
         if not route.stream_body or route.kind not in ("json", "stream") or reactor is None:
             return None  # a hijack or websocket takes the connection over: never mid-body
+        if len(self._streaming) >= request_body.MAX_STREAMED:
+            return None
         transport = request.channel.transport
         transport.bufferSize = max(getattr(transport, "bufferSize", 0), READ_SIZE)  # fewer, larger reads
         body = BodyPipe(reactor, transport.pauseProducing, transport.resumeProducing)
-        return _StreamedCall(self, request, route, ApiCall(request, args, version, parse_qs(query, 1), body))
+        return _StreamedCall(self, request, route, ApiCall(request, args, version, parse_qs(query, 1), body),
+                             self._streaming)
 
     def _start(self, request, route, job_request, job_id, held=False):
         """Start the route's job: (its Deferred, a function that answers the request with
@@ -305,14 +310,17 @@ class _StreamedCall:
     """A request whose job started before its body ended (``ApiResource.start_streaming``):
     its answer waits for ``render``; the body's rest is dropped once the job has ended."""
 
-    def __init__(self, resource, request, route, call):
+    def __init__(self, resource, request, route, call, streaming):
         self.body = call.body
         self._answered = False
+        self._streaming = streaming  # the resource's set of bodies in transit
+        streaming.add(self)
         request.job_id = resource._engine.new_job_id()
         try:
             job_request = route.bind(call) if route.bind else None
         except Exception as e:
             self.body.discard()
+            streaming.discard(self)
             self._job = None
             self._answer = lambda error=e: resource._error(request, error)
             return
@@ -321,7 +329,12 @@ class _StreamedCall:
 
     def _job_ended(self, result):
         self.body.discard()
+        self._streaming.discard(self)
         return result
+
+    def body_ended(self):
+        self.body.end()
+        self._streaming.discard(self)
 
     def answer(self):
         self._answered = True
@@ -330,6 +343,7 @@ class _StreamedCall:
     def connection_lost(self, error):
         """The client went away mid-body: its reader fails; nobody will answer the job."""
         self.body.fail(error)
+        self._streaming.discard(self)
         if not self._answered and self._job is not None:
             self._job.addErrback(lambda _: None)
 

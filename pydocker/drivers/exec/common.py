@@ -18,7 +18,12 @@ class RunningContainers:
 
     The driver supplies ``_live(container_id)``: its record of a running
     container, with ``pid`` (None until known), ``cgroup`` and ``stdin``, or
-    ``Conflict`` when there is none."""
+    ``Conflict`` when there is none.
+
+    Threads: the table of running containers is written on the reactor only.
+    pause, unpause, pids, stats and update block on cgroup files, so the daemon
+    calls them from workers; there they read the table once (one dict lookup)
+    and use the record's cgroup, which is set once and never changes."""
 
     def _live(self, container_id):
         raise NotImplementedError

@@ -53,3 +53,22 @@ def human_duration(seconds):
     if hours < 24 * 365 * 2:
         return f"{hours // (24 * 30)} months"
     return f"{int(seconds / 3600 / 24 / 365)} years"
+
+
+_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_GO_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+def parse_go_duration(text):
+    """Seconds in a Go duration ("1h30m", "10s", "250ms"), as the daemon's flags and
+    filters and the client's options read them; ValueError in Go's words otherwise."""
+    text = text.strip()
+    pos, total = 0, 0.0
+    for match in _GO_DURATION_PART.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _GO_DURATION_UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(text) or not text:
+        raise ValueError(f'time: invalid duration "{text}"')
+    return total

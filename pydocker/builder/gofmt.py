@@ -2,12 +2,9 @@
 []string, ``%v``, time.Duration's String(), a rune), and Go's duration syntax read back."""
 
 import json
-import re
 
 from pydocker.errdefs import InvalidParameter
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {"ns": 1, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9}
+from pydocker.timeutil import parse_go_duration
 
 
 def go_quote_list(values):
@@ -56,12 +53,7 @@ def parse_duration(text, flag):
     """A Go duration ("30s", "1m30s") in nanoseconds."""
     if text in ("", "0"):
         return 0
-    pos, total = 0, 0.0
-    for m in _DURATION.finditer(text):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
-        pos = m.end()
-    if pos != len(text) or not text:
-        raise InvalidParameter(f"time: invalid duration \"{text}\" for --{flag}")
-    return int(total)
+    try:
+        return round(parse_go_duration(text) * 1e9)
+    except ValueError:
+        raise InvalidParameter(f"time: invalid duration \"{text}\" for --{flag}") from None

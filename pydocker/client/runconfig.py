@@ -517,7 +517,7 @@ def _healthcheck(opts):
                       ("health_start_period", "StartPeriod")):
         value = getattr(opts, dest)
         if value:
-            from .units import parse_go_duration
+            from pydocker.timeutil import parse_go_duration
 
             try:
                 fields[key] = int(parse_go_duration(value) * 1e9)

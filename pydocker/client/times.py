@@ -68,7 +68,7 @@ def filter_timestamp(value, now=None):
     Accepts unix timestamps (passed through), Go durations relative to now
     ("10m", "1h30m") and RFC 3339 dates or date-times (UTC when no zone).
     """
-    from .units import parse_go_duration
+    from pydocker.timeutil import parse_go_duration
 
     value = value.strip()
     try:

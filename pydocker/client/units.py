@@ -45,19 +45,3 @@ def ram_in_bytes(text):
     return int(float(match.group(1)) * _MULT[(match.group(2) or "").lower()])
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_DUR_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-
-
-def parse_go_duration(text):
-    """Parse Go durations like "1h30m", "10s", "500ms" into seconds."""
-    text = text.strip()
-    pos, total = 0, 0.0
-    for match in _DURATION.finditer(text):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _DUR_UNITS[match.group(2)]
-        pos = match.end()
-    if pos != len(text) or not text:
-        raise ValueError(f'time: invalid duration "{text}"')
-    return total

@@ -11,7 +11,7 @@ from twisted.internet import defer
 from pydocker.errdefs import InvalidParameter, NotFound
 from pydocker.fields import STR_MAP, check
 from pydocker.jobs.system import parse_timestamp
-from pydocker.timeutil import rfc3339
+from pydocker.timeutil import parse_go_duration, rfc3339
 
 LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")
 PRUNE_FILTERS = ("until", "label", "label!")
@@ -20,9 +20,6 @@ CREATE_TYPES = {
     "Attachable": bool, "Ingress": bool, "ConfigOnly": bool, "ConfigFrom": dict, "IPAM": dict,
     "EnableIPv6": bool, "EnableIPv4": bool, "Options": STR_MAP, "Labels": STR_MAP,
 }
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 
 
 class NetworkJobs:
@@ -250,10 +247,10 @@ def remove_network(svc, job):
 
 def parse_until(text):
     """``until``: a timestamp, or a Go duration before now (``24h``, ``1h30m``)."""
-    if _DURATION.match(text):
-        seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART.findall(text))
-        return time.time_ns() - int(seconds * 1e9)
-    return parse_timestamp(text, "until")
+    try:
+        return time.time_ns() - int(parse_go_duration(text) * 1e9)
+    except ValueError:
+        return parse_timestamp(text, "until")
 
 
 @defer.inlineCallbacks

@@ -6,7 +6,8 @@ import pytest
 
 from pydocker.client.formatter import Context, render_rows, tabwrite
 from pydocker.client.times import filter_timestamp, parse_api_time
-from pydocker.client.units import bytes_size, human_size, parse_go_duration, ram_in_bytes
+from pydocker.client.units import bytes_size, human_size, ram_in_bytes
+from pydocker.timeutil import parse_go_duration
 from pydocker.timeutil import human_duration
 
 

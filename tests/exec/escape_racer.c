@@ -79,7 +79,11 @@ static void try_handle(const char *handle)
     h->dev = st.st_dev;
     h->ino = st.st_ino;
     snprintf(h->handle, sizeof h->handle, "%s", handle);
-    ssize_t len = readlink(handle, h->link, sizeof h->link - 1);
+    /* The link is read from the racer's own held fd: the handle it came
+     * through may be gone by now (its process closed it or exec'd). */
+    char own[32];
+    snprintf(own, sizeof own, "/proc/self/fd/%d", fd);
+    ssize_t len = readlink(own, h->link, sizeof h->link - 1);
     h->link[len < 0 ? 0 : len] = 0;
     for (char *c = h->link; *c; c++)
         if (*c == ' ' || *c == '\n')

@@ -58,27 +58,40 @@ class LayerStore(service.Service):
 
     @defer.inlineCallbacks
     def add_layer(self, parent_chain_id, stream, expected_diff_id=None, decompress=True):
-        """Apply ``stream`` on top of ``parent_chain_id``, recording its tar-split; return the
-        stored LayerRow. ``decompress=False``: the stream is already a plain tar.
-
-        Identical content already stored is reused (the new copy is dropped).
-        """
-        parent = yield self.db.run(q.get_layer, parent_chain_id) if parent_chain_id else None
-        parent_cache = parent.cache_id if parent else None
-        cache_id, diff_id, size = yield self._workers.run(
-            register_layer, self.graph, self.splits, parent_cache, stream,
-            expected_diff_id, decompress)
-        stored = yield self.record_layer(parent_chain_id, cache_id, diff_id, size)
+        """``apply_layer`` from the reactor: the stored LayerRow."""
+        stored, _ours = yield self._workers.run(
+            self.apply_layer, parent_chain_id, stream, expected_diff_id, decompress)
         return stored
+
+    def apply_layer(self, parent_chain_id, stream, expected_diff_id=None, decompress=True):
+        """Apply ``stream`` on top of ``parent_chain_id`` into a fresh driver layer, recording
+        its tar-split, and record the layer at once (so the next one can build on it).
+        Blocking: a worker thread (import, load, commit through ``add_layer``; a pull's target
+        directly). ``decompress=False``: the stream is already a plain tar. On any failure
+        (e.g. a DigestMismatch at the stream's end) nothing of it stays (``register_layer``).
+        Returns (stored LayerRow, whether it is this call's: identical content already stored
+        wins and the new copy is dropped)."""
+        parent = self.db.run_from_worker(q.get_layer, parent_chain_id) if parent_chain_id else None
+        cache_id, diff_id, size = register_layer(
+            self.graph, self.splits, parent.cache_id if parent else None, stream,
+            expected_diff_id, decompress)
+        return self._record(parent_chain_id, cache_id, diff_id, size)
 
     @defer.inlineCallbacks
     def record_layer(self, parent_chain_id, cache_id, diff_id, size):
-        """Record driver layer ``cache_id``; identical content already stored wins (ours goes)."""
-        layer = q.LayerRow(ids.chain_id(parent_chain_id, diff_id), diff_id, parent_chain_id, cache_id, size)
-        stored = yield self.db.run(q.insert_layer, layer)
-        if stored.cache_id != cache_id:
-            yield self._workers.run(self.graph.remove, cache_id)
+        """Record driver layer ``cache_id`` (written in place: a build step), from the reactor;
+        identical content already stored wins (ours goes). Returns the stored LayerRow."""
+        stored, _ours = yield self._workers.run(self._record, parent_chain_id, cache_id, diff_id, size)
         return stored
+
+    def _record(self, parent_chain_id, cache_id, diff_id, size):
+        """Blocking: record driver layer ``cache_id``; (stored LayerRow, whether it is ours)."""
+        layer = q.LayerRow(ids.chain_id(parent_chain_id, diff_id), diff_id, parent_chain_id, cache_id, size)
+        stored = self.db.run_from_worker(q.insert_layer, layer)
+        if stored.cache_id != cache_id:
+            self.graph.remove(cache_id)
+            return stored, False
+        return stored, True
 
     @defer.inlineCallbacks
     def release(self, chain_ids):

@@ -70,6 +70,11 @@ class Database(service.Service):
         """Deferred result of ``f(conn, *args)`` inside a transaction on the db thread."""
         return threads.deferToThreadPool(self._reactor, self._pool, self.run_sync, f, *args, **kwargs)
 
+    def run_from_worker(self, f, *args, **kwargs):
+        """The result of ``f(conn, *args)`` for a worker thread, which waits for the db
+        thread (the reactor must be free to pass the call on): never on the reactor."""
+        return threads.blockingCallFromThread(self._reactor, self.run, f, *args, **kwargs)
+
     def run_sync(self, f, *args, **kwargs):
         """The same, on the calling thread: only before start() (daemon start-up) and in tests,
         since the connection is shared with the db thread."""

@@ -9,7 +9,6 @@ import threading
 import time
 
 from twisted.application import service
-from twisted.internet import threads
 
 from pydocker.archive.safepath import open_in_root
 from pydocker.drivers import plugins
@@ -46,7 +45,7 @@ class VolumeService(service.Service):
                 self.drivers[name] = cls(os.path.join(data_root, home))
 
     def _db(self, f, *args):
-        return threads.blockingCallFromThread(self._reactor, self._db_service.run, f, *args)
+        return self._db_service.run_from_worker(f, *args)
 
     def driver(self, name):
         try:

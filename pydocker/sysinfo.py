@@ -75,3 +75,33 @@ def open_fds():
         return len(os.listdir("/proc/self/fd"))
     except OSError:
         return 0
+
+
+def cpus_online():
+    """The CPUs a container may be given (``0-3``), as the kernel lists them."""
+    return _read_list("/sys/devices/system/cpu/online")
+
+
+def mems_online():
+    """The memory nodes a container may be given; ``0`` on a kernel without NUMA."""
+    return _read_list("/sys/devices/system/node/online")
+
+
+def _read_list(path):
+    try:
+        with open(path) as f:
+            return f.read().strip() or "0"
+    except OSError:
+        return "0"
+
+
+def parse_id_list(text):
+    """A kernel list of ids (``0-2,5``, as cpuset.cpus) -> the set of ids; ValueError
+    naming the whole text when it is not one."""
+    ids = set()
+    for part in text.split(","):
+        low, dash, high = part.partition("-")
+        if not low.isdigit() or dash and not high.isdigit() or dash and int(high) < int(low):
+            raise ValueError(f"invalid format: {text}")
+        ids.update(range(int(low), int(high if dash else low) + 1))
+    return ids

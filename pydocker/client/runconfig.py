@@ -72,6 +72,7 @@ def add_container_flags(flags):
     l("--dns-option", "--dns-opt", help="Set DNS options")
     l("--add-host", help="Add a custom host-to-IP mapping (host:ip)")
     l("--device", help="Add a host device to the container")
+    l("--device-cgroup-rule", help="Add a rule to the cgroup allowed devices list")
     s("--ipc", help="IPC mode to use")
     s("--pid", help="PID namespace to use")
     s("--uts", help="UTS namespace to use")
@@ -178,6 +179,7 @@ def _host_config(opts, binds, bindings):
         "Tmpfs": _tmpfs(opts.tmpfs) or None,
         "Ulimits": [parse_ulimit(u) for u in opts.ulimit] or None,
         "Devices": [_device(d) for d in opts.device] or None,
+        "DeviceCgroupRules": opts.device_cgroup_rule or None,
         "Sysctls": _key_values(opts.sysctl, "--sysctl") or None,
         "Init": True if opts.init else None,
         "CgroupnsMode": opts.cgroupns or "",

@@ -3,12 +3,18 @@
 Types are checked field by field against the tables below (a wrong type is a
 400 that names the field); then the rules that span fields (restart policy and
 AutoRemove, memory minimums, CPU ranges) are applied with dockerd's messages.
+What dockerd refuses at create is refused here, not first at start; ``verify_on_host``
+holds the checks that read the host (capabilities held, CPUs and memory nodes online).
 """
 
 import os
 
+from pydocker import sysinfo
+from pydocker.drivers.exec import capabilities
+from pydocker.drivers.exec.cgroups import devicerules
 from pydocker.errdefs import InvalidParameter
-from pydocker.fields import STR_LIST, STR_MAP, UINT_PAIR, check, uint_pair
+from pydocker.fields import STR_LIST, STR_MAP, UINT_PAIR, check, naming, uint_pair
+from pydocker.runtime.signals import parse_signal
 
 CONFIG_TYPES = {
     "Hostname": str, "Domainname": str, "User": str, "AttachStdin": bool, "AttachStdout": bool,
@@ -38,6 +44,7 @@ HOST_CONFIG_TYPES = {
 
 RESTART_POLICIES = ("", "no", "always", "unless-stopped", "on-failure")
 MIN_MEMORY = 6 * 1024 * 1024
+MAX_HOSTNAME = 64   # bytes, the kernel's limit for sethostname (__NEW_UTS_LEN)
 
 
 def validate_create(body):
@@ -53,12 +60,56 @@ def validate_create(body):
             raise InvalidParameter(f"invalid type for field {key}: expected a list of strings")
     if not config.get("Image"):
         raise InvalidParameter("config.Image is required: no image given")
-    for item in config.get("Env") or []:
-        if not item.partition("=")[0]:
-            raise InvalidParameter(f"invalid environment variable: {item} (Env)")
+    check_env(config.get("Env"), "Env")
+    if len((config.get("Hostname") or "").encode()) > MAX_HOSTNAME:
+        raise InvalidParameter(f"hostname {config['Hostname']!r} is too long (maximum {MAX_HOSTNAME} bytes) (Hostname)")
+    working_dir = config.get("WorkingDir") or ""
+    if working_dir and not working_dir.startswith("/"):
+        raise InvalidParameter(f"the working directory '{working_dir}' is invalid, it needs to be an absolute path "
+                               f"(WorkingDir)")
+    if config.get("StopSignal"):
+        with naming("StopSignal"):
+            parse_signal(config["StopSignal"])
     _validate_healthcheck(config.get("Healthcheck"))
     validate_host_config(host_config)
     return config, dict(host_config), networking
+
+
+def check_env(env, field, unsets=False):
+    """An environment list (a container's or an exec's) as dockerd and runc take it: every
+    item has a name before its ``=`` (dockerd refuses that at create, runc at an exec's
+    start: we say so at create for both), and no NUL byte (runc, likewise). ``unsets``:
+    an exec's items without ``=`` unset a variable, and dockerd drops an empty one."""
+    for item in env or []:
+        name, equals, _ = item.partition("=")
+        if not name and (equals or not unsets):
+            raise InvalidParameter(f"invalid environment variable: {item} ({field})")
+        if "\0" in item:
+            raise InvalidParameter(f"invalid environment variable: {item!r} contains a NUL byte ({field})")
+
+
+def verify_on_host(hc, where="HostConfig"):
+    """What create (and update, for the CPU sets) checks against this host, as dockerd:
+    the capabilities added are held by the daemon, the CPUs and memory nodes asked for
+    are online. Blocking: reads /proc and /sys. ``where`` as for ``validate_host_config``."""
+    try:
+        capabilities.verify(hc.get("CapAdd") or [], hc.get("CapDrop") or [])
+    except ValueError as e:
+        raise InvalidParameter(str(e)) from None
+    for key, name, what, online in (("CpusetCpus", "cpus", "CPUs", sysinfo.cpus_online),
+                                    ("CpusetMems", "mems", "memory nodes", sysinfo.mems_online)):
+        wanted = hc.get(key) or ""
+        if not wanted:
+            continue
+        field = f"{where}.{key}" if where else key
+        try:
+            asked = sysinfo.parse_id_list(wanted)
+        except ValueError as e:
+            raise InvalidParameter(f"Invalid value {wanted} for cpuset {name}: {e} ({field})") from None
+        available = online()
+        if not asked <= sysinfo.parse_id_list(available):
+            raise InvalidParameter(f"Requested {what} are not available - requested {wanted}, available: "
+                                   f"{available} ({field})")
 
 
 def _validate_healthcheck(healthcheck):
@@ -119,9 +170,15 @@ def validate_host_config(hc, where="HostConfig"):
         raise InvalidParameter(f"You should always set the Memory limit when using Memoryswap limit, see usage "
                                f"({field('MemorySwap')})")
     reservation = hc.get("MemoryReservation", 0) or 0
+    if 0 < reservation < MIN_MEMORY:
+        raise InvalidParameter(f"Minimum memory reservation allowed is 6MB ({field('MemoryReservation')})")
     if memory and reservation and reservation > memory:
         raise InvalidParameter(f"Minimum memory limit can not be less than memory reservation limit, see usage "
                                f"({field('MemoryReservation')})")
+    swappiness = hc.get("MemorySwappiness")
+    if swappiness is not None and swappiness != -1 and not 0 <= swappiness <= 100:
+        raise InvalidParameter(f"Invalid value: {swappiness}, valid memory swappiness range is 0-100 "
+                               f"({field('MemorySwappiness')})")
     nano = hc.get("NanoCpus", 0) or 0
     if nano and (hc.get("CpuQuota") or hc.get("CpuPeriod")):
         raise InvalidParameter(f"Conflicting options: Nano CPUs and CPU Period cannot both be set "
@@ -162,6 +219,22 @@ def validate_host_config(hc, where="HostConfig"):
         ulimits.append(ulimit)
     if ulimits:
         hc["Ulimits"] = ulimits
+    oom_score_adj = hc.get("OomScoreAdj", 0) or 0
+    if not -1000 <= oom_score_adj <= 1000:
+        raise InvalidParameter(f"Invalid value {oom_score_adj}, range for oom score adj is [-1000, 1000] "
+                               f"({field('OomScoreAdj')})")
+    if (hc.get("ShmSize", 0) or 0) < 0:
+        raise InvalidParameter(f"SHM size can not be less than 0 ({field('ShmSize')})")
+    for target in hc.get("Tmpfs") or {}:
+        if not target.startswith("/"):
+            raise InvalidParameter(f"invalid mount path: '{target}' mount path must be absolute ({field('Tmpfs')})")
+        if target.rstrip("/") == "":
+            raise InvalidParameter(f"invalid specification: destination can't be '/' ({field('Tmpfs')})")
+    for i, rule in enumerate(hc.get("DeviceCgroupRules") or []):
+        try:
+            devicerules.check(rule)
+        except ValueError as e:
+            raise InvalidParameter(f"{e} ({field(f'DeviceCgroupRules[{i}]')})") from None
     for mode_key in ("PidMode", "IpcMode", "UTSMode"):
         mode = hc.get(mode_key, "")
         if mode not in ("", "host", "private", "shareable") and not mode.startswith("container:"):

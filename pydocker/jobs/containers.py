@@ -130,6 +130,7 @@ def create(svc, job):
 def _host_checks(svc, host_config, version):
     """What the create settles against the host's kernel (blocking: probes /proc and the
     cgroup files, so it runs in a worker); returns the warnings."""
+    createconfig.verify_on_host(host_config)
     _choose_cgroupns(svc, host_config, version)
     return update.discard_kernel_memory(svc.execdriver, host_config, version)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
+from pydocker.containers import createconfig
 from pydocker.errdefs import Conflict, InvalidParameter, NotFound
 from pydocker.fields import STR_LIST, UINT_PAIR, check
 from pydocker.jobs.attach import DetachMatcher, parse_detach_keys, stream_consumer
@@ -67,6 +68,7 @@ def create(svc, job):
     body = check(req.body, EXEC_TYPES, "")
     if not body.get("Cmd"):
         raise InvalidParameter("No exec command specified")
+    createconfig.check_env(body.get("Env"), "Env", unsets=True)
     container = svc.containers.get(req.name)
     _check_running(container)
     exec_id = os.urandom(32).hex()

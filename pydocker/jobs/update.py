@@ -66,6 +66,7 @@ def update(svc, job):
     if body.get("Memory") and not body.get("MemorySwap") and container.host_config.get("MemorySwap"):
         new["MemorySwap"] = container.host_config["MemorySwap"] if container.host_config["MemorySwap"] >= body["Memory"] else 0
     createconfig.validate_host_config(new, where="")
+    yield svc.engine.run_blocking(createconfig.verify_on_host, {k: body.get(k) for k in ("CpusetCpus", "CpusetMems")}, "")
     warnings = yield svc.engine.run_blocking(discard_kernel_memory, svc.execdriver, new, req.version)
     if container.running:
         yield svc.engine.run_blocking(svc.execdriver.update, container.id, resources_from(new))

@@ -111,7 +111,8 @@ def test_run_flags_become_the_create_body():
                      "SIGINT", "--stop-timeout", "3", "--init", "--dns", "10.0.0.2",
                      "--tmpfs", "/run:size=1m", "--mount",
                      "type=bind,src=/a,dst=/b,readonly", "--network", "mynet",
-                     "--network-alias", "db", "--security-opt", "no-new-privileges")
+                     "--network-alias", "db", "--security-opt", "no-new-privileges",
+                     "--device-cgroup-rule", "c 10:237 r")
     body, name = container_spec(opts, "busybox", ["sh", "-c", "true"])
     host = body["HostConfig"]
     assert name == "web"
@@ -136,6 +137,7 @@ def test_run_flags_become_the_create_body():
     assert host["NetworkMode"] == "mynet"
     assert body["NetworkingConfig"] == {"EndpointsConfig": {"mynet": {"Aliases": ["db"]}}}
     assert body["Labels"] == {"k": "v"} and host["SecurityOpt"] == ["no-new-privileges"]
+    assert host["DeviceCgroupRules"] == ["c 10:237 r"]
 
 
 def test_detached_run_attaches_nothing():

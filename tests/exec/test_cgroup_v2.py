@@ -80,7 +80,7 @@ def _probe_devices(unified, tmp_path, devices, privileged):
     cgroup = v2.for_container("pydocker-test-v2", "d%d" % os.getpid(), unified)
     cgroup.create()
     try:
-        cgroup.configure_devices(devices, privileged)
+        cgroup.configure_devices(devices, [], privileged)
         result = subprocess.run([sys.executable, "-c", PROBE, cgroup.paths["unified"], "/dev/full",
                                  str(tmp_path)], capture_output=True, text=True, timeout=30)
         assert result.returncode == 0, result.stderr
@@ -107,7 +107,7 @@ def test_device_filter_read_only_rule_refuses_writes(unified, tmp_path):
     cgroup = v2.for_container("pydocker-test-v2", "r%d" % os.getpid(), unified)
     cgroup.create()
     try:
-        rules = [r for r in devicerules.rules_for([]) if r != "c 1:7 rwm"] + ["c 1:7 r"]
+        rules = [r for r in devicerules.rules_for([], []) if r != "c 1:7 rwm"] + ["c 1:7 r"]
         devicefilter.attach(cgroup.paths["unified"], rules)
         result = subprocess.run([sys.executable, "-c", PROBE, cgroup.paths["unified"], "/dev/full",
                                  str(tmp_path)], capture_output=True, text=True, timeout=30)

@@ -64,6 +64,22 @@ def test_dev_is_private_with_the_usual_nodes(driver, run):
     assert "sda" not in names and "loop0" not in names
 
 
+# /dev/loop-control (c 10:237) is not among Docker's default devices (/dev/null, c 1:3, is):
+# a node of it made inside (in the container's own /dev) opens only when a device cgroup rule allows it.
+@pytest.mark.parametrize("rules, opens", [([], False), (["c 10:237 r"], True), (["c 10:* rw"], True),
+                                          (["b 10:237 r"], False), (["c 10:237 w"], False)])
+def test_device_cgroup_rules_allow_a_node_made_inside(run, rules, opens):
+    if not os.path.exists("/dev/loop-control"):
+        pytest.skip("no /dev/loop-control on this host")
+    status, io = run(["sh", "-c", "mknod /dev/lc c 10 237 && echo made; exec 3</dev/lc && echo opened"],
+                     device_cgroup_rules=rules)
+    assert io.text.split()[0] == "made", io.err
+    if opens:
+        assert status.exit_code == 0 and io.text.split() == ["made", "opened"], io.err
+    else:
+        assert status.exit_code != 0 and "Operation not permitted" in io.err.decode()
+
+
 @pytest.mark.parametrize("args, code", [
     (["true"], 0),
     (["false"], 1),

@@ -175,10 +175,9 @@ NULL_ITEM_OUTCOMES = {
     "HostConfig.VolumesFrom": "create", "HostConfig.SecurityOpt": "create", "HostConfig.CapAdd": "create",
     "HostConfig.CapDrop": "create", "HostConfig.GroupAdd": "start", "HostConfig.DeviceCgroupRules": "start",
 }
-# Where pydocker differs, and why: capability names are the exec driver's, checked at start
-# (a 400 there); device cgroup rules are not applied by pydocker, so "" is never read.
-PYDOCKER_OUTCOMES = {"HostConfig.CapAdd": "start", "HostConfig.CapDrop": "start",
-                     "HostConfig.DeviceCgroupRules": "runs"}
+# Where pydocker differs, and why: a device cgroup rule's format is checked at create (dockerd
+# checks it first when it builds the spec at start, a 500).
+PYDOCKER_OUTCOMES = {"HostConfig.DeviceCgroupRules": "create"}
 
 
 @pytest.mark.parametrize("path", sorted(NULL_ITEM_OUTCOMES))
@@ -664,3 +663,78 @@ def test_a_field_of_the_wrong_type_is_a_400(engine, route, base):
     finally:
         engine.cli("rm", "-f", cid)
     assert not failures, f"{engine.kind}: {failures}"
+
+
+# What dockerd refuses at create (a 400), not first at start: pydocker too, naming the field.
+CREATE_REFUSALS = {
+    "CapAdd": {"HostConfig": {"CapAdd": ["FLY"]}}, "CapDrop": {"HostConfig": {"CapDrop": ["cap_swim"]}},
+    "MemorySwappiness": {"HostConfig": {"MemorySwappiness": 200}},
+    "MemoryReservation": {"HostConfig": {"MemoryReservation": 1000}},
+    "OomScoreAdj": {"HostConfig": {"OomScoreAdj": 5000}}, "ShmSize": {"HostConfig": {"ShmSize": -1}},
+    "CpusetCpus": {"HostConfig": {"CpusetCpus": "4096"}}, "CpusetMems": {"HostConfig": {"CpusetMems": "x"}},
+    "StopSignal": {"StopSignal": "SIGFLY"}, "WorkingDir": {"WorkingDir": "relative"},
+    "Tmpfs": {"HostConfig": {"Tmpfs": {"relative": ""}}},
+}
+# Refused by pydocker at create where Debian's dockerd 20.10 fails the start (a 500): newer
+# dockerd refuses the first two at create too; a bad device cgroup rule is a config error,
+# which dockerd's own start says must be refused at create.
+PYDOCKER_CREATE_REFUSALS = {
+    "Hostname": {"Hostname": "h" * 65}, "DeviceCgroupRules": {"HostConfig": {"DeviceCgroupRules": ["c 1:3"]}},
+}
+
+
+@pytest.mark.parametrize("field", sorted(CREATE_REFUSALS) + sorted(PYDOCKER_CREATE_REFUSALS))
+def test_create_refuses_what_dockerd_refuses_at_create(engine, field):
+    extra = CREATE_REFUSALS.get(field) or PYDOCKER_CREATE_REFUSALS[field]
+    body = {"Image": "busybox", "Cmd": ["true"], **{k: v for k, v in extra.items() if k != "HostConfig"},
+            "HostConfig": {"NetworkMode": "none", **extra.get("HostConfig", {})}}
+    answer = engine.request("POST", "/containers/create?name=refused", body)
+    try:
+        if field in PYDOCKER_CREATE_REFUSALS and engine.kind == "dockerd":
+            assert answer.status == 201, answer.body
+            assert engine.request("POST", "/containers/refused/start").status == 500
+            return
+        assert answer.status == 400, answer.body
+        if engine.kind == "pydocker":
+            path = f"HostConfig.{field}" if "HostConfig" in extra and field in extra["HostConfig"] else field
+            assert names_a_field(answer.json()["message"], [path]), answer.body
+    finally:
+        engine.request("DELETE", "/containers/refused?force=1")
+    assert engine.request("GET", "/containers/refused/json").status == 404
+
+
+def test_create_refuses_a_capability_the_daemon_does_not_hold(engine):
+    """Newer dockerd refuses it at create; Debian's 20.10 lets runc fail the start (a 500)."""
+    from pydocker.drivers.exec import capabilities
+    missing = [name for name in capabilities.NAMES if name not in capabilities.held()]
+    if not missing:
+        pytest.skip("this daemon holds every capability")
+    body = {"Image": "busybox", "Cmd": ["true"], "HostConfig": {"NetworkMode": "none", "CapAdd": [missing[0]]}}
+    answer = engine.request("POST", "/containers/create?name=unheld", body)
+    try:
+        if engine.kind == "dockerd":
+            assert answer.status == 201 and engine.request("POST", "/containers/unheld/start").status == 500
+        else:
+            assert answer.status == 400 and f'"CAP_{missing[0]}"' in answer.json()["message"], answer.body
+    finally:
+        engine.request("DELETE", "/containers/unheld?force=1")
+
+
+@pytest.mark.parametrize("env", [["=x"], ["A=b\0c"]])
+def test_an_exec_with_a_malformed_env_item(engine, env):
+    """pydocker refuses it at the exec's create (400), as a container's create does; Debian's
+    dockerd 20.10 lets runc fail the exec's start in-band (exit 126)."""
+    engine.cli("run", "-d", "--network", "none", "--name", "exec-env", "busybox", "sleep", "100")
+    try:
+        wait_running(engine, "exec-env")
+        created = engine.request("POST", "/containers/exec-env/exec",
+                                 {"Cmd": ["true"], "Env": env, "AttachStdout": True})
+        if engine.kind == "pydocker":
+            assert created.status == 400 and "invalid environment variable" in created.json()["message"]
+            return
+        assert created.status == 201, created.body
+        started = engine.request("POST", f"/exec/{created.json()['Id']}/start", {"Detach": False, "Tty": False})
+        assert started.status == 200 and b"environment variable" in started.body, started.body
+        assert engine.request("GET", f"/exec/{created.json()['Id']}/json").json()["ExitCode"] == 126
+    finally:
+        engine.cli("rm", "-f", "exec-env")

@@ -7,6 +7,7 @@ Every wait is generous: under software emulation the guest is 10-25 times slower
 
 import io
 import json
+import os
 import subprocess
 import tarfile
 
@@ -68,6 +69,18 @@ def test_a_pids_limit_stops_forks(daemon):
     free = docker(daemon, "run", "--rm", "busybox", "sh", "-c", script)
     assert limited.returncode != 0 and "can't fork" in limited.stderr
     assert "can't fork" not in free.stderr
+
+
+def test_a_device_cgroup_rule_allows_a_node_made_inside(daemon):
+    # /dev/loop-control (c 10:237) is not one of Docker's default devices.
+    if not os.path.exists("/dev/loop-control"):
+        pytest.skip("no /dev/loop-control on this host")
+    script = "mknod /dev/lc c 10 237 && exec 3</dev/lc && echo opened"
+    allowed = docker(daemon, "run", "--rm", "--device-cgroup-rule", "c 10:237 r", "busybox", "sh", "-c", script,
+                     check=False)
+    refused = docker(daemon, "run", "--rm", "busybox", "sh", "-c", script, check=False)
+    assert (allowed.returncode, allowed.stdout) == (0, "opened\n"), allowed.stderr
+    assert refused.returncode != 0 and "Operation not permitted" in refused.stderr
 
 
 def test_update_stats_and_pause(daemon):

@@ -29,10 +29,72 @@ from pydocker.runtime.signals import parse_signal
     ({"Image": "b", "HostConfig": {"NanoCpus": 10**15}}, "Range of CPUs"),
     ({"Image": "b", "HostConfig": {"Ulimits": [{"Name": "nofile", "Soft": 10, "Hard": 5}]}}, "soft limit"),
     ({"Cmd": ["true"]}, "Image is required"),
+    # what dockerd refuses at create, not first at start (issue 15)
+    ({"Image": "b", "Env": ["=x"]}, r"invalid environment variable: =x \(Env\)"),
+    ({"Image": "b", "Env": ["A=b\0c"]}, r"NUL byte \(Env\)"),
+    ({"Image": "b", "Hostname": "h" * 65}, r"too long \(maximum 64 bytes\) \(Hostname\)"),
+    ({"Image": "b", "WorkingDir": "rel"}, r"needs to be an absolute path \(WorkingDir\)"),
+    ({"Image": "b", "StopSignal": "SIGFOO"}, r"Invalid signal: SIGFOO \(StopSignal\)"),
+    ({"Image": "b", "HostConfig": {"MemorySwappiness": 101}}, r"swappiness range is 0-100 \(HostConfig.MemorySwappiness\)"),
+    ({"Image": "b", "HostConfig": {"MemoryReservation": 1 << 20}}, r"memory reservation allowed is 6MB"),
+    ({"Image": "b", "HostConfig": {"OomScoreAdj": -1001}}, r"range for oom score adj is \[-1000, 1000\]"),
+    ({"Image": "b", "HostConfig": {"ShmSize": -1}}, r"SHM size can not be less than 0 \(HostConfig.ShmSize\)"),
+    ({"Image": "b", "HostConfig": {"Tmpfs": {"run": ""}}}, r"'run' mount path must be absolute \(HostConfig.Tmpfs\)"),
+    ({"Image": "b", "HostConfig": {"Tmpfs": {"/": ""}}}, r"destination can't be '/'"),
+    ({"Image": "b", "HostConfig": {"DeviceCgroupRules": ["c 1:3 mr", "c 1:3"]}},
+     r"invalid device cgroup rule format: 'c 1:3' \(HostConfig.DeviceCgroupRules\[1\]\)"),
 ])
 def test_create_body_validation_names_the_problem(body, message):
     with pytest.raises(InvalidParameter, match=message):
         createconfig.validate_create(body)
+
+
+def test_create_accepts_the_edges_dockerd_accepts():
+    config, host_config, _ = createconfig.validate_create({
+        "Image": "b", "Env": ["A=", "HOME"], "Hostname": "h" * 64, "WorkingDir": "/w", "StopSignal": "9",
+        "HostConfig": {"MemorySwappiness": -1, "OomScoreAdj": -1000, "ShmSize": 0, "Tmpfs": {"/run": "size=1m"},
+                       "DeviceCgroupRules": ["a *:* rwm", "b 7:* r", "c *:3 mw"]}})
+    assert host_config["DeviceCgroupRules"] == ["a *:* rwm", "b 7:* r", "c *:3 mw"]
+
+
+def test_an_execs_env_may_unset_but_not_name_nothing():
+    createconfig.check_env(["", "HOME", "A=1"], "Env", unsets=True)
+    for bad in (["=x"], ["A=\0"]):
+        with pytest.raises(InvalidParameter, match=r"invalid environment variable.*\(Env\)"):
+            createconfig.check_env(bad, "Env", unsets=True)
+    with pytest.raises(InvalidParameter):
+        createconfig.check_env([""], "Env")     # a container's "" is refused, as dockerd
+
+
+@pytest.mark.parametrize("host_config, message", [
+    ({"CapAdd": ["NET_ADMIN", "FLY"]}, r'invalid CapAdd: unknown capability: "CAP_FLY"'),
+    ({"CapDrop": ["cap_swim"]}, r'invalid CapDrop: unknown capability: "CAP_SWIM"'),
+    ({"CpusetCpus": "0-"}, r"Invalid value 0- for cpuset cpus: invalid format: 0- \(HostConfig.CpusetCpus\)"),
+    ({"CpusetCpus": "4096"}, r"Requested CPUs are not available - requested 4096, available: "),
+    ({"CpusetMems": "1-0"}, r"Invalid value 1-0 for cpuset mems"),
+    ({"CpusetMems": "4096"}, r"Requested memory nodes are not available"),
+])
+def test_create_refuses_what_this_host_cannot_give(host_config, message):
+    with pytest.raises(InvalidParameter, match=message):
+        createconfig.verify_on_host(host_config)
+
+
+def test_create_refuses_capabilities_the_daemon_does_not_hold(monkeypatch):
+    from pydocker.drivers.exec import capabilities
+    # A stand-in bounding set (mock): this process may hold every capability.
+    monkeypatch.setattr(capabilities, "held", lambda: ["CHOWN", "KILL"])
+    with pytest.raises(InvalidParameter, match=r'not available in the current environment: "CAP_NET_ADMIN"'):
+        createconfig.verify_on_host({"CapAdd": ["net_admin", "KILL"]})
+    createconfig.verify_on_host({"CapAdd": ["ALL"], "CapDrop": ["NET_ADMIN"]})  # a drop of one not held is harmless
+
+
+def test_id_lists_as_the_kernel_writes_them():
+    from pydocker import sysinfo
+    assert sysinfo.parse_id_list("0-2,5") == {0, 1, 2, 5}
+    assert sysinfo.parse_id_list("3") == {3}
+    for bad in ("", "a", "1,", "2-1", "-1", "1-2-3"):
+        with pytest.raises(ValueError, match="invalid format"):
+            sysinfo.parse_id_list(bad)
 
 
 def test_create_accepts_string_cmd():

@@ -25,6 +25,17 @@ def test_capabilities_follow_dockers_rules():
         capabilities.resolve(cap_add=["FLY"])
 
 
+def test_device_cgroup_rules_follow_the_defaults_and_devices():
+    from pydocker.drivers.exec.cgroups import devicerules
+    rules = devicerules.rules_for([], ["c 1:3 mr", "a *:* rwm"])
+    assert rules[-2:] == ["c 1:3 mr", "a *:* rwm"]
+    assert rules[:-2] == list(devicerules.DEFAULT_RULES)
+    assert devicerules.parse("b *:7 rw") == ("b", None, 7, "rw")
+    for bad in ("c 1:3", "x 1:3 r", "c 1:3 rx", "c a:3 r", " c 1:3 r", "c 1:3 rwmr", "c 1:3  r"):
+        with pytest.raises(ValueError, match="invalid device cgroup rule format"):
+            devicerules.rules_for([], [bad])
+
+
 def test_capability_mask():
     assert capabilities.mask(capabilities.DOCKER_DEFAULT) == 0xA80425FB
 

@@ -1,7 +1,8 @@
 """Linux capability names and Docker's rules for choosing a container's set.
 
-Shared by the driver (to validate ``--cap-add``/``--cap-drop`` before
-starting anything) and the launcher (``init``, to apply them); imports nothing.
+Shared by the create job (``verify``: dockerd refuses a bad CapAdd/CapDrop at create),
+the drivers (the same check again before a start: a container stored earlier, or a
+daemon now holding less) and the launcher (``init``, to apply them); imports nothing.
 """
 
 # Index = capability number.
@@ -50,24 +51,37 @@ def normalize(name):
     if upper.startswith("CAP_"):
         upper = upper[4:]
     if upper != "ALL" and upper not in NAMES:
-        raise ValueError("unknown capability: %r" % name)
+        raise ValueError('unknown capability: "CAP_%s"' % upper)
     return upper
+
+
+def verify(cap_add, cap_drop):
+    """dockerd's rule for HostConfig.CapAdd/CapDrop: every name known, and each one added
+    held by this daemon (its bounding set; blocking: reads /proc). A drop of one not held is
+    harmless and let through. Raises ValueError naming the field."""
+    for field, names in (("CapAdd", cap_add), ("CapDrop", cap_drop)):
+        for name in names:
+            try:
+                normalize(name)
+            except ValueError as e:
+                raise ValueError("invalid %s: %s" % (field, e)) from None
+    missing = {normalize(name) for name in cap_add} - set(held()) - {"ALL"}
+    if missing:
+        raise ValueError("invalid CapAdd: capability not supported by your kernel or not available in the "
+                         "current environment: %s" % ", ".join('"CAP_%s"' % c for c in sorted(missing)))
 
 
 def resolve(cap_add=(), cap_drop=(), privileged=False):
     """The container's capability names, following Docker: ``ALL`` in cap_add
     starts from every capability, ``ALL`` in cap_drop from none, and explicit
-    additions win over drops. "Every capability" means every one we hold;
-    asking explicitly for one we lack raises ValueError."""
+    additions win over drops. "Every capability" means every one we hold.
+    The names are ``verify``'d first (ValueError)."""
+    verify(cap_add, cap_drop)
     if privileged:
         return held()
     adds = {normalize(c) for c in cap_add}
     drops = {normalize(c) for c in cap_drop}
     available = set(held())
-    missing = adds - available - {"ALL"}
-    if missing:
-        raise ValueError("cannot add capabilities the daemon does not hold: %s"
-                         % ", ".join(sorted(missing)))
     caps = available if "ALL" in adds else set(DOCKER_DEFAULT) & available
     caps = set() if "ALL" in drops else caps - drops
     caps |= adds - {"ALL"}

@@ -113,6 +113,7 @@ class ContainerSpec:
     resources: Resources = field(default_factory=Resources)
     mounts: list = field(default_factory=list)           # [Mount]
     devices: list = field(default_factory=list)          # [Device]
+    device_cgroup_rules: list = field(default_factory=list)  # ["c 1:3 mr"], as devices.allow
     cap_add: list = field(default_factory=list)
     cap_drop: list = field(default_factory=list)
     privileged: bool = False

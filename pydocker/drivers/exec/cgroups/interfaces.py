@@ -18,8 +18,9 @@ class ICgroup(Interface):
         """[(name under the container's /sys/fs/cgroup, host directory)] to
         bind read-only, so tools inside see their own limits ("" = the root)."""
 
-    def configure_devices(devices, privileged):
-        """Restrict device access to Docker's defaults plus ``devices``."""
+    def configure_devices(devices, rules, privileged):
+        """Restrict device access to Docker's defaults plus ``devices`` and ``rules``
+        (devices.allow lines); everything allowed when ``privileged``."""
 
     def apply(pid):
         """Move process ``pid`` into this cgroup."""

@@ -74,8 +74,9 @@ class CgroupV1:
         return [(os.path.basename(_hierarchy_root(path)), path)
                 for path in sorted(set(self.paths.values()))]
 
-    def configure_devices(self, devices, privileged):
-        """Allow only Docker's default devices plus ``devices`` (all when privileged)."""
+    def configure_devices(self, devices, rules, privileged):
+        """Allow only Docker's default devices plus ``devices`` and ``rules`` (all when
+        privileged)."""
         path = self._dir("devices")
         if path is None:
             return
@@ -83,7 +84,7 @@ class CgroupV1:
             fs.write(path, "devices.allow", "a")
             return
         fs.write(path, "devices.deny", "a")
-        for rule in devicerules.rules_for(devices):
+        for rule in devicerules.rules_for(devices, rules):
             fs.write(path, "devices.allow", rule)
 
     def set(self, r):

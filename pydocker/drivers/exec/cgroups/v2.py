@@ -40,11 +40,11 @@ class CgroupV2:
     def container_view(self):
         return [("", self._path)]
 
-    def configure_devices(self, devices, privileged):
-        """Docker's default devices plus ``devices``, enforced by an eBPF program
+    def configure_devices(self, devices, rules, privileged):
+        """Docker's default devices plus ``devices`` and ``rules``, enforced by an eBPF program
         (all devices when privileged: no program)."""
         if not privileged:
-            devicefilter.attach(self._path, devicerules.rules_for(devices))
+            devicefilter.attach(self._path, devicerules.rules_for(devices, rules))
 
     def set(self, r):
         p = self._path

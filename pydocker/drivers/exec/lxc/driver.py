@@ -220,7 +220,7 @@ class LXCDriver(RunningContainers):
     def _limit(self, spec, pid):
         cgroup = cgroups.of_process(pid)
         self._save_state(spec.id, cgroup)
-        cgroup.configure_devices(spec.devices, spec.privileged)
+        cgroup.configure_devices(spec.devices, spec.device_cgroup_rules, spec.privileged)
         cgroup.set(spec.resources)
         return cgroup
 

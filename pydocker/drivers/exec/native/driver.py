@@ -118,7 +118,7 @@ class NativeDriver(RunningContainers):
         self._save_state(spec.id, cgroup)
         try:
             cgroup.create()
-            cgroup.configure_devices(spec.devices, spec.privileged)
+            cgroup.configure_devices(spec.devices, spec.device_cgroup_rules, spec.privileged)
             cgroup.set(spec.resources)
         except Exception:
             self._remove_state(spec.id)

@@ -6,12 +6,12 @@ paths are replaced rather than written through, and whiteouts are handed to a
 after their children stopped changing them.
 """
 
-import hashlib
 import os
 import stat
 
 from pydocker.errdefs import InvalidParameter
 
+from . import contentdigest
 from .safepath import Root, check_length, clean_name, split
 from .source import open_layer
 from .tarreader import members
@@ -35,7 +35,7 @@ def apply_layer(root, tar_stream, whiteouts="naive", owner=None, keep_kinds=Fals
     from container ids to the host ids of a remapped root.
     ``keep_kinds`` refuses to replace a directory by a non-directory or the
     reverse (``docker cp``'s noOverwriteDirNonDir).
-    ``digests``, a dict, receives the sha256 of each regular file's content by its path
+    ``digests``, a dict, receives the content digest (``contentdigest``) of each regular file by its path
     relative to ``root``, taken as the file is written (a build context's cache keys).
     Returns the number of file-content bytes written.  Bad input raises
     :class:`InvalidParameter`; what was extracted before the error stays,
@@ -133,7 +133,7 @@ class _Extractor:
                     self.reader.copy_to(fd, length)
                 os.ftruncate(fd, member.size)
             elif self.digests is not None:
-                digest = hashlib.sha256()
+                digest = contentdigest.new()
                 self.reader.copy_to(fd, member.size, digest)
                 self.digests[clean_name(member.name)] = digest.hexdigest()
             else:

@@ -14,7 +14,7 @@ import os
 import posixpath
 import stat
 
-from pydocker.archive import apply_layer
+from pydocker.archive import apply_layer, contentdigest
 from pydocker.builder.dockerignore import Ignore
 from pydocker.errdefs import InvalidParameter, NotFound
 from pydocker.images.layers import decompressed
@@ -26,8 +26,8 @@ _WILDCARDS = set("*?[")
 
 def receive(stream, directory, dockerfile_name, digests=None):
     """Extract the context read from ``stream`` into ``directory``; a body that is not a
-    tar becomes ``dockerfile_name`` there. ``digests`` (a dict) receives the sha256 of
-    each file by its path in the context. The stream is read to its end (what follows
+    tar becomes ``dockerfile_name`` there. ``digests`` (a dict) receives the content
+    digest of each file by its path in the context. The stream is read to its end (what follows
     the tar is dropped). Returns the number of bytes written."""
     if isinstance(stream, io.RawIOBase):
         stream = io.BufferedReader(stream, _CHUNK)
@@ -120,7 +120,7 @@ class Sources:
 class ContentHashes:
     """The cache keys of COPY/ADD sources under ``root``: ``file:<sha256>`` or
     ``dir:<sha256>`` over names, modes and contents, not times, so touching a file keeps
-    the cache and changing it does not. ``digests`` holds the sha256 of file contents
+    the cache and changing it does not. ``digests`` holds the content digests of files
     taken while the context was extracted (path relative to ``root``); a file without
     one (an ADD download) is read."""
 
@@ -151,13 +151,7 @@ class ContentHashes:
 
     def _file_digest(self, path):
         known = self.digests.get(os.path.relpath(path, self.root))
-        if known is not None:
-            return known
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(_CHUNK), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
+        return known if known is not None else contentdigest.of_file(path)
 
 
 def sources_hash(hashes):

@@ -6,7 +6,8 @@ decoder hands it) and calls the resource only once the body has ended. A route t
 declares ``stream_body`` (a build context, an imported layer, a ``docker cp`` upload)
 instead gets its job started as soon as the headers are in, with a ``BodyPipe`` as its
 body: the reactor feeds the pipe, a worker thread reads it, so receiving, extracting and
-hashing are one pass. The transport stops reading while the pipe holds more than
+hashing are one pass; a chunked body's framing is decoded without copying its data
+(``chunked.py``). The transport stops reading while the pipe holds more than
 ``HIGH_WATER`` bytes and reads again once the worker has taken it below ``LOW_WATER``.
 
 The answer waits until the whole body was received (twisted.web cannot answer a request
@@ -20,7 +21,9 @@ import threading
 
 from twisted.python.threadable import isInIOThread
 from twisted.web import server
+from twisted.web.http import _ChunkedTransferDecoder
 
+from pydocker.daemon.http.chunked import ChunkedBodyDecoder
 from pydocker.errdefs import InvalidParameter
 
 HIGH_WATER = 8 << 20
@@ -57,13 +60,16 @@ class BodyPipe(io.RawIOBase):
         self.received = 0
 
     # -- the reactor's side ---------------------------------------------------------
-    def feed(self, data):
+    def feed(self, *pieces):
+        """The next bytes-like pieces of the body, in order (the views of one read come
+        in one call, so the reader is woken once per read)."""
         with self._ready:
             if self._discarding:
                 return
-            self._chunks.append(data)
-            self._size += len(data)
-            self.received += len(data)
+            size = sum(map(len, pieces))
+            self._chunks.extend(pieces)
+            self._size += size
+            self.received += size
             full = self._size > HIGH_WATER
             self._paused = self._paused or full
             self._ready.notify()
@@ -153,6 +159,16 @@ class ApiRequest(server.Request):
             super().gotLength(length)
         else:
             self.content = io.BytesIO()
+            self._decode_without_copies()
+
+    def _decode_without_copies(self):
+        """A chunked body's framing is decoded by ``ChunkedBodyDecoder`` in place of
+        twisted's (the channel's ``_transferDecoder``; left alone if it is not there)."""
+        decoder = getattr(self.channel, "_transferDecoder", None)
+        if isinstance(decoder, _ChunkedTransferDecoder):
+            pipe = self.streamed.body
+            self.channel._transferDecoder = ChunkedBodyDecoder(lambda views: pipe.feed(*views),
+                                                               decoder.finishCallback)
 
     def handleContentChunk(self, data):
         if self.streamed is None:

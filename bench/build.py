@@ -4,8 +4,8 @@ against Docker's dockerd, both driven by the same docker CLI with DOCKER_BUILDKI
 Measures a cold build (``--no-cache``: every step runs) and a full-cache rebuild (every step a
 cache hit; the CLI still sends the whole context), median of ``--runs``, and prints the
 ratios (pydocker / dockerd; below 1.0 is faster) with the load average before and after.
-Both daemons run at once and the runs alternate between them, so a change in the machine's
-load weighs on both sides alike. RUN steps use ``--network none`` on both sides (dockerd runs
+Both daemons run at once, at their default log level, and the runs alternate between them,
+so a change in the machine's load weighs on both sides alike. RUN steps use ``--network none`` on both sides (dockerd runs
 here without a bridge). Run it as root in private namespaces:
 
     unshare --mount --net --fork sh -c 'mount --make-rprivate /; ip link set lo up; \\
@@ -107,7 +107,7 @@ def main():
         context = os.path.join(base, "context")
         make_context(context, options.mb)
         tarball = make_rootfs_tar(os.path.join(base, "busybox.tar"))
-        daemons = {"pydocker": DaemonProcess(os.path.join(base, "pydocker")).start()}
+        daemons = {"pydocker": DaemonProcess(os.path.join(base, "pydocker"), debug=False).start()}
         try:
             if dockerd_mod.available() is None:
                 daemons["dockerd"] = dockerd_mod.Dockerd(os.path.join(base, "dockerd")).start()

@@ -100,7 +100,7 @@ def main():
     try:
         tarball = build_tarball(workdir, args.mb)
         print(f"tarball: {os.path.getsize(tarball) / 1e6:.0f} MB, 5 layers", flush=True)
-        ours = DaemonProcess(os.path.join(workdir, "pydocker"), ["-s", "overlay2"]).start()
+        ours = DaemonProcess(os.path.join(workdir, "pydocker"), ["-s", "overlay2"], debug=False).start()
         daemons.append(ours)
         hosts = {"pydocker": ours.host}
         missing = docker_daemon.available()

@@ -67,7 +67,7 @@ def main():
         image_tar = os.path.join(tmp, "busybox.tar")
         make_rootfs_tar(image_tar)
         engines = {}
-        daemon = DaemonProcess(os.path.join(tmp, "pydocker")).start()
+        daemon = DaemonProcess(os.path.join(tmp, "pydocker"), debug=False).start()
         try:
             engines["pydocker"] = measure(daemon.host, image_tar, args.runs)
         finally:

@@ -82,7 +82,7 @@ def main():
               f"seeded with the registry library in {seeding:.2f}s")
         env = dict(os.environ, DOCKER_CONFIG=os.path.join(work, "cli"))
         results = {"pydocker": run_engine(
-            "pydocker", lambda n: DaemonProcess(os.path.join(work, f"pydocker{n}")).start(),
+            "pydocker", lambda n: DaemonProcess(os.path.join(work, f"pydocker{n}"), debug=False).start(),
             source, target_registry.host, args.runs, env)}
         if args.dockerd and dockerd_missing() is None:
             results["dockerd"] = run_engine(

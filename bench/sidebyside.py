@@ -30,7 +30,7 @@ def compare(measure, with_dockerd=True, networked=False, digits=3):
     """``measure(host, busybox_tarball, daemon_pid) -> {name: figure}`` for both daemons."""
     with tempfile.TemporaryDirectory(prefix="bench-") as base:
         tarball = make_rootfs_tar(os.path.join(base, "busybox.tar"))
-        ours = DaemonProcess(os.path.join(base, "pydocker")).start()
+        ours = DaemonProcess(os.path.join(base, "pydocker"), debug=False).start()
         try:
             mine = measure(ours.host, tarball, ours.proc.pid)
         finally:

@@ -11,7 +11,7 @@ import time
 class DaemonProcess:
     """One daemon with its own data root, exec root, pid file and unix socket."""
 
-    def __init__(self, base, extra_args=(), env=None):
+    def __init__(self, base, extra_args=(), env=None, debug=True):
         self.base = str(base)
         self.root = os.path.join(self.base, "root")
         self.exec_root = os.path.join(self.base, "run")
@@ -20,6 +20,7 @@ class DaemonProcess:
         self.log_path = os.path.join(self.base, "daemon.log")
         self.extra_args = list(extra_args)
         self.env = env
+        self.debug = debug  # -D: the tests want the log; a benchmark runs at the default level
         self.proc = None
 
     @property
@@ -27,7 +28,7 @@ class DaemonProcess:
         return f"unix://{self.socket}"
 
     def args(self):
-        return [sys.executable, "-m", "pydocker", "-d", "-D", "-g", self.root,
+        return [sys.executable, "-m", "pydocker", "-d", *(["-D"] if self.debug else []), "-g", self.root,
                 "--exec-root", self.exec_root, "-p", self.pidfile, "-H", self.host,
                 *self.extra_args]
 

@@ -170,6 +170,18 @@ def test_a_tty_is_a_pty_of_the_containers_own_devpts(driver, start):
     assert io.out == b"/dev/pts/0\r\nconsole\r\n0 ptmx a\r\r\nb\r\n"
 
 
+def test_the_console_has_devpts_mode_group_tty(driver, start):
+    """/dev/console and /dev/pts/0 as runc leaves them: 0620, group tty (5), on both drivers
+    (LXC chmods its stdio to 0700 just before init: the lxc driver undoes that before the start
+    is reported, so the command looks once it is told to)."""
+    spec, io, outcome = start(["sh", "-c", "read go; stat -c '%a %g' /dev/console /dev/pts/0"],
+                              tty=True, open_stdin=True)
+    io.stdin.write(b"go\n")
+    spin(lambda: outcome)
+    assert outcome[0].exit_code == 0, io.out
+    assert io.text.split("\r\n")[-3:] == ["620 5", "620 5", ""], io.out
+
+
 def test_working_directory_is_created(run):
     status, io = run(["pwd"], cwd="/srv/app")
     assert io.text == "/srv/app\n"

@@ -38,7 +38,7 @@ from zope.interface import implementer
 from pydocker.drivers.exec import cgroups, spec as specs, validate
 from pydocker.drivers.exec.common import RunningContainers
 from pydocker.drivers.exec.interfaces import IExecDriver
-from pydocker.drivers.exec.lxc import config as lxc_config, hooks, leftovers, prepare, ready, userns
+from pydocker.drivers.exec.lxc import config as lxc_config, console, hooks, leftovers, prepare, ready, userns
 from pydocker.drivers.exec.lxc.inroot import DEFAULT_PATH, ContainerView
 from pydocker.drivers.exec.lxc.outcome import outcome
 from pydocker.drivers.exec.lxc.process import LXCToolProcess
@@ -206,7 +206,7 @@ class LXCDriver(RunningContainers):
     def _await_command(self, running):
         """After the hook's reply: report the start once the command runs (``ready``). The
         check reads /proc in a thread: a process in the middle of an exec holds its readers."""
-        checked = self._in_thread(ready.command_running, running.pid, running.tool.pid)
+        checked = self._in_thread(_command_running, running.pid, running.tool.pid, running.spec.tty)
         checked.addCallback(self._command_checked, running)
 
     def _command_checked(self, runs, running):
@@ -341,3 +341,12 @@ def _read(path):
             return f.read()
     except OSError:
         return ""
+
+
+def _command_running(init_pid, monitor_pid, tty):
+    """Whether the command runs (a worker's check); once it does, a TTY's console has
+    devpts' mode again (LXC's own chmod undone, see console.py)."""
+    runs = ready.command_running(init_pid, monitor_pid)
+    if runs and tty:
+        console.restore_mode(init_pid)
+    return runs

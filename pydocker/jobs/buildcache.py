@@ -34,8 +34,7 @@ def normalized(config):
 def _local_child(conn, req):
     wanted = normalized(req.container_config)
     best = None
-    for child_id in q.children_of(conn, req.parent or None):
-        image = q.get_image(conn, child_id)
+    for image in q.child_images(conn, req.parent or None):
         if normalized(json.loads(image.config).get("container_config")) == wanted:
             if best is None or image.created > best.created:
                 best = image

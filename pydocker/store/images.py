@@ -152,6 +152,11 @@ def children_of(conn, image_id):
     return [i for (i,) in conn.execute(select(images.c.id).where(images.c.parent == image_id))]
 
 
+def child_images(conn, image_id):
+    """The ImageRows whose parent is ``image_id`` (None: images without one), in one query."""
+    return [ImageRow(*row) for row in conn.execute(select(images).where(images.c.parent == image_id))]
+
+
 def delete_image(conn, image_id):
     """Delete the image row and every layer nothing else needs; return those LayerRows."""
     image = get_image(conn, image_id)

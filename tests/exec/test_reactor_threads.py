@@ -45,12 +45,12 @@ def test_the_lxc_start_watch_reads_proc_off_the_reactor(driver, run, monkeypatch
         pytest.skip("only the lxc driver watches /proc for its start")
     from pydocker.drivers.exec.lxc import ready
     checks = []
-    original = ready.command_running
+    original = ready.running_command
 
     def spy(*args):
         checks.append(threading.get_ident())
         return original(*args)
-    monkeypatch.setattr(ready, "command_running", spy)
+    monkeypatch.setattr(ready, "running_command", spy)
     status, _ = run(["true"])
     assert status.exit_code == 0 and checks
     assert threading.get_ident() not in checks

@@ -125,6 +125,15 @@ def test_sigterm_through_init_gives_143(driver, start):
     assert outcome[0].exit_code == 143
 
 
+@pytest.mark.parametrize("init", [False, True])
+def test_the_container_ends_with_its_command(run, init):
+    # Docker's rule: the rest of the pid namespace (a background child, an orphan) is killed
+    # when the command exits. LXC's init used to wait for them: the run lasted 1000 s.
+    status, io = run(["sh", "-c", "sleep 1000 & (sleep 1000 &) ; echo started; exit 3"], init=init)
+    assert io.text == "started\n"
+    assert status.exit_code == 3
+
+
 def test_init_is_pid_1_and_reaps(driver, run):
     status, io = run(["sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $$"], init=True)
     init_cmdline, shell_pid = io.text.splitlines()

@@ -10,7 +10,8 @@ A start: checks and the config written (``prepare``, ``inroot``, ``config``), th
 our hook (``hooks``) once the container's namespaces and cgroups exist: the
 driver reads the cgroup paths from /proc, writes the limits with the shared
 cgroup code, runs the network hook, and only then lets the command run; the
-start is reported once it runs and signals reach it (``ready``).
+start is reported once it runs and signals reach it (``ready``); when the command exits,
+the rest of the container is killed, as Docker's pid namespace does (``mainexit``).
 Stats, pids, pause and update use that same cgroup code (one implementation
 for both drivers, no fork per ``docker stats`` sample).
 
@@ -38,7 +39,8 @@ from zope.interface import implementer
 from pydocker.drivers.exec import cgroups, spec as specs, validate
 from pydocker.drivers.exec.common import RunningContainers
 from pydocker.drivers.exec.interfaces import IExecDriver
-from pydocker.drivers.exec.lxc import config as lxc_config, console, hooks, leftovers, prepare, ready, userns
+from pydocker.drivers.exec.lxc import (config as lxc_config, console, hooks, leftovers, mainexit,
+                                      prepare, ready, userns)
 from pydocker.drivers.exec.lxc.inroot import DEFAULT_PATH, ContainerView
 from pydocker.drivers.exec.lxc.outcome import outcome
 from pydocker.drivers.exec.lxc.process import LXCToolProcess
@@ -63,6 +65,7 @@ class _Running:
     oom: bool = False
     error: object = None
     released: bool = False      # the start-host hook let init run
+    command: object = None      # the mainexit.CommandWatch once the command runs
     started: defer.Deferred = field(default_factory=defer.Deferred)
 
     @property
@@ -209,13 +212,34 @@ class LXCDriver(RunningContainers):
         checked = self._in_thread(_command_running, running.pid, running.tool.pid, running.spec.tty)
         checked.addCallback(self._command_checked, running)
 
-    def _command_checked(self, runs, running):
+    def _command_checked(self, command_pid, running):
         if running.started.called or self._running.get(running.spec.id) is not running:
             return      # the container has exited already: the exit path reports it
-        if runs:
+        if command_pid is not None:
             running.started.callback(None)
+            self._watch_command(command_pid, running)
         else:
             self._reactor.callLater(0.005, self._await_command, running)
+
+    def _watch_command(self, command_pid, running):
+        try:
+            pidfd = os.pidfd_open(command_pid) if command_pid else None
+        except ProcessLookupError:
+            pidfd = None
+        if pidfd is None:
+            self._command_exited(running)
+        else:
+            running.command = mainexit.CommandWatch(
+                self._reactor, pidfd, lambda: self._command_exited(running))
+
+    def _command_exited(self, running):
+        """The rest of the container goes with its command (``mainexit``)."""
+        if self._running.get(running.spec.id) is not running:
+            return
+        killed = self._in_thread(mainexit.kill_all_but_init, running.cgroup, running.pid)
+        killed.addErrback(lambda reason: log.error(
+            "ending container {id} with its command failed: {e}", id=running.spec.id[:12],
+            e=reason.getErrorMessage()))
 
     def _limit(self, spec, pid):
         cgroup = cgroups.of_process(pid)
@@ -233,6 +257,8 @@ class LXCDriver(RunningContainers):
         cgroups it leaves (its pivot, or all of them if it failed) are gone too."""
         container_id = running.spec.id
         self._running.pop(container_id, None)
+        if running.command is not None:
+            running.command.close()
         if running.released and not running.started.called:
             running.started.callback(None)      # it ran and ended before the next poll
         running.channel.close()
@@ -344,9 +370,9 @@ def _read(path):
 
 
 def _command_running(init_pid, monitor_pid, tty):
-    """Whether the command runs (a worker's check); once it does, a TTY's console has
-    devpts' mode again (LXC's own chmod undone, see console.py)."""
-    runs = ready.command_running(init_pid, monitor_pid)
-    if runs and tty:
+    """``ready.running_command`` (a worker's check); once the command runs, a TTY's console
+    has devpts' mode again (LXC's own chmod undone, see console.py)."""
+    command = ready.running_command(init_pid, monitor_pid)
+    if command is not None and tty:
         console.restore_mode(init_pid)
-    return runs
+    return command

@@ -6,32 +6,49 @@ handlers, so a SIGTERM goes nowhere, and a SIGKILL to it has left ``lxc-execute`
 for good. That process then executes LXC's init (its command line becomes ``init``), which
 installs its handlers (blocking signals meanwhile) before it forks the command. So the
 start is over once init no longer has the monitor's command line and a child of it runs
-another executable than init's. The driver polls /proc for that after the hook.
+another executable than init's. The driver polls /proc for that after the hook; the child
+leading its own session is the command, which the driver then watches (``mainexit``).
 """
 
 import os
 
 
-def command_running(init_pid, monitor_pid):
-    """True once the command runs under ``init_pid``, or once init or the monitor is gone
-    (then there is nothing left to wait for: the exit path reports what happened)."""
+def running_command(init_pid, monitor_pid):
+    """None until the command runs under ``init_pid``; then the command's pid, or 0 once
+    it, init or the monitor is gone (then there is nothing left to wait for: the exit path
+    reports what happened)."""
     try:
         if _read("/proc/%d/cmdline" % init_pid) == _read("/proc/%d/cmdline" % monitor_pid):
-            return False        # still LXC's own process, before init
+            return None         # still LXC's own process, before init
         init_exe = os.stat("/proc/%d/exe" % init_pid)
         children = _read("/proc/%d/task/%d/children" % (init_pid, init_pid)).split()
     except (FileNotFoundError, ProcessLookupError):
-        return True
+        return 0
     for child in children:
         try:
-            exe = os.stat("/proc/%s/exe" % child)
+            exe = os.stat("/proc/%s/exe" % child.decode())
             # An exec in progress has its new executable but no arguments yet.
-            execed = _read("/proc/%s/cmdline" % child) != b""
+            execed = _read("/proc/%s/cmdline" % child.decode()) != b""
         except (FileNotFoundError, ProcessLookupError):
-            return True         # the command ran and has exited already
+            return 0            # the command ran and has exited already
         if execed and (exe.st_dev, exe.st_ino) != (init_exe.st_dev, init_exe.st_ino):
-            return True
-    return False
+            return _command(children)
+    return None
+
+
+def _command(children):
+    """Init's children are its command and the orphans it inherits; the command is the
+    one that leads its own session (init calls setsid for it; its descendants are in that
+    session, unless one made its own: if the command is gone already, such an orphan is
+    taken for it and the container ends with that one). 0: none, the command is gone."""
+    for child in children:
+        try:
+            fields = _read("/proc/%s/stat" % child.decode()).rsplit(b")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if fields[3] == child:      # state, ppid, pgrp, session
+            return int(child)
+    return 0
 
 
 def _read(path):

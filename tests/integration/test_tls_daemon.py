@@ -3,6 +3,7 @@ docker CLI 28, docker-py, pydocker's client and openssl; certificates from `pydo
 
 import datetime
 import json
+import hashlib
 import os
 import shutil
 import socket
@@ -130,6 +131,20 @@ def test_stdin_half_close_over_tls_keeps_the_output(tls_daemon, certs, client):
     proc = run(client + ["run", "--rm", "-i", "busybox", "sh", "-c", "cat; seq 1 20000"], env, input=data)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == data + "".join(f"{i}\n" for i in range(1, 20001))
+
+
+def test_a_build_context_streams_over_tls(tls_daemon, certs, client, tmp_path):
+    """The context arrives in TLS records, its chunked framing split anywhere among them."""
+    env = dict(tls_env(certs["good"], tls_daemon.tcp_ports[0]), DOCKER_BUILDKIT="0")
+    data = os.urandom(3 << 20)
+    (tmp_path / "blob").write_bytes(data)
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nCOPY blob /blob\n")
+    tag = f"tls-build-{client[0].rsplit('/', 1)[-1]}"
+    built = run(client + ["build", "-q", "-t", tag, str(tmp_path)], env)
+    assert built.returncode == 0, built.stderr + tls_daemon.log()[-2000:]
+    summed = run(client + ["run", "--rm", tag, "md5sum", "/blob"], env)
+    assert summed.stdout.split()[:1] == [hashlib.md5(data).hexdigest()], summed.stderr
+    assert run(client + ["rmi", tag], env).returncode == 0
 
 
 def test_exec_with_stdin_over_tls(tls_daemon, certs, client):

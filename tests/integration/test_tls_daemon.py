@@ -2,8 +2,8 @@
 docker CLI 28, docker-py, pydocker's client and openssl; certificates from `pydocker tls generate`."""
 
 import datetime
-import json
 import hashlib
+import json
 import os
 import shutil
 import socket

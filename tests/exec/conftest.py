@@ -151,7 +151,14 @@ def run(driver, make_spec):
     """Run a container to completion: returns (ExitStatus, Recorder)."""
     def run_container(args, **kwargs):
         io = Recorder()
-        status = wait(driver.run(make_spec(args, **kwargs), io))
+        spec = make_spec(args, **kwargs)
+        d = driver.run(spec, io)
+        try:
+            status = wait(d)
+        except TimeoutError:    # leave no container behind a failed test
+            driver.terminate(spec.id)
+            wait(d)
+            raise
         return status, io
     return run_container
 

@@ -152,6 +152,7 @@ class Daemon(Sequence):
     def prepare(self):
         """Validate against the host and build the tree; raises ConfigError/PrerequisiteMissing."""
         c, reactor = self.config, self._reactor
+        plugins.check_installed()
         # Certificates first: a bad one must stop the start before anything is created.
         tls = None
         if c.tls:

@@ -16,7 +16,7 @@ from twisted.internet import defer
 from pydocker.containers.links import parse_link
 from pydocker.drivers.network import dns
 from pydocker.errdefs import NotFound
-from pydocker.networking import hosts, linkenv, resolvconf
+from pydocker.networking import bindfile, hosts, linkenv, resolvconf
 
 HOST_RESOLV_CONF = "/etc/resolv.conf"
 HOST_HOSTS = "/etc/hosts"
@@ -47,10 +47,10 @@ class Sandboxes:
 
     def rewrite_hosts(self, container, directory):
         """/etc/hosts again once the addresses are known, in place (it may be
-        bind-mounted already); a host-mode container keeps the host's."""
+        bind-mounted already: ``bindfile``); a host-mode container keeps the host's."""
         if network_mode(container) == "host":
             return defer.succeed(None)
-        return self._workers.run(_write, os.path.join(directory, "hosts"), self._hosts_text(container))
+        return self._workers.run(bindfile.rewrite, os.path.join(directory, "hosts"), self._hosts_text(container))
 
     def _user_networks(self, container):
         """The user-defined networks in the container's settings."""
@@ -207,16 +207,16 @@ def _upstream_and_listeners(resolv_options, forwards, pid):
 
 def _write_files(directory, hostname, hosts_text, resolv_options):
     resolv = resolvconf.container_resolv_conf(_read(HOST_RESOLV_CONF), **resolv_options)
-    _write(os.path.join(directory, "hostname"), hosts.hostname_file(hostname))
-    _write(os.path.join(directory, "hosts"), hosts_text)
-    _write(os.path.join(directory, "resolv.conf"), resolv.content)
+    bindfile.rewrite(os.path.join(directory, "hostname"), hosts.hostname_file(hostname))
+    bindfile.rewrite(os.path.join(directory, "hosts"), hosts_text)
+    bindfile.rewrite(os.path.join(directory, "resolv.conf"), resolv.content)
 
 
 def _write_host_files(directory, hostname, extra_hosts_text):
     """A host-mode container sees the host's hosts (with its extra hosts) and resolv.conf."""
-    _write(os.path.join(directory, "hostname"), hosts.hostname_file(hostname))
-    _write(os.path.join(directory, "hosts"), _read(HOST_HOSTS) + extra_hosts_text)
-    _write(os.path.join(directory, "resolv.conf"), _read(HOST_RESOLV_CONF))
+    bindfile.rewrite(os.path.join(directory, "hostname"), hosts.hostname_file(hostname))
+    bindfile.rewrite(os.path.join(directory, "hosts"), _read(HOST_HOSTS) + extra_hosts_text)
+    bindfile.rewrite(os.path.join(directory, "resolv.conf"), _read(HOST_RESOLV_CONF))
 
 
 def _read(path):
@@ -227,6 +227,3 @@ def _read(path):
         return ""
 
 
-def _write(path, text):
-    with open(path, "w") as f:
-        f.write(text)

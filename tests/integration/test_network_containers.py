@@ -185,6 +185,25 @@ def test_live_connect_and_disconnect_rewrite_etc_hosts(docker):
     assert live_ip not in hosts and f"{bridge_ip}\tmover-host" in hosts
 
 
+def test_a_container_never_reads_its_etc_hosts_empty_while_networks_change(docker):
+    """/etc/hosts is rewritten in place (bind-mounted) on every connect and disconnect; a
+    loop in the container reads its first line meanwhile (shell builtins only, no fork per
+    read). On the old truncate-then-write it read the file empty (each of two runs);
+    ``tests/unit/test_bindfile.py`` checks the writer alone."""
+    docker("network", "create", "--subnet", "10.74.0.0/24", "flip")
+    reader = ("n=0; while :; do read -r first < /etc/hosts; [ -n \"$first\" ] || echo EMPTY; "
+              "n=$((n+1)); [ $((n % 2000)) = 0 ] && echo reads; done")
+    docker("run", "-d", "--name", "watcher", "busybox", "sh", "-c", reader)
+    eventually(lambda: "reads" in docker("logs", "watcher").stdout)
+    for i in range(15):
+        docker("network", "connect", "--alias", f"watcher-{i}", "flip", "watcher")
+        docker("network", "disconnect", "flip", "watcher")
+    seen = docker("logs", "watcher").stdout
+    docker("rm", "-f", "watcher")
+    assert "EMPTY" not in seen
+    assert seen.count("reads") > 1
+
+
 def dns_redirects(docker, container):
     """The embedded DNS's DNAT rules inside a running container's namespace."""
     pid = docker.inspect(container)["State"]["Pid"]

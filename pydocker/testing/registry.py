@@ -20,18 +20,13 @@ import time
 import warnings
 
 from pydocker.registry import PushImage, PushLayer, RegistryService
+from pydocker.testing.sockets import free_port
 
 REGISTRY_BINARY = shutil.which("docker-registry")
 
 
 # The credentials the registry fixtures put in an htpasswd file.
 TEST_USER, TEST_PASSWORD = "alice", "s3cret-pass"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def htpasswd_line(user, password):

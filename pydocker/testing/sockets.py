@@ -1,6 +1,25 @@
-"""Facts about listening sockets, read from the kernel the way an operator would (``ss``)."""
+"""Listening sockets in tests: a free port to listen on, and facts about listeners read
+from the kernel the way an operator would (``ss``)."""
 
+import random
+import socket
 import subprocess
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port nothing on ``host`` listens on, below the kernel's ephemeral range: a
+    port from that range (what binding port 0 gives) may be taken by any outgoing
+    connection between this check and the listener's own bind."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        ephemeral_low = int(f.read().split()[0])
+    for port in random.sample(range(10000, ephemeral_low), 100):
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free TCP port on {host} between 10000 and {ephemeral_low}")
 
 
 def _listening(kind, match):

@@ -8,17 +8,11 @@ import socket
 
 import pytest
 
-from pydocker.testing.sockets import system_backlog, tcp_backlog, unix_backlog
+from pydocker.testing.sockets import free_port, system_backlog, tcp_backlog, unix_backlog
 
 pytestmark = pytest.mark.kernel
 
 BURST = 400
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_unix_and_tcp_listeners_queue_the_system_maximum(make_daemon):

@@ -15,14 +15,9 @@ import pytest
 
 from pydocker import __version__, tlsgen
 from pydocker.testing.daemon import DaemonProcess
+from pydocker.testing.sockets import free_port
 
 pytestmark = pytest.mark.kernel
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cert_dir(base, name, ca, client):

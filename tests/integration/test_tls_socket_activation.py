@@ -10,7 +10,7 @@ import pytest
 
 from pydocker import __version__, tlsgen
 from pydocker.testing.daemon import DaemonProcess
-from pydocker.testing.sockets import system_backlog, unix_backlog
+from pydocker.testing.sockets import free_port, system_backlog, unix_backlog
 
 pytestmark = pytest.mark.kernel
 
@@ -42,12 +42,6 @@ env["LISTEN_FDS"] = str(len(addresses))
 env["LISTEN_PID"] = os.environ.get("FAKE_LISTEN_PID") or str(os.getpid())
 os.execve(command[0], command, env)
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ActivatedDaemon(DaemonProcess):

@@ -2,8 +2,10 @@
 against Docker's dockerd, both driven by the same docker CLI with DOCKER_BUILDKIT=0.
 
 Measures a cold build (``--no-cache``: every step runs) and a full-cache rebuild (every step a
-cache hit; the CLI still sends the whole context), median of ``--runs``, and prints the
-ratios (pydocker / dockerd; below 1.0 is faster) with the load average before and after.
+cache hit; the CLI still sends the whole context), median of ``--runs``, and the daemons' CPU
+time per rebuild (their process trees, user + system: less sensitive to the machine's load
+than the wall time), and prints the ratios (pydocker / dockerd; below 1.0 is faster) with the
+load average before and after.
 Both daemons run at once, at their default log level, and the runs alternate between them,
 so a change in the machine's load weighs on both sides alike. RUN steps use ``--network none`` on both sides (dockerd runs
 here without a bridge). Run it as root in private namespaces:
@@ -82,18 +84,43 @@ def load_average():
         return f.read().split()[0]
 
 
-def measure(hosts, context, runs):
-    """{measure: {daemon: median seconds}}, the runs alternating between the daemons."""
+def tree_cpu(root):
+    """User + system CPU seconds of process ``root`` and its descendants (dockerd's
+    containerd too), with their reaped children's."""
+    stats = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        stats[int(pid)] = (int(fields[1]), sum(int(v) for v in fields[11:15]))
+    tree, grew = {root}, True
+    while grew:
+        found = {pid for pid, (ppid, _) in stats.items() if ppid in tree} - tree
+        tree |= found
+        grew = bool(found)
+    return sum(stats[pid][1] for pid in tree if pid in stats) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(daemons, context, runs):
+    """{measure: {daemon: median seconds}}, the runs alternating between the daemons; and
+    for the rebuild, when no container runs, the daemons' CPU seconds per run (the mean)."""
     build = ("build", "--network", "none", "-t", "bench:1", context)
-    for host in hosts.values():
-        timed(host, *build)  # warm the page cache and the daemon
+    for daemon in daemons.values():
+        timed(daemon.host, *build)  # warm the page cache and the daemon
     figures = {}
-    for label, args in (("cold build (s)", (build[0], "--no-cache", *build[1:])), ("full-cache rebuild (s)", build)):
-        times = {name: [] for name in hosts}
+    for label, args in (("cold build", (build[0], "--no-cache", *build[1:])), ("full-cache rebuild", build)):
+        times = {name: [] for name in daemons}
+        cpu = dict.fromkeys(daemons, 0.0)
         for _ in range(runs):
-            for name, host in hosts.items():
-                times[name].append(timed(host, *args))
-        figures[label] = {name: statistics.median(values) for name, values in times.items()}
+            for name, daemon in daemons.items():
+                before = tree_cpu(daemon.proc.pid)
+                times[name].append(timed(daemon.host, *args))
+                cpu[name] += tree_cpu(daemon.proc.pid) - before
+        figures[label + " (s)"] = {name: statistics.median(values) for name, values in times.items()}
+        if "--no-cache" not in args:  # containers (dockerd's under shims outside its tree) would skew it
+            figures[label + ", daemon CPU (s)"] = {name: total / runs for name, total in cpu.items()}
     return figures
 
 
@@ -111,20 +138,19 @@ def main():
         try:
             if dockerd_mod.available() is None:
                 daemons["dockerd"] = dockerd_mod.Dockerd(os.path.join(base, "dockerd")).start()
-            hosts = {name: daemon.host for name, daemon in daemons.items()}
-            for host in hosts.values():
-                docker(host, "import", tarball, "busybox:latest")
+            for daemon in daemons.values():
+                docker(daemon.host, "import", tarball, "busybox:latest")
             before = load_average()
-            figures = measure(hosts, context, options.runs)
+            figures = measure(daemons, context, options.runs)
             after = load_average()
         finally:
             for daemon in daemons.values():
                 daemon.stop()
     print(f"load average {before} before, {after} after; median of {options.runs} alternating runs")
-    print(f"{'measure':24} {'pydocker':>10} {'dockerd':>10} {'ratio':>7}")
+    print(f"{'measure':36} {'pydocker':>10} {'dockerd':>10} {'ratio':>7}")
     for label, values in figures.items():
         theirs = values.get("dockerd", float("nan"))
-        print(f"{label:24} {values['pydocker']:10.3f} {theirs:10.3f} {values['pydocker'] / theirs:7.2f}")
+        print(f"{label:36} {values['pydocker']:10.3f} {theirs:10.3f} {values['pydocker'] / theirs:7.2f}")
 
 
 if __name__ == "__main__":

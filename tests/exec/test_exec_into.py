@@ -128,6 +128,19 @@ def test_exec_tty_is_resized_through_its_stdin_handle(driver, start):
     assert "12 34" in out.text
 
 
+def test_an_exec_pty_has_devpts_mode_group_tty(driver, start):
+    """0620, group tty (5), as runc leaves it (lxc-attach chmods it to 0700 before the command:
+    the lxc driver undoes that before the exec's start is reported)."""
+    spec, io, outcome = start(["sleep", "60"])
+    out = Recorder()
+    d = driver.exec(spec.id, ExecSpec(args=["sh", "-c", "read x; stat -c '%a %g' $(tty)"], tty=True,
+                                      open_stdin=True), out)
+    spin(lambda: out.stdin is not None)
+    out.stdin.write(b"\n")
+    assert wait(d).exit_code == 0
+    assert out.text.split("\r\n")[-2:] == ["620 5", ""], out.out
+
+
 def test_privileged_exec_has_every_capability(driver, start):
     from pydocker.drivers.exec import capabilities
     spec, io, outcome = start(["sleep", "60"])

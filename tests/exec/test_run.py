@@ -191,6 +191,16 @@ def test_the_console_has_devpts_mode_group_tty(driver, start):
     assert io.text.split("\r\n")[-3:] == ["620 5", "620 5", ""], io.out
 
 
+@pytest.mark.parametrize("tty", [False, True])
+def test_a_user_owns_its_stdio(run, tty):
+    """As runc: a non-root user may reopen its stdio (``echo > /dev/stdout``), which it owns."""
+    status, io = run(["sh", "-c", "echo out > /dev/stdout && echo err > /dev/stderr && "
+                      "stat -L -c %u /proc/self/fd/0 /proc/self/fd/1"], user="1000", tty=tty)
+    assert status.exit_code == 0, io.out + io.err
+    assert io.text.split() == ["out", "err", "1000", "1000"] if tty else \
+        (io.text.split(), io.err) == (["out", "1000", "1000"], b"err\n")
+
+
 def test_working_directory_is_created(run):
     status, io = run(["pwd"], cwd="/srv/app")
     assert io.text == "/srv/app\n"

@@ -302,9 +302,27 @@ class LXCDriver(RunningContainers):
         tool = LXCToolProcess(argv + ["--"] + args, io, exec_spec.tty, exec_spec.open_stdin,
                               self._reactor)
         tool.spawn()
-        ready = tool.terminal_ready() if exec_spec.tty else defer.succeed(None)
+        ready = tool.terminal_ready().addCallback(lambda _: self._exec_console(tool)) if exec_spec.tty \
+            else defer.succeed(None)
         ready.addCallback(lambda _: io.started(tool.pid, tool.stdin))
         return tool.exited.addCallback(lambda code: specs.ExitStatus(code, False))
+
+    def _exec_console(self, tool, timeout=120.0):
+        """A Deferred firing once the exec's command runs and its pty has devpts' mode again
+        (see console.py), or once ``lxc-attach`` is gone; polled, as the start's command."""
+        done = defer.Deferred()
+        deadline = self._reactor.seconds() + timeout
+
+        def poll():
+            self._in_thread(_restore_exec_console, tool.pid).addCallback(checked).addErrback(done.errback)
+
+        def checked(finished):
+            if finished or self._reactor.seconds() > deadline:
+                done.callback(None)
+            else:
+                self._reactor.callLater(0.005, poll)
+        poll()
+        return done
 
     # --- controlling running containers (the calls are in RunningContainers) ------------
 
@@ -376,3 +394,12 @@ def _command_running(init_pid, monitor_pid, tty):
     if command is not None and tty:
         console.restore_mode(init_pid)
     return command
+
+
+def _restore_exec_console(attach_pid):
+    """Whether the exec's command runs (a worker's check: ``ready.attached_command``); once
+    it does, its pty has devpts' mode again."""
+    command = ready.attached_command(attach_pid)
+    if command:
+        console.restore_mode(command)
+    return command is not None

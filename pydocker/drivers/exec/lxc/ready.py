@@ -7,7 +7,9 @@ for good. That process then executes LXC's init (its command line becomes ``init
 installs its handlers (blocking signals meanwhile) before it forks the command. So the
 start is over once init no longer has the monitor's command line and a child of it runs
 another executable than init's. The driver polls /proc for that after the hook; the child
-leading its own session is the command, which the driver then watches (``mainexit``).
+leading its own session is the command, which the driver then watches (``mainexit``). An
+exec's command is likewise the child of ``lxc-attach`` that has executed it
+(``attached_command``).
 """
 
 import os
@@ -25,15 +27,39 @@ def running_command(init_pid, monitor_pid):
     except (FileNotFoundError, ProcessLookupError):
         return 0
     for child in children:
-        try:
-            exe = os.stat("/proc/%s/exe" % child.decode())
-            # An exec in progress has its new executable but no arguments yet.
-            execed = _read("/proc/%s/cmdline" % child.decode()) != b""
-        except (FileNotFoundError, ProcessLookupError):
+        executed = _has_executed(child.decode(), init_exe)
+        if executed is None:
             return 0            # the command ran and has exited already
-        if execed and (exe.st_dev, exe.st_ino) != (init_exe.st_dev, init_exe.st_ino):
+        if executed:
             return _command(children)
     return None
+
+
+def attached_command(attach_pid):
+    """None until the process ``lxc-attach`` forks for an exec has executed its command;
+    then its pid, or 0 once ``lxc-attach`` is gone. (The go-between ``lxc-attach`` forks
+    first, which forks that process and exits, is passed over.)"""
+    try:
+        attach_exe = os.stat("/proc/%d/exe" % attach_pid)
+        children = _read("/proc/%d/task/%d/children" % (attach_pid, attach_pid)).split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    for child in children:
+        if _has_executed(child.decode(), attach_exe):
+            return int(child)
+    return None
+
+
+def _has_executed(pid, parent_exe):
+    """Whether ``pid`` runs another executable than ``parent_exe``; None once it is gone
+    (or has exited: a zombie has no executable)."""
+    try:
+        exe = os.stat("/proc/%s/exe" % pid)
+        # An exec in progress has its new executable but no arguments yet.
+        execed = _read("/proc/%s/cmdline" % pid) != b""
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return execed and (exe.st_dev, exe.st_ino) != (parent_exe.st_dev, parent_exe.st_ino)
 
 
 def _command(children):

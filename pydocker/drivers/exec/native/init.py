@@ -26,8 +26,10 @@ reparented to the spawner (a child subreaper), which reaps it and reports its
 exit status to the driver.
 """
 
+import errno
 import marshal
 import os
+import stat
 
 # The C module behind ``signal``: the same calls without importing ``enum`` (~8 ms).
 import _signal as signal
@@ -107,6 +109,21 @@ def _set_rlimits(rlimits):
             raise StartError("cannot set %s limit to %s:%s: %s" % (name, soft, hard, e)) from None
 
 
+def _give_stdio_to(uid):
+    """As runc: the process's user owns its stdio (pipes, its pty), so it may reopen them
+    (``echo > /dev/stdout``); /dev/null stays root's, and one it may not take (a file of
+    another user namespace's) is left as it is."""
+    null = os.stat("/dev/null").st_rdev
+    for fd in (0, 1, 2):
+        try:
+            st = os.fstat(fd)
+            if not (stat.S_ISCHR(st.st_mode) and st.st_rdev == null) and st.st_uid != uid:
+                os.fchown(fd, uid, -1)
+        except OSError as e:
+            if e.errno not in (errno.EBADF, errno.EINVAL, errno.EPERM):
+                raise
+
+
 def _drop_bounding_set(caps):
     keep = capabilities.mask(caps)
     for number in range(capabilities.last_cap() + 1):
@@ -166,6 +183,7 @@ def _finalize(config, go_r, err_w):
     if config["no_new_privileges"]:
         L.prctl(L.PR_SET_NO_NEW_PRIVS, 1)
     uid, gid, groups = command.switch_user(config, env)
+    _give_stdio_to(uid)
     if not any(item.startswith("PATH=") for item in env):
         env.append("PATH=" + command.DEFAULT_PATH)
     cwd = config["cwd"] or "/"

@@ -1,5 +1,8 @@
-"""Streaming decompression of layer blobs, chosen by their magic bytes (as Docker does,
-whatever the media type says): gzip, zstd, bzip2, xz, or a plain tar."""
+"""Decompression of layer blobs as they arrive, chosen by their magic bytes (as Docker does,
+whatever the media type says): gzip, zstd, bzip2, xz, or a plain tar.
+
+Push-style (``feed`` what came off the network, get what it decompresses to) so a download
+thread can unpack a blob while it is still downloading."""
 
 import bz2
 import lzma
@@ -13,7 +16,8 @@ _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
 _BZIP2 = b"BZh"
 _XZ = b"\xfd7zXZ\x00"
-CHUNK = 1 << 16
+_MAGIC_LENGTH = len(_XZ)
+_ERRORS = (zlib.error, OSError, EOFError, lzma.LZMAError, zstandard.ZstdError)
 
 
 def _decompressor_for(head):
@@ -28,52 +32,74 @@ def _decompressor_for(head):
     return None
 
 
-class DecompressingReader:
-    """A file-like ``read()`` over the decompressed bytes of ``source`` (itself file-like).
-    Concatenated gzip members are followed, as gzip(1) does."""
+class Decompressor:
+    """``feed(data)`` returns the decompressed bytes ``data`` completes; ``finish()`` the rest,
+    raising SystemError_ for a truncated stream. Concatenated gzip members are followed, as
+    gzip(1) does. Corrupt data raises SystemError_ from either."""
 
-    def __init__(self, source):
-        self._source = source
-        self._pending = source.read(CHUNK)
-        self._decompressor = _decompressor_for(self._pending)
-        self._buffer = b""
-        self._eof = False
+    def __init__(self):
+        self._head = b""            # bytes held until the magic can be told
+        self._decompressor = None
+        self._chosen = False
+        self._members = False       # gzip: another member may follow the one that ended
+        self._tail = b""            # bytes after an ended gzip member, too few to tell
 
-    def _fill(self):
-        if self._pending:
-            data, self._pending = self._pending, b""
-        else:
-            data = self._source.read(CHUNK)
-        if not data:
-            self._eof = True
-            if self._decompressor is not None and hasattr(self._decompressor, "flush"):
-                self._buffer += self._decompressor.flush()
-            return
+    def feed(self, data):
+        if not self._chosen:
+            self._head += data
+            if len(self._head) < _MAGIC_LENGTH:
+                return b""
+            data = self._choose()
+        return self._checked(self._decompress, data)
+
+    def finish(self):
+        data = self._choose() if not self._chosen else b""
+        out = self._checked(self._decompress, data)
         if self._decompressor is None:
-            self._buffer += data
-            return
-        self._buffer += self._decompressor.decompress(data)
-        unused = getattr(self._decompressor, "unused_data", b"")
-        if unused and unused.startswith(_GZIP):
-            self._decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            self._pending = unused
+            return out
+        if not self._decompressor.eof:
+            out += self._checked(getattr(self._decompressor, "flush", bytes))
+            if not self._decompressor.eof:
+                raise SystemError_("layer decompression failed: compressed stream is truncated")
+        return out
 
-    def _fill_checked(self):
-        try:
-            self._fill()
-        except (zlib.error, OSError, EOFError, lzma.LZMAError, zstandard.ZstdError) as exc:
-            raise SystemError_(f"layer decompression failed: {exc}") from exc
-        if self._eof and getattr(self._decompressor, "eof", True) is False:
-            raise SystemError_("layer decompression failed: compressed stream is truncated")
-
-    def read(self, size=-1):
-        while not self._eof and (size is None or size < 0 or len(self._buffer) < size):
-            self._fill_checked()
-        if size is None or size < 0:
-            data, self._buffer = self._buffer, b""
-        else:
-            data, self._buffer = self._buffer[:size], self._buffer[size:]
+    def _choose(self):
+        data, self._head = self._head, b""
+        self._decompressor = _decompressor_for(data)
+        self._members = data.startswith(_GZIP)
+        self._chosen = True
         return data
 
-    def readable(self):
-        return True
+    def _decompress(self, data):
+        if self._decompressor is None:
+            return data
+        out = []
+        while data:
+            if self._decompressor.eof:
+                data = self._next_member(data)
+                continue
+            out.append(self._decompressor.decompress(data))
+            data = self._decompressor.unused_data if self._decompressor.eof else b""
+        return b"".join(out)
+
+    def _next_member(self, data):
+        """After a gzip member: the next member's bytes, or b"" (held until its magic can be
+        told, or trailing bytes, ignored as gzip(1) ignores them)."""
+        if not self._members:
+            return b""
+        self._tail += data
+        if len(self._tail) < len(_GZIP):
+            return b""
+        data, self._tail = self._tail, b""
+        if not data.startswith(_GZIP):
+            self._members = False
+            return b""
+        self._decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        return data
+
+    @staticmethod
+    def _checked(step, *args):
+        try:
+            return step(*args)
+        except _ERRORS as exc:
+            raise SystemError_(f"layer decompression failed: {exc}") from exc

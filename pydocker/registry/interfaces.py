@@ -10,16 +10,11 @@ class IPullTarget(Interface):
     """Where a pull puts what it downloads. Called from the pulling thread only, layers in
     order (parent first), so ``apply_layer`` may build on the previous layer.
 
-    The staging contract: ``apply_layer`` must read ``stream`` until it returns ``b""``
-    and apply into a staging place (a fresh graph-driver layer, a temp dir); keep it only if
-    ``apply_layer`` got that EOF. Instead of its final EOF the stream raises
-    ``DigestMismatch`` (or another error) when the uncompressed bytes do not hash to the
-    layer's ``diff_id``; then the staging place must be discarded and the error re-raised.
-    The compressed blob was already verified against its digest before ``apply_layer`` is
-    called, so a corrupt download never reaches the target at all. If ``apply_layer``
-    returns without reading to EOF, the pull drains and verifies the rest itself and fails
-    the pull (``SystemError_``) on a mismatch, after the target has kept the layer; so do
-    read to the end (``tarfile`` in stream mode stops before the archive's padding).
+    The staging contract: ``apply_layer`` reads ``stream`` (the plain tar, already verified:
+    the blob against its digest and the tar against the layer's ``diff_id``, so a corrupt
+    download never reaches the target) until it returns ``b""``, applying into a staging
+    place (a fresh graph-driver layer, a temp dir); when applying fails the staging place is
+    discarded and the error re-raised, so a failed layer leaves nothing.
     """
 
     def has_image(image_id):

@@ -1,10 +1,12 @@
 """Pulling an image: resolve the reference (through mirrors and HTTPS→HTTP fallback),
 choose the platform, verify manifest and config, download missing layers concurrently
-(bounded, retried and resumed with Range) while verifying their digests, then hand each
-layer's decompressed stream to the target in order, verifying its diff_id.
+(bounded, retried and resumed with Range), then hand each layer's tar to the target in order.
 
-Downloads are spooled to a private temp dir so they can run in parallel while layers are
-applied one after the other (each builds on its parent), as Docker does.
+Each download thread decompresses its blob as it arrives and spools the plain tar to a
+private temp dir, hashing both: the blob against its digest, the tar against its diff_id.
+So decompression and verification run alongside the applying of earlier layers, and the
+applier (one after the other: each layer builds on its parent, as in Docker) only copies a
+verified tar into the target.
 """
 
 import os
@@ -18,14 +20,14 @@ from dataclasses import dataclass
 from pydocker.errdefs import NotFound, PydockerError, SystemError_, Unauthorized
 from pydocker.registry import mediatypes
 from pydocker.registry.client import RegistryClient
-from pydocker.registry.decompress import DecompressingReader
-from pydocker.registry.digest import VerifyingReader, hasher_for, short_id
+from pydocker.registry.decompress import Decompressor
+from pydocker.registry.digest import hasher_for, short_id
 from pydocker.registry.errors import DigestMismatch, RegistryUnavailable
 from pydocker.registry.image import config_descriptor, layers_of, parse_json_object
 from pydocker.registry.platform import Platform, select_manifest
 from pydocker.registry.progress import Reporter, retrying
 
-CHUNK = 1 << 16
+CHUNK = 1 << 18
 MAX_CONFIG_SIZE = 8 << 20
 DEFAULT_CONCURRENCY = 3
 DEFAULT_RETRIES = 5
@@ -49,8 +51,46 @@ class PullResult:
     status: str                # the final "Status: ..." line
 
 
+class _Unpacker:
+    """Takes a blob's bytes as they arrive: decompresses them into ``out`` (the spooled tar)
+    and hashes the tar. A decompression error is held back until the blob's own digest was
+    checked (a corrupt download is a digest mismatch, not a decompression failure)."""
+
+    def __init__(self, layer, out):
+        self._layer = layer
+        self._out = out
+        self._decompressor = Decompressor()
+        self._hasher = hasher_for(layer.diff_id)
+        self._error = None
+        self.size = 0
+
+    def feed(self, data):
+        if self._error is None:
+            try:
+                self._write(self._decompressor.feed(data))
+            except SystemError_ as exc:
+                self._error = exc
+
+    def finish(self):
+        """After the blob verified: the last bytes, then the tar's diff_id is checked."""
+        if self._error is None:
+            self._write(self._decompressor.finish())
+        if self._error is not None:
+            raise self._error
+        actual = f"{self._hasher.name}:{self._hasher.hexdigest()}"
+        if actual != self._layer.diff_id:
+            raise DigestMismatch(f"layer {self._layer.diff_id} digest mismatch: expected "
+                                 f"{self._layer.diff_id}, got {actual}")
+
+    def _write(self, data):
+        if data:
+            self._out.write(data)
+            self._hasher.update(data)
+            self.size += len(data)
+
+
 class _CountingReader:
-    """Reports how much of a spooled blob the target has consumed ("Extracting")."""
+    """Reports how much of a spooled tar the target has consumed ("Extracting")."""
 
     def __init__(self, fileobj, on_read):
         self._fileobj = fileobj
@@ -166,7 +206,7 @@ class Puller:
                 if n >= self.concurrency:
                     self.reporter.status("Waiting", short_id(layer.digest))
                 # The index keeps a blob listed twice in one image from sharing a file.
-                path = os.path.join(spool_dir, f"{layer.index}-{layer.digest.split(':')[1]}")
+                path = os.path.join(spool_dir, f"{layer.index}-{layer.digest.split(':')[1]}.tar")
                 futures.append(executor.submit(self._download, repo, layer, path))
             for layer, future in zip(layers, futures):
                 path = future.result()
@@ -178,17 +218,19 @@ class Puller:
             shutil.rmtree(spool_dir, ignore_errors=True)
 
     def _download(self, repo, layer, path):
-        """Fetch one blob to ``path``, verifying size and digest; retry broken connections,
-        resuming with a Range request (or skipping the bytes already held)."""
+        """Fetch one blob, unpacking its tar to ``path``; verify the blob's size and digest,
+        then the tar's diff_id. Retry broken connections, resuming with a Range request (or
+        skipping the bytes already held)."""
         lid = short_id(layer.digest)
         hasher = hasher_for(layer.digest)
         offset, failures = 0, 0
         with open(path, "wb") as out:
+            unpacker = _Unpacker(layer, out)
             while offset < layer.size or offset == 0:
                 if self._stop.is_set():
                     raise PullCancelled("pull cancelled")
                 try:
-                    offset = self._receive(repo, layer, out, hasher, offset, lid)
+                    offset = self._receive(repo, layer, unpacker, hasher, offset, lid)
                     if offset >= layer.size:
                         break
                     raise RegistryUnavailable(f"connection closed after {offset} of "
@@ -199,15 +241,16 @@ class Puller:
                         raise
                     self.reporter.status(retrying(failures), lid)
                     time.sleep(self.retry_delay * failures)
-        self.reporter.status("Verifying Checksum", lid)
-        actual = f"{hasher.name}:{hasher.hexdigest()}"
-        if offset != layer.size or actual != layer.digest:
-            raise DigestMismatch(f"filesystem layer verification failed for digest {layer.digest}"
-                                 f" (got {actual}, {offset} of {layer.size} bytes)")
+            self.reporter.status("Verifying Checksum", lid)
+            actual = f"{hasher.name}:{hasher.hexdigest()}"
+            if offset != layer.size or actual != layer.digest:
+                raise DigestMismatch(f"filesystem layer verification failed for digest "
+                                     f"{layer.digest} (got {actual}, {offset} of {layer.size} bytes)")
+            unpacker.finish()
         self.reporter.status("Download complete", lid)
         return path
 
-    def _receive(self, repo, layer, out, hasher, offset, lid):
+    def _receive(self, repo, layer, unpacker, hasher, offset, lid):
         response, resumed = repo.open_blob(layer.digest, offset)
         with response:
             skip = 0 if resumed else offset
@@ -224,25 +267,17 @@ class Puller:
                 if received + len(chunk) > layer.size:
                     raise DigestMismatch(f"blob {layer.digest} is larger than its "
                                          f"{layer.size} bytes")
-                out.write(chunk)
                 hasher.update(chunk)
+                unpacker.feed(chunk)
                 received += len(chunk)
                 self.reporter.bytes("Downloading", lid, received, layer.size)
 
     def _apply(self, layer, path, target):
         lid = short_id(layer.digest)
         with open(path, "rb") as spooled:
-            counted = _CountingReader(
-                spooled, lambda n: self.reporter.bytes("Extracting", lid, n, layer.size))
-            stream = VerifyingReader(DecompressingReader(counted), layer.diff_id,
-                                     f"layer {layer.diff_id}")
-            target.apply_layer(layer, stream)
-            if not stream.verified:
-                try:
-                    stream.drain()
-                except DigestMismatch as exc:
-                    raise SystemError_(f"{exc}; the target kept the layer before reading it "
-                                       "to the end") from exc
+            size = os.fstat(spooled.fileno()).st_size
+            target.apply_layer(layer, _CountingReader(
+                spooled, lambda n: self.reporter.bytes("Extracting", lid, n, size)))
         self.reporter.status("Pull complete", lid)
 
 

@@ -11,7 +11,7 @@ import pytest
 from pydocker.errdefs import InvalidParameter, NotFound, SystemError_
 from pydocker.registry import DigestMismatch, Platform, chain_ids
 from pydocker.registry.auth import parse_challenges
-from pydocker.registry.decompress import DecompressingReader
+from pydocker.registry.decompress import Decompressor
 from pydocker.registry.digest import VerifyingReader
 from pydocker.registry.platform import select_manifest
 from pydocker.registry.progress import progress
@@ -74,17 +74,36 @@ def test_verifying_reader_raises_instead_of_eof():
         VerifyingReader(io.BytesIO(b""), "md5:abc")
 
 
+def decompress_in_pieces(blob, piece):
+    """What a download thread does: feed the blob as it arrives, ``piece`` bytes at a time."""
+    decompressor = Decompressor()
+    out = [decompressor.feed(blob[at:at + piece]) for at in range(0, len(blob), piece)]
+    return b"".join(out) + decompressor.finish()
+
+
+@pytest.mark.parametrize("piece", [1, 3, 4096, 1 << 20])
 @pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress, lambda d: d,
                                       lambda d: gzip.compress(d[:5000]) + gzip.compress(d[5000:])])
-def test_decompression_by_magic(compress):
+def test_decompression_by_magic(compress, piece):
     data = bytes(range(256)) * 400
-    assert DecompressingReader(io.BytesIO(compress(data))).read() == data
+    assert decompress_in_pieces(compress(data), piece) == data
+
+
+def test_a_blob_shorter_than_any_magic_is_taken_as_it_is():
+    assert decompress_in_pieces(b"abc", 2) == b"abc"
 
 
 def test_truncated_gzip_is_an_error():
     blob = gzip.compress(bytes(range(256)) * 400)[:-20]
-    with pytest.raises(Exception, match="decompression failed"):
-        DecompressingReader(io.BytesIO(blob)).read()
+    with pytest.raises(SystemError_, match="decompression failed"):
+        decompress_in_pieces(blob, 4096)
+
+
+def test_corrupt_gzip_is_an_error():
+    blob = bytearray(gzip.compress(bytes(range(256)) * 400))
+    blob[20:40] = b"\xff" * 20
+    with pytest.raises(SystemError_, match="decompression failed"):
+        decompress_in_pieces(bytes(blob), 4096)
 
 
 def test_chain_ids():
@@ -103,6 +122,6 @@ def test_zstd_layers_are_decompressed():
     import zstandard
     data = b"zstd payload" * 1000
     blob = zstandard.ZstdCompressor().compress(data)
-    assert DecompressingReader(io.BytesIO(blob)).read() == data
+    assert decompress_in_pieces(blob, 100) == data
     with pytest.raises(SystemError_, match="decompression"):
-        DecompressingReader(io.BytesIO(blob[:len(blob) // 2])).read()
+        decompress_in_pieces(blob[:len(blob) // 2], 100)

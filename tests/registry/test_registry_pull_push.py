@@ -1,5 +1,6 @@
 """Push and pull round trips against Debian's docker-registry (plain HTTP on loopback)."""
 
+import io
 import json
 import os
 import random
@@ -11,7 +12,8 @@ from pydocker.testing.registry import (bytes_layer, file_layer, file_sha256, ima
 from registry_proxy import FaultyProxy
 
 from pydocker.errdefs import NotFound
-from pydocker.registry import DigestMismatch, Platform, RegistryService, parse_reference
+from pydocker.registry import (DigestMismatch, Platform, PushLayer, RegistryService,
+                               parse_reference)
 from pydocker.registry.client import RegistryClient
 from pydocker.registry.endpoints import Endpoint
 from pydocker.registry.errors import RegistryUnavailable
@@ -160,6 +162,18 @@ def test_corrupted_layer_on_disk_fails_in_the_stream(service, store, registry):
         service.pull(f"{registry.host}/test/ondisk", store)
     assert len(store.applied) <= 1 and store.leftovers() == []
     assert not os.path.exists(store.path_of(pushed.layers[1].diff_id))
+
+
+def test_a_tar_not_matching_its_diff_id_never_reaches_the_target(service, store, registry):
+    """The download unpacks and verifies the tar, so the target is never offered it."""
+    real = layer_tar({"etc/real": b"real"})
+    claimed = PushLayer(sha256(layer_tar({"etc/claimed": b"claimed"})), lambda: io.BytesIO(real), [])
+    service.push(f"{registry.host}/test/lying", image_of([claimed]))
+    offered, apply = [], store.apply_layer
+    store.apply_layer = lambda layer, stream: (offered.append(layer), apply(layer, stream))
+    with pytest.raises(DigestMismatch, match=claimed.diff_id):
+        service.pull(f"{registry.host}/test/lying", store)
+    assert offered == [] and store.applied == [] and os.listdir(store.directory) == []
 
 
 def test_broken_download_resumes_with_range(service, store, registry):

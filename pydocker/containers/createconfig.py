@@ -230,6 +230,12 @@ def validate_host_config(hc, where="HostConfig"):
             raise InvalidParameter(f"invalid mount path: '{target}' mount path must be absolute ({field('Tmpfs')})")
         if target.rstrip("/") == "":
             raise InvalidParameter(f"invalid specification: destination can't be '/' ({field('Tmpfs')})")
+    for i, device in enumerate(hc.get("Devices") or []):
+        check(device, {"PathOnHost": str, "PathInContainer": str, "CgroupPermissions": str}, field(f"Devices[{i}]"))
+        permissions = device.get("CgroupPermissions") or ""
+        if not set(permissions) <= set("rwm") or len(permissions) > 3:
+            raise InvalidParameter(f"invalid device cgroup permissions '{permissions}': r, w and m only "
+                                   f"({field(f'Devices[{i}].CgroupPermissions')})")
     for i, rule in enumerate(hc.get("DeviceCgroupRules") or []):
         try:
             devicerules.check(rule)

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from conftest import skip_on
+from conftest import Recorder, skip_on
 from pydocker.drivers.exec.errors import ContainerStartError
 from pydocker.drivers.exec import capabilities
 from pydocker.errdefs import InvalidParameter
@@ -148,6 +148,12 @@ def test_extra_device_is_created_and_allowed(run):
     status, io = run(["sh", "-c", "ls -l /dev/mynull; echo hi > /dev/mynull && echo OK"],
                      devices=[Device("/dev/null", "/dev/mynull")])
     assert io.text.startswith("crw") and "OK" in io.text
+
+
+def test_a_missing_device_is_a_clear_error(driver, make_spec):
+    from pydocker.drivers.exec.spec import Device
+    with pytest.raises(InvalidParameter, match="adding custom device '/dev/nosuch': no such file"):
+        driver.run(make_spec(["true"], devices=[Device("/dev/nosuch", "/dev/nosuch")]), Recorder())
 
 
 def test_privileged_sees_the_host_devices(run):

@@ -41,6 +41,8 @@ from pydocker.runtime.signals import parse_signal
     ({"Image": "b", "HostConfig": {"ShmSize": -1}}, r"SHM size can not be less than 0 \(HostConfig.ShmSize\)"),
     ({"Image": "b", "HostConfig": {"Tmpfs": {"run": ""}}}, r"'run' mount path must be absolute \(HostConfig.Tmpfs\)"),
     ({"Image": "b", "HostConfig": {"Tmpfs": {"/": ""}}}, r"destination can't be '/'"),
+    ({"Image": "b", "HostConfig": {"Devices": [{"PathOnHost": "/dev/null", "CgroupPermissions": "rwx"}]}},
+     r"invalid device cgroup permissions 'rwx': r, w and m only \(HostConfig.Devices\[0\].CgroupPermissions\)"),
     ({"Image": "b", "HostConfig": {"DeviceCgroupRules": ["c 1:3 mr", "c 1:3"]}},
      r"invalid device cgroup rule format: 'c 1:3' \(HostConfig.DeviceCgroupRules\[1\]\)"),
 ])

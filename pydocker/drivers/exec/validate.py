@@ -63,6 +63,10 @@ def container(spec):
         if limit.soft > limit.hard and limit.hard >= 0:
             raise InvalidParameter("ulimit soft limit must be less than or equal to hard "
                                    "limit: %d > %d" % (limit.soft, limit.hard))
+    for device in spec.devices:
+        if not os.path.exists(device.path_on_host):
+            raise InvalidParameter("error gathering device information while adding custom device %r: "
+                                   "no such file or directory" % device.path_on_host)
     for m in spec.mounts:
         if m.type not in ("bind", "volume", "tmpfs"):
             raise InvalidParameter("unsupported mount type %r" % m.type)

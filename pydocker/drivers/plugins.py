@@ -42,7 +42,7 @@ def check_installed(setup_cfg=SOURCE_SETUP_CFG):
     changed keeps the old entry points, and the daemon would otherwise start without
     them (a built-in network driver "not installed", ``--net=none`` a 404). Installed
     as a package (no setup.cfg beside it) the metadata is all there is to go by."""
-    parser = configparser.ConfigParser()
+    parser = configparser.ConfigParser(interpolation=None)
     if not parser.read(setup_cfg) or not parser.has_section("options.entry_points"):
         return
     stale = []

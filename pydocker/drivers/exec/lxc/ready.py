@@ -18,7 +18,8 @@ import os
 def running_command(init_pid, monitor_pid):
     """None until the command runs under ``init_pid``; then the command's pid, or 0 once
     it, init or the monitor is gone (then there is nothing left to wait for: the exit path
-    reports what happened)."""
+    reports what happened). A child gone meanwhile proves nothing: an orphan may end
+    while the command runs on."""
     try:
         if _read("/proc/%d/cmdline" % init_pid) == _read("/proc/%d/cmdline" % monitor_pid):
             return None         # still LXC's own process, before init
@@ -29,7 +30,7 @@ def running_command(init_pid, monitor_pid):
     for child in children:
         executed = _has_executed(child.decode(), init_exe)
         if executed is None:
-            return 0            # the command ran and has exited already
+            continue            # ended meanwhile: an orphan, or the command (the next look tells)
         if executed:
             return _command(children)
     return None

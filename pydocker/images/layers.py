@@ -52,6 +52,11 @@ class _Raw(io.RawIOBase):
         buf[:len(data)] = data
         return len(data)
 
+    def drain(self):
+        """Read to the end, so trailing padding after the tar's end counts too."""
+        while self.read(_CHUNK):
+            pass
+
 
 class HashingReader(_Raw):
     """Hashes every byte read through it; ``digest`` is ``<algorithm>:<hex>``.
@@ -75,11 +80,6 @@ class HashingReader(_Raw):
 
     def at_end(self):
         """Called each time the source reports its end."""
-
-    def drain(self):
-        """Read to the end, so trailing padding after the tar's end counts too."""
-        while self.read(_CHUNK):
-            pass
 
     @property
     def digest(self):
@@ -105,14 +105,19 @@ def register_written(driver, splits, parent_cache_id, cache_id):
     return reader.digest, driver.diff_size(cache_id, parent_cache_id)
 
 
-def register_layer(driver, splits, parent_cache_id, stream, expected_diff_id=None, decompress=True):
+def register_layer(driver, splits, parent_cache_id, stream, expected_diff_id=None, decompress=True,
+                   verified=False):
     """Apply ``stream`` as a new layer on ``parent_cache_id``, recording its tar-split in
     ``splits`` (a LayerSplits); return (cache_id, diff_id, size).
 
     With ``expected_diff_id`` (load, pull) a mismatch is an error and the layer is removed.
     ``decompress=False`` is for a stream that is already the plain tar (a pull decompressed
     it by the blob's magic): its first bytes are then never taken for compression magic.
+    ``verified=True``: the caller already hashed the stream's bytes to ``expected_diff_id``
+    (a pull, while downloading), so they are not hashed a second time.
     """
+    if verified and not expected_diff_id:
+        raise ValueError("a verified layer stream needs the diff ID it was verified against")
     recorder = splits.recorder(decompressed(stream) if decompress else stream)
     cache_id = new_cache_id()
     try:
@@ -121,17 +126,18 @@ def register_layer(driver, splits, parent_cache_id, stream, expected_diff_id=Non
         recorder.discard()
         raise
     try:
-        reader = HashingReader(recorder)
+        reader = _Raw(recorder) if verified else HashingReader(recorder)
         size = driver.apply_diff(cache_id, parent_cache_id, io.BufferedReader(reader, _CHUNK))
         reader.drain()
-        if expected_diff_id and reader.digest != expected_diff_id:
+        diff_id = expected_diff_id if verified else reader.digest
+        if expected_diff_id and diff_id != expected_diff_id:
             raise InvalidParameter(f"layer content does not match its diff ID: expected "
-                                   f"{expected_diff_id}, got {reader.digest}")
-        recorder.commit(reader.digest)
+                                   f"{expected_diff_id}, got {diff_id}")
+        recorder.commit(diff_id)
     except BaseException as exc:
         recorder.discard()
         driver.remove(cache_id)
         if isinstance(exc, _CORRUPT_COMPRESSION):
             raise InvalidParameter(f"the layer's compressed data is corrupt: {exc}") from exc
         raise
-    return cache_id, reader.digest, size
+    return cache_id, diff_id, size

@@ -63,18 +63,20 @@ class LayerStore(service.Service):
             self.apply_layer, parent_chain_id, stream, expected_diff_id, decompress)
         return stored
 
-    def apply_layer(self, parent_chain_id, stream, expected_diff_id=None, decompress=True):
+    def apply_layer(self, parent_chain_id, stream, expected_diff_id=None, decompress=True,
+                    verified=False):
         """Apply ``stream`` on top of ``parent_chain_id`` into a fresh driver layer, recording
         its tar-split, and record the layer at once (so the next one can build on it).
         Blocking: a worker thread (import, load, commit through ``add_layer``; a pull's target
-        directly). ``decompress=False``: the stream is already a plain tar. On any failure
+        directly). ``decompress=False``: the stream is already a plain tar; ``verified=True``:
+        it already hashed to ``expected_diff_id`` (see ``register_layer``). On any failure
         (e.g. a DigestMismatch at the stream's end) nothing of it stays (``register_layer``).
         Returns (stored LayerRow, whether it is this call's: identical content already stored
         wins and the new copy is dropped)."""
         parent = self.db.run_from_worker(q.get_layer, parent_chain_id) if parent_chain_id else None
         cache_id, diff_id, size = register_layer(
             self.graph, self.splits, parent.cache_id if parent else None, stream,
-            expected_diff_id, decompress)
+            expected_diff_id, decompress, verified)
         return self._record(parent_chain_id, cache_id, diff_id, size)
 
     @defer.inlineCallbacks

@@ -127,9 +127,10 @@ class LayerStoreTarget:
         return self._layers.db.run_from_worker(q.get_layer, layer.chain_id) is not None
 
     def apply_layer(self, layer, stream):
-        """The registry client already decompressed the blob, so the tar is taken as it comes."""
+        """The registry client already unpacked the blob and checked the tar against the
+        diff ID while downloading, so the tar is neither decompressed nor hashed again."""
         stored, ours = self._layers.apply_layer(layer.parent_chain_id, stream, layer.diff_id,
-                                                decompress=False)
+                                                decompress=False, verified=True)
         if ours:  # else another pull stored the same layer meanwhile
             self.created.append(stored)
 

@@ -1,5 +1,6 @@
 """register_layer: the tar-split is recorded with every layer (and dropped with a failed one);
-``decompress=False`` takes the stream as the tar it is, even when it starts like gzip.
+``decompress=False`` takes the stream as the tar it is, even when it starts like gzip;
+``verified=True`` records it under the diff ID the caller checked, without hashing it again.
 
 A stand-in graph driver (a mock, as unit tests may use) keeps the applied bytes in memory;
 the real drivers are exercised by the graph and integration tests."""
@@ -89,6 +90,20 @@ def test_zstd_upload_is_decompressed(tmp_path):
     assert driver.layers[cache_id] == data and diff_id == sha256(data)
     with pytest.raises(InvalidParameter, match="compressed data is corrupt"):
         register_layer(driver, splits, None, io.BytesIO(blob[:30] + b"\0" * 64))
+
+
+def test_a_verified_stream_is_recorded_under_its_diff_id_without_hashing_it_again(tmp_path, monkeypatch):
+    data = gzip_looking_tar()
+    splits = LayerSplits(str(tmp_path / "splits"))
+    driver = MemoryDriver()
+    hashed = []
+    monkeypatch.setattr(HashingReader, "readinto", lambda self, buf: hashed.append(self) or 0)
+    cache_id, diff_id, size = register_layer(driver, splits, None, io.BytesIO(data), sha256(data),
+                                             decompress=False, verified=True)
+    assert hashed == [] and driver.layers[cache_id] == data and size == len(data)
+    assert diff_id == sha256(data) and splits.has(diff_id)
+    with pytest.raises(ValueError, match="needs the diff ID"):
+        register_layer(driver, splits, None, io.BytesIO(data), decompress=False, verified=True)
 
 
 @pytest.mark.parametrize("driver, expected, error", [

@@ -123,8 +123,10 @@ def start(svc, job):
         send = stream_consumer(instance.io.outputs, stream, wanted, framed=not req.tty)
         instance.io.outputs.add(send)
     svc.runtime.publish(container, "exec_start: " + " ".join(config["Cmd"]), execID=instance.id)
-    exited = svc.execdriver.exec(container.id, exec_spec(config), instance.io)
-    if stream is not None:
+    if stream is None:      # a refusal is the HTTP answer
+        exited = svc.execdriver.exec(container.id, exec_spec(config), instance.io)
+    else:                   # after the upgrade only the stream and the exit code can tell it
+        exited = defer.maybeDeferred(svc.execdriver.exec, container.id, exec_spec(config), instance.io)
         exited.addErrback(_report_start_error, send)
     instance.running = True
     if tty and req.console_size:

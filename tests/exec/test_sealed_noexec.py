@@ -96,3 +96,16 @@ def test_the_native_driver_runs_containers_where_memfds_may_not_execute(tmp_path
     finally:
         assert d.stop() == 0, d.log()
     assert out.split() == ["/bin/busybox", "2"]
+
+
+def test_the_lxc_driver_runs_containers_there_and_refuses_exec_plainly(tmp_path):
+    d = _NoexecDaemon(tmp_path, ["-e", "lxc", "--bridge=none"]).start()
+    try:
+        d.import_busybox()
+        container = d.client("run", "-d", "--net=none", "busybox", "sleep", "60").stdout.strip()
+        refused = d.client("exec", container, "true", check=False)
+        d.client("rm", "-f", container)
+    finally:
+        assert d.stop() == 0, d.log()
+    assert refused.returncode != 0
+    assert "vm.memfd_noexec=2" in refused.stdout, refused

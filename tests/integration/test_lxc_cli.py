@@ -81,6 +81,19 @@ def test_missing_binary_is_127(lxc_daemon):
     assert "executable file not found" in proc.stderr
 
 
+def test_an_exec_that_cannot_start_says_why(lxc_daemon):
+    """The lxc driver refuses these before lxc-attach runs; the refusal came after the
+    stream's upgrade and was lost (exit 0, nothing said)."""
+    cid = docker(lxc_daemon, "run", "-d", "busybox", "sleep", "60").stdout.strip()
+    try:
+        for args, code, text in ((["-u", "nouser", cid, "whoami"], 126, "unable to find user nouser"),
+                                 ([cid, "nosuchcmd"], 127, "executable file not found")):
+            result = docker(lxc_daemon, "exec", *args, check=False)
+            assert (result.returncode, text in result.stdout) == (code, True), result
+    finally:
+        docker(lxc_daemon, "rm", "-f", cid)
+
+
 def test_run_it_has_a_tty(lxc_daemon):
     """``run -it`` under a pty made by script(1), as a terminal user would. The
     CLI sends its window size just after the start (the engine does not apply

@@ -275,6 +275,12 @@ class LXCDriver(RunningContainers):
     def exec(self, container_id, exec_spec, io):
         if not exec_spec.args:
             raise InvalidParameter("no exec command specified")
+        if self._execute.kind != "memfd":
+            # LXC 5.0's lxc-attach re-executes itself from a memfd of its own, with no way
+            # around one the kernel will not execute: it fails, then crashes.
+            raise PrerequisiteMissing(
+                "exec with the lxc driver needs executable memfds (lxc-attach re-executes "
+                "itself from one), which this host refuses (sysctl vm.memfd_noexec=2)")
         running = self._live(container_id)
         spec = running.spec
         config = exec_spec.helper_config(spec, running.pid)

@@ -45,19 +45,16 @@ def cgroup_v1_has(controller, filename):
 
 
 def ip_forwarding():
-    try:
-        with open("/proc/sys/net/ipv4/ip_forward") as f:
-            return f.read().strip() == "1"
-    except OSError:
-        return False
+    return _read("/proc/sys/net/ipv4/ip_forward") == "1"
 
 
 def bridge_nf(name):
-    try:
-        with open(f"/proc/sys/net/bridge/bridge-nf-call-{name}") as f:
-            return f.read().strip() == "1"
-    except OSError:
-        return False
+    return _read(f"/proc/sys/net/bridge/bridge-nf-call-{name}") == "1"
+
+
+def apparmor_enabled():
+    """Whether the kernel runs AppArmor (LXC then confines its tools, lxc-attach included)."""
+    return _read("/sys/module/apparmor/parameters/enabled") == "Y"
 
 
 def architecture():
@@ -88,11 +85,16 @@ def mems_online():
 
 
 def _read_list(path):
+    return _read(path) or "0"
+
+
+def _read(path):
+    """A one-line kernel file's text, stripped; "" where the kernel has no such file."""
     try:
         with open(path) as f:
-            return f.read().strip() or "0"
+            return f.read().strip()
     except OSError:
-        return "0"
+        return ""
 
 
 def parse_id_list(text):

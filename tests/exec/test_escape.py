@@ -29,6 +29,7 @@ import pytest
 
 from conftest import Recorder
 from exec_reactor import spin, wait
+from pydocker import sysinfo
 from pydocker.drivers.exec.errors import ContainerStartError
 from pydocker.drivers.exec.native import spawner_client
 from pydocker.drivers.exec.spec import ExecSpec, Mount, Namespaces
@@ -197,14 +198,6 @@ def host_handles(log, *container_trees):
 LXC_ATTACH_LSM_ATTR = re.compile(r"^/proc/\d+/fd/\d+ -> /proc/\d+/attr/(apparmor/)?(current|exec)$")
 
 
-def apparmor_enabled():
-    try:
-        with open("/sys/module/apparmor/parameters/enabled") as f:
-            return f.read().strip() == "Y"
-    except OSError:
-        return False
-
-
 def writes_that_worked(log):
     return [line for line in log.splitlines() if line.startswith("write ") and
             line.endswith(" ok")]
@@ -248,7 +241,7 @@ def test_execs_leave_no_host_handle_to_a_racer_in_the_container(driver, attack, 
     racing = attack(cap_add=cap_add)
     racing.race_execs()
     log, handles, writes = racing.findings(rootfs)
-    if driver.name == "lxc" and "SYS_PTRACE" in cap_add and apparmor_enabled():
+    if driver.name == "lxc" and "SYS_PTRACE" in cap_add and sysinfo.apparmor_enabled():
         # docs/SECURITY.md: lxc-attach holds its own AppArmor attr file (of the host's procfs)
         # in the container until it execs; only that task may write it. Nothing else may show.
         handles = [h for h in handles if not LXC_ATTACH_LSM_ATTR.match(h)]
